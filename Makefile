@@ -1,0 +1,34 @@
+# SchoolBatch — see README.md. The two commands: `make run` and `make test`.
+CONFIG ?= release
+PORT ?= 8080
+BIN = .build/$(CONFIG)/schoolbatch
+
+.PHONY: run build test bench format lint demo clean-data
+
+run: ## Install what is missing, build, migrate ./data, start on http://127.0.0.1:8080
+	@scripts/install-deps.sh run
+	swift build -c $(CONFIG) --product schoolbatch
+	$(BIN) serve --port $(PORT)
+
+demo: ## Fill ./data with the demo district
+	@scripts/install-deps.sh run
+	swift build -c $(CONFIG) --product schoolbatch
+	$(BIN) demo
+
+build:
+	@scripts/install-deps.sh run
+	swift build --build-tests
+
+test: ## Install test needs, start a throwaway PostgreSQL, run every suite on SQLite and PostgreSQL and the browser test
+	@scripts/install-deps.sh test
+	scripts/test.sh
+
+bench: ## Benchmarks (release build); figures go to docs/benchmarks.md
+	@scripts/install-deps.sh test
+	scripts/bench.sh
+
+format:
+	swift format --in-place --recursive --configuration .swift-format Sources Tests Package.swift
+
+lint:
+	swift format lint --recursive --configuration .swift-format Sources Tests Package.swift

@@ -1,0 +1,89 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "SchoolBatch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "schoolbatch", targets: ["schoolbatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/leaf.git", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+    ],
+    targets: [
+        .target(
+            name: "BatchCore",
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "CTurboJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
+        ),
+        .target(
+            name: "BatchImaging",
+            dependencies: ["BatchCore", "CTurboJPEG"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "BatchStore",
+            dependencies: [
+                "BatchCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "BatchServer",
+            dependencies: [
+                "BatchCore", "BatchImaging", "BatchStore",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "schoolbatch",
+            dependencies: [
+                "BatchServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "BatchTestSupport",
+            dependencies: ["BatchStore"],
+            path: "Tests/BatchTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "BatchCoreTests", dependencies: ["BatchCore"], swiftSettings: strict),
+        .testTarget(name: "BatchImagingTests", dependencies: ["BatchImaging"], swiftSettings: strict),
+        .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "BatchServerTests",
+            dependencies: [
+                "BatchServer", "BatchTestSupport",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,102 @@
+/// What a batch changes.
+public enum BatchKind: String, Sendable, Codable, CaseIterable, Hashable {
+    case roster, photos, emails, documents
+
+    /// The capability needed to create and run a batch of this kind.
+    public var capability: Capability {
+        switch self {
+        case .roster: .rosterUpload
+        case .photos: .photoBatch
+        case .emails: .emailBatch
+        case .documents: .documentBatch
+        }
+    }
+
+    public var label: String {
+        switch self {
+        case .roster: "Roster"
+        case .photos: "Student photos"
+        case .emails: "Student e-mails"
+        case .documents: "Assessment documents"
+        }
+    }
+}
+
+/// A batch's place in its lifecycle (SPEC §8). Every change of status goes through `transition(to:)`.
+public enum BatchStatus: String, Sendable, Codable, CaseIterable, Hashable {
+    case draft, queued, processing, completed
+    case completedWithErrors = "completed_with_errors"
+    case failed, cancelled, undoing, undone
+
+    /// The statuses a batch may move to from this one.
+    public var allowedNext: Set<BatchStatus> {
+        switch self {
+        case .draft: [.queued, .cancelled]
+        case .queued: [.processing, .cancelled]
+        // A worker that dies mid-apply hands the batch back to the queue.
+        case .processing: [.completed, .completedWithErrors, .failed, .queued]
+        case .completed, .completedWithErrors: [.undoing]
+        case .failed: [.queued, .cancelled]
+        case .cancelled, .undone: []
+        case .undoing: [.undone, .completed, .completedWithErrors]
+        }
+    }
+
+    /// The new status, or a reason a person can read when the move is not allowed.
+    public func transition(to next: BatchStatus) -> Result<BatchStatus, BatchTransitionError> {
+        allowedNext.contains(next) ? .success(next) : .failure(BatchTransitionError(from: self, to: next))
+    }
+
+    public var isFinal: Bool { allowedNext.isEmpty }
+}
+
+/// A refused status change, with words for the person who asked.
+public struct BatchTransitionError: Error, Sendable, Hashable {
+    public var from: BatchStatus
+    public var to: BatchStatus
+
+    public var message: String {
+        switch (from, to) {
+        case (_, .cancelled) where from == .processing:
+            "This batch is being applied right now and cannot be cancelled; wait for it to finish, then undo it."
+        case (_, .cancelled):
+            "This batch is \(from.rawValue.replacingOccurrences(of: "_", with: " ")) and can no longer be cancelled."
+        case (_, .queued) where from != .draft && from != .failed:
+            "This batch is already \(from.rawValue.replacingOccurrences(of: "_", with: " ")); it cannot be submitted again."
+        case (_, .undoing):
+            "Only a completed batch can be undone; this one is \(from.rawValue.replacingOccurrences(of: "_", with: " "))."
+        default:
+            "A batch that is \(from.rawValue.replacingOccurrences(of: "_", with: " ")) cannot become \(to.rawValue.replacingOccurrences(of: "_", with: " "))."
+        }
+    }
+}
+
+/// A batch as stored.
+public struct Batch: Sendable, Hashable {
+    public var id: BatchID
+    public var kind: BatchKind
+    public var status: BatchStatus
+    /// The kind's options as JSON text (for example the roster `mode`).
+    public var options: String
+    public var createdBy: AccountID?
+    public var createdByName: String
+    public var createdAt: Int64
+    public var updatedAt: Int64
+    /// The schools the creating account could see when it made the batch; nil = district-wide.
+    public var scope: AccessScope
+
+    public init(
+        id: BatchID, kind: BatchKind, status: BatchStatus, options: String, createdBy: AccountID?, createdByName: String,
+        createdAt: Int64, updatedAt: Int64, scope: AccessScope
+    ) {
+        self.id = id
+        self.kind = kind
+        self.status = status
+        self.options = options
+        self.createdBy = createdBy
+        self.createdByName = createdByName
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.scope = scope
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// A person's role in the roster (`userRole`).
+public enum UserRole: String, Sendable, Codable, CaseIterable, Hashable {
+    case student, teacher, administrator, aide, staff
+
+    /// Staff are every role but `student`.
+    public var isStaff: Bool { self != .student }
+
+    /// Accepts any letter case, as SPEC §4.2 says.
+    public init?(lenient text: String) {
+        self.init(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+
+    public static let staffRoles: [UserRole] = allCases.filter(\.isStaff)
+}
+
+/// A person's status (`userStatus`).
+public enum UserStatus: String, Sendable, Codable, CaseIterable, Hashable {
+    /// Currently attending or employed.
+    case active
+    /// Incoming: known but not yet started.
+    case future
+    /// Withdrawn or no longer employed.
+    case left
+
+    public var label: String {
+        switch self {
+        case .active: "Active"
+        case .future: "Incoming"
+        case .left: "Left"
+        }
+    }
+}
+
+/// The grade vocabulary of the district (OneRoster's by default).
+public enum GradeLevels {
+    public static let oneRoster: [String] = [
+        "IT", "PR", "PK", "TK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11",
+        "12", "13", "PS", "UG", "Other",
+    ]
+}
+
+/// Format rules for identifiers (SPEC §3).
+public enum IdentifierRules {
+    /// 1–64 characters of `A–Z a–z 0–9 . _ -`.
+    public static func isValidUserID(_ text: String) -> Bool {
+        guard (1...64).contains(text.count) else { return false }
+        return text.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "A"..."Z", "a"..."z", "0"..."9", ".", "_", "-": true
+            default: false
+            }
+        }
+    }
+
+    /// School IDs: 1–64 printable characters without surrounding spaces or control characters.
+    public static func schoolIDProblem(_ text: String) -> String? {
+        if text.isEmpty { return "The school ID is empty. Enter the school's external ID, for example 001 or HK-ST-12." }
+        if text.count > 64 { return "The school ID is \(text.count) characters long; at most 64 are allowed." }
+        if text != text.trimmingCharacters(in: .whitespacesAndNewlines) {
+            return "The school ID starts or ends with a space. Remove the spaces."
+        }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "The school ID contains an invisible control character. Retype it."
+        }
+        return nil
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Every setting of a SchoolBatch process, read from the environment (documented in docs/configuration.md).
+public struct AppConfig: Sendable {
+    /// `SCHOOLBATCH_DATA_DIR`: the SQLite database and stored files (default `./data`).
+    public var dataDirectory: URL
+    /// `DATABASE_URL`: unset = SQLite in the data directory; `postgres://…` = PostgreSQL.
+    public var databaseURL: String?
+    public var hostname: String
+    public var port: Int
+    /// `SCHOOLBATCH_BCRYPT_COST`: bcrypt work factor (default 12).
+    public var bcryptCost: Int
+    /// `SCHOOLBATCH_SECURE_COOKIES`: `auto` (default: Secure except over plain HTTP to a non-loopback host),
+    /// `always` or `never`.
+    public var secureCookies: SecureCookies
+    /// `SCHOOLBATCH_SESSION_HOURS`: how long a sign-in lasts (default 12 hours).
+    public var sessionHours: Int
+    /// Failed sign-ins of one username within `signInWindowMinutes` before further tries are refused.
+    public var signInFailureLimit: Int
+    public var signInWindowMinutes: Int
+    /// Pause after each failed sign-in, in milliseconds (slows guessing; default 750).
+    public var signInFailureDelayMilliseconds: Int
+    /// `SCHOOLBATCH_RESOURCES`: the folder holding `Resources/` and `Public/` (default: the working directory).
+    public var resourcesDirectory: String
+
+    public enum SecureCookies: String, Sendable { case auto, always, never }
+
+    public init(
+        dataDirectory: URL = URL(fileURLWithPath: "data"), databaseURL: String? = nil, hostname: String = "127.0.0.1",
+        port: Int = 8080, bcryptCost: Int = 12, secureCookies: SecureCookies = .auto, sessionHours: Int = 12,
+        signInFailureLimit: Int = 5, signInWindowMinutes: Int = 15, signInFailureDelayMilliseconds: Int = 750,
+        resourcesDirectory: String = FileManager.default.currentDirectoryPath
+    ) {
+        self.dataDirectory = dataDirectory
+        self.databaseURL = databaseURL
+        self.hostname = hostname
+        self.port = port
+        self.bcryptCost = bcryptCost
+        self.secureCookies = secureCookies
+        self.sessionHours = sessionHours
+        self.signInFailureLimit = signInFailureLimit
+        self.signInWindowMinutes = signInWindowMinutes
+        self.signInFailureDelayMilliseconds = signInFailureDelayMilliseconds
+        self.resourcesDirectory = resourcesDirectory.hasSuffix("/") ? resourcesDirectory : resourcesDirectory + "/"
+    }
+
+    /// Reads the environment; command-line options override hostname and port afterwards.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> AppConfig {
+        var config = AppConfig()
+        if let dir = environment["SCHOOLBATCH_DATA_DIR"], !dir.isEmpty {
+            config.dataDirectory = URL(fileURLWithPath: dir)
+        }
+        if let url = environment["DATABASE_URL"], !url.isEmpty { config.databaseURL = url }
+        if let cost = environment["SCHOOLBATCH_BCRYPT_COST"].flatMap(Int.init), (4...31).contains(cost) {
+            config.bcryptCost = cost
+        }
+        if let secure = environment["SCHOOLBATCH_SECURE_COOKIES"].flatMap(SecureCookies.init(rawValue:)) {
+            config.secureCookies = secure
+        }
+        if let hours = environment["SCHOOLBATCH_SESSION_HOURS"].flatMap(Int.init), hours > 0 { config.sessionHours = hours }
+        if let resources = environment["SCHOOLBATCH_RESOURCES"], !resources.isEmpty {
+            config.resourcesDirectory = resources.hasSuffix("/") ? resources : resources + "/"
+        }
+        return config
+    }
+
+    public var blobDirectory: URL { dataDirectory.appendingPathComponent("files") }
+}

@@ -1,0 +1,33 @@
+import BatchCore
+import BatchStore
+import Vapor
+
+/// What the server's handlers use, set once at start-up and passed through the application.
+public struct AppServices: Sendable {
+    public var config: AppConfig
+    public var store: Store
+    public var blobs: any BlobStore
+
+    public init(config: AppConfig, store: Store, blobs: any BlobStore) {
+        self.config = config
+        self.store = store
+        self.blobs = blobs
+    }
+}
+
+extension Application {
+    private struct AppServicesKey: StorageKey { typealias Value = AppServices }
+
+    public var schoolBatch: AppServices {
+        get {
+            guard let services = storage[AppServicesKey.self] else { fatalError("configure(_:services:) was not called") }
+            return services
+        }
+        set { storage[AppServicesKey.self] = newValue }
+    }
+}
+
+extension Request {
+    var schoolBatch: AppServices { application.schoolBatch }
+    var store: Store { application.schoolBatch.store }
+}

@@ -1,0 +1,62 @@
+import BatchCore
+import Vapor
+
+/// What every page's frame shows: title, navigation for the account's role, who is signed in, the CSRF token.
+struct LayoutContext: Encodable {
+    struct NavItem: Encodable {
+        var label: String
+        var path: String
+        var current: Bool
+    }
+
+    var title: String
+    var districtName: String
+    var signedIn: Bool
+    var username: String
+    var roleLabel: String
+    var scopeLabel: String
+    var csrf: String
+    var nav: [NavItem]
+
+    init(request: Request, title: String, districtName: String = "SchoolBatch") {
+        self.title = title
+        self.districtName = districtName
+        let account = request.auth.get(Account.self)
+        signedIn = account != nil
+        username = account?.displayName ?? ""
+        roleLabel = account?.role.label ?? ""
+        switch account?.scope {
+        case .schools(let keys)?: scopeLabel = "\(keys.count) school\(keys.count == 1 ? "" : "s")"
+        default: scopeLabel = "Whole district"
+        }
+        csrf = request.csrfToken
+        var items: [(String, String, Capability?)] = [("Batch Data Update", "/", nil)]
+        items.append(("Students", "/students", .viewStudents))
+        items.append(("Staff", "/staff", .viewStaff))
+        items.append(("Schools", "/schools", .manageSchools))
+        items.append(("Accounts", "/accounts", .manageAccounts))
+        items.append(("Audit log", "/audit", .viewAudit))
+        let path = request.url.path
+        nav = items.compactMap { label, target, capability in
+            guard let account else { return nil }
+            if let capability, !account.can(capability) { return nil }
+            let current = target == "/" ? path == "/" : path.hasPrefix(target)
+            return NavItem(label: label, path: target, current: current)
+        }
+    }
+}
+
+/// A short message shown at the top of a page after a change (`?done=…`).
+enum Notice {
+    static func text(_ code: String?) -> String? {
+        switch code {
+        case "school-created": "The school was added."
+        case "school-saved": "The school was saved."
+        case "account-created": "The account was created."
+        case "account-saved": "The account was saved."
+        case "settings-saved": "The settings were saved."
+        case "signed-out": "You have signed out."
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// PostgreSQL through postgres-nio's connection pool.
+///
+/// The store's statements are synchronous closures (see `SQLConnection`); here they run on a thread of their
+/// own that waits on the connection's futures, never on an event loop.
+public final class PostgresBackend: DatabaseBackend {
+    public let dialect = SQLDialect.postgres
+    let client: PostgresClient
+    let logger: Logger
+    private let runTask: Task<Void, Never>
+
+    /// Connects to a `postgres://user[:password]@host[:port]/database` URL. `searchPath` puts every table in a
+    /// schema of its own (the tests use it to isolate runs).
+    public init(url: String, searchPath: String? = nil, logger: Logger = Logger(label: "schoolbatch.postgres")) throws {
+        guard let components = URLComponents(string: url), let scheme = components.scheme,
+            scheme == "postgres" || scheme == "postgresql", let host = components.host
+        else {
+            throw StoreError.unavailable("DATABASE_URL is not a postgres:// URL: \(url)")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let wantsTLS = components.queryItems?.first(where: { $0.name == "sslmode" })?.value == "require"
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password, database: database.isEmpty ? nil : database,
+            tls: wantsTLS ? .require(.makeClientConfiguration()) : .disable)
+        if let searchPath {
+            configuration.options.additionalStartupParameters = [("search_path", searchPath)]
+        }
+        self.logger = logger
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runTask = Task { await client.run() }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await run(transaction: false, body)
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await run(transaction: true, body)
+    }
+
+    public func close() async throws {
+        runTask.cancel()
+    }
+
+    private func run<T: Sendable>(
+        transaction: Bool, _ body: @escaping @Sendable (any SQLConnection) throws -> T
+    ) async throws -> T {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { connection in
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                    DispatchQueue.global(qos: .userInitiated).async {
+                        let sql = BlockingPostgresConnection(connection: connection, logger: logger)
+                        do {
+                            guard transaction else {
+                                continuation.resume(returning: try body(sql))
+                                return
+                            }
+                            try sql.execute("BEGIN")
+                            do {
+                                let value = try body(sql)
+                                try sql.execute("COMMIT")
+                                continuation.resume(returning: value)
+                            } catch {
+                                _ = try? sql.execute("ROLLBACK")
+                                throw error
+                            }
+                        } catch {
+                            continuation.resume(throwing: error)
+                        }
+                    }
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as PSQLError {
+            throw Self.map(error)
+        } catch {
+            throw StoreError.unavailable("\(error)")
+        }
+    }
+
+    static func map(_ error: PSQLError) -> StoreError {
+        if let state = error.serverInfo?[.sqlState], state == "23505" {
+            return .duplicate(error.serverInfo?[.message] ?? "unique constraint")
+        }
+        let message = error.serverInfo?[.message] ?? "\(error.code)"
+        return .unavailable("PostgreSQL: \(message)")
+    }
+}
+
+/// One pooled connection seen as a `SQLConnection`; every call waits for its result.
+struct BlockingPostgresConnection: SQLConnection {
+    let connection: PostgresConnection
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+        try run(sql, binds).rows.map { row in
+            var values: [String: SQLValue] = [:]
+            for cell in row {
+                values[cell.columnName] = try Self.value(cell)
+            }
+            return SQLRow(values: values)
+        }
+    }
+
+    func execute(_ sql: String, _ binds: [SQLValue]) throws -> Int {
+        try run(sql, binds).metadata.rows ?? 0
+    }
+
+    func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
+        guard !rows.isEmpty else { return }
+        // PostgreSQL allows 65,535 binds a statement.
+        let perStatement = max(1, 60_000 / columns.count)
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + perStatement)]
+            let tuple = "(\(placeholders(columns.count)))"
+            let sql =
+                "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+                + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
+            try execute(sql, chunk.flatMap { $0 })
+            start += perStatement
+        }
+    }
+
+    private func run(_ sql: String, _ binds: [SQLValue]) throws -> PostgresQueryResult {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            switch value {
+            case .null: bindings.appendNull()
+            case .int(let i): bindings.append(i)
+            case .double(let d): bindings.append(d)
+            case .text(let s): bindings.append(s)
+            case .bool(let b): bindings.append(b)
+            case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+            }
+        }
+        do {
+            return try connection.query(
+                PostgresQuery(unsafeSQL: Self.numberPlaceholders(sql), binds: bindings), logger: logger
+            ).wait()
+        } catch let error as PSQLError {
+            throw PostgresBackend.map(error)
+        }
+    }
+
+    /// Turns `?` placeholders into `$1, $2, …`, leaving quoted text alone.
+    static func numberPlaceholders(_ sql: String) -> String {
+        var result = ""
+        result.reserveCapacity(sql.utf8.count + 16)
+        var number = 0
+        var inQuote = false
+        for character in sql {
+            if character == "'" { inQuote.toggle() }
+            if character == "?" && !inQuote {
+                number += 1
+                result += "$\(number)"
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .bool: return .bool(try cell.decode(Bool.self))
+        case .int2, .int4, .int8: return .int(try cell.decode(Int64.self))
+        case .float4, .float8: return .double(try cell.decode(Double.self))
+        case .numeric: return .double(Double(try cell.decode(String.self)) ?? 0)
+        case .bytea:
+            var buffer = try cell.decode(ByteBuffer.self)
+            return .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}

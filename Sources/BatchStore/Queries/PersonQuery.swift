@@ -1,0 +1,76 @@
+import Foundation
+import BatchCore
+
+/// Filters of the Students and Staff lists (and their API).
+public struct PersonQuery: Sendable, Hashable {
+    public enum Kind: String, Sendable { case students, staff, all }
+
+    public var kind: Kind
+    public var scope: AccessScope
+    public var schoolKey: SchoolKey?
+    public var grade: String?
+    public var classID: ClassID?
+    public var status: UserStatus?
+    /// Free text: matched against userId, loginId, names and e-mail.
+    public var text: String?
+    public var limit: Int
+    public var offset: Int
+
+    public init(
+        kind: Kind, scope: AccessScope, schoolKey: SchoolKey? = nil, grade: String? = nil, classID: ClassID? = nil,
+        status: UserStatus? = nil, text: String? = nil, limit: Int = 50, offset: Int = 0
+    ) {
+        self.kind = kind
+        self.scope = scope
+        self.schoolKey = schoolKey
+        self.grade = grade
+        self.classID = classID
+        self.status = status
+        self.text = text
+        self.limit = min(max(limit, 1), 500)
+        self.offset = max(offset, 0)
+    }
+
+    var filter: SQLFilter {
+        var filter = SQLFilter()
+        switch kind {
+        case .students: filter.add("p.user_role = 'student'")
+        case .staff: filter.add("p.user_role IN ('teacher', 'administrator', 'aide', 'staff')")
+        case .all: break
+        }
+        if let keys = scope.schoolKeys {
+            var inner = SQLFilter()
+            inner.add(column: "ps.school_key", in: keys.sorted().map { .id($0) })
+            filter.add(
+                "EXISTS (SELECT 1 FROM person_schools ps WHERE ps.user_id = p.user_id AND \(inner.clauses[0]))")
+            filter = filter.appendingBinds(inner.binds)
+        }
+        if let schoolKey {
+            filter.add(
+                "EXISTS (SELECT 1 FROM person_schools ps2 WHERE ps2.user_id = p.user_id AND ps2.school_key = ?)",
+                .id(schoolKey))
+        }
+        if let grade, !grade.isEmpty { filter.add("p.user_grade = ?", .text(grade)) }
+        if let classID {
+            filter.add(
+                "EXISTS (SELECT 1 FROM enrollments e WHERE e.user_id = p.user_id AND e.class_id = ?)", .id(classID))
+        }
+        if let status { filter.add("p.user_status = ?", .text(status.rawValue)) }
+        if let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            let escaped = text.nfc.lowercased()
+                .replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            filter.add("p.search_text LIKE ? ESCAPE '\\'", .text("%\(escaped)%"))
+        }
+        return filter
+    }
+}
+
+extension SQLFilter {
+    func appendingBinds(_ values: [SQLValue]) -> SQLFilter {
+        var copy = self
+        copy.appendBinds(values)
+        return copy
+    }
+}

@@ -1,0 +1,96 @@
+import BatchCore
+
+extension Store {
+    /// Creates a draft batch.
+    public func createBatch(kind: BatchKind, options: String, by account: Account) async throws -> Batch {
+        let now = Clock.nowMillis()
+        let batch = Batch(
+            id: .generate(), kind: kind, status: .draft, options: options, createdBy: account.id,
+            createdByName: account.username, createdAt: now, updatedAt: now, scope: account.scope)
+        try await backend.write { db in
+            try db.execute(
+                """
+                INSERT INTO batches (batch_id, kind, status, options, created_by, created_by_name, district_wide,
+                    scope_schools, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .id(batch.id), .text(kind.rawValue), .text(batch.status.rawValue), .text(options), .id(account.id),
+                    .text(account.username), .bool(account.scope.schoolKeys == nil),
+                    .text(JSONText.encode((account.scope.schoolKeys ?? []).map(\.rawValue).sorted())), .int(now), .int(now),
+                ])
+            try Self.appendAudit(
+                db, actor: Actor(account), action: "batch.create", targetType: "batch", targetID: batch.id.rawValue,
+                batchID: batch.id, changes: [.init(field: "kind", before: nil, after: kind.rawValue)])
+        }
+        return batch
+    }
+
+    /// A batch visible to an account: its own, or any batch for a system administrator; nil otherwise.
+    public func batch(_ id: BatchID, visibleTo account: Account) async throws -> Batch? {
+        try await backend.read { db in
+            try db.first("SELECT * FROM batches WHERE batch_id = ?", [.id(id)]).map(Batch.init(row:))
+                .flatMap { Self.isVisible($0, to: account) ? $0 : nil }
+        }
+    }
+
+    /// Batches an account may see, newest first.
+    public func batches(visibleTo account: Account, kind: BatchKind? = nil, status: BatchStatus? = nil, limit: Int = 100)
+        async throws -> [Batch]
+    {
+        try await backend.read { db in
+            var filter = SQLFilter()
+            if let kind { filter.add("kind = ?", .text(kind.rawValue)) }
+            if let status { filter.add("status = ?", .text(status.rawValue)) }
+            if account.role != .systemAdmin { filter.add("created_by = ?", .id(account.id)) }
+            return try db.query(
+                "SELECT * FROM batches \(filter.whereClause) ORDER BY created_at DESC, batch_id LIMIT ?",
+                filter.binds + [.int(Int64(min(max(limit, 1), 500)))]
+            ).map(Batch.init(row:))
+        }
+    }
+
+    /// Moves a batch to a new status if its lifecycle allows it, atomically (a second, conflicting move fails).
+    public func transition(_ id: BatchID, to next: BatchStatus, by actor: Actor) async throws -> Batch {
+        try await backend.write { db in
+            guard let row = try db.first("SELECT * FROM batches WHERE batch_id = ?", [.id(id)]) else {
+                throw StoreError.notFound("That batch does not exist.")
+            }
+            let batch = try Batch(row: row)
+            switch batch.status.transition(to: next) {
+            case .failure(let error): throw StoreError.conflict(error.message)
+            case .success: break
+            }
+            let now = Clock.nowMillis()
+            let changed = try db.execute(
+                "UPDATE batches SET status = ?, updated_at = ? WHERE batch_id = ? AND status = ?",
+                [.text(next.rawValue), .int(now), .id(id), .text(batch.status.rawValue)])
+            guard changed == 1 else { throw StoreError.conflict("The batch changed at the same moment; reload and try again.") }
+            try Self.appendAudit(
+                db, actor: actor, action: "batch.\(next.rawValue)", targetType: "batch", targetID: id.rawValue, batchID: id,
+                changes: [.init(field: "status", before: batch.status.rawValue, after: next.rawValue)])
+            var updated = batch
+            updated.status = next
+            updated.updatedAt = now
+            return updated
+        }
+    }
+
+    static func isVisible(_ batch: Batch, to account: Account) -> Bool {
+        account.role == .systemAdmin || batch.createdBy == account.id
+    }
+}
+
+extension Batch {
+    init(row: SQLRow) throws {
+        let schools = JSONText.decode([String].self, row.optionalText("scope_schools")) ?? []
+        self.init(
+            id: BatchID(rawValue: try row.text("batch_id")),
+            kind: BatchKind(rawValue: try row.text("kind")) ?? .roster,
+            status: BatchStatus(rawValue: try row.text("status")) ?? .failed,
+            options: try row.text("options"),
+            createdBy: row.optionalText("created_by").map(AccountID.init(rawValue:)),
+            createdByName: try row.text("created_by_name"), createdAt: try row.int("created_at"),
+            updatedAt: try row.int("updated_at"),
+            scope: row.bool("district_wide") ? .district : .schools(Set(schools.map(SchoolKey.init(rawValue:)))))
+    }
+}

@@ -1,0 +1,58 @@
+import BatchCore
+import Foundation
+
+/// One stored version of a person's photo.
+public struct PhotoRecord: Sendable, Hashable {
+    public var photoID: String
+    public var userID: UserID
+    public var version: Int
+    public var blobKey: String
+    public var thumbnailKey: String
+    public var contentHash: String
+    public var width: Int
+    public var height: Int
+    public var byteSize: Int
+    public var uploadedBy: String?
+    public var batchID: BatchID?
+    public var createdAt: Int64
+}
+
+extension Store {
+    /// Makes a new current photo for a person; the previous one is kept as an earlier version.
+    public func addPhoto(
+        userID: UserID, blobKey: String, thumbnailKey: String, contentHash: String, width: Int, height: Int,
+        byteSize: Int, by actor: Actor, batchID: BatchID? = nil
+    ) async throws {
+        try await backend.write { db in
+            let version = try db.scalarInt("SELECT COALESCE(MAX(version), 0) AS v FROM photos WHERE user_id = ?", [.id(userID)]) + 1
+            try db.execute("UPDATE photos SET is_current = FALSE WHERE user_id = ?", [.id(userID)])
+            try db.execute(
+                """
+                INSERT INTO photos (photo_id, user_id, version, is_current, blob_key, thumbnail_key, content_hash, width,
+                    height, byte_size, uploaded_by, batch_id, created_at) VALUES (?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(UUID().uuidString.lowercased()), .id(userID), .int(version), .text(blobKey), .text(thumbnailKey),
+                    .text(contentHash), .int(Int64(width)), .int(Int64(height)), .int(Int64(byteSize)),
+                    .text(actor.name), .id(batchID), .int(Clock.nowMillis()),
+                ])
+        }
+    }
+
+    /// The person's current photo, if any.
+    public func currentPhoto(_ userID: UserID) async throws -> PhotoRecord? {
+        try await backend.read { db in try Self.currentPhoto(db, userID) }
+    }
+
+    static func currentPhoto(_ db: any SQLConnection, _ userID: UserID) throws -> PhotoRecord? {
+        try db.first("SELECT * FROM photos WHERE user_id = ? AND is_current = TRUE", [.id(userID)]).map { row in
+            PhotoRecord(
+                photoID: try row.text("photo_id"), userID: userID, version: Int(try row.int("version")),
+                blobKey: try row.text("blob_key"), thumbnailKey: try row.text("thumbnail_key"),
+                contentHash: try row.text("content_hash"), width: Int(try row.int("width")),
+                height: Int(try row.int("height")), byteSize: Int(try row.int("byte_size")),
+                uploadedBy: row.optionalText("uploaded_by"),
+                batchID: row.optionalText("batch_id").map(BatchID.init(rawValue:)), createdAt: try row.int("created_at"))
+        }
+    }
+}

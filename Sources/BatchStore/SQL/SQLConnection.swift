@@ -1,0 +1,67 @@
+/// A connection (inside a transaction when writing) on which statements run one after another.
+///
+/// SQL is written once with `?` placeholders; the PostgreSQL connection numbers them. Statements run
+/// synchronously because GRDB, the SQLite library, runs transactions as synchronous closures on its own
+/// queue; the PostgreSQL side runs the same closures on a thread of its own, off the event loops.
+public protocol SQLConnection {
+    var dialect: SQLDialect { get }
+    /// Runs a statement and returns its rows.
+    func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow]
+    /// Runs a statement and returns how many rows it changed.
+    @discardableResult func execute(_ sql: String, _ binds: [SQLValue]) throws -> Int
+    /// Inserts many rows with the fastest path of the backend (a reused prepared statement on SQLite, COPY on
+    /// PostgreSQL).
+    func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws
+}
+
+extension SQLConnection {
+    public func query(_ sql: String) throws -> [SQLRow] { try query(sql, []) }
+    @discardableResult public func execute(_ sql: String) throws -> Int { try execute(sql, []) }
+    public func first(_ sql: String, _ binds: [SQLValue] = []) throws -> SQLRow? { try query(sql, binds).first }
+    public func scalarInt(_ sql: String, _ binds: [SQLValue] = []) throws -> Int64 {
+        try query(sql, binds).first?.values.values.first?.int ?? 0
+    }
+}
+
+/// A database: SQLite through GRDB or PostgreSQL through postgres-nio.
+public protocol DatabaseBackend: Sendable {
+    var dialect: SQLDialect { get }
+    /// Runs a read-only closure on a connection.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    /// Runs a closure in one transaction: everything it wrote is committed when it returns and rolled back when
+    /// it throws.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    func close() async throws
+}
+
+/// Builds `IN (?, ?, …)` lists and `WHERE` clauses with their binds.
+public struct SQLFilter: Sendable {
+    public private(set) var clauses: [String] = []
+    public private(set) var binds: [SQLValue] = []
+    public init() {}
+
+    public mutating func add(_ clause: String, _ values: SQLValue...) {
+        clauses.append(clause)
+        binds.append(contentsOf: values)
+    }
+
+    /// `column IN (…)`; an empty list matches nothing.
+    public mutating func add(column: String, in values: [SQLValue]) {
+        if values.isEmpty {
+            clauses.append("1 = 0")
+        } else {
+            clauses.append("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
+            binds.append(contentsOf: values)
+        }
+    }
+
+    /// Binds for a clause added by hand (for example a nested filter).
+    public mutating func appendBinds(_ values: [SQLValue]) { binds.append(contentsOf: values) }
+
+    public var whereClause: String { clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ") }
+}
+
+/// `?, ?, ?` for n placeholders.
+public func placeholders(_ count: Int) -> String {
+    Array(repeating: "?", count: count).joined(separator: ", ")
+}

@@ -1,0 +1,81 @@
+import BatchCore
+
+/// A value bound to or read from a SQL statement, the same on SQLite and PostgreSQL.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case bool(Bool)
+    case blob([UInt8])
+
+    public static func optional(_ text: String?) -> SQLValue { text.map { .text($0) } ?? .null }
+    public static func optional(_ value: Int64?) -> SQLValue { value.map { .int($0) } ?? .null }
+    public static func optional(_ value: Bool?) -> SQLValue { value.map { .bool($0) } ?? .null }
+    public static func id<I: ExternalIdentifier>(_ id: I) -> SQLValue { .text(id.rawValue) }
+    public static func id<I: ExternalIdentifier>(_ id: I?) -> SQLValue { id.map { .text($0.rawValue) } ?? .null }
+
+    public var text: String? {
+        switch self {
+        case .text(let s): s
+        case .int(let i): String(i)
+        case .double(let d): String(d)
+        case .bool(let b): b ? "true" : "false"
+        case .null, .blob: nil
+        }
+    }
+
+    public var int: Int64? {
+        switch self {
+        case .int(let i): i
+        case .double(let d): Int64(d)
+        case .bool(let b): b ? 1 : 0
+        case .text(let s): Int64(s)
+        case .null, .blob: nil
+        }
+    }
+
+    /// SQLite has no boolean type and returns 0/1; PostgreSQL returns a boolean. Both read as Bool here.
+    public var bool: Bool? {
+        switch self {
+        case .bool(let b): b
+        case .int(let i): i != 0
+        case .text(let s): s == "t" || s == "true" || s == "1"
+        case .double(let d): d != 0
+        case .null, .blob: nil
+        }
+    }
+
+    public var double: Double? {
+        switch self {
+        case .double(let d): d
+        case .int(let i): Double(i)
+        case .text(let s): Double(s)
+        default: nil
+        }
+    }
+}
+
+/// One result row, by column name.
+public struct SQLRow: Sendable {
+    public var values: [String: SQLValue]
+    public init(values: [String: SQLValue]) { self.values = values }
+
+    public subscript(_ column: String) -> SQLValue { values[column] ?? .null }
+
+    public func text(_ column: String) throws -> String {
+        guard let value = self[column].text else { throw StoreError.corrupt("column \(column) is NULL") }
+        return value
+    }
+    public func optionalText(_ column: String) -> String? { self[column].text }
+    public func int(_ column: String) throws -> Int64 {
+        guard let value = self[column].int else { throw StoreError.corrupt("column \(column) is not a number") }
+        return value
+    }
+    public func bool(_ column: String) -> Bool { self[column].bool ?? false }
+}
+
+/// The SQL dialect of a backend, for the few places the two databases differ.
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+}

@@ -1,0 +1,194 @@
+/// The schema's history, oldest first.
+public enum Migrations {
+    public static let all: [Migration] = [createFoundation, createBatch]
+
+    /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
+    /// API tokens, sign-in throttling and the audit log.
+    static let createFoundation = Migration(
+        name: "CreateFoundation",
+        statements: [
+            """
+            CREATE TABLE district_settings (
+                id BIGINT PRIMARY KEY,
+                district_name TEXT NOT NULL,
+                batch_upload_enabled BOOLEAN NOT NULL,
+                grade_levels TEXT NOT NULL,
+                document_types TEXT NOT NULL,
+                change_threshold BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE schools (
+                school_key TEXT PRIMARY KEY,
+                school_id TEXT UNIQUE,
+                name TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE people (
+                user_id TEXT PRIMARY KEY,
+                user_role TEXT NOT NULL,
+                login_id TEXT UNIQUE,
+                first_name TEXT NOT NULL,
+                middle_name TEXT,
+                last_name TEXT NOT NULL,
+                preferred_first_name TEXT,
+                user_email TEXT,
+                email_key TEXT UNIQUE,
+                user_grade TEXT,
+                user_status TEXT NOT NULL,
+                user_district_id TEXT,
+                user_state_id TEXT,
+                search_text TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX people_role_name ON people (user_role, last_name, first_name, user_id)",
+            "CREATE INDEX people_grade ON people (user_grade)",
+            """
+            CREATE TABLE person_schools (
+                user_id TEXT NOT NULL REFERENCES people (user_id) ON DELETE CASCADE,
+                school_key TEXT NOT NULL REFERENCES schools (school_key),
+                PRIMARY KEY (user_id, school_key)
+            )
+            """,
+            "CREATE INDEX person_schools_school ON person_schools (school_key, user_id)",
+            """
+            CREATE TABLE classes (
+                class_id TEXT PRIMARY KEY,
+                school_key TEXT NOT NULL REFERENCES schools (school_key),
+                class_name TEXT NOT NULL,
+                class_grade TEXT,
+                class_subject TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX classes_school ON classes (school_key, class_name)",
+            """
+            CREATE TABLE enrollments (
+                class_id TEXT NOT NULL REFERENCES classes (class_id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES people (user_id) ON DELETE CASCADE,
+                role TEXT NOT NULL,
+                primary_teacher BOOLEAN NOT NULL,
+                PRIMARY KEY (class_id, user_id)
+            )
+            """,
+            "CREATE INDEX enrollments_user ON enrollments (user_id)",
+            """
+            CREATE TABLE demographics (
+                user_id TEXT PRIMARY KEY REFERENCES people (user_id) ON DELETE CASCADE,
+                birth_date TEXT,
+                sex TEXT,
+                flags TEXT NOT NULL,
+                home_language TEXT,
+                country_of_birth_code TEXT,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE photos (
+                photo_id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES people (user_id) ON DELETE CASCADE,
+                version BIGINT NOT NULL,
+                is_current BOOLEAN NOT NULL,
+                blob_key TEXT NOT NULL,
+                thumbnail_key TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                width BIGINT NOT NULL,
+                height BIGINT NOT NULL,
+                byte_size BIGINT NOT NULL,
+                uploaded_by TEXT,
+                batch_id TEXT,
+                created_at BIGINT NOT NULL,
+                UNIQUE (user_id, version)
+            )
+            """,
+            "CREATE INDEX photos_current ON photos (user_id, is_current)",
+            """
+            CREATE TABLE accounts (
+                account_id TEXT PRIMARY KEY,
+                username TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                district_wide BOOLEAN NOT NULL,
+                password_hash TEXT NOT NULL,
+                disabled BOOLEAN NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_sign_in_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE account_schools (
+                account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+                school_key TEXT NOT NULL REFERENCES schools (school_key),
+                PRIMARY KEY (account_id, school_key)
+            )
+            """,
+            """
+            CREATE TABLE sessions (
+                token_hash TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+                csrf_token TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE api_tokens (
+                token_hash TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_used_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE sign_in_failures (
+                id {AUTO_ID},
+                username TEXT NOT NULL,
+                remote_address TEXT NOT NULL,
+                at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX sign_in_failures_user ON sign_in_failures (username, at)",
+            """
+            CREATE TABLE audit_log (
+                id {AUTO_ID},
+                at BIGINT NOT NULL,
+                actor_id TEXT,
+                actor_name TEXT NOT NULL,
+                action TEXT NOT NULL,
+                target_type TEXT NOT NULL,
+                target_id TEXT NOT NULL,
+                batch_id TEXT,
+                changes TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX audit_log_at ON audit_log (at)",
+        ])
+
+    /// Batches: one row per upload or export, with its lifecycle status.
+    static let createBatch = Migration(
+        name: "CreateBatch",
+        statements: [
+            """
+            CREATE TABLE batches (
+                batch_id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                options TEXT NOT NULL,
+                created_by TEXT REFERENCES accounts (account_id) ON DELETE SET NULL,
+                created_by_name TEXT NOT NULL,
+                district_wide BOOLEAN NOT NULL,
+                scope_schools TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX batches_created ON batches (created_at)",
+        ])
+}

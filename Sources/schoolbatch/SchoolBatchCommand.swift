@@ -1,0 +1,123 @@
+import ArgumentParser
+import BatchServer
+import Foundation
+
+@main
+struct SchoolBatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schoolbatch",
+        abstract: "SchoolBatch: bulk updates of school rosters, photos, e-mails and documents.",
+        discussion: "Settings come from the environment: SCHOOLBATCH_DATA_DIR, DATABASE_URL, … (see docs/configuration.md).",
+        subcommands: [Serve.self, Migrate.self, AdminCommand.self, TokenCommand.self, Demo.self])
+}
+
+/// Options every command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Data directory (default: $SCHOOLBATCH_DATA_DIR or ./data).")
+    var dataDir: String?
+
+    func config() -> AppConfig {
+        var config = AppConfig.fromEnvironment()
+        if let dataDir { config.dataDirectory = URL(fileURLWithPath: dataDir) }
+        return config
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the web server (creates the schema and the first admin).")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address to listen on.") var hostname: String = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port: Int = 8080
+
+    func run() async throws {
+        var config = common.config()
+        config.hostname = hostname
+        config.port = port
+        try await ServerRunner.serve(config: config)
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or update the database schema, then exit.")
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let services = try await Bootstrap.services(common.config())
+        if let password = try await Bootstrap.createFirstAdmin(services) {
+            print(Bootstrap.passwordBanner(password, url: "the address `schoolbatch serve` prints"))
+        }
+        print("The database schema is up to date.")
+        try await services.store.close()
+    }
+}
+
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin", abstract: "Manage sign-in accounts.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an account; the password is read from standard input.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Username (letters, digits, . _ - @).") var username: String
+        @Option(help: "system-admin, enrollment-admin, student-records or viewer.") var role: String
+        @Option(name: .customLong("school"), help: "Limit the account to this school ID (repeat for several).")
+        var schools: [String] = []
+        @Flag(help: "Read the password from standard input (required).") var passwordStdin = false
+
+        func run() async throws {
+            guard passwordStdin else {
+                throw ValidationError("Pass --password-stdin and give the password on standard input, e.g. echo 'secret' | schoolbatch admin create …")
+            }
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw ValidationError("No password on standard input.")
+            }
+            let services = try await Bootstrap.services(common.config())
+            defer { Task { try? await services.store.close() } }
+            do {
+                let account = try await AccountAdmin.createAccount(
+                    username: username, role: role, schoolIDs: schools, password: line, services: services)
+                print("Created account \(account.username) (\(account.role.rawValue)).")
+            } catch let error as AccountAdmin.Failure {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Manage API tokens.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a new API token for an account.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "The account's username.") var username: String
+
+        func run() async throws {
+            let services = try await Bootstrap.services(common.config())
+            do {
+                print(try await AccountAdmin.createToken(username: username, services: services))
+            } catch let error as AccountAdmin.Failure {
+                throw ValidationError(error.description)
+            }
+            try await services.store.close()
+        }
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fill the database with a demo district (3 schools, ~30 classes, ~800 students with photos).")
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let services = try await Bootstrap.services(common.config())
+        if let password = try await Bootstrap.createFirstAdmin(services) {
+            print(Bootstrap.passwordBanner(password, url: "the address `schoolbatch serve` prints"))
+        }
+        let summary = try await DemoLoader.load(into: services)
+        print("Demo district ready: \(summary.schools) schools, \(summary.classes) classes, \(summary.students) students, \(summary.staff) staff, \(summary.photosAdded) new photos.")
+        try await services.store.close()
+    }
+}

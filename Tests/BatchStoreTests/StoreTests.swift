@@ -1,0 +1,208 @@
+import BatchCore
+import BatchStore
+import BatchTestSupport
+import Foundation
+import Testing
+
+@Suite("Store: the same tests on SQLite and PostgreSQL")
+struct StoreTests {
+    @Test("make test runs the store suite on both databases")
+    func bothDatabases() {
+        print("Store tests run on: \(TestDatabase.all.map(\.rawValue).joined(separator: ", "))")
+        if ProcessInfo.processInfo.environment["SCHOOLBATCH_TEST_POSTGRES_URL"] != nil {
+            #expect(TestDatabase.all == [.sqlite, .postgres])
+        }
+    }
+
+    @Test("migrating twice is harmless and settings start with the defaults", arguments: TestDatabase.all)
+    func migrate(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.migrate()
+            let settings = try await store.settings()
+            #expect(settings.batchUploadEnabled)
+            #expect(settings.changeThreshold == 10)
+            #expect(settings.gradeLevels == GradeLevels.oneRoster)
+        }
+    }
+
+    @Test("school IDs are unique and case-sensitive; edits are audited", arguments: TestDatabase.all)
+    func schools(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            let admin = Actor(id: nil, name: "tester")
+            try await store.createSchool(School(key: "k1", schoolID: "S01", name: "North"), by: admin)
+            try await store.createSchool(School(key: "k2", schoolID: "s01", name: "South"), by: admin)
+            await #expect(throws: StoreError.self) {
+                try await store.createSchool(School(key: "k3", schoolID: "S01", name: "Copy"), by: admin)
+            }
+            try await store.updateSchool(School(key: "k2", schoolID: "S02", name: "South Campus"), by: admin)
+            #expect(try await store.school(id: "S02")?.name == "South Campus")
+            #expect(try await store.school(id: "s01") == nil)
+            let audit = try await store.auditEntries(AuditQuery(action: "school.update"))
+            #expect(audit.items.first?.changes.contains(.init(field: "schoolId", before: "s01", after: "S02")) == true)
+        }
+    }
+
+    @Test("the activation gate closes for a school without an ID", arguments: TestDatabase.all)
+    func gate(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.createSchool(School(key: "k1", schoolID: nil, name: "No ID Yet"), by: .system)
+            let gate = try await store.activationGate()
+            #expect(!gate.isOpen)
+            #expect(gate.problems.map(\.schoolName) == ["No ID Yet"])
+        }
+    }
+
+    @Test("people lists filter by school, grade, class, status and text, within scope", arguments: TestDatabase.all)
+    func peopleQueries(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await Fixture.load(into: store)
+            let all = try await store.people(PersonQuery(kind: .students, scope: .district))
+            #expect(all.total == 4)
+            #expect(all.items.map(\.person.lastName) == ["Chan", "García", "Lee", "陳"])
+            let scoped = try await store.people(PersonQuery(kind: .students, scope: .schools(["north"])))
+            #expect(scoped.items.map(\.person.userID.rawValue).sorted() == ["0001", "0002", "0003"])
+            let byClass = try await store.people(PersonQuery(kind: .students, scope: .district, classID: "N-1A"))
+            #expect(byClass.items.map(\.person.userID.rawValue).sorted() == ["0001", "0002"])
+            #expect(byClass.items.first?.classNames == ["1A"])
+            let byGrade = try await store.people(PersonQuery(kind: .students, scope: .district, grade: "02"))
+            #expect(byGrade.items.map(\.person.userID.rawValue) == ["0003"])
+            let left = try await store.people(PersonQuery(kind: .students, scope: .district, status: .left))
+            #expect(left.items.map(\.person.userID.rawValue) == ["0004"])
+            let text = try await store.people(PersonQuery(kind: .students, scope: .district, text: "GARC"))
+            #expect(text.items.map(\.person.lastName) == ["García"])
+            let chinese = try await store.people(PersonQuery(kind: .students, scope: .district, text: "陳"))
+            #expect(chinese.total == 1)
+            let literal = try await store.people(PersonQuery(kind: .students, scope: .district, text: "%"))
+            #expect(literal.total == 0, "a % in the search is a literal character")
+            let staff = try await store.people(PersonQuery(kind: .staff, scope: .district))
+            #expect(staff.items.map(\.person.role) == [.teacher])
+            let paged = try await store.people(PersonQuery(kind: .students, scope: .district, limit: 2, offset: 2))
+            #expect(paged.items.map(\.person.lastName) == ["Lee", "陳"])
+            #expect(paged.total == 4)
+        }
+    }
+
+    @Test("a person outside the account's scope is not found", arguments: TestDatabase.all)
+    func personScope(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await Fixture.load(into: store)
+            #expect(try await store.person("0004", scope: .schools(["north"])) == nil)
+            let detail = try #require(try await store.person("0004", scope: .schools(["south"])))
+            #expect(detail.person.lastName == "陳")
+            #expect(detail.demographics?.birthDate == "2015-03-04")
+            #expect(detail.demographics?.flags["asian"] == true)
+            let inClass = try #require(try await store.person("0001", scope: .district))
+            #expect(inClass.classes.map(\.schoolClass.name) == ["1A"])
+        }
+    }
+
+    @Test("e-mail addresses are unique regardless of letter case", arguments: TestDatabase.all)
+    func emailUnique(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await Fixture.load(into: store)
+            var copy = Person(userID: "T9", role: .teacher, firstName: "A", lastName: "B", email: "MS.WONG@school.example", schoolKeys: ["north"])
+            await #expect(throws: StoreError.self) { try await store.upsert(people: [copy]) }
+            copy.email = "other@school.example"
+            try await store.upsert(people: [copy])
+        }
+    }
+
+    @Test("accounts, sessions and API tokens", arguments: TestDatabase.all)
+    func accounts(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await Fixture.load(into: store)
+            let account = Account(id: "acc1", username: "clerk", displayName: "Clerk", role: .viewer, scope: .schools(["north"]))
+            try await store.createAccount(account, passwordHash: "hash", by: .system)
+            await #expect(throws: StoreError.self) {
+                try await store.createAccount(Account(id: "acc2", username: "clerk", displayName: "Dup", role: .viewer, scope: .district), passwordHash: "h", by: .system)
+            }
+            #expect(try await store.credentials(username: "CLERK")?.account == account)
+            try await store.createSession(tokenHash: "s1", accountID: account.id, csrfToken: "c1", expiresAt: Clock.nowMillis() + 60_000)
+            #expect(try await store.session(tokenHash: "s1")?.csrfToken == "c1")
+            try await store.createSession(tokenHash: "s2", accountID: account.id, csrfToken: "c2", expiresAt: Clock.nowMillis() - 1)
+            #expect(try await store.session(tokenHash: "s2") == nil, "an expired session is not valid")
+            try await store.createAPIToken(tokenHash: "t1", accountID: account.id, name: "test", by: .system)
+            #expect(try await store.account(apiTokenHash: "t1")?.username == "clerk")
+            var disabled = account
+            disabled.disabled = true
+            try await store.updateAccount(disabled, passwordHash: nil, by: .system)
+            #expect(try await store.session(tokenHash: "s1") == nil, "disabling signs the account out")
+            #expect(try await store.account(apiTokenHash: "t1") == nil, "a disabled account's token stops working")
+        }
+    }
+
+    @Test("failed sign-ins are counted per username within the window", arguments: TestDatabase.all)
+    func signInFailures(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            let since = Clock.nowMillis() - 60_000
+            for _ in 0..<3 { _ = try await store.recordSignInFailure(username: "a", remoteAddress: "1.2.3.4", since: since) }
+            #expect(try await store.signInFailures(username: "a", since: since).count == 3)
+            #expect(try await store.signInFailures(username: "b", since: since).count == 0)
+            try await store.clearSignInFailures(username: "a")
+            #expect(try await store.signInFailures(username: "a", since: since).count == 0)
+        }
+    }
+
+    @Test("batches follow the lifecycle and refuse illegal moves", arguments: TestDatabase.all)
+    func batches(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            let account = Account(id: "acc1", username: "clerk", displayName: "Clerk", role: .enrollmentAdmin, scope: .district)
+            try await store.createAccount(account, passwordHash: "hash", by: .system)
+            let batch = try await store.createBatch(kind: .roster, options: "{}", by: account)
+            #expect(batch.status == .draft)
+            let cancelled = try await store.transition(batch.id, to: .cancelled, by: Actor(account))
+            #expect(cancelled.status == .cancelled)
+            await #expect(throws: StoreError.self) { _ = try await store.transition(batch.id, to: .queued, by: Actor(account)) }
+            let other = Account(id: "acc2", username: "other", displayName: "Other", role: .enrollmentAdmin, scope: .district)
+            #expect(try await store.batch(batch.id, visibleTo: other) == nil, "another account's batch is not visible")
+            #expect(try await store.batches(visibleTo: account).map(\.id) == [batch.id])
+        }
+    }
+
+    @Test("photos keep every earlier version", arguments: TestDatabase.all)
+    func photos(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await Fixture.load(into: store)
+            let hash1 = String(repeating: "a", count: 64), hash2 = String(repeating: "b", count: 64)
+            try await store.addPhoto(userID: "0001", blobKey: hash1, thumbnailKey: hash1, contentHash: hash1, width: 600, height: 750, byteSize: 10, by: .system)
+            try await store.addPhoto(userID: "0001", blobKey: hash2, thumbnailKey: hash2, contentHash: hash2, width: 600, height: 750, byteSize: 11, by: .system)
+            let current = try #require(try await store.currentPhoto("0001"))
+            #expect(current.version == 2)
+            #expect(current.blobKey == hash2)
+        }
+    }
+
+    @Test("the blob store is content-addressed and refuses keys that could be paths")
+    func blobs() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sb-blobs-\(UUID().uuidString)")
+        let blobs = try FileBlobStore(root: root)
+        let key = try blobs.put(Data("hello".utf8))
+        #expect(key == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        #expect(try blobs.put(Data("hello".utf8)) == key)
+        #expect(try blobs.get(key) == Data("hello".utf8))
+        #expect(throws: StoreError.self) { try blobs.get("../../etc/passwd") }
+    }
+}
+
+/// Two schools, a class, four students and a teacher.
+enum Fixture {
+    static func load(into store: Store) async throws {
+        try await store.createSchool(School(key: "north", schoolID: "N", name: "North School"), by: .system)
+        try await store.createSchool(School(key: "south", schoolID: "S", name: "South School"), by: .system)
+        try await store.upsert(classes: [SchoolClass(classID: "N-1A", schoolKey: "north", name: "1A", grade: "01")])
+        try await store.upsert(people: [
+            Person(userID: "0001", role: .student, loginID: "19chanw1", firstName: "Wing Yan", lastName: "Chan", grade: "01", schoolKeys: ["north"]),
+            Person(userID: "0002", role: .student, loginID: "19garciaj1", firstName: "José", lastName: "García", grade: "01", schoolKeys: ["north"]),
+            Person(userID: "0003", role: .student, loginID: "18leem1", firstName: "Mia", lastName: "Lee", grade: "02", schoolKeys: ["north"]),
+            Person(userID: "0004", role: .student, loginID: "19chenx1", firstName: "詠欣", lastName: "陳", grade: "01", status: .left, schoolKeys: ["south"]),
+            Person(userID: "T1", role: .teacher, firstName: "Mei", lastName: "Wong", email: "ms.wong@school.example", schoolKeys: ["north"]),
+        ])
+        try await store.upsert(enrollments: [
+            Enrollment(classID: "N-1A", userID: "0001", role: .student), Enrollment(classID: "N-1A", userID: "0002", role: .student),
+            Enrollment(classID: "N-1A", userID: "T1", role: .teacher, primaryTeacher: true),
+        ])
+        try await store.upsert(demographics: [
+            Demographics(userID: "0004", birthDate: "2015-03-04", sex: "female", flags: ["asian": true], homeLanguage: "yue", countryOfBirthCode: "HK")
+        ])
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages SchoolBatch needs, only those missing. Usage: install-deps.sh run|test
+set -euo pipefail
+want=(libturbojpeg0-dev pkg-config libsqlite3-dev)
+if [ "${1:-run}" = "test" ]; then
+  want+=(postgresql chromium chromium-driver fonts-wqy-zenhei python3-pip)
+fi
+missing=()
+for package in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "${1:-run}" = "test" ]; then
+  python3 -c "import selenium, pytest" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check selenium pytest
+fi

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make test`: every Swift suite on SQLite and PostgreSQL, then the browser test against a real server.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+work=$(mktemp -d /tmp/schoolbatch-test.XXXXXX)
+chmod 755 "$work"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  scripts/pg.sh stop "$work/pg"
+}
+trap cleanup EXIT
+
+export DATABASE_URL=$(scripts/pg.sh start "$work/pg")
+echo "Throwaway PostgreSQL: $DATABASE_URL"
+
+swift build --build-tests
+# Store and server suites run each test on SQLite and, with DATABASE_URL set, on PostgreSQL too.
+SCHOOLBATCH_TEST_POSTGRES_URL="$DATABASE_URL" swift test --skip-build
+
+echo "== Browser test (headless Chromium) on SQLite"
+data="$work/data"
+password="browser-test-$RANDOM-pass"
+env -u DATABASE_URL SCHOOLBATCH_BCRYPT_COST=4 .build/debug/schoolbatch demo --data-dir "$data" >/dev/null
+echo "$password" | env -u DATABASE_URL SCHOOLBATCH_BCRYPT_COST=4 .build/debug/schoolbatch admin create \
+  --data-dir "$data" --username browser --role system-admin --password-stdin
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+env -u DATABASE_URL SCHOOLBATCH_RESOURCES="$root" .build/debug/schoolbatch serve --data-dir "$data" --port "$port" \
+  >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+SCHOOLBATCH_URL="http://127.0.0.1:$port" SCHOOLBATCH_USER=browser SCHOOLBATCH_PASSWORD="$password" \
+  SCREENSHOT_DIR="$root/.build/screenshots" python3 -m pytest -q Tests/browser
+echo "Screenshots: .build/screenshots"
