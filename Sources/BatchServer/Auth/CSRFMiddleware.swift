@@ -5,7 +5,8 @@ import Vapor
 /// - Signed-in browser requests must carry the session's token (form field `_csrf` or header `X-CSRF-Token`).
 /// - The sign-in form, before there is a session, uses a double-submit cookie.
 /// - A request whose `Origin` names another site is refused outright.
-/// - API-token requests are not cookie-borne and need no token.
+/// - API-token requests, and JSON requests without a session (scripts signing in), are not cookie-borne forms and
+///   need no token.
 struct CSRFMiddleware: AsyncMiddleware {
     static let anonymousCookie = "sb_csrf"
     static let field = "_csrf"
@@ -32,6 +33,10 @@ struct CSRFMiddleware: AsyncMiddleware {
         case .apiToken: return
         case .session(_, let token): expected = token
         case nil:
+            // A request with no session that is not a form cannot come from a cross-site page: browsers send
+            // cross-site bodies only as forms (a JSON body needs a CORS preflight, which is never granted).
+            let isForm = request.headers.contentType.map { $0 == .urlEncodedForm || $0 == .formData || $0 == .plainText } ?? true
+            if !isForm { return }
             guard let cookie = request.cookies[Self.anonymousCookie]?.string else {
                 throw Self.refusal
             }
