@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "schoolbatch", targets: ["schoolbatch"]),
+        .executable(name: "schoolbatch-bench", targets: ["ListBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
@@ -65,6 +66,12 @@ let package = Package(
                 "BatchServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ListBench",
+            dependencies: ["BatchCore", "BatchStore"],
+            path: "Benchmarks/ListBench",
             swiftSettings: strict
         ),
         .target(

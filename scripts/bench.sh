@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# `make bench`: list queries at district scale (200,000 students) on a release build; figures to docs/benchmarks.md.
+# `make bench`: release-build benchmarks on SQLite and a throwaway PostgreSQL; figures go to docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+work=$(mktemp -d /tmp/schoolbatch-bench.XXXXXX)
+chmod 755 "$work"
+trap 'scripts/pg.sh stop "$work/pg"' EXIT
+export DATABASE_URL=$(scripts/pg.sh start "$work/pg")
 swift build -c release --product schoolbatch-bench
-.build/release/schoolbatch-bench "$@" | tee /tmp/schoolbatch-bench.txt
+echo "Command: make bench  (scripts/bench.sh → .build/release/schoolbatch-bench)"
+.build/release/schoolbatch-bench

@@ -27,6 +27,11 @@ public enum DemoLoader {
             }
         }
         func mapped(_ key: SchoolKey) -> SchoolKey { keyForDemoKey[key] ?? key }
+        var settings = try await store.settings()
+        if settings.districtName == DistrictSettings().districtName {
+            settings.districtName = "Harbour District (demo)"
+            try await store.updateSettings(settings, by: .system)
+        }
         log("Schools: \(demo.schools.count)")
         try await store.upsert(classes: demo.classes.map { var c = $0; c.schoolKey = mapped(c.schoolKey); return c })
         log("Classes: \(demo.classes.count)")

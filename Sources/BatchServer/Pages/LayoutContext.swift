@@ -18,7 +18,7 @@ struct LayoutContext: Encodable {
     var csrf: String
     var nav: [NavItem]
 
-    init(request: Request, title: String, districtName: String = "SchoolBatch") {
+    init(request: Request, title: String, districtName: String = "") {
         self.title = title
         self.districtName = districtName
         let account = request.auth.get(Account.self)

@@ -285,3 +285,41 @@ extension Demographics {
             homeLanguage: row.optionalText("home_language"), countryOfBirthCode: row.optionalText("country_of_birth_code"))
     }
 }
+
+extension Store {
+    /// Inserts people, classes and enrollments that do not exist yet, in one transaction, through the backend's
+    /// bulk path (a reused prepared statement on SQLite, multi-row inserts on PostgreSQL).
+    public func insertNew(people: [Person], classes: [SchoolClass] = [], enrollments: [Enrollment] = []) async throws {
+        try await backend.write { db in
+            let now = Clock.nowMillis()
+            try db.bulkInsert(
+                table: "classes",
+                columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"],
+                rows: classes.map {
+                    [.id($0.classID), .id($0.schoolKey), .text($0.name), .optional($0.grade), .optional($0.subject), .int(now), .int(now)]
+                })
+            try db.bulkInsert(
+                table: "people",
+                columns: [
+                    "user_id", "user_role", "login_id", "first_name", "middle_name", "last_name", "preferred_first_name",
+                    "user_email", "email_key", "user_grade", "user_status", "user_district_id", "user_state_id",
+                    "search_text", "created_at", "updated_at",
+                ],
+                rows: people.map { person in
+                    [
+                        .id(person.userID), .text(person.role.rawValue), .id(person.loginID), .text(person.firstName),
+                        .optional(person.middleName), .text(person.lastName), .optional(person.preferredFirstName),
+                        .optional(person.email), .optional(person.email.map(Self.emailKey)), .optional(person.grade),
+                        .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
+                        .text(person.searchText), .int(now), .int(now),
+                    ]
+                })
+            try db.bulkInsert(
+                table: "person_schools", columns: ["user_id", "school_key"],
+                rows: people.flatMap { person in Set(person.schoolKeys).sorted().map { [.id(person.userID), .id($0)] } })
+            try db.bulkInsert(
+                table: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"],
+                rows: enrollments.map { [.id($0.classID), .id($0.userID), .text($0.role.rawValue), .bool($0.primaryTeacher)] })
+        }
+    }
+}
