@@ -321,5 +321,16 @@ extension Store {
                 table: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"],
                 rows: enrollments.map { [.id($0.classID), .id($0.userID), .text($0.role.rawValue), .bool($0.primaryTeacher)] })
         }
+        try await analyze()
+    }
+
+    /// Refreshes the planner's statistics after a bulk change, so list queries keep choosing good plans.
+    public func analyze() async throws {
+        try await backend.write { db in
+            switch db.dialect {
+            case .sqlite: try db.execute("ANALYZE")
+            case .postgres: try db.execute("ANALYZE people, person_schools, enrollments, classes")
+            }
+        }
     }
 }
