@@ -231,3 +231,73 @@ struct AccessHTTPTests {
         }
     }
 }
+
+@Suite("HTTP: pages a system administrator uses")
+struct AdminPagesHTTPTests {
+    @Test("a school without an ID closes the gate, and Schools and the home page say which and why")
+    func gateOnPages() async throws {
+        try await TestApp.with(.sqlite) { t in
+            let admin = try await t.signIn("admin")
+            try await t.app.testing().test(.POST, "/schools/north", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: admin.cookie)
+                try req.content.encode(["schoolID": "", "name": "North School", "_csrf": admin.csrf], as: .urlEncodedForm)
+            }, afterResponse: { res in
+                #expect(res.status == .seeOther)
+            })
+            try await t.app.testing().test(.GET, "/schools", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: admin.cookie)
+            }, afterResponse: { res in
+                let html = res.body.string
+                #expect(html.contains("Not available"))
+                #expect(html.contains("1 school needs attention before rosters can be uploaded."))
+                #expect(html.contains("<strong>North School</strong> has no school ID"))
+                #expect(html.contains(#"<span class="badge bad">missing</span>"#))
+            })
+            try await t.app.testing().test(.GET, "/", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: admin.cookie)
+            }, afterResponse: { res in
+                #expect(res.body.string.contains("North School has no school ID"))
+            })
+        }
+    }
+
+    @Test("accounts, account edit, audit and staff pages render for an administrator")
+    func adminPagesRender() async throws {
+        try await TestApp.with(.sqlite) { t in
+            let admin = try await t.signIn("admin")
+            for path in ["/accounts", "/schools/north", "/audit", "/staff", "/students", "/students/0001"] {
+                try await t.app.testing().test(.GET, path, beforeRequest: { req in
+                    req.headers.replaceOrAdd(name: .cookie, value: admin.cookie)
+                }, afterResponse: { res in
+                    #expect(res.status == .ok, "\(path)")
+                })
+            }
+            let accountID = try #require(try await t.services.store.credentials(username: "viewer")?.account.id)
+            try await t.app.testing().test(.GET, "/accounts/\(accountID.rawValue)", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: admin.cookie)
+            }, afterResponse: { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("Account <code>viewer</code>"))
+            })
+        }
+    }
+
+    @Test("an administrator creates a school-scoped account through the form")
+    func createScopedAccount() async throws {
+        try await TestApp.with(.sqlite) { t in
+            let admin = try await t.signIn("admin")
+            try await t.app.testing().test(.POST, "/accounts", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: admin.cookie)
+                req.headers.contentType = .urlEncodedForm
+                req.body = ByteBuffer(string: "_csrf=\(admin.csrf)&username=Ms.Lam&displayName=Ms%20Lam&role=viewer&scope=schools&schools%5B%5D=south&password=long-enough-pass")
+            }, afterResponse: { res in
+                #expect(res.status == .seeOther)
+            })
+            let account = try #require(try await t.services.store.credentials(username: "ms.lam")?.account)
+            #expect(account.scope == .schools(["south"]))
+            #expect(account.role == .viewer)
+            let audit = try await t.services.store.auditEntries(.init(action: "account.create"))
+            #expect(audit.items.contains { $0.targetID == "ms.lam" && $0.actorName == "admin" })
+        }
+    }
+}

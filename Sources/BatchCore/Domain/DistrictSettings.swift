@@ -33,6 +33,28 @@ public struct ActivationGate: Sendable, Hashable, Codable {
     public var problems: [Problem]
     public var isOpen: Bool { switchedOn && problems.isEmpty }
 
+    enum CodingKeys: String, CodingKey { case switchedOn, problems, isOpen, explanation }
+
+    public init(switchedOn: Bool, problems: [Problem]) {
+        self.switchedOn = switchedOn
+        self.problems = problems
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switchedOn = try container.decode(Bool.self, forKey: .switchedOn)
+        problems = try container.decode([Problem].self, forKey: .problems)
+    }
+
+    /// Pages and the API read the verdict and its sentence too, so they are encoded with the facts.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(switchedOn, forKey: .switchedOn)
+        try container.encode(problems, forKey: .problems)
+        try container.encode(isOpen, forKey: .isOpen)
+        try container.encode(explanation, forKey: .explanation)
+    }
+
     /// Judges the gate: the switch must be on and every school must have a non-empty ID that no other school
     /// shares, also not in a different letter case (which a person would read as the same ID).
     public static func evaluate(settings: DistrictSettings, schools: [School]) -> ActivationGate {
