@@ -61,7 +61,7 @@ public struct DemoDistrict: Sendable {
                         email: "\(asciiFold(given.roman)).\(asciiFold(surname.roman)).\(staffNumber)@demo-district.example.org",
                         districtID: title, schoolKeys: [school.key]))
             }
-            let classesPerGrade = plan.grades.count >= 5 ? 2 : (plan.grades.count == 4 ? 3 : 3)
+            let classesPerGrade = plan.grades.count >= 5 ? 2 : 3
             for grade in plan.grades {
                 for section in 0..<classesPerGrade {
                     let letter = ["A", "B", "C", "D"][section]

@@ -39,12 +39,11 @@ public struct PersonQuery: Sendable, Hashable {
         case .all: break
         }
         if let keys = scope.schoolKeys {
-            var inner = SQLFilter()
-            inner.add(column: "ps.school_key", in: keys.sorted().map { .id($0) })
             // `IN (subquery)` lets the planner start from the few matching rows; a correlated EXISTS would probe
             // once per person (60× slower at 200,000 students, see docs/benchmarks.md).
-            filter.add("p.user_id IN (SELECT ps.user_id FROM person_schools ps WHERE \(inner.clauses[0]))")
-            filter = filter.appendingBinds(inner.binds)
+            filter.add(in: keys.sorted().map { .id($0) }) {
+                "p.user_id IN (SELECT ps.user_id FROM person_schools ps WHERE ps.school_key IN (\($0)))"
+            }
         }
         if let schoolKey {
             filter.add(
@@ -65,13 +64,5 @@ public struct PersonQuery: Sendable, Hashable {
             filter.add("p.search_text LIKE ? ESCAPE '\\'", .text("%\(escaped)%"))
         }
         return filter
-    }
-}
-
-extension SQLFilter {
-    func appendingBinds(_ values: [SQLValue]) -> SQLFilter {
-        var copy = self
-        copy.appendBinds(values)
-        return copy
     }
 }

@@ -41,22 +41,27 @@ public struct SQLFilter: Sendable {
     public init() {}
 
     public mutating func add(_ clause: String, _ values: SQLValue...) {
+        add(clause, binds: values)
+    }
+
+    public mutating func add(_ clause: String, binds values: [SQLValue]) {
         clauses.append(clause)
         binds.append(contentsOf: values)
     }
 
     /// `column IN (…)`; an empty list matches nothing.
     public mutating func add(column: String, in values: [SQLValue]) {
-        if values.isEmpty {
-            clauses.append("1 = 0")
-        } else {
-            clauses.append("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
-            binds.append(contentsOf: values)
-        }
+        add(in: values) { "\(column) IN (\($0))" }
     }
 
-    /// Binds for a clause added by hand (for example a nested filter).
-    public mutating func appendBinds(_ values: [SQLValue]) { binds.append(contentsOf: values) }
+    /// A clause around an `IN` list (`make` gets the placeholders); an empty list matches nothing.
+    public mutating func add(in values: [SQLValue], _ make: (String) -> String) {
+        if values.isEmpty {
+            add("1 = 0")
+        } else {
+            add(make(placeholders(values.count)), binds: values)
+        }
+    }
 
     public var whereClause: String { clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ") }
 }
