@@ -8,7 +8,7 @@ struct SchoolBatchCommand: AsyncParsableCommand {
         commandName: "schoolbatch",
         abstract: "SchoolBatch: bulk updates of school rosters, photos, e-mails and documents.",
         discussion: "Settings come from the environment: SCHOOLBATCH_DATA_DIR, DATABASE_URL, … (see docs/configuration.md).",
-        subcommands: [Serve.self, Migrate.self, AdminCommand.self, TokenCommand.self, Demo.self])
+        subcommands: [Serve.self, Worker.self, Migrate.self, AdminCommand.self, TokenCommand.self, Demo.self])
 }
 
 /// Options every command shares.
@@ -35,6 +35,19 @@ struct Serve: AsyncParsableCommand {
         config.hostname = hostname
         config.port = port
         try await ServerRunner.serve(config: config)
+    }
+}
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run background workers only (apply and undo batches), sharing the database with `serve`.",
+        discussion: "Stops on SIGINT or SIGTERM after the jobs in hand have finished.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "How many jobs this process runs at once.") var count: Int = 1
+
+    func run() async throws {
+        try await ServerRunner.work(config: common.config(), count: max(1, count))
     }
 }
 

@@ -55,6 +55,11 @@ public struct BatchTransitionError: Error, Sendable, Hashable {
     public var from: BatchStatus
     public var to: BatchStatus
 
+    public init(from: BatchStatus, to: BatchStatus) {
+        self.from = from
+        self.to = to
+    }
+
     public var message: String {
         switch (from, to) {
         case (_, .cancelled) where from == .processing:
@@ -84,6 +89,17 @@ public struct Batch: Sendable, Hashable {
     public var updatedAt: Int64
     /// The schools the creating account could see when it made the batch; nil = district-wide.
     public var scope: AccessScope
+    /// Work done and to do in the current step (planning, applying, undoing), for the progress bar.
+    public var progressDone: Int64 = 0
+    public var progressTotal: Int64 = 0
+    /// Items by state, as of the last plan or apply.
+    public var counts = ItemCounts()
+    /// What applying (and undoing) did; nil until the batch has run.
+    public var report: BatchReport?
+    /// Why the batch failed, in words for the person who submitted it.
+    public var failure: String?
+    public var submittedAt: Int64?
+    public var finishedAt: Int64?
 
     public init(
         id: BatchID, kind: BatchKind, status: BatchStatus, options: String, createdBy: AccountID?, createdByName: String,
@@ -98,5 +114,48 @@ public struct Batch: Sendable, Hashable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.scope = scope
+    }
+}
+
+/// What a batch did when it was applied, and what its undo could not restore.
+public struct BatchReport: Sendable, Hashable, Codable {
+    /// Items by state after applying.
+    public var counts: ItemCounts
+    /// Fields written, by field name ("userEmail": 812).
+    public var changedFields: [String: Int]
+    public var appliedAt: Int64?
+    /// Fields undo restored.
+    public var restored: Int?
+    /// Fields undo left alone because someone changed them after the batch.
+    public var changedSince: [FieldChangeSince]
+    public var undoneAt: Int64?
+
+    public init(counts: ItemCounts, changedFields: [String: Int], appliedAt: Int64?) {
+        self.counts = counts
+        self.changedFields = changedFields
+        self.appliedAt = appliedAt
+        self.changedSince = []
+    }
+}
+
+/// A field undo did not restore: it no longer holds what the batch wrote.
+public struct FieldChangeSince: Sendable, Hashable, Codable {
+    public var entity: String
+    public var key: String
+    public var field: String
+    /// What the batch wrote.
+    public var batchValue: String?
+    /// What the field holds now.
+    public var currentValue: String?
+    /// What undo would have restored.
+    public var beforeBatch: String?
+
+    public init(entity: String, key: String, field: String, batchValue: String?, currentValue: String?, beforeBatch: String?) {
+        self.entity = entity
+        self.key = key
+        self.field = field
+        self.batchValue = batchValue
+        self.currentValue = currentValue
+        self.beforeBatch = beforeBatch
     }
 }

@@ -11,31 +11,19 @@ struct BatchesAPIController: RouteCollection {
         batches.get(use: list)
         batches.get(":id", use: show)
         batches.post(":id", "cancel", use: cancel)
+        batches.on(.PUT, ":id", "files", ":fileName", body: .stream, use: putFile)
+        batches.on(.POST, ":id", "files", body: .stream, use: postFiles)
+        batches.get(":id", "files", use: files)
+        batches.get(":id", "items", use: items)
+        batches.patch(":id", "items", ":itemId", use: resolveItem)
+        batches.get(":id", "error-report", use: errorReport)
+        batches.post(":id", "submit", use: submit)
+        batches.post(":id", "undo", use: undo)
     }
 
     struct CreateRequest: Content {
         var kind: String
         var options: [String: String]?
-    }
-
-    struct BatchJSON: Content {
-        var id: String
-        var kind: String
-        var status: String
-        var options: [String: String]
-        var createdBy: String
-        var createdAt: Date
-        var updatedAt: Date
-
-        init(_ batch: Batch) {
-            id = batch.id.rawValue
-            kind = batch.kind.rawValue
-            status = batch.status.rawValue
-            options = (try? JSONDecoder().decode([String: String].self, from: Data(batch.options.utf8))) ?? [:]
-            createdBy = batch.createdByName
-            createdAt = Date(timeIntervalSince1970: Double(batch.createdAt) / 1000)
-            updatedAt = Date(timeIntervalSince1970: Double(batch.updatedAt) / 1000)
-        }
     }
 
     static func options(for kind: BatchKind, _ raw: [String: String]) throws -> [String: String] {
@@ -89,7 +77,10 @@ struct BatchesAPIController: RouteCollection {
             guard let parsed = BatchStatus(rawValue: raw) else { throw AppError(.badRequest, "invalid_filter", "Unknown status “\(raw)”.") }
             status = parsed
         }
-        return try await req.store.batches(visibleTo: account, kind: kind, status: status).map(BatchJSON.init)
+        let board = req.engine.progress
+        return try await req.store.batches(visibleTo: account, kind: kind, status: status).map {
+            BatchJSON($0, live: board.progress(of: $0.id))
+        }
     }
 
     private func batch(_ req: Request) async throws -> (Account, Batch) {
@@ -100,12 +91,124 @@ struct BatchesAPIController: RouteCollection {
     }
 
     func show(req: Request) async throws -> BatchJSON {
-        BatchJSON(try await batch(req).1)
+        let batch = try await batch(req).1
+        return BatchJSON(batch, live: req.engine.progress.progress(of: batch.id))
+    }
+
+    /// A batch the account may change (its kind's capability).
+    private func changeable(_ req: Request) async throws -> (Account, Batch) {
+        let (account, batch) = try await batch(req)
+        guard account.can(batch.kind.capability) else { throw AppError.forbidden }
+        return (account, batch)
     }
 
     func cancel(req: Request) async throws -> BatchJSON {
-        let (account, batch) = try await batch(req)
-        guard account.can(batch.kind.capability) else { throw AppError.forbidden }
-        return BatchJSON(try await req.store.transition(batch.id, to: .cancelled, by: Actor(account)))
+        let (account, batch) = try await changeable(req)
+        return BatchJSON(try await req.engine.cancel(batch.id, by: Actor(account)))
+    }
+
+    struct ReceivedJSON: Content {
+        var file: FileJSON
+        var counts: ItemCounts
+        var batch: BatchJSON
+    }
+
+    /// `PUT …/files/{fileName}`: one file as the raw body, streamed to disk.
+    func putFile(req: Request) async throws -> Response {
+        let (account, batch) = try await changeable(req)
+        let name = req.parameters.get("fileName") ?? "file"
+        let received = try await Uploads.receive(req, batch: batch, account: account) { limits, directory in
+            [try await BodySpooler.spool(req, limit: limits.maxFileBytes, fileName: name, into: directory)]
+        }
+        return try await received[0].encodeResponse(status: .created, for: req)
+    }
+
+    /// `POST …/files`: one or more files as multipart/form-data (the upload page).
+    func postFiles(req: Request) async throws -> Response {
+        let (account, batch) = try await changeable(req)
+        let received = try await Uploads.receive(req, batch: batch, account: account) { limits, directory in
+            try await MultipartSpooler.spool(req, limits: limits, into: directory).files
+        }
+        guard !received.isEmpty else { throw AppError.invalid("The upload held no file. Choose a file and try again.") }
+        return try await received.encodeResponse(status: .created, for: req)
+    }
+
+    func files(req: Request) async throws -> [FileJSON] {
+        let batch = try await batch(req).1
+        return try await req.store.files(of: batch.id).map(FileJSON.init)
+    }
+
+    struct ItemsPage: Content {
+        var items: [ItemJSON]
+        var total: Int
+        var offset: Int
+        var limit: Int
+    }
+
+    func items(req: Request) async throws -> ItemsPage {
+        let batch = try await batch(req).1
+        var state: ItemState?
+        if let raw = req.query[String.self, at: "state"], !raw.isEmpty {
+            guard let parsed = ItemState(rawValue: raw) else {
+                throw AppError(
+                    .badRequest, "invalid_filter",
+                    "Unknown item state “\(raw)”. Use one of: \(ItemState.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            state = parsed
+        }
+        let page = try await req.store.items(
+            of: batch.id, state: state, offset: req.query[Int.self, at: "offset"] ?? 0,
+            limit: req.query[Int.self, at: "limit"] ?? 100)
+        return ItemsPage(items: page.items.map(ItemJSON.init), total: page.total, offset: page.offset, limit: page.limit)
+    }
+
+    struct ResolveRequest: Content {
+        var userId: String?
+        var skip: Bool?
+    }
+
+    func resolveItem(req: Request) async throws -> ItemJSON {
+        let (account, batch) = try await changeable(req)
+        guard let itemID = req.parameters.get("itemId").flatMap(Int64.init) else { throw AppError.notFound("No such item.") }
+        let body = try req.content.decode(ResolveRequest.self)
+        let skip = body.skip ?? false
+        guard skip || !(body.userId ?? "").isEmpty else {
+            throw AppError.invalid("Send {\"userId\": \"…\"} to match the item to a student, or {\"skip\": true} to leave it out.")
+        }
+        let item = try await req.engine.resolve(
+            itemID: itemID, of: batch, target: skip ? nil : body.userId, skip: skip, by: Actor(account))
+        return ItemJSON(item)
+    }
+
+    func errorReport(req: Request) async throws -> Response {
+        let batch = try await batch(req).1
+        let items = try await req.store.itemsWithIssues(of: batch.id)
+        let files = try await req.store.files(of: batch.id)
+        let csv = ErrorReport.csv(items: items, columns: ErrorReport.columns(for: batch.kind, items: items))
+        let response = Response(status: .ok, body: .init(string: csv))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        let base = (files.first?.fileName as NSString?)?.deletingPathExtension ?? batch.kind.rawValue
+        response.headers.replaceOrAdd(
+            name: .contentDisposition, value: "attachment; filename=\"\(ErrorReport.safeName(base))-errors.csv\"")
+        return response
+    }
+
+    struct SubmitRequest: Content {
+        var confirm: Bool?
+        var allowMassChanges: Bool?
+    }
+
+    func submit(req: Request) async throws -> Response {
+        let (account, batch) = try await changeable(req)
+        let body = (try? req.content.decode(SubmitRequest.self)) ?? SubmitRequest()
+        let submitted = try await req.engine.submit(
+            batch.id, confirm: body.confirm ?? false, allowMassChanges: body.allowMassChanges ?? false, by: Actor(account))
+        return try await BatchJSON(submitted).encodeResponse(status: .accepted, for: req)
+    }
+
+    func undo(req: Request) async throws -> Response {
+        let (account, batch) = try await changeable(req)
+        let undoing = try await req.engine.requestUndo(batch.id, by: Actor(account))
+        return try await BatchJSON(undoing).encodeResponse(status: .accepted, for: req)
     }
 }

@@ -1,3 +1,4 @@
+import BatchStore
 import Foundation
 
 /// Every setting of a SchoolBatch process, read from the environment (documented in docs/configuration.md).
@@ -22,6 +23,12 @@ public struct AppConfig: Sendable {
     public var signInFailureDelayMilliseconds: Int
     /// `SCHOOLBATCH_RESOURCES`: the folder holding `Resources/` and `Public/` (default: the working directory).
     public var resourcesDirectory: String
+
+    /// `SCHOOLBATCH_WORKERS`: background workers inside `schoolbatch serve` (default 2; 0 = none, for a web-only
+    /// process when `schoolbatch worker` processes do the work).
+    public var workers: Int = 2
+    /// `SCHOOLBATCH_JOB_LEASE_SECONDS`: how long a job stays claimed without a heartbeat (default 60).
+    public var jobLeaseSeconds: Int = 60
 
     public enum SecureCookies: String, Sendable { case auto, always, never }
 
@@ -61,8 +68,16 @@ public struct AppConfig: Sendable {
         if let resources = environment["SCHOOLBATCH_RESOURCES"], !resources.isEmpty {
             config.resourcesDirectory = resources.hasSuffix("/") ? resources : resources + "/"
         }
+        if let workers = environment["SCHOOLBATCH_WORKERS"].flatMap(Int.init), workers >= 0 { config.workers = workers }
+        if let lease = environment["SCHOOLBATCH_JOB_LEASE_SECONDS"].flatMap(Int.init), lease > 0 { config.jobLeaseSeconds = lease }
         return config
     }
+
+    /// How the job queue times leases and retries.
+    public var jobTiming: JobTiming { JobTiming(leaseMillis: Int64(jobLeaseSeconds) * 1000) }
+
+    /// Where uploads are written while they stream in (same disk as the stored files, so they can be moved there).
+    public var uploadDirectory: URL { dataDirectory.appendingPathComponent("incoming") }
 
     public var blobDirectory: URL { dataDirectory.appendingPathComponent("files") }
 }

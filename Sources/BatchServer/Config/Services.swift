@@ -7,11 +7,14 @@ public struct AppServices: Sendable {
     public var config: AppConfig
     public var store: Store
     public var blobs: any BlobStore
+    /// The batch lifecycle, with every kind this version runs.
+    public var engine: BatchEngine
 
     public init(config: AppConfig, store: Store, blobs: any BlobStore) {
         self.config = config
         self.store = store
         self.blobs = blobs
+        self.engine = BatchEngine(store: store, blobs: blobs, handlers: [EmailsHandler()], timing: config.jobTiming)
     }
 }
 
@@ -30,4 +33,5 @@ extension Application {
 extension Request {
     var schoolBatch: AppServices { application.schoolBatch }
     var store: Store { application.schoolBatch.store }
+    var engine: BatchEngine { application.schoolBatch.engine }
 }

@@ -1,4 +1,6 @@
+import BatchCore
 import BatchStore
+import NIOCore
 import Vapor
 
 /// Turns every error into SPEC §10's JSON (for `/api/…` and JSON clients) or an HTML page, with the right status.
@@ -28,6 +30,15 @@ struct AppErrorMiddleware: AsyncMiddleware {
             case .unavailable: return AppError(.serviceUnavailable, "database_unavailable", error.userMessage)
             case .corrupt: return AppError(.internalServerError, "internal_error", error.userMessage)
             }
+        case let rejection as FileRejection:
+            return AppError(
+                .unprocessableEntity, rejection.issues.first?.code ?? "invalid_file",
+                "\(rejection.fileName) cannot be used, so it was not kept. Correct it and upload it again.",
+                details: rejection.issues.map { "\($0.message) \($0.fix)" })
+        case let error as IOError where error.errnoCode == ENOSPC:
+            return AppError(
+                .insufficientStorage, "disk_full",
+                "The server's disk is full, so the file could not be stored. Nothing was changed. Ask your system administrator to free some space.")
         case let error as DecodingError:
             return AppError(.badRequest, "malformed_request", Self.describe(error))
         case let error as any AbortError:

@@ -14,7 +14,7 @@ public final class PostgresBackend: DatabaseBackend {
     let logger: Logger
     private let runTask: Task<Void, Never>
 
-    /// Connects to a `postgres://user[:password]@host[:port]/database` URL. `searchPath` puts every table in a
+    /// Connects to a `postgres://user[:password]@host[:port]/database[?sslmode=require&search_path=schema]` URL. `searchPath` puts every table in a
     /// schema of its own (the tests use it to isolate runs).
     public init(url: String, searchPath: String? = nil, logger: Logger = Logger(label: "schoolbatch.postgres")) throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme,
@@ -28,7 +28,8 @@ public final class PostgresBackend: DatabaseBackend {
             host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
             password: components.password, database: database.isEmpty ? nil : database,
             tls: wantsTLS ? .require(.makeClientConfiguration()) : .disable)
-        if let searchPath {
+        // `?search_path=schema` in the URL does the same for processes started from the command line.
+        if let searchPath = searchPath ?? components.queryItems?.first(where: { $0.name == "search_path" })?.value {
             configuration.options.additionalStartupParameters = [("search_path", searchPath)]
         }
         self.logger = logger

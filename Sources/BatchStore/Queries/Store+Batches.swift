@@ -33,6 +33,16 @@ extension Store {
         }
     }
 
+    /// A batch by id, whoever made it (for workers and the command line).
+    public func batch(_ id: BatchID) async throws -> Batch {
+        try await backend.read { db in
+            guard let row = try db.first("SELECT * FROM batches WHERE batch_id = ?", [.id(id)]) else {
+                throw StoreError.notFound("That batch does not exist.")
+            }
+            return try Batch(row: row)
+        }
+    }
+
     /// Batches an account may see, newest first.
     public func batches(visibleTo account: Account, kind: BatchKind? = nil, status: BatchStatus? = nil, limit: Int = 100)
         async throws -> [Batch]
@@ -92,5 +102,12 @@ extension Batch {
             createdByName: try row.text("created_by_name"), createdAt: try row.int("created_at"),
             updatedAt: try row.int("updated_at"),
             scope: row.bool("district_wide") ? .district : .schools(Set(schools.map(SchoolKey.init(rawValue:)))))
+        progressDone = row["progress_done"].int ?? 0
+        progressTotal = row["progress_total"].int ?? 0
+        counts = JSONText.decode(ItemCounts.self, row.optionalText("counts")) ?? ItemCounts()
+        report = JSONText.decode(BatchReport.self, row.optionalText("report"))
+        failure = row.optionalText("failure")
+        submittedAt = row["submitted_at"].int
+        finishedAt = row["finished_at"].int
     }
 }

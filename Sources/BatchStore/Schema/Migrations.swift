@@ -1,6 +1,6 @@
 /// The schema's history, oldest first.
 public enum Migrations {
-    public static let all: [Migration] = [createFoundation, createBatch]
+    public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine]
 
     /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
     /// API tokens, sign-in throttling and the audit log.

@@ -1,0 +1,123 @@
+/// Where an item stands. Inspection and planning give `ready`, `unchanged`, `error`, `unmatched`; a person can
+/// `skip` an item by hand; applying turns `ready` into `applied`.
+public enum ItemState: String, Sendable, Codable, CaseIterable, Hashable {
+    case ready, unchanged, error, unmatched, skipped, applied
+
+    public var label: String {
+        switch self {
+        case .ready: "Will change"
+        case .unchanged: "No change"
+        case .error: "Error"
+        case .unmatched: "Unmatched"
+        case .skipped: "Skipped"
+        case .applied: "Changed"
+        }
+    }
+}
+
+/// One field of one record, before and after a batch changes it. Undo puts `before` back where the field still
+/// holds `after`.
+public struct FieldChange: Sendable, Hashable, Codable {
+    /// What kind of record (`person`).
+    public var entity: String
+    /// The record's key (a userId).
+    public var key: String
+    /// The field's API name (`userEmail`).
+    public var field: String
+    public var before: String?
+    public var after: String?
+
+    public init(entity: String, key: String, field: String, before: String?, after: String?) {
+        self.entity = entity
+        self.key = key
+        self.field = field
+        self.before = before
+        self.after = after
+    }
+}
+
+/// One row of an uploaded CSV, or one uploaded file, with what the batch will do with it.
+public struct BatchItem: Sendable, Hashable, Codable {
+    /// 1, 2, 3… within the batch, in upload order.
+    public var id: Int64
+    /// The uploaded file it came from.
+    public var fileName: String
+    /// The row in that file (the header is row 1), or nil for a whole-file item (a photo).
+    public var row: Int?
+    /// The input as read: column name → value.
+    public var input: [String: String]
+    /// Who or what it was matched to (a userId), if anyone.
+    public var target: String?
+    /// A short description for lists ("19chanw1 · Chan Wing").
+    public var label: String
+    public var state: ItemState
+    public var changes: [FieldChange]
+    public var issues: [BatchIssue]
+    /// Set by a person: the userId to use instead of the automatic match, or a wish to skip the item.
+    public var manualTarget: String?
+
+    public init(
+        id: Int64, fileName: String, row: Int?, input: [String: String], target: String? = nil, label: String = "",
+        state: ItemState, changes: [FieldChange] = [], issues: [BatchIssue] = [], manualTarget: String? = nil
+    ) {
+        self.id = id
+        self.fileName = fileName
+        self.row = row
+        self.input = input
+        self.target = target
+        self.label = label
+        self.state = state
+        self.changes = changes
+        self.issues = issues
+        self.manualTarget = manualTarget
+    }
+
+    public var hasErrors: Bool { issues.contains { $0.severity == .error } }
+}
+
+/// How many items are in each state.
+public struct ItemCounts: Sendable, Hashable, Codable {
+    public var total = 0
+    public var ready = 0
+    public var unchanged = 0
+    public var error = 0
+    public var unmatched = 0
+    public var skipped = 0
+    public var applied = 0
+    public var warnings = 0
+
+    public init() {}
+
+    public subscript(state: ItemState) -> Int {
+        get {
+            switch state {
+            case .ready: ready
+            case .unchanged: unchanged
+            case .error: error
+            case .unmatched: unmatched
+            case .skipped: skipped
+            case .applied: applied
+            }
+        }
+        set {
+            switch state {
+            case .ready: ready = newValue
+            case .unchanged: unchanged = newValue
+            case .error: error = newValue
+            case .unmatched: unmatched = newValue
+            case .skipped: skipped = newValue
+            case .applied: applied = newValue
+            }
+        }
+    }
+}
+
+/// What reading one file gave: its items, and warnings about the file as a whole.
+public struct FileInspection: Sendable {
+    public var items: [BatchItem]
+    public var warnings: [BatchIssue]
+    public init(items: [BatchItem], warnings: [BatchIssue]) {
+        self.items = items
+        self.warnings = warnings
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// The text of an uploaded CSV file, decoded from whatever encoding the spreadsheet program wrote.
+///
+/// UTF-8 (with or without a byte-order mark) is read as it is. UTF-16 with a byte-order mark and bytes that are
+/// not valid UTF-8 (Excel's "CSV" on Windows writes Windows-1252) are converted, with a warning so the person
+/// knows what happened.
+public struct CSVText: Sendable {
+    public enum Encoding: String, Sendable { case utf8 = "UTF-8", utf16 = "UTF-16", windows1252 = "Windows-1252" }
+
+    public var text: String
+    public var encoding: Encoding
+
+    public init(bytes: Data) {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+            encoding = .utf8
+        } else if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
+            text = String(data: bytes, encoding: .utf16) ?? ""
+            encoding = .utf16
+        } else if let utf8 = String(validatingUTF8Data: bytes) {
+            text = utf8
+            encoding = .utf8
+        } else {
+            text = String(data: bytes, encoding: .windowsCP1252) ?? String(decoding: bytes, as: UTF8.self)
+            encoding = .windows1252
+        }
+    }
+
+    /// The warning to show when the file was not UTF-8.
+    public var conversionWarning: String? {
+        encoding == .utf8
+            ? nil
+            : "The file was saved as \(encoding.rawValue); it was converted to UTF-8. Check that accented and "
+                + "Chinese names look right in the preview. (In Excel choose \"CSV UTF-8\" when saving to avoid this.)"
+    }
+}
+
+extension String {
+    /// The bytes as UTF-8 text, or nil when they are not valid UTF-8.
+    init?(validatingUTF8Data data: Data) {
+        var valid = true
+        let text = data.withUnsafeBytes { raw -> String in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var iterator = bytes.makeIterator()
+            var decoder = UTF8()
+            loop: while true {
+                switch decoder.decode(&iterator) {
+                case .scalarValue: continue
+                case .emptyInput: break loop
+                case .error:
+                    valid = false
+                    break loop
+                }
+            }
+            return valid ? String(decoding: bytes, as: UTF8.self) : ""
+        }
+        guard valid else { return nil }
+        self = text
+    }
+}

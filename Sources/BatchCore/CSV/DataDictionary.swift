@@ -1,0 +1,161 @@
+import Foundation
+
+/// The columns a CSV file may have, with what each means. The same value checks the header of an upload and is
+/// rendered as the downloadable data dictionary, so the two never disagree.
+public struct DataDictionary: Sendable {
+    public enum Requirement: String, Sendable, Codable { case required, conditional, optional }
+
+    public struct Column: Sendable, Codable, Hashable {
+        public var name: String
+        public var requirement: Requirement
+        public var meaning: String
+        public var format: String
+        public var example: String
+        public init(_ name: String, _ requirement: Requirement, meaning: String, format: String, example: String) {
+            self.name = name
+            self.requirement = requirement
+            self.meaning = meaning
+            self.format = format
+            self.example = example
+        }
+    }
+
+    public var fileName: String
+    public var columns: [Column]
+    /// Groups of columns of which at least one must be present (`loginId` or `userId`).
+    public var oneOf: [[String]]
+
+    public init(fileName: String, columns: [Column], oneOf: [[String]] = []) {
+        self.fileName = fileName
+        self.columns = columns
+        self.oneOf = oneOf
+    }
+
+    /// The columns of our own error report, ignored on upload so a corrected error report can be sent back as is.
+    public static let errorReportColumns = ["rowNumber", "severity", "issues", "howToFix"]
+
+    /// The header line and two example rows, as a downloadable template.
+    public func template(exampleRows: [[String: String]]) -> String {
+        let names = columns.map(\.name)
+        var lines = [names.joined(separator: ",")]
+        for row in exampleRows { lines.append(names.map { CSVWriter.cell(row[$0] ?? "") }.joined(separator: ",")) }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+}
+
+/// A CSV file whose header passed the dictionary's checks.
+public struct CSVTable: Sendable {
+    public var fileName: String
+    /// The header as written (trimmed).
+    public var header: [String]
+    /// Column name → index in `cells`, for the dictionary's columns that are present.
+    public var index: [String: Int]
+    public var records: [CSVRecord]
+    /// Warnings about the file as a whole (converted encoding, trimmed header names).
+    public var warnings: [BatchIssue]
+
+    /// The trimmed value of a column in a record, or "" when the column is absent.
+    public func value(_ column: String, in record: CSVRecord) -> String {
+        guard let i = index[column], i < record.cells.count else { return "" }
+        return record.cells[i].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Column name → trimmed value for every column of the dictionary that is present.
+    public func values(of record: CSVRecord) -> [String: String] {
+        index.mapValues { i in i < record.cells.count ? record.cells[i].trimmingCharacters(in: .whitespacesAndNewlines) : "" }
+    }
+
+    /// Reads a file and checks its header: a misspelled, wrongly capitalised, duplicated, unknown or missing
+    /// header fails the whole file at once with every problem named, and the nearest correct name suggested.
+    public static func read(bytes: Data, fileName: String, dictionary: DataDictionary) -> Result<CSVTable, FileRejection>
+    {
+        let decoded = CSVText(bytes: bytes)
+        var warnings: [BatchIssue] = []
+        if let warning = decoded.conversionWarning {
+            warnings.append(.warning("converted_encoding", warning, fix: "Save the file as CSV UTF-8 next time."))
+        }
+        var records = CSVReader.records(in: decoded.text)
+        guard !records.isEmpty else {
+            return .failure(
+                FileRejection(
+                    fileName: fileName,
+                    issues: [
+                        .error(
+                            "empty_file", "The file is empty.",
+                            fix: "Download the template, fill in one row per student and upload it again.")
+                    ]))
+        }
+        let headerRecord = records.removeFirst()
+        let known = dictionary.columns.map(\.name)
+        var issues: [BatchIssue] = []
+        var index: [String: Int] = [:]
+        var header: [String] = []
+        // Names already suggested for a misspelled header are not reported missing a second time.
+        var suggested: Set<String> = []
+        for (position, raw) in headerRecord.cells.enumerated() {
+            let name = raw.trimmingCharacters(in: .whitespaces)
+            header.append(name)
+            if name != raw {
+                warnings.append(
+                    .warning(
+                        "header_trimmed", "The header \"\(raw)\" has spaces around it; it was read as \"\(name)\".",
+                        fix: "Remove the spaces from the header cell.", column: name, value: raw))
+            }
+            if DataDictionary.errorReportColumns.contains(name) { continue }
+            if name.isEmpty {
+                issues.append(
+                    .error(
+                        "empty_header", "Column \(position + 1) has no header name.",
+                        fix: "Give the column one of the names in the data dictionary, or delete the column.",
+                        column: "column \(position + 1)", value: raw))
+            } else if known.contains(name) {
+                if index[name] != nil {
+                    issues.append(
+                        .error(
+                            "duplicate_header", "The header \"\(name)\" appears more than once.",
+                            fix: "Keep one \"\(name)\" column and delete the others.", column: name, value: name))
+                } else {
+                    index[name] = position
+                }
+            } else if let suggestion = Similarity.nearest(to: name, in: known) {
+                let code = suggestion.lowercased() == name.lowercased() ? "header_wrong_case" : "unknown_header"
+                suggested.insert(suggestion)
+                issues.append(
+                    .error(
+                        code, "\"\(name)\" — did you mean \"\(suggestion)\"?",
+                        fix: "Rename the header to \"\(suggestion)\" exactly (headers are case-sensitive).",
+                        column: name, value: name))
+            } else {
+                issues.append(
+                    .error(
+                        "unknown_header", "\"\(name)\" is not a column of \(dictionary.fileName).",
+                        fix: "Delete this column or rename it to one of: \(known.joined(separator: ", ")).",
+                        column: name, value: name))
+            }
+        }
+        for column in dictionary.columns where column.requirement == .required && index[column.name] == nil {
+            if suggested.contains(column.name) { continue }
+            issues.append(
+                .error(
+                    "missing_header", "The required column \"\(column.name)\" is missing.",
+                    fix: "Add a column headed \"\(column.name)\" (\(column.meaning.lowercased())).", column: column.name))
+        }
+        for group in dictionary.oneOf where !group.contains(where: { index[$0] != nil }) {
+            if group.contains(where: suggested.contains) { continue }
+            let names = group.map { "\"\($0)\"" }.joined(separator: " or ")
+            issues.append(
+                .error(
+                    "missing_header", "The file needs a \(names) column to say who each row is about.",
+                    fix: "Add a column headed \(names).", column: group.joined(separator: "/")))
+        }
+        if issues.isEmpty && records.isEmpty {
+            issues.append(
+                .error(
+                    "no_rows", "The file has a header but no data rows.",
+                    fix: "Add one row per student under the header and upload it again."))
+        }
+        guard issues.isEmpty else { return .failure(FileRejection(fileName: fileName, issues: issues)) }
+        return .success(
+            CSVTable(fileName: fileName, header: header, index: index, records: records, warnings: warnings))
+    }
+}

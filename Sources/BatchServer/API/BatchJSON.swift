@@ -1,0 +1,109 @@
+import BatchCore
+import BatchStore
+import Foundation
+import Vapor
+
+/// A batch as the API shows it (Upload Status): status, progress, counts, report and links.
+struct BatchJSON: Content {
+    struct Progress: Content {
+        var done: Int64
+        var total: Int64
+        var percent: Int
+    }
+    struct Links: Content {
+        var page: String
+        var items: String
+        var errorReport: String
+    }
+
+    var id: String
+    var kind: String
+    var kindLabel: String
+    var status: String
+    var options: [String: String]
+    var createdBy: String
+    var createdAt: Date
+    var updatedAt: Date
+    var submittedAt: Date?
+    var finishedAt: Date?
+    var progress: Progress
+    var counts: ItemCounts
+    var report: BatchReport?
+    var failure: String?
+    var links: Links
+
+    init(_ batch: Batch, live: (done: Int64, total: Int64)? = nil) {
+        id = batch.id.rawValue
+        kind = batch.kind.rawValue
+        kindLabel = batch.kind.label
+        status = batch.status.rawValue
+        options = (try? JSONDecoder().decode([String: String].self, from: Data(batch.options.utf8))) ?? [:]
+        createdBy = batch.createdByName
+        createdAt = Date(millis: batch.createdAt)
+        updatedAt = Date(millis: batch.updatedAt)
+        submittedAt = batch.submittedAt.map(Date.init(millis:))
+        finishedAt = batch.finishedAt.map(Date.init(millis:))
+        let done = max(live?.done ?? 0, batch.progressDone)
+        let total = max(live?.total ?? 0, batch.progressTotal)
+        let finished = [.completed, .completedWithErrors, .undone].contains(batch.status)
+        progress = Progress(
+            done: finished ? total : done, total: total,
+            percent: finished ? 100 : total > 0 ? Int(min(100, done * 100 / total)) : 0)
+        counts = batch.counts
+        report = batch.report
+        failure = batch.failure
+        links = Links(
+            page: "/uploads/\(batch.id.rawValue)", items: "/api/v1/batches/\(batch.id.rawValue)/items",
+            errorReport: "/api/v1/batches/\(batch.id.rawValue)/error-report")
+    }
+}
+
+extension Date {
+    init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
+}
+
+/// One item as the API shows it.
+struct ItemJSON: Content {
+    var id: Int64
+    var fileName: String
+    var row: Int?
+    var input: [String: String]
+    var target: String?
+    var label: String
+    var state: String
+    var changes: [FieldChange]
+    var issues: [BatchIssue]
+    var manualTarget: String?
+
+    init(_ item: BatchItem) {
+        id = item.id
+        fileName = item.fileName
+        row = item.row
+        input = item.input
+        target = item.target
+        label = item.label
+        state = item.state.rawValue
+        changes = item.changes
+        issues = item.issues
+        manualTarget = item.manualTarget
+    }
+}
+
+/// A stored file as the API shows it; `sha256` is the stored content's checksum.
+struct FileJSON: Content {
+    var id: String
+    var fileName: String
+    var byteSize: Int64
+    var sha256: String
+    var items: Int
+    var warnings: [BatchIssue]
+
+    init(_ file: BatchFile) {
+        id = file.id
+        fileName = file.fileName
+        byteSize = file.byteSize
+        sha256 = file.blobKey
+        items = file.itemCount
+        warnings = file.issues
+    }
+}

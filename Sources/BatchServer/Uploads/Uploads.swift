@@ -1,0 +1,65 @@
+import BatchCore
+import BatchStore
+import Foundation
+import Vapor
+
+/// The shared receiving step of every upload (API and pages): check the batch can take files, stream them to
+/// disk within the kind's limits, hand each to the engine, and always clean up the temporary files.
+enum Uploads {
+    static func receive(
+        _ req: Request, batch: Batch, account: Account,
+        spool: (UploadLimits, URL) async throws -> [SpooledFile]
+    ) async throws -> [BatchesAPIController.ReceivedJSON] {
+        guard batch.status == .draft else {
+            throw AppError(
+                .conflict, "not_draft",
+                "Files can only be added while a batch is a draft; this one is \(batch.status.words). Start a new batch.")
+        }
+        let engine = req.engine
+        let limits = try engine.handler(for: batch.kind).limits
+        let spooled = try await spool(limits, req.application.schoolBatch.config.uploadDirectory)
+        defer { for file in spooled { file.remove() } }
+        var results: [BatchesAPIController.ReceivedJSON] = []
+        var current = batch
+        for file in spooled {
+            let received = try await engine.receive(
+                fileName: file.fileName, contentsOf: file.url, into: current, by: Actor(account))
+            current = try await req.store.batch(batch.id)
+            results.append(.init(file: FileJSON(received.file), counts: received.counts, batch: BatchJSON(current)))
+        }
+        return results
+    }
+}
+
+/// The error report of a batch (SPEC §4.5): every input row with an issue, its cells unchanged, plus `rowNumber`,
+/// `severity`, `issues` and `howToFix`. Its extra columns are ignored on upload, so it can be corrected and sent back.
+enum ErrorReport {
+    /// The dictionary's columns that the uploaded files had, in dictionary order.
+    static func columns(for kind: BatchKind, items: [BatchItem]) -> [String] {
+        let present = Set(items.flatMap(\.input.keys))
+        let known: [String]
+        switch kind {
+        case .emails: known = EmailBatch.dictionary.columns.map(\.name)
+        default: known = []
+        }
+        return known.filter(present.contains)
+    }
+
+    static func csv(items: [BatchItem], columns: [String]) -> String {
+        let inputColumns = columns.isEmpty ? Array(Set(items.flatMap(\.input.keys))).sorted() : columns
+        var text = CSVWriter.line(inputColumns + DataDictionary.errorReportColumns)
+        for item in items {
+            let severity = item.issues.contains { $0.severity == .error } ? "error" : "warning"
+            let issues = item.issues.map { "\($0.column ?? "row"): \($0.message)" }.joined(separator: " | ")
+            let fixes = Array(NSOrderedSet(array: item.issues.map(\.fix))) as? [String] ?? []
+            text += CSVWriter.line(
+                inputColumns.map { item.input[$0] ?? "" } + [item.row.map(String.init) ?? "", severity, issues, fixes.joined(separator: " ")])
+        }
+        return text
+    }
+
+    static func safeName(_ base: String) -> String {
+        let cleaned = String(base.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" ? Character($0) : "_" })
+        return cleaned.isEmpty ? "batch" : String(cleaned.prefix(80))
+    }
+}

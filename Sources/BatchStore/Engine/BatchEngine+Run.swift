@@ -1,0 +1,157 @@
+import BatchCore
+import Foundation
+
+extension BatchEngine {
+    /// Runs a claimed job to the end in one transaction: all of it is applied (or undone) and the job marked done
+    /// together, or nothing is. A process killed halfway leaves the data as it was; the job's lease runs out and
+    /// another worker (or this one, restarted) runs it again.
+    public func run(_ job: Job, worker: String) async throws {
+        switch job.action {
+        case .apply: try await apply(job, worker: worker)
+        case .undo: try await undo(job, worker: worker)
+        }
+        progress.clear(job.batchID)
+    }
+
+    func apply(_ job: Job, worker: String) async throws {
+        let batch = try await store.batch(job.batchID)
+        let handler = try handler(for: batch.kind)
+        let board = progress
+        let logger = logger
+        try await store.backend.write { db in
+            // Idempotent: a batch whose changes are recorded has been applied; only the job is left to close.
+            let recorded = try db.scalarInt("SELECT COUNT(*) FROM batch_changes WHERE batch_id = ?", [.id(batch.id)])
+            guard recorded == 0, batch.status == .processing else {
+                try Store.completeJob(db, job, worker: worker)
+                return
+            }
+            let stored = try Store.loadItems(db, batchID: batch.id)
+            // Planned again inside the transaction: the batch applies to the data as the previous batch left it.
+            let planned = try handler.plan(stored, batch: batch, on: db)
+            let changes = planned.filter { $0.state == .ready }.flatMap(\.changes)
+            let total = Int64(changes.count)
+            logger.info("applying batch \(batch.id): \(changes.count) field changes")
+            board.post(batch.id, done: 0, total: total)
+            try FieldWriter.write(changes, on: db) { done in
+                board.post(batch.id, done: Int64(done), total: total)
+            }
+            try db.bulkInsert(
+                table: "batch_changes",
+                columns: ["batch_id", "seq", "entity", "entity_key", "field", "before_value", "after_value"],
+                rows: changes.enumerated().map { index, change in
+                    [
+                        .id(batch.id), .int(Int64(index + 1)), .text(change.entity), .text(change.key), .text(change.field),
+                        .optional(change.before), .optional(change.after),
+                    ]
+                })
+            for (old, new) in zip(stored, planned) where old != new {
+                try Store.updateItem(db, batchID: batch.id, item: new)
+            }
+            try db.execute(
+                "UPDATE batch_items SET state = 'applied' WHERE batch_id = ? AND state = 'ready'", [.id(batch.id)])
+            let counts = try Store.refreshCounts(db, batchID: batch.id)
+            let now = Clock.nowMillis()
+            var fields: [String: Int] = [:]
+            for change in changes { fields[change.field, default: 0] += 1 }
+            let report = BatchReport(counts: counts, changedFields: fields, appliedAt: now)
+            let status: BatchStatus = counts.error + counts.unmatched > 0 ? .completedWithErrors : .completed
+            try db.execute(
+                """
+                UPDATE batches SET status = ?, report = ?, finished_at = ?, progress_done = ?, progress_total = ?,
+                    updated_at = ? WHERE batch_id = ?
+                """,
+                [
+                    .text(status.rawValue), .text(JSONText.encode(report)), .int(now), .int(total), .int(total), .int(now),
+                    .id(batch.id),
+                ])
+            try Store.appendAudit(
+                db, actor: Actor(id: batch.createdBy, name: batch.createdByName), action: "batch.applied",
+                targetType: "batch", targetID: batch.id.rawValue, batchID: batch.id,
+                changes: fields.keys.sorted().map { .init(field: $0, before: nil, after: "\(fields[$0]!) changed") }
+                    + [.init(field: "status", before: "processing", after: status.rawValue)])
+            try Store.completeJob(db, job, worker: worker)
+        }
+    }
+
+    func undo(_ job: Job, worker: String) async throws {
+        let batch = try await store.batch(job.batchID)
+        let board = progress
+        try await store.backend.write { db in
+            guard batch.status == .undoing else {
+                try Store.completeJob(db, job, worker: worker)
+                return
+            }
+            let changes = try db.query(
+                "SELECT * FROM batch_changes WHERE batch_id = ? ORDER BY seq", [.id(batch.id)]
+            ).map(FieldChange.init(row:))
+            let current = try FieldWriter.currentValues(of: changes, on: db)
+            var restore: [FieldChange] = []
+            var changedSince: [FieldChangeSince] = []
+            for change in changes {
+                let now = current[FieldWriter.slot(change.entity, change.key, change.field)] ?? nil
+                if now == change.after {
+                    restore.append(
+                        FieldChange(
+                            entity: change.entity, key: change.key, field: change.field, before: change.after,
+                            after: change.before))
+                } else {
+                    changedSince.append(
+                        FieldChangeSince(
+                            entity: change.entity, key: change.key, field: change.field, batchValue: change.after,
+                            currentValue: now, beforeBatch: change.before))
+                }
+            }
+            // An address can come back only if nobody else has taken it since.
+            let blocked = try Self.addressesTakenSince(restore, on: db)
+            for change in restore where blocked.contains(change.key) {
+                changedSince.append(
+                    FieldChangeSince(
+                        entity: change.entity, key: change.key, field: change.field, batchValue: change.before,
+                        currentValue: change.before, beforeBatch: change.after))
+            }
+            restore.removeAll { blocked.contains($0.key) && $0.field == "userEmail" }
+            board.post(batch.id, done: 0, total: Int64(restore.count))
+            try FieldWriter.write(restore, on: db) { done in board.post(batch.id, done: Int64(done), total: Int64(restore.count)) }
+            let now = Clock.nowMillis()
+            var report = batch.report ?? BatchReport(counts: batch.counts, changedFields: [:], appliedAt: nil)
+            report.restored = restore.count
+            report.changedSince = changedSince
+            report.undoneAt = now
+            try db.execute(
+                "UPDATE batches SET status = 'undone', report = ?, finished_at = ?, updated_at = ? WHERE batch_id = ?",
+                [.text(JSONText.encode(report)), .int(now), .int(now), .id(batch.id)])
+            try Store.appendAudit(
+                db, actor: Actor(id: batch.createdBy, name: batch.createdByName), action: "batch.undone",
+                targetType: "batch", targetID: batch.id.rawValue, batchID: batch.id,
+                changes: [
+                    .init(field: "restored", before: nil, after: "\(restore.count)"),
+                    .init(field: "changed since, left alone", before: nil, after: "\(changedSince.count)"),
+                ])
+            try Store.completeJob(db, job, worker: worker)
+        }
+    }
+
+    /// The people whose earlier address another person holds now (so it cannot be given back).
+    static func addressesTakenSince(_ restore: [FieldChange], on db: any SQLConnection) throws -> Set<String> {
+        let wanted = restore.filter { $0.field == "userEmail" && $0.after != nil }
+        guard !wanted.isEmpty else { return [] }
+        let restoring = Set(restore.filter { $0.field == "userEmail" }.map(\.key))
+        var holder: [String: String] = [:]
+        let keys = wanted.compactMap { $0.after.map(Store.emailKey) }
+        for start in stride(from: 0, to: keys.count, by: FieldWriter.chunk) {
+            let slice = Array(keys[start..<min(start + FieldWriter.chunk, keys.count)])
+            for row in try db.query(
+                "SELECT user_id, email_key FROM people WHERE email_key IN (\(placeholders(slice.count)))",
+                slice.map { .text($0) })
+            {
+                holder[try row.text("email_key")] = try row.text("user_id")
+            }
+        }
+        var blocked: Set<String> = []
+        for change in wanted {
+            guard let address = change.after, let owner = holder[Store.emailKey(address)] else { continue }
+            if owner != change.key && !restoring.contains(owner) { blocked.insert(change.key) }
+        }
+        return blocked
+    }
+}

@@ -1,0 +1,278 @@
+import BatchCore
+import Foundation
+import Logging
+
+/// The one road every batch walks: receive files → inspect → plan → preview and fix by hand → submit → apply in
+/// a background job → report → undo. Kinds plug in a `BatchKindHandler`; everything else is here, once.
+public final class BatchEngine: Sendable {
+    public let store: Store
+    public let blobs: any BlobStore
+    public let timing: JobTiming
+    public let progress = ProgressBoard()
+    let handlers: [BatchKind: any BatchKindHandler]
+    let logger: Logger
+
+    public init(
+        store: Store, blobs: any BlobStore, handlers: [any BatchKindHandler], timing: JobTiming = JobTiming(),
+        logger: Logger = Logger(label: "schoolbatch.engine")
+    ) {
+        self.store = store
+        self.blobs = blobs
+        self.timing = timing
+        self.logger = logger
+        self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The kinds this version can run.
+    public var availableKinds: [BatchKind] { BatchKind.allCases.filter { handlers[$0] != nil } }
+
+    public func handler(for kind: BatchKind) throws -> any BatchKindHandler {
+        guard let handler = handlers[kind] else {
+            throw StoreError.conflict("\(kind.label) batches are not available in this version of SchoolBatch yet.")
+        }
+        return handler
+    }
+
+    /// What a received file did to its batch.
+    public struct Received: Sendable {
+        public var file: BatchFile
+        public var counts: ItemCounts
+    }
+
+    /// Adds one file (already on disk, within the kind's limits) to a draft batch: reads it, plans its items
+    /// against the current data and stores both. A file that cannot be used throws `FileRejection` and nothing of
+    /// it is kept.
+    public func receive(fileName: String, contentsOf url: URL, into batch: Batch, by actor: Actor) async throws -> Received {
+        guard batch.status == .draft else {
+            throw StoreError.conflict(
+                "Files can only be added while a batch is a draft; this one is \(batch.status.words). Start a new batch.")
+        }
+        let handler = try handler(for: batch.kind)
+        let name = SafeFileName.display(fileName)
+        let ext = (name as NSString).pathExtension.lowercased()
+        guard handler.limits.extensions.contains(ext) else {
+            throw FileRejection(
+                fileName: name,
+                issues: [
+                    .error(
+                        "wrong_file_type",
+                        "\(name) is not a .\(handler.limits.extensions.joined(separator: " or ."))) file.",
+                        fix: "Upload a \(handler.limits.extensions.map { ".\($0)" }.joined(separator: " or ")) file.")
+                ])
+        }
+        let existing = try await store.files(of: batch.id)
+        guard existing.count < handler.limits.maxFiles else {
+            throw StoreError.conflict(
+                "This batch already has \(existing.count) file\(existing.count == 1 ? "" : "s"), the most a "
+                    + "\(batch.kind.label.lowercased()) batch takes. Cancel it and start a new batch to use another file.")
+        }
+        let bytes = try Data(contentsOf: url, options: .alwaysMapped)
+        let inspected = try handler.inspect(fileName: name, bytes: bytes, firstItemID: 1, batch: batch)
+        let blobKey = try blobs.put(bytes)
+        let fileID = UUID().uuidString.lowercased()
+        let fileWarnings = inspected.warnings
+        let stored = try await store.backend.write { db -> Received in
+            guard let row = try db.first("SELECT status FROM batches WHERE batch_id = ?", [.id(batch.id)]),
+                row.optionalText("status") == BatchStatus.draft.rawValue
+            else { throw StoreError.conflict("The batch was submitted or cancelled while the file was uploading.") }
+            let base = try Store.nextItemID(db, batchID: batch.id)
+            var items = inspected.items
+            for index in items.indices { items[index].id = base + Int64(index) }
+            items = try handler.plan(items, batch: batch, on: db)
+            try Store.insertItems(db, batchID: batch.id, items: items)
+            let now = Clock.nowMillis()
+            try db.execute(
+                """
+                INSERT INTO batch_files (file_id, batch_id, file_name, blob_key, byte_size, item_count, issues, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(fileID), .id(batch.id), .text(name), .text(blobKey), .int(Int64(bytes.count)),
+                    .int(Int64(items.count)), .text(JSONText.encode(fileWarnings)), .int(now),
+                ])
+            let counts = try Store.refreshCounts(db, batchID: batch.id)
+            try Store.appendAudit(
+                db, actor: actor, action: "batch.file_added", targetType: "batch", targetID: batch.id.rawValue,
+                batchID: batch.id, changes: [.init(field: "file", before: nil, after: "\(name) (\(items.count) rows)")])
+            return Received(
+                file: BatchFile(
+                    id: fileID, fileName: name, blobKey: blobKey, byteSize: Int64(bytes.count), itemCount: items.count,
+                    issues: fileWarnings, createdAt: now),
+                counts: counts)
+        }
+        return stored
+    }
+
+    /// Plans a draft batch again against the data as it is now (the preview's Refresh).
+    @discardableResult
+    public func replan(_ batch: Batch) async throws -> ItemCounts {
+        let handler = try handler(for: batch.kind)
+        return try await store.backend.write { db in
+            let items = try Store.loadItems(db, batchID: batch.id)
+            let planned = try handler.plan(items, batch: batch, on: db)
+            for (old, new) in zip(items, planned) where old != new {
+                try Store.updateItem(db, batchID: batch.id, item: new)
+            }
+            return try Store.refreshCounts(db, batchID: batch.id)
+        }
+    }
+
+    /// A person's decision on one item of a draft batch: match it to a student, or skip it.
+    public func resolve(itemID: Int64, of batch: Batch, target: String?, skip: Bool, by actor: Actor) async throws
+        -> BatchItem
+    {
+        guard batch.status == .draft else {
+            throw StoreError.conflict("Items can only be changed while the batch is a draft; this one is \(batch.status.words).")
+        }
+        let handler = try handler(for: batch.kind)
+        return try await store.backend.write { db in
+            guard
+                let row = try db.first(
+                    "SELECT * FROM batch_items WHERE batch_id = ? AND item_id = ?", [.id(batch.id), .int(itemID)])
+            else { throw StoreError.notFound("This batch has no item \(itemID).") }
+            var item = try BatchItem(row: row, decoder: JSONDecoder())
+            let before = item.manualTarget
+            if skip {
+                item.manualTarget = nil
+                item.state = .skipped
+            } else {
+                item.manualTarget = target
+                if item.state == .skipped { item.state = .ready }
+            }
+            item = try handler.plan([item], batch: batch, on: db).first ?? item
+            try Store.updateItem(db, batchID: batch.id, item: item)
+            try Store.refreshCounts(db, batchID: batch.id)
+            try Store.appendAudit(
+                db, actor: actor, action: skip ? "batch.item_skipped" : "batch.item_matched", targetType: "batch_item",
+                targetID: "\(batch.id.rawValue)/\(itemID)", batchID: batch.id,
+                changes: [.init(field: "match", before: before, after: skip ? "skip" : target)])
+            return item
+        }
+    }
+
+    /// Submits a draft (or failed) batch for applying. Submitting a batch that is already queued, running or done
+    /// changes nothing and answers with the batch as it is.
+    public func submit(_ batchID: BatchID, confirm: Bool, allowMassChanges: Bool, by actor: Actor) async throws -> Batch {
+        guard confirm else {
+            throw StoreError.conflict("Confirm that you want to apply this batch (send \"confirm\": true).")
+        }
+        let current = try await store.batch(batchID)
+        let handler = try handler(for: current.kind)
+        if current.status == .draft {
+            _ = try await replan(current)
+        }
+        let maxAttempts = timing.maxAttempts
+        return try await store.backend.write { db in
+            guard let row = try db.first("SELECT * FROM batches WHERE batch_id = ?", [.id(batchID)]) else {
+                throw StoreError.notFound("That batch does not exist.")
+            }
+            let batch = try Batch(row: row)
+            switch batch.status {
+            case .queued, .processing, .completed, .completedWithErrors: return batch
+            case .draft, .failed: break
+            default:
+                throw StoreError.conflict(BatchTransitionError(from: batch.status, to: .queued).message)
+            }
+            let counts = try Store.refreshCounts(db, batchID: batchID)
+            if counts.unmatched > 0 {
+                throw StoreError.conflict(
+                    "\(counts.unmatched) item\(counts.unmatched == 1 ? " is" : "s are") not matched to a student yet. "
+                        + "Match \(counts.unmatched == 1 ? "it" : "them") by hand or skip \(counts.unmatched == 1 ? "it" : "them"), then submit again.")
+            }
+            guard counts.ready > 0 else {
+                throw StoreError.conflict(
+                    "Nothing in this batch would change anything (\(counts.unchanged) unchanged, \(counts.error) with "
+                        + "errors). Correct the errors and upload the file again, or cancel the batch.")
+            }
+            let items = try Store.loadItems(db, batchID: batchID).filter { $0.state == .ready }
+            if !allowMassChanges, let warning = try Self.massChange(items, on: db) {
+                throw StoreError.conflict(warning)
+            }
+            let keys = try handler.lockKeys(items, on: db)
+            try Store.enqueue(db, batchID: batchID, action: .apply, lockKeys: keys, maxAttempts: maxAttempts)
+            let now = Clock.nowMillis()
+            try db.execute(
+                """
+                UPDATE batches SET status = 'queued', submitted_at = ?, failure = NULL, progress_done = 0,
+                    progress_total = ?, updated_at = ? WHERE batch_id = ?
+                """, [.int(now), .int(Int64(counts.ready)), .int(now), .id(batchID)])
+            try Store.appendAudit(
+                db, actor: actor, action: "batch.queued", targetType: "batch", targetID: batchID.rawValue,
+                batchID: batchID, changes: [.init(field: "status", before: batch.status.rawValue, after: "queued")])
+            var queued = batch
+            queued.status = .queued
+            queued.submittedAt = now
+            queued.counts = counts
+            return queued
+        }
+    }
+
+    /// The mass-change guard (SPEC §4.4): more than `changeThreshold` percent of the existing people changed needs
+    /// explicit approval.
+    static func massChange(_ items: [BatchItem], on db: any SQLConnection) throws -> String? {
+        let threshold = try db.scalarInt("SELECT change_threshold FROM district_settings WHERE id = 1")
+        let people = Set(items.flatMap(\.changes).filter { $0.entity == "person" && $0.before != nil }.map(\.key)).count
+        guard people > 0 else { return nil }
+        let existing = try db.scalarInt("SELECT COUNT(*) FROM people")
+        guard existing > 0, Int64(people) * 100 > threshold * existing else { return nil }
+        return "This batch changes \(people) of the district's \(existing) people, more than the \(threshold)% "
+            + "the district allows without a second look. Check the preview, then confirm again with "
+            + "\"Allow mass changes\" (allowMassChanges: true)."
+    }
+
+    /// Cancels a draft or queued batch.
+    public func cancel(_ batchID: BatchID, by actor: Actor) async throws -> Batch {
+        let batch = try await store.transition(batchID, to: .cancelled, by: actor)
+        try await store.backend.write { db in
+            try db.execute(
+                "UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE batch_id = ? AND status = 'queued'",
+                [.int(Clock.nowMillis()), .id(batchID)])
+        }
+        return batch
+    }
+
+    /// Queues the undo of a completed batch.
+    public func requestUndo(_ batchID: BatchID, by actor: Actor) async throws -> Batch {
+        let maxAttempts = timing.maxAttempts
+        return try await store.backend.write { db in
+            guard let row = try db.first("SELECT * FROM batches WHERE batch_id = ?", [.id(batchID)]) else {
+                throw StoreError.notFound("That batch does not exist.")
+            }
+            var batch = try Batch(row: row)
+            if batch.status == .undoing || batch.status == .undone { return batch }
+            if case .failure(let error) = batch.status.transition(to: .undoing) {
+                throw StoreError.conflict(error.message)
+            }
+            let keys = try db.query(
+                "SELECT DISTINCT lock_key FROM job_locks l JOIN jobs j ON j.job_id = l.job_id WHERE j.batch_id = ?",
+                [.id(batchID)]
+            ).compactMap { $0.optionalText("lock_key") }
+            try Store.enqueue(db, batchID: batchID, action: .undo, lockKeys: Set(keys), maxAttempts: maxAttempts)
+            let now = Clock.nowMillis()
+            try db.execute(
+                "UPDATE batches SET status = 'undoing', updated_at = ? WHERE batch_id = ?", [.int(now), .id(batchID)])
+            try Store.appendAudit(
+                db, actor: actor, action: "batch.undo_requested", targetType: "batch", targetID: batchID.rawValue,
+                batchID: batchID, changes: [.init(field: "status", before: batch.status.rawValue, after: "undoing")])
+            batch.status = .undoing
+            return batch
+        }
+    }
+}
+
+extension BatchStatus {
+    /// The status as words ("completed with errors").
+    public var words: String { rawValue.replacingOccurrences(of: "_", with: " ") }
+}
+
+/// File names from clients are shown, never used as paths.
+public enum SafeFileName {
+    /// The last path component, without control characters, at most 200 characters; "file" when nothing is left.
+    public static func display(_ name: String) -> String {
+        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        let clean = String(last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
+            .trimmingCharacters(in: .whitespaces)
+        let short = clean.count > 200 ? String(clean.prefix(100)) + "…" + String(clean.suffix(99)) : clean
+        return short.isEmpty || short == "." || short == ".." ? "file" : short
+    }
+}

@@ -1,0 +1,38 @@
+import BatchCore
+import Foundation
+
+/// What one kind of batch plugs into the shared lifecycle: how to read its files, how to plan its items against
+/// the current data, and how to write them. Receiving files, the job queue, progress, reports, the audit log and
+/// undo are the engine's, written once for every kind.
+public protocol BatchKindHandler: Sendable {
+    var kind: BatchKind { get }
+    var limits: UploadLimits { get }
+
+    /// Reads one received file into items, with every problem a row has on its own. A file that cannot be used
+    /// at all (bad headers, not a CSV) is a `FileRejection` and is not kept.
+    func inspect(fileName: String, bytes: Data, firstItemID: Int64, batch: Batch) throws -> FileInspection
+
+    /// Plans items against the database as it is now: finds their targets, checks scope and uniqueness, and
+    /// works out each field's before and after. Runs for the preview and again inside the apply transaction.
+    func plan(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem]
+
+    /// The lock keys (school keys, or `*`) of the records the items touch: batches with overlapping keys are
+    /// applied one after the other.
+    func lockKeys(_ items: [BatchItem], on db: any SQLConnection) throws -> Set<String>
+}
+
+/// How much a batch of one kind may receive. Enforced while the bytes stream in.
+public struct UploadLimits: Sendable, Hashable, Codable {
+    public var maxFileBytes: Int64
+    public var maxFiles: Int
+    /// File name endings accepted, lower-case, without the dot.
+    public var extensions: [String]
+
+    public init(maxFileBytes: Int64, maxFiles: Int, extensions: [String]) {
+        self.maxFileBytes = maxFileBytes
+        self.maxFiles = maxFiles
+        self.extensions = extensions
+    }
+
+    public var maxFileDescription: String { ByteCountFormatter.string(fromByteCount: maxFileBytes, countStyle: .binary) }
+}

@@ -1,0 +1,106 @@
+import BatchCore
+
+/// Reads and writes fields of stored records by their API names, for applying a batch's planned changes and for
+/// undoing them. Written once for every kind: a kind plans `FieldChange`s, this writes them.
+enum FieldWriter {
+    /// Person fields a batch may change, API name → column.
+    static let personColumns: [String: String] = [
+        "userEmail": "user_email", "firstName": "first_name", "middleName": "middle_name", "lastName": "last_name",
+        "preferredFirstName": "preferred_first_name", "userGrade": "user_grade", "userStatus": "user_status",
+        "userDistrictId": "user_district_id", "userStateId": "user_state_id",
+    ]
+
+    /// Rows per statement: well under both databases' bind limits.
+    static let chunk = 500
+
+    /// The current value of each (entity, key, field), keyed by `"entity\u{1}key\u{1}field"`.
+    static func currentValues(of changes: [FieldChange], on db: any SQLConnection) throws -> [String: String?] {
+        var result: [String: String?] = [:]
+        let people = changes.filter { $0.entity == "person" }
+        let keys = Array(Set(people.map(\.key))).sorted()
+        for start in stride(from: 0, to: keys.count, by: chunk) {
+            let slice = Array(keys[start..<min(start + chunk, keys.count)])
+            for row in try db.query(
+                "SELECT * FROM people WHERE user_id IN (\(placeholders(slice.count)))", slice.map { .text($0) })
+            {
+                let key = try row.text("user_id")
+                for (field, column) in personColumns {
+                    result[slot("person", key, field)] = row.optionalText(column)
+                }
+            }
+        }
+        return result
+    }
+
+    static func slot(_ entity: String, _ key: String, _ field: String) -> String { entity + "\u{1}" + key + "\u{1}" + field }
+
+    /// Writes each change's `after`. Addresses are unique, so the e-mail keys of every person whose address
+    /// changes are cleared first: two students swapping addresses in one batch is then no conflict.
+    static func write(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void = { _ in }) throws {
+        let people = changes.filter { $0.entity == "person" }
+        guard !people.isEmpty else { return }
+        for change in people where personColumns[change.field] == nil {
+            throw StoreError.corrupt("a batch tried to change the unknown person field \(change.field)")
+        }
+        let now = Clock.nowMillis()
+        var byKey: [String: [FieldChange]] = [:]
+        for change in people { byKey[change.key, default: []].append(change) }
+        let keys = byKey.keys.sorted()
+        let emailKeys = keys.filter { key in byKey[key]!.contains { $0.field == "userEmail" } }
+        for start in stride(from: 0, to: emailKeys.count, by: chunk) {
+            let slice = Array(emailKeys[start..<min(start + chunk, emailKeys.count)])
+            try db.execute(
+                "UPDATE people SET email_key = NULL WHERE user_id IN (\(placeholders(slice.count)))", slice.map { .text($0) })
+        }
+        var done = 0
+        for start in stride(from: 0, to: keys.count, by: chunk) {
+            let slice = Array(keys[start..<min(start + chunk, keys.count)])
+            var rows: [[SQLValue]] = []
+            for row in try db.query(
+                "SELECT * FROM people WHERE user_id IN (\(placeholders(slice.count)))", slice.map { .text($0) })
+            {
+                var person = try Person(row: row, schoolKeys: [])
+                for change in byKey[person.userID.rawValue] ?? [] { person.set(change.field, to: change.after) }
+                rows.append([
+                    .id(person.userID), .optional(person.email), .optional(person.email.map(Store.emailKey)),
+                    .text(person.firstName), .optional(person.middleName), .text(person.lastName),
+                    .optional(person.preferredFirstName), .optional(person.grade), .text(person.status.rawValue),
+                    .optional(person.districtID), .optional(person.stateID), .text(person.searchText),
+                ])
+            }
+            guard !rows.isEmpty else { continue }
+            let tuple = "(" + placeholders(12) + ")"
+            let values = Array(repeating: tuple, count: rows.count).joined(separator: ", ")
+            // A CTE with named columns works the same on SQLite (3.33+) and PostgreSQL.
+            try db.execute(
+                """
+                WITH v(id, e, k, fn, mn, ln, pf, g, st, di, si, s) AS (VALUES \(values))
+                UPDATE people SET user_email = v.e, email_key = v.k, first_name = v.fn, middle_name = v.mn,
+                    last_name = v.ln, preferred_first_name = v.pf, user_grade = v.g, user_status = v.st,
+                    user_district_id = v.di, user_state_id = v.si, search_text = v.s, updated_at = ?
+                FROM v WHERE people.user_id = v.id
+                """, rows.flatMap { $0 } + [.int(now)])
+            done += rows.count
+            progress(done)
+        }
+    }
+}
+
+extension Person {
+    /// Sets a field by its API name (the names of users.csv).
+    mutating func set(_ field: String, to value: String?) {
+        let text = value.flatMap { $0.isEmpty ? nil : $0 }
+        switch field {
+        case "userEmail": email = text
+        case "firstName": firstName = text ?? ""
+        case "middleName": middleName = text
+        case "lastName": lastName = text ?? ""
+        case "preferredFirstName": preferredFirstName = text
+        case "userGrade": grade = text
+        case "userStatus": status = text.flatMap(UserStatus.init(rawValue:)) ?? status
+        case "userDistrictId": districtID = text
+        case "userStateId": stateID = text
+        default: break
+        }
+    }
+}

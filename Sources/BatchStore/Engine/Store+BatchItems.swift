@@ -1,0 +1,164 @@
+import BatchCore
+import Foundation
+
+/// A file received into a batch, as stored.
+public struct BatchFile: Sendable, Hashable, Codable {
+    public var id: String
+    public var fileName: String
+    public var blobKey: String
+    public var byteSize: Int64
+    public var itemCount: Int
+    /// Warnings about the file as a whole.
+    public var issues: [BatchIssue]
+    public var createdAt: Int64
+}
+
+extension Store {
+    static let itemColumns = [
+        "batch_id", "item_id", "file_name", "row_number", "input", "target", "label", "state", "changes", "issues",
+        "manual_target",
+    ]
+
+    static func insertItems(_ db: any SQLConnection, batchID: BatchID, items: [BatchItem]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func json<T: Encodable>(_ value: T) throws -> SQLValue { .text(String(decoding: try encoder.encode(value), as: UTF8.self)) }
+        var rows: [[SQLValue]] = []
+        rows.reserveCapacity(items.count)
+        for item in items {
+            rows.append([
+                .id(batchID), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)), try json(item.input),
+                .optional(item.target), .text(item.label), .text(item.state.rawValue), try json(item.changes),
+                try json(item.issues), .optional(item.manualTarget),
+            ])
+        }
+        try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: rows)
+    }
+
+    static func updateItem(_ db: any SQLConnection, batchID: BatchID, item: BatchItem) throws {
+        try db.execute(
+            """
+            UPDATE batch_items SET target = ?, label = ?, state = ?, changes = ?, issues = ?, manual_target = ?
+            WHERE batch_id = ? AND item_id = ?
+            """,
+            [
+                .optional(item.target), .text(item.label), .text(item.state.rawValue), .text(JSONText.encode(item.changes)),
+                .text(JSONText.encode(item.issues)), .optional(item.manualTarget), .id(batchID), .int(item.id),
+            ])
+    }
+
+    static func loadItems(_ db: any SQLConnection, batchID: BatchID) throws -> [BatchItem] {
+        let decoder = JSONDecoder()
+        return try db.query("SELECT * FROM batch_items WHERE batch_id = ? ORDER BY item_id", [.id(batchID)]).map {
+            try BatchItem(row: $0, decoder: decoder)
+        }
+    }
+
+    static func nextItemID(_ db: any SQLConnection, batchID: BatchID) throws -> Int64 {
+        try db.scalarInt("SELECT COALESCE(MAX(item_id), 0) FROM batch_items WHERE batch_id = ?", [.id(batchID)]) + 1
+    }
+
+    /// Counts items by state and stores the counts on the batch.
+    @discardableResult
+    static func refreshCounts(_ db: any SQLConnection, batchID: BatchID) throws -> ItemCounts {
+        var counts = ItemCounts()
+        for row in try db.query(
+            "SELECT state, COUNT(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY state", [.id(batchID)])
+        {
+            if let state = ItemState(rawValue: try row.text("state")) {
+                counts[state] = Int(try row.int("n"))
+                counts.total += counts[state]
+            }
+        }
+        counts.warnings = Int(
+            try db.scalarInt(
+                "SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND issues LIKE ?", [.id(batchID), .text("%\"warning\"%")]))
+        try db.execute(
+            "UPDATE batches SET counts = ?, updated_at = ? WHERE batch_id = ?",
+            [.text(JSONText.encode(counts)), .int(Clock.nowMillis()), .id(batchID)])
+        return counts
+    }
+
+    /// One page of a batch's items, optionally of one state.
+    public func items(of batchID: BatchID, state: ItemState? = nil, offset: Int = 0, limit: Int = 100) async throws
+        -> Page<BatchItem>
+    {
+        let limit = min(max(limit, 1), 1000), offset = max(offset, 0)
+        return try await backend.read { db in
+            var filter = SQLFilter()
+            filter.add("batch_id = ?", .id(batchID))
+            if let state { filter.add("state = ?", .text(state.rawValue)) }
+            let total = try db.scalarInt("SELECT COUNT(*) FROM batch_items \(filter.whereClause)", filter.binds)
+            let decoder = JSONDecoder()
+            let items = try db.query(
+                "SELECT * FROM batch_items \(filter.whereClause) ORDER BY item_id LIMIT ? OFFSET ?",
+                filter.binds + [.int(Int64(limit)), .int(Int64(offset))]
+            ).map { try BatchItem(row: $0, decoder: decoder) }
+            return Page(items: items, total: Int(total), offset: offset, limit: limit)
+        }
+    }
+
+    /// One item of a batch.
+    public func item(_ itemID: Int64, of batchID: BatchID) async throws -> BatchItem? {
+        try await backend.read { db in
+            try db.first("SELECT * FROM batch_items WHERE batch_id = ? AND item_id = ?", [.id(batchID), .int(itemID)])
+                .map { try BatchItem(row: $0, decoder: JSONDecoder()) }
+        }
+    }
+
+    /// Every item with an issue, in file order, for the error report.
+    public func itemsWithIssues(of batchID: BatchID) async throws -> [BatchItem] {
+        try await backend.read { db in
+            let decoder = JSONDecoder()
+            return try db.query(
+                "SELECT * FROM batch_items WHERE batch_id = ? AND issues <> '[]' ORDER BY item_id", [.id(batchID)]
+            ).map { try BatchItem(row: $0, decoder: decoder) }
+        }
+    }
+
+    /// The files received into a batch, oldest first.
+    public func files(of batchID: BatchID) async throws -> [BatchFile] {
+        try await backend.read { db in
+            try db.query("SELECT * FROM batch_files WHERE batch_id = ? ORDER BY created_at, file_id", [.id(batchID)]).map {
+                BatchFile(
+                    id: try $0.text("file_id"), fileName: try $0.text("file_name"), blobKey: try $0.text("blob_key"),
+                    byteSize: try $0.int("byte_size"), itemCount: Int(try $0.int("item_count")),
+                    issues: JSONText.decode([BatchIssue].self, $0.optionalText("issues")) ?? [],
+                    createdAt: try $0.int("created_at"))
+            }
+        }
+    }
+
+    /// The before → after of every field a batch wrote, in the order it wrote them.
+    public func changes(of batchID: BatchID, offset: Int = 0, limit: Int = 100) async throws -> Page<FieldChange> {
+        try await backend.read { db in
+            let total = try db.scalarInt("SELECT COUNT(*) FROM batch_changes WHERE batch_id = ?", [.id(batchID)])
+            let rows = try db.query(
+                "SELECT * FROM batch_changes WHERE batch_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+                [.id(batchID), .int(Int64(limit)), .int(Int64(offset))])
+            return Page(items: try rows.map(FieldChange.init(row:)), total: Int(total), offset: offset, limit: limit)
+        }
+    }
+}
+
+extension BatchItem {
+    init(row: SQLRow, decoder: JSONDecoder) throws {
+        func decode<T: Decodable>(_ type: T.Type, _ column: String) throws -> T {
+            try decoder.decode(type, from: Data(try row.text(column).utf8))
+        }
+        self.init(
+            id: try row.int("item_id"), fileName: try row.text("file_name"), row: row["row_number"].int.map(Int.init),
+            input: try decode([String: String].self, "input"), target: row.optionalText("target"),
+            label: try row.text("label"), state: ItemState(rawValue: try row.text("state")) ?? .error,
+            changes: try decode([FieldChange].self, "changes"), issues: try decode([BatchIssue].self, "issues"),
+            manualTarget: row.optionalText("manual_target"))
+    }
+}
+
+extension FieldChange {
+    init(row: SQLRow) throws {
+        self.init(
+            entity: try row.text("entity"), key: try row.text("entity_key"), field: try row.text("field"),
+            before: row.optionalText("before_value"), after: row.optionalText("after_value"))
+    }
+}
