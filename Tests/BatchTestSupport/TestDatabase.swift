@@ -31,12 +31,19 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
 
     /// A fresh, migrated store the caller closes.
     public func makeStore() async throws -> Store {
+        try await makeLocatedStore().store
+    }
+
+    /// A fresh, migrated store, with the environment that points a `schoolbatch` process at the same database
+    /// (`SCHOOLBATCH_DATA_DIR` for SQLite, `DATABASE_URL` for PostgreSQL).
+    public func makeLocatedStore() async throws -> (store: Store, environment: [String: String], dataDirectory: URL) {
         let store: Store
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var environment = ["SCHOOLBATCH_DATA_DIR": directory.path]
         switch self {
         case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-test-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            store = Store(backend: try SQLiteBackend(path: directory.appendingPathComponent("test.sqlite").path))
+            store = Store(backend: try SQLiteBackend(path: directory.appendingPathComponent("schoolbatch.sqlite").path))
         case .postgres:
             guard let url = Self.postgresURL else { throw TestDatabaseError.noPostgres }
             let schema = "t_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
@@ -44,9 +51,10 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
             try await admin.write { db in try db.execute("CREATE SCHEMA \(schema)") }
             try await admin.close()
             store = Store(backend: try PostgresBackend(url: url, searchPath: schema))
+            environment["DATABASE_URL"] = url + (url.contains("?") ? "&" : "?") + "search_path=\(schema)"
         }
         try await store.migrate()
-        return store
+        return (store, environment, directory)
     }
 }
 

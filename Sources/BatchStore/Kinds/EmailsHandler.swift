@@ -22,6 +22,15 @@ public struct EmailsHandler: BatchKindHandler {
         var addresses: [String] = []
         for item in items { if let address = item.input["userEmail"], !address.isEmpty { addresses.append(address) } }
         let owners = try StudentLookup.owners(ofAddresses: addresses, on: db)
+        // Students whose address this batch changes: the address they hold now is free for another row.
+        var movingAway: Set<UserID> = []
+        for item in items where item.state != .skipped && !item.issues.contains(where: { $0.severity == .error && $0.planned != true }) {
+            if let student = students.student(for: item), let address = item.input["userEmail"],
+                Store.emailKey(student.email ?? "") != Store.emailKey(address)
+            {
+                movingAway.insert(student.userID)
+            }
+        }
         return items.map { item in
             var item = item
             item.issues.removeAll { $0.planned == true }
@@ -49,7 +58,7 @@ public struct EmailsHandler: BatchKindHandler {
             item.target = student.userID.rawValue
             item.label = "\(student.loginID?.rawValue ?? student.userID.rawValue) · \(student.displayName)"
             let address = item.input["userEmail"] ?? ""
-            if let owner = owners[Store.emailKey(address)], owner.userID != student.userID {
+            if let owner = owners[Store.emailKey(address)], owner.userID != student.userID, !movingAway.contains(owner.userID) {
                 item.state = .error
                 item.issues.append(
                     BatchIssue.error(

@@ -83,7 +83,8 @@ public final class PostgresBackend: DatabaseBackend {
             throw error
         } catch let error as PSQLError {
             throw Self.map(error)
-        } catch {
+        } catch where String(reflecting: type(of: error)).hasPrefix("PostgresNIO.") {
+            // The pool or the connection failed.
             throw StoreError.unavailable("\(error)")
         }
     }
