@@ -26,10 +26,11 @@ env -u DATABASE_URL SCHOOLBATCH_BCRYPT_COST=4 .build/debug/schoolbatch demo --da
 echo "$password" | env -u DATABASE_URL SCHOOLBATCH_BCRYPT_COST=4 .build/debug/schoolbatch admin create \
   --data-dir "$data" --username browser --role system-admin --password-stdin
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-env -u DATABASE_URL SCHOOLBATCH_RESOURCES="$root" .build/debug/schoolbatch serve --data-dir "$data" --port "$port" \
+# No in-process workers: the batch test watches a batch wait in the queue, then starts a worker process.
+env -u DATABASE_URL SCHOOLBATCH_WORKERS=0 SCHOOLBATCH_RESOURCES="$root" .build/debug/schoolbatch serve --data-dir "$data" --port "$port" \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 SCHOOLBATCH_URL="http://127.0.0.1:$port" SCHOOLBATCH_USER=browser SCHOOLBATCH_PASSWORD="$password" \
-  SCREENSHOT_DIR="$root/.build/screenshots" python3 -m pytest -q Tests/browser
+  SCHOOLBATCH_DATA_DIR="$data" SCHOOLBATCH_BIN="$root/.build/debug/schoolbatch" SCREENSHOT_DIR="$root/.build/screenshots" python3 -m pytest -q Tests/browser
 echo "Screenshots: .build/screenshots"

@@ -409,6 +409,8 @@ def test_load_2_mb_uploads_sequential_and_parallel_curl_and_browser(server, work
             problems.append(f"{len(leftovers)} files left in incoming/: {leftovers[:5]}")
         times = [r["seconds"] for r in records if "seconds" in r]
         slow = sorted((r for r in records if r.get("seconds", 0) >= STALL_SECONDS), key=lambda r: -r["seconds"])
+        # curl's time_starttransfer includes its wait for `100 Continue`: a gap of ~1 s is the stall itself.
+        stalls = [r for r in records if "pretransfer" in r and r["starttransfer"] - r["pretransfer"] >= 0.9]
         health = server.healthz()
         memory = server.memory_kb() if server.alive() else {"VmRSS": None, "VmHWM": None}
         if name.startswith("warm-up"):
@@ -420,6 +422,7 @@ def test_load_2_mb_uploads_sequential_and_parallel_curl_and_browser(server, work
             "ok": sum(1 for r in records if r.get("ok")),
             "failed": len(problems),
             "over_1s": len(slow),
+            "curl_100_continue_stalls": len(stalls) if upload is curl_upload else None,
             "elapsed_s": round(elapsed, 1),
             "uploads_per_s": round(count / elapsed, 1),
             "rss_end_kb": memory["VmRSS"],
@@ -433,7 +436,7 @@ def test_load_2_mb_uploads_sequential_and_parallel_curl_and_browser(server, work
         summary.append(row)
         print(
             f"{name:24} n={row['count']:5} ok={row['ok']:5} median={row['median_s']}s p95={row['p95_s']}s "
-            f"max={row['max_s']}s >=1s:{row['over_1s']} {row['uploads_per_s']}/s VmRSS={row['rss_end_kb']} kB "
+            f"max={row['max_s']}s >=1s:{row['over_1s']} stalls:{row['curl_100_continue_stalls']} {row['uploads_per_s']}/s VmRSS={row['rss_end_kb']} kB "
             f"VmHWM={row['hwm_kb']} kB healthz={health}"
         )
         for problem in problems[:5]:
@@ -448,11 +451,15 @@ def test_load_2_mb_uploads_sequential_and_parallel_curl_and_browser(server, work
     ) > 2 else None
     shas = [r["sha256"] for r in all_records if r.get("ok")]
     print()
-    print(f"{'phase':24} {'n':>5} {'ok':>5} {'median s':>9} {'p95 s':>7} {'max s':>7} {'>=1s':>5} {'VmRSS kB':>9}")
+    print(
+        f"{'phase':24} {'n':>5} {'ok':>5} {'median s':>9} {'p95 s':>7} {'max s':>7} {'>=1s':>5} {'stalls':>6} "
+        f"{'per s':>6} {'VmRSS kB':>9}"
+    )
     for row in summary:
         print(
             f"{row['phase']:24} {row['count']:5} {row['ok']:5} {row['median_s']!s:>9} {row['p95_s']!s:>7} "
-            f"{row['max_s']!s:>7} {row['over_1s']:5} {row['rss_end_kb']!s:>9}"
+            f"{row['max_s']!s:>7} {row['over_1s']:5} {row['curl_100_continue_stalls']!s:>6} {row['uploads_per_s']:6} "
+            f"{row['rss_end_kb']!s:>9}"
         )
     growth = (rss_end - rss_warm) if (rss_end is not None and rss_warm is not None) else None
     print(f"VmRSS after warm-up {rss_warm} kB, highest at a phase end {rss_end} kB, growth {growth} kB")

@@ -43,9 +43,11 @@ struct CSRFMiddleware: AsyncMiddleware {
             expected = cookie
         }
         var sent = request.headers.first(name: "X-CSRF-Token")
-        if sent == nil, let type = request.headers.contentType,
-            type == .urlEncodedForm || type == .formData
-        {
+        if sent == nil, request.headers.contentType == .formData {
+            // File uploads stream: their forms carry the token in the address, so the body is never read here.
+            sent = request.query[String.self, at: Self.field]
+        }
+        if sent == nil, request.headers.contentType == .urlEncodedForm {
             _ = try await request.body.collect(max: 1 << 20).get()
             sent = try? request.content.get(String.self, at: Self.field)
         }

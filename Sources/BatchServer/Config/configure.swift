@@ -45,6 +45,8 @@ func routes(_ app: Application) throws {
     try pages.register(collection: AccountsController())
     try pages.register(collection: PeopleController())
     try pages.register(collection: AuditController())
+    try pages.register(collection: UploadsController())
+    try pages.register(collection: EmailsController())
 
     let api = app.grouped("api", "v1")
     try api.register(collection: AccessAPIController())

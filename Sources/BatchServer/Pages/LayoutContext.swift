@@ -31,6 +31,7 @@ struct LayoutContext: Encodable {
         }
         csrf = request.csrfToken
         var items: [(String, String, Capability?)] = [("Batch Data Update", "/", nil)]
+        items.append(("Upload Status", "/uploads", .viewBatches))
         items.append(("Students", "/students", .viewStudents))
         items.append(("Staff", "/staff", .viewStaff))
         items.append(("Schools", "/schools", .manageSchools))
@@ -56,6 +57,9 @@ enum Notice {
         case "account-saved": "The account was saved."
         case "settings-saved": "The settings were saved."
         case "signed-out": "You have signed out."
+        case "batch-queued": "The batch is queued. This page follows it until it is done; you may also leave and come back."
+        case "batch-cancelled": "The batch was cancelled. Nothing of it was applied."
+        case "batch-undo-queued": "Undo is queued. Fields changed by someone else since the batch will be listed, not overwritten."
         default: nil
         }
     }

@@ -1,0 +1,198 @@
+import BatchCore
+import BatchStore
+import Vapor
+
+/// *Upload Status* (SPEC §8): every batch the account may see, updating itself while work runs; and each batch's
+/// own page with its preview, report, error report and the Process / Cancel / Undo buttons.
+struct UploadsController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let uploads = routes.grouped("uploads")
+        uploads.get(use: list)
+        uploads.get(":id", use: show)
+        uploads.post(":id", "submit", use: submit)
+        uploads.post(":id", "cancel", use: cancel)
+        uploads.post(":id", "undo", use: undo)
+    }
+
+    struct Row: Encodable {
+        var id: String
+        var kind: String
+        var createdBy: String
+        var createdAt: String
+        var status: String
+        var statusLabel: String
+        var percent: Int
+        var summary: String
+        var active: Bool
+    }
+
+    struct ListPage: Encodable {
+        var layout: LayoutContext
+        var rows: [Row]
+        var kinds: [Option]
+        var statuses: [Option]
+    }
+
+    struct Option: Encodable {
+        var value: String
+        var label: String
+        var selected: Bool
+    }
+
+    static func summary(_ counts: ItemCounts, status: BatchStatus) -> String {
+        var parts: [String] = []
+        let changed = status == .draft || status == .queued || status == .cancelled ? counts.ready : counts.applied
+        if changed > 0 { parts.append("\(changed) \(status == .draft || status == .queued ? "to change" : "changed")") }
+        if counts.unchanged > 0 { parts.append("\(counts.unchanged) unchanged") }
+        if counts.error > 0 { parts.append("\(counts.error) with errors") }
+        if counts.unmatched > 0 { parts.append("\(counts.unmatched) unmatched") }
+        if counts.skipped > 0 { parts.append("\(counts.skipped) skipped") }
+        return parts.isEmpty ? "No rows yet" : parts.joined(separator: " · ")
+    }
+
+    static func row(_ batch: Batch, live: (done: Int64, total: Int64)?) -> Row {
+        let json = BatchJSON(batch, live: live)
+        return Row(
+            id: batch.id.rawValue, kind: batch.kind.label, createdBy: batch.createdByName,
+            createdAt: AuditController.timeFormat.string(from: Date(millis: batch.createdAt)), status: batch.status.rawValue,
+            statusLabel: batch.status.label, percent: json.progress.percent, summary: summary(batch.counts, status: batch.status),
+            active: batch.status.isRunning)
+    }
+
+    func list(req: Request) async throws -> View {
+        let account = try req.account(with: .viewBatches)
+        let kind = req.query[String.self, at: "kind"].flatMap(BatchKind.init(rawValue:))
+        let status = req.query[String.self, at: "status"].flatMap(BatchStatus.init(rawValue:))
+        let batches = try await req.store.batches(visibleTo: account, kind: kind, status: status, limit: 200)
+        let board = req.engine.progress
+        let page = ListPage(
+            layout: LayoutContext(request: req, title: "Upload Status"),
+            rows: batches.map { Self.row($0, live: board.progress(of: $0.id)) },
+            kinds: BatchKind.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == kind) },
+            statuses: BatchStatus.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == status) })
+        return try await req.view.render("uploads", page)
+    }
+
+    struct ItemRow: Encodable {
+        var id: Int64
+        var row: String
+        var label: String
+        var state: String
+        var stateLabel: String
+        var changes: [String]
+        var issues: [String]
+    }
+
+    struct BatchPage: Encodable {
+        var layout: LayoutContext
+        var batch: BatchJSON
+        var statusLabel: String
+        var summary: String
+        var files: [FileJSON]
+        var items: [ItemRow]
+        var itemTotal: Int
+        var stateFilter: [Option]
+        var nextLink: String?
+        var canSubmit: Bool
+        var canCancel: Bool
+        var canUndo: Bool
+        var active: Bool
+        var hasIssues: Bool
+        var changedSince: [String]
+        var notice: String?
+    }
+
+    func show(req: Request) async throws -> View {
+        let account = try req.account(with: .viewBatches)
+        guard let id = req.parameters.get("id"), let batch = try await req.store.batch(BatchID(rawValue: id), visibleTo: account)
+        else { throw AppError.notFound("No such batch among those you can see.") }
+        let state = req.query[String.self, at: "state"].flatMap(ItemState.init(rawValue:))
+        let offset = max(req.query[Int.self, at: "offset"] ?? 0, 0)
+        let page = try await req.store.items(of: batch.id, state: state, offset: offset, limit: 100)
+        let files = try await req.store.files(of: batch.id)
+        let mayChange = account.can(batch.kind.capability)
+        let next = offset + page.items.count < page.total
+            ? "/uploads/\(batch.id.rawValue)?\(state.map { "state=\($0.rawValue)&" } ?? "")offset=\(offset + 100)" : nil
+        let context = BatchPage(
+            layout: LayoutContext(request: req, title: "\(batch.kind.label) batch"),
+            batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.status.label,
+            summary: Self.summary(batch.counts, status: batch.status), files: files.map(FileJSON.init),
+            items: page.items.map { item in
+                ItemRow(
+                    id: item.id, row: item.row.map { "\(item.fileName) row \($0)" } ?? item.fileName, label: item.label,
+                    state: item.state.rawValue, stateLabel: item.state.label,
+                    changes: item.changes.map { "\($0.field): \($0.before ?? "(empty)") → \($0.after ?? "(empty)")" },
+                    issues: item.issues.map { "\($0.severity == .warning ? "Warning: " : "")\($0.message) \($0.fix)" })
+            },
+            itemTotal: page.total,
+            stateFilter: ItemState.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == state) },
+            nextLink: next,
+            canSubmit: mayChange && (batch.status == .draft || batch.status == .failed) && batch.counts.ready > 0,
+            canCancel: mayChange && [.draft, .queued, .failed].contains(batch.status),
+            canUndo: mayChange && (batch.status == .completed || batch.status == .completedWithErrors),
+            active: batch.status.isRunning, hasIssues: batch.counts.error + batch.counts.warnings + batch.counts.unmatched > 0,
+            changedSince: (batch.report?.changedSince ?? []).map {
+                "\($0.key) \($0.field): the batch wrote \($0.batchValue ?? "(empty)"), now \($0.currentValue ?? "(empty)") — left as it is"
+            },
+            notice: Notice.text(req.query[String.self, at: "done"]))
+        return try await req.view.render("upload", context)
+    }
+
+    struct SubmitForm: Content {
+        var confirm: String?
+        var allowMassChanges: String?
+    }
+
+    private func changeable(_ req: Request) async throws -> (Account, Batch) {
+        let account = try req.account()
+        guard let id = req.parameters.get("id"), let batch = try await req.store.batch(BatchID(rawValue: id), visibleTo: account)
+        else { throw AppError.notFound("No such batch among those you can see.") }
+        guard account.can(batch.kind.capability) else { throw AppError.forbidden }
+        return (account, batch)
+    }
+
+    func submit(req: Request) async throws -> Response {
+        let (account, batch) = try await changeable(req)
+        let form = try req.content.decode(SubmitForm.self)
+        guard form.confirm == "yes" else {
+            throw AppError(
+                .conflict, "not_confirmed",
+                "Tick “I have checked the preview” to confirm, then press Process again.")
+        }
+        _ = try await req.engine.submit(
+            batch.id, confirm: true, allowMassChanges: form.allowMassChanges == "yes", by: Actor(account))
+        return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=batch-queued")
+    }
+
+    func cancel(req: Request) async throws -> Response {
+        let (account, batch) = try await changeable(req)
+        _ = try await req.engine.cancel(batch.id, by: Actor(account))
+        return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=batch-cancelled")
+    }
+
+    func undo(req: Request) async throws -> Response {
+        let (account, batch) = try await changeable(req)
+        _ = try await req.engine.requestUndo(batch.id, by: Actor(account))
+        return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=batch-undo-queued")
+    }
+}
+
+extension BatchStatus {
+    /// The status as a person reads it.
+    var label: String {
+        switch self {
+        case .draft: "Draft – preview"
+        case .queued: "Queued"
+        case .processing: "Processing"
+        case .completed: "Completed"
+        case .completedWithErrors: "Completed with errors"
+        case .failed: "Failed"
+        case .cancelled: "Cancelled"
+        case .undoing: "Undoing"
+        case .undone: "Undone"
+        }
+    }
+
+    /// Work is waiting or running: the page keeps itself up to date.
+    var isRunning: Bool { self == .queued || self == .processing || self == .undoing }
+}
