@@ -24,6 +24,7 @@ struct AuditController: RouteCollection {
         var actions: [PeopleController.Option]
         var actor: String
         var target: String
+        var batchFilter: String
         var nextLink: String?
     }
 
@@ -31,6 +32,7 @@ struct AuditController: RouteCollection {
         var actor: String?
         var action: String?
         var target: String?
+        var batch: String?
         var page: Int?
     }
 
@@ -46,7 +48,10 @@ struct AuditController: RouteCollection {
         let filters = try req.query.decode(Filters.self)
         let page = max(1, filters.page ?? 1)
         let result = try await req.store.auditEntries(
-            AuditQuery(actorName: filters.actor, action: filters.action, targetID: filters.target, limit: 100, offset: (page - 1) * 100))
+            AuditQuery(
+                actorName: filters.actor, action: filters.action, targetID: filters.target,
+                batchID: filters.batch.flatMap { $0.isEmpty ? nil : BatchID(rawValue: $0) }, limit: 100,
+                offset: (page - 1) * 100))
         let actions = try await req.store.auditActions()
         let rows = result.items.map { entry in
             Row(
@@ -60,7 +65,8 @@ struct AuditController: RouteCollection {
             components.path = "/audit"
             components.queryItems = [
                 URLQueryItem(name: "actor", value: filters.actor ?? ""), URLQueryItem(name: "action", value: filters.action ?? ""),
-                URLQueryItem(name: "target", value: filters.target ?? ""), URLQueryItem(name: "page", value: String(page + 1)),
+                URLQueryItem(name: "target", value: filters.target ?? ""), URLQueryItem(name: "batch", value: filters.batch ?? ""),
+                URLQueryItem(name: "page", value: String(page + 1)),
             ]
             next = components.string
         }
@@ -69,6 +75,6 @@ struct AuditController: RouteCollection {
             AuditPage(
                 layout: LayoutContext(request: req, title: "Audit log"), rows: rows, total: result.total,
                 actions: actions.map { .init(value: $0, label: $0, selected: $0 == filters.action) },
-                actor: filters.actor ?? "", target: filters.target ?? "", nextLink: next))
+                actor: filters.actor ?? "", target: filters.target ?? "", batchFilter: filters.batch ?? "", nextLink: next))
     }
 }

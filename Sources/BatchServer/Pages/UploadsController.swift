@@ -99,6 +99,9 @@ struct UploadsController: RouteCollection {
         var active: Bool
         var hasIssues: Bool
         var changedSince: [String]
+        var changes: [String]
+        var changeTotal: Int
+        var showAudit: Bool
         var notice: String?
     }
 
@@ -110,6 +113,7 @@ struct UploadsController: RouteCollection {
         let offset = max(req.query[Int.self, at: "offset"] ?? 0, 0)
         let page = try await req.store.items(of: batch.id, state: state, offset: offset, limit: 100)
         let files = try await req.store.files(of: batch.id)
+        let written = try await req.store.changes(of: batch.id, limit: 50)
         let mayChange = account.can(batch.kind.capability)
         let next = offset + page.items.count < page.total
             ? "/uploads/\(batch.id.rawValue)?\(state.map { "state=\($0.rawValue)&" } ?? "")offset=\(offset + 100)" : nil
@@ -134,6 +138,8 @@ struct UploadsController: RouteCollection {
             changedSince: (batch.report?.changedSince ?? []).map {
                 "\($0.key) \($0.field): the batch wrote \($0.batchValue ?? "(empty)"), now \($0.currentValue ?? "(empty)") — left as it is"
             },
+            changes: written.items.map { "\($0.key) \($0.field): \($0.before ?? "(empty)") → \($0.after ?? "(empty)")" },
+            changeTotal: written.total, showAudit: account.can(.viewAudit),
             notice: Notice.text(req.query[String.self, at: "done"]))
         return try await req.view.render("upload", context)
     }
