@@ -3,7 +3,7 @@ CONFIG ?= release
 PORT ?= 8080
 BIN = .build/$(CONFIG)/schoolbatch
 
-.PHONY: run build test bench format lint demo clean-data
+.PHONY: run build test loadtest bench format lint demo clean-data
 
 run: ## Install what is missing, build, migrate ./data, start on http://127.0.0.1:8080
 	@scripts/install-deps.sh run
@@ -22,6 +22,11 @@ build:
 test: ## Install test needs, start a throwaway PostgreSQL, run every suite on SQLite and PostgreSQL and the browser test
 	@scripts/install-deps.sh test
 	scripts/test.sh
+
+loadtest: ## The upload load test at full size: 1,000 uploads of 2 MB per phase (curl and browser-like, sequential and 20 parallel)
+	@scripts/install-deps.sh test
+	swift build --product schoolbatch
+	SCHOOLBATCH_LOAD_UPLOADS=1000 SCHOOLBATCH_LOAD_REPORT=.build/load-report.json python3 -m pytest -q -s Tests/load
 
 bench: ## Benchmarks (release build); figures go to docs/benchmarks.md
 	@scripts/install-deps.sh test

@@ -34,3 +34,8 @@ for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null &&
 SCHOOLBATCH_URL="http://127.0.0.1:$port" SCHOOLBATCH_USER=browser SCHOOLBATCH_PASSWORD="$password" \
   SCHOOLBATCH_DATA_DIR="$data" SCHOOLBATCH_BIN="$root/.build/debug/schoolbatch" SCREENSHOT_DIR="$root/.build/screenshots" python3 -m pytest -q Tests/browser
 echo "Screenshots: .build/screenshots"
+
+# The load test (1,000 uploads of 2 MB per phase, curl and browser-like, sequential and 20 parallel) is
+# `make loadtest`; here the streaming-limit test runs against a real server.
+echo "== Upload limits against a real server: 500 MB bodies refused at the 20 MB limit, memory flat"
+SCHOOLBATCH_BIN="$root/.build/debug/schoolbatch" python3 -m pytest -q -s Tests/load -k "500_mb"

@@ -99,6 +99,7 @@ struct UploadsController: RouteCollection {
         var active: Bool
         var hasIssues: Bool
         var changedSince: [String]
+        var undoSummary: String?
         var changes: [String]
         var changeTotal: Int
         var showAudit: Bool
@@ -137,6 +138,11 @@ struct UploadsController: RouteCollection {
             active: batch.status.isRunning, hasIssues: batch.counts.error + batch.counts.warnings + batch.counts.unmatched > 0,
             changedSince: (batch.report?.changedSince ?? []).map {
                 "\($0.key) \($0.field): the batch wrote \($0.batchValue ?? "(empty)"), now \($0.currentValue ?? "(empty)") — left as it is"
+            },
+            undoSummary: batch.report?.restored.map { restored in
+                let left = batch.report?.changedSince.count ?? 0
+                return "Undo restored \(restored) field\(restored == 1 ? "" : "s") to what they were before the batch"
+                    + (left > 0 ? "; \(left) changed since were left as they are (listed below)." : ".")
             },
             changes: written.items.map { "\($0.key) \($0.field): \($0.before ?? "(empty)") → \($0.after ?? "(empty)")" },
             changeTotal: written.total, showAudit: account.can(.viewAudit),

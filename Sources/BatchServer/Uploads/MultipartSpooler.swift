@@ -57,6 +57,7 @@ enum MultipartSpooler {
         var events: [Event] = []
         var headers: [String: String] = [:]
         var handle: NIOFileHandle?
+        var openURL: URL?
         var current: SpooledFile?
         var pending: ByteBuffer
         var fieldValue = ""
@@ -86,47 +87,91 @@ enum MultipartSpooler {
                     AppError(.badRequest, "bad_multipart", "The upload is not a valid multipart/form-data body."))
             }
             let batch = events
-            events.removeAll()
-            return process(batch[...])
+            events.removeAll(keepingCapacity: true)
+            // The parser's many small events are handled here without I/O; the gathered bytes are then written
+            // with a few large writes.
+            var finished: [(SpooledFile, ByteBuffer)] = []
+            for event in batch {
+                switch event {
+                case .header(let name, let value):
+                    headers[name.lowercased()] = value
+                    cachedFileName = nil
+                case .body(var piece):
+                    guard let fileName = fileName() else {
+                        fieldValue += piece.readString(length: piece.readableBytes) ?? ""
+                        guard fieldValue.utf8.count <= 65_536 else {
+                            return eventLoop.makeFailedFuture(AppError.invalid("A form field of the upload is too long."))
+                        }
+                        continue
+                    }
+                    if current == nil {
+                        guard files.count + finished.count < limits.maxFiles else {
+                            return eventLoop.makeFailedFuture(UploadLimitError.tooManyFiles(limit: limits.maxFiles))
+                        }
+                        current = SpooledFile(
+                            url: directory.appendingPathComponent("upload-\(UUID().uuidString)"), byteCount: 0,
+                            fileName: fileName)
+                    }
+                    current!.byteCount += Int64(piece.readableBytes)
+                    guard current!.byteCount <= limits.maxFileBytes else {
+                        return eventLoop.makeFailedFuture(
+                            UploadLimitError.tooLarge(fileName: current!.fileName, limit: limits.maxFileBytes))
+                    }
+                    pending.writeBuffer(&piece)
+                case .complete:
+                    if fileName() == nil {
+                        fields[disposition()["name"] ?? ""] = fieldValue
+                        fieldValue = ""
+                    } else if let file = current {
+                        finished.append((file, pending))
+                        pending = ByteBufferAllocator().buffer(capacity: 0)
+                        current = nil
+                    } else if let name = fileName() {
+                        // An empty file part.
+                        finished.append(
+                            (SpooledFile(url: directory.appendingPathComponent("upload-\(UUID().uuidString)"), byteCount: 0, fileName: name),
+                             ByteBufferAllocator().buffer(capacity: 0)))
+                    }
+                    headers = [:]
+                    cachedFileName = nil
+                }
+            }
+            var future = eventLoop.makeSucceededVoidFuture()
+            for (file, data) in finished {
+                future = future.flatMap { [self] in write(data, to: file, closing: true) }.map { [self] in files.append(file) }
+            }
+            if let file = current, pending.readableBytes >= 256 * 1024 {
+                let data = pending
+                pending = ByteBufferAllocator().buffer(capacity: 0)
+                future = future.flatMap { [self] in write(data, to: file, closing: false) }
+            }
+            return future
         }
 
-        private func process(_ events: ArraySlice<Event>) -> EventLoopFuture<Void> {
-            guard let event = events.first else { return flushIfLarge() }
-            let rest = events.dropFirst()
-            switch event {
-            case .header(let name, let value):
-                headers[name.lowercased()] = value
-                return process(rest)
-            case .body(var buffer):
-                guard let fileName = fileName() else {
-                    fieldValue += buffer.readString(length: buffer.readableBytes) ?? ""
-                    guard fieldValue.utf8.count <= 65_536 else {
-                        return eventLoop.makeFailedFuture(AppError.invalid("A form field of the upload is too long."))
-                    }
-                    return process(rest)
+        /// Writes to a part's file, opening it on first use; `closing` closes it after.
+        private func write(_ data: ByteBuffer, to file: SpooledFile, closing: Bool) -> EventLoopFuture<Void> {
+            let opened: EventLoopFuture<NIOFileHandle>
+            if let handle, openURL == file.url {
+                opened = eventLoop.makeSucceededFuture(handle)
+            } else {
+                opened = io.openFile(
+                    path: file.url.path, mode: .write, flags: .allowFileCreation(posixMode: 0o600), eventLoop: eventLoop
+                ).map { [self] in
+                    handle = $0
+                    openURL = file.url
+                    return $0
                 }
-                return openIfNeeded(fileName).flatMapThrowing { [self] in
-                    current!.byteCount += Int64(buffer.readableBytes)
-                    guard current!.byteCount <= limits.maxFileBytes else {
-                        throw UploadLimitError.tooLarge(fileName: current!.fileName, limit: limits.maxFileBytes)
+            }
+            return opened.flatMap { [self] handle in
+                let written = data.readableBytes > 0
+                    ? io.write(fileHandle: handle, buffer: data, eventLoop: eventLoop) : eventLoop.makeSucceededVoidFuture()
+                return written.flatMapThrowing { [self] in
+                    if closing {
+                        try handle.close()
+                        self.handle = nil
+                        openURL = nil
                     }
-                    pending.writeBuffer(&buffer)
-                }.flatMap { [self] in process(rest) }
-            case .complete:
-                let name = fileName()
-                let fieldName = disposition()["name"] ?? ""
-                headers = [:]
-                if name == nil {
-                    fields[fieldName] = fieldValue
-                    fieldValue = ""
-                    return process(rest)
                 }
-                return openIfNeeded(name ?? "file").flatMap { [self] in flush() }.flatMapThrowing { [self] in
-                    try handle?.close()
-                    handle = nil
-                    if let file = current { files.append(file) }
-                    current = nil
-                }.flatMap { [self] in process(rest) }
             }
         }
 
@@ -143,28 +188,13 @@ enum MultipartSpooler {
             return result
         }
 
-        private func fileName() -> String? { disposition()["filename"] }
-
-        private func openIfNeeded(_ fileName: String) -> EventLoopFuture<Void> {
-            guard current == nil else { return eventLoop.makeSucceededVoidFuture() }
-            guard files.count < limits.maxFiles else {
-                return eventLoop.makeFailedFuture(UploadLimitError.tooManyFiles(limit: limits.maxFiles))
-            }
-            let url = directory.appendingPathComponent("upload-\(UUID().uuidString)")
-            current = SpooledFile(url: url, byteCount: 0, fileName: fileName)
-            return io.openFile(path: url.path, mode: .write, flags: .allowFileCreation(posixMode: 0o600), eventLoop: eventLoop)
-                .map { [self] in handle = $0 }
-        }
-
-        private func flushIfLarge() -> EventLoopFuture<Void> {
-            pending.readableBytes >= 256 * 1024 ? flush() : eventLoop.makeSucceededVoidFuture()
-        }
-
-        private func flush() -> EventLoopFuture<Void> {
-            guard let handle, pending.readableBytes > 0 else { return eventLoop.makeSucceededVoidFuture() }
-            let data = pending
-            pending = ByteBufferAllocator().buffer(capacity: 0)
-            return io.write(fileHandle: handle, buffer: data, eventLoop: eventLoop)
+        /// The part's file name, read once per part (body pieces arrive a few hundred bytes at a time).
+        private var cachedFileName: String??
+        private func fileName() -> String? {
+            if let cached = cachedFileName { return cached }
+            let name = disposition()["filename"]
+            cachedFileName = .some(name)
+            return name
         }
 
         func finish(_ promise: EventLoopPromise<Result>, with result: Swift.Result<Result, any Error>) {
@@ -177,13 +207,14 @@ enum MultipartSpooler {
                 try? handle?.close()
                 handle = nil
                 for file in files + (current.map { [$0] } ?? []) { file.remove() }
+                if let openURL { try? FileManager.default.removeItem(at: openURL) }
                 promise.fail(error)
             }
         }
 
         func end(_ promise: EventLoopPromise<Result>) {
             guard !failed else { return }
-            if current != nil || handle != nil {
+            if current != nil {
                 finish(promise, with: .failure(AppError(.badRequest, "bad_multipart", "The upload ended in the middle of a file.")))
             } else {
                 finish(promise, with: .success(Result(files: files, fields: fields)))
