@@ -40,7 +40,8 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
         let store: Store
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var environment = ["SCHOOLBATCH_DATA_DIR": directory.path]
+        // An empty DATABASE_URL means SQLite in the data directory, whatever the test run's environment says.
+        var environment = ["SCHOOLBATCH_DATA_DIR": directory.path, "DATABASE_URL": ""]
         switch self {
         case .sqlite:
             store = Store(backend: try SQLiteBackend(path: directory.appendingPathComponent("schoolbatch.sqlite").path))
