@@ -85,9 +85,7 @@ struct BatchesAPIController: RouteCollection {
 
     private func batch(_ req: Request) async throws -> (Account, Batch) {
         let account = try req.account()
-        guard let id = req.parameters.get("id"), let batch = try await req.store.batch(BatchID(rawValue: id), visibleTo: account)
-        else { throw AppError.notFound("No such batch among those you can see.") }
-        return (account, batch)
+        return (account, try await req.batchParameter(for: account))
     }
 
     func show(req: Request) async throws -> BatchJSON {
@@ -97,9 +95,8 @@ struct BatchesAPIController: RouteCollection {
 
     /// A batch the account may change (its kind's capability).
     private func changeable(_ req: Request) async throws -> (Account, Batch) {
-        let (account, batch) = try await batch(req)
-        guard account.can(batch.kind.capability) else { throw AppError.forbidden }
-        return (account, batch)
+        let account = try req.account()
+        return (account, try await req.batchParameter(for: account, toChange: true))
     }
 
     func cancel(req: Request) async throws -> BatchJSON {

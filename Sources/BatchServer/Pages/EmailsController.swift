@@ -74,8 +74,9 @@ struct EmailsController: RouteCollection {
     func upload(req: Request) async throws -> Response {
         let account = try req.account(with: .emailBatch)
         let batch = try await req.store.createBatch(kind: .emails, options: "{}", by: account)
+        let received: [BatchesAPIController.ReceivedJSON]
         do {
-            _ = try await Uploads.receive(req, batch: batch, account: account) { limits, directory in
+            received = try await Uploads.receive(req, batch: batch, account: account) { limits, directory in
                 try await MultipartSpooler.spool(req, limits: limits, into: directory).files
             }
         } catch let rejection as FileRejection {
@@ -89,7 +90,7 @@ struct EmailsController: RouteCollection {
             _ = try? await req.engine.cancel(batch.id, by: Actor(account))
             throw error
         }
-        guard try await !req.store.files(of: batch.id).isEmpty else {
+        guard !received.isEmpty else {
             _ = try? await req.engine.cancel(batch.id, by: Actor(account))
             let view = try await render(req, account: account, errorTitle: "Choose a CSV file first.", errors: [])
             return try await view.encodeResponse(status: .unprocessableEntity, for: req)

@@ -33,11 +33,7 @@ struct UploadsController: RouteCollection {
         var statuses: [Option]
     }
 
-    struct Option: Encodable {
-        var value: String
-        var label: String
-        var selected: Bool
-    }
+    typealias Option = PeopleController.Option
 
     static func summary(_ counts: ItemCounts, status: BatchStatus) -> String {
         var parts: [String] = []
@@ -108,8 +104,7 @@ struct UploadsController: RouteCollection {
 
     func show(req: Request) async throws -> View {
         let account = try req.account(with: .viewBatches)
-        guard let id = req.parameters.get("id"), let batch = try await req.store.batch(BatchID(rawValue: id), visibleTo: account)
-        else { throw AppError.notFound("No such batch among those you can see.") }
+        let batch = try await req.batchParameter(for: account)
         let state = req.query[String.self, at: "state"].flatMap(ItemState.init(rawValue:))
         let offset = max(req.query[Int.self, at: "offset"] ?? 0, 0)
         let page = try await req.store.items(of: batch.id, state: state, offset: offset, limit: 100)
@@ -157,10 +152,7 @@ struct UploadsController: RouteCollection {
 
     private func changeable(_ req: Request) async throws -> (Account, Batch) {
         let account = try req.account()
-        guard let id = req.parameters.get("id"), let batch = try await req.store.batch(BatchID(rawValue: id), visibleTo: account)
-        else { throw AppError.notFound("No such batch among those you can see.") }
-        guard account.can(batch.kind.capability) else { throw AppError.forbidden }
-        return (account, batch)
+        return (account, try await req.batchParameter(for: account, toChange: true))
     }
 
     func submit(req: Request) async throws -> Response {

@@ -31,25 +31,20 @@ enum BodySpooler {
             path: url.path, mode: .write, flags: .allowFileCreation(posixMode: 0o600), eventLoop: eventLoop
         ).get()
         let promise = eventLoop.makePromise(of: Int64.self)
-        let state = NIOLockedValueBox((written: Int64(0), over: false, answered: false))
-        /// The promise is completed once: the first of limit passed, error, end.
+        let state = NIOLockedValueBox((written: Int64(0), answered: false))
+        /// The promise is completed once: by the first of limit passed, error, end.
         func answer(_ body: () -> Void) {
             if state.withLockedValue({ value in defer { value.answered = true }; return !value.answered }) { body() }
         }
         req.body.drain { part in
             switch part {
             case .buffer(let buffer):
-                let (written, over) = state.withLockedValue { value -> (Int64, Bool) in
+                let written = state.withLockedValue { value in
                     value.written += Int64(buffer.readableBytes)
-                    if value.written > limit && !value.over {
-                        value.over = true
-                        return (value.written, true)
-                    }
-                    return (value.written, value.over)
+                    return value.written
                 }
-                if over {
+                guard written <= limit else {
                     // Answer now; everything after is read and dropped so the connection stays usable.
-                    _ = written
                     answer { promise.fail(UploadLimitError.tooLarge(fileName: fileName, limit: limit)) }
                     return eventLoop.makeSucceededVoidFuture()
                 }

@@ -6,11 +6,11 @@ extension BatchEngine {
     /// together, or nothing is. A process killed halfway leaves the data as it was; the job's lease runs out and
     /// another worker (or this one, restarted) runs it again.
     public func run(_ job: Job, worker: String) async throws {
+        defer { progress.clear(job.batchID) }
         switch job.action {
         case .apply: try await apply(job, worker: worker)
         case .undo: try await undo(job, worker: worker)
         }
-        progress.clear(job.batchID)
     }
 
     func apply(_ job: Job, worker: String) async throws {
@@ -137,15 +137,9 @@ extension BatchEngine {
         guard !wanted.isEmpty else { return [] }
         let restoring = Set(restore.filter { $0.field == "userEmail" }.map(\.key))
         var holder: [String: String] = [:]
-        let keys = wanted.compactMap { $0.after.map(Store.emailKey) }
-        for start in stride(from: 0, to: keys.count, by: FieldWriter.chunk) {
-            let slice = Array(keys[start..<min(start + FieldWriter.chunk, keys.count)])
-            for row in try db.query(
-                "SELECT user_id, email_key FROM people WHERE email_key IN (\(placeholders(slice.count)))",
-                slice.map { .text($0) })
-            {
-                holder[try row.text("email_key")] = try row.text("user_id")
-            }
+        let keys = wanted.compactMap { $0.after.map { SQLValue.text(Store.emailKey($0)) } }
+        for row in try db.query(chunking: keys, { "SELECT user_id, email_key FROM people WHERE email_key IN (\($0))" }) {
+            holder[try row.text("email_key")] = try row.text("user_id")
         }
         var blocked: Set<String> = []
         for change in wanted {

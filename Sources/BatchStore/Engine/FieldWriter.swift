@@ -17,16 +17,11 @@ enum FieldWriter {
     static func currentValues(of changes: [FieldChange], on db: any SQLConnection) throws -> [String: String?] {
         var result: [String: String?] = [:]
         let people = changes.filter { $0.entity == "person" }
-        let keys = Array(Set(people.map(\.key))).sorted()
-        for start in stride(from: 0, to: keys.count, by: chunk) {
-            let slice = Array(keys[start..<min(start + chunk, keys.count)])
-            for row in try db.query(
-                "SELECT * FROM people WHERE user_id IN (\(placeholders(slice.count)))", slice.map { .text($0) })
-            {
-                let key = try row.text("user_id")
-                for (field, column) in personColumns {
-                    result[slot("person", key, field)] = row.optionalText(column)
-                }
+        let keys = Array(Set(people.map(\.key))).sorted().map { SQLValue.text($0) }
+        for row in try db.query(chunking: keys, { "SELECT * FROM people WHERE user_id IN (\($0))" }) {
+            let key = try row.text("user_id")
+            for (field, column) in personColumns {
+                result[slot("person", key, field)] = row.optionalText(column)
             }
         }
         return result
@@ -47,11 +42,7 @@ enum FieldWriter {
         for change in people { byKey[change.key, default: []].append(change) }
         let keys = byKey.keys.sorted()
         let emailKeys = keys.filter { key in byKey[key]!.contains { $0.field == "userEmail" } }
-        for start in stride(from: 0, to: emailKeys.count, by: chunk) {
-            let slice = Array(emailKeys[start..<min(start + chunk, emailKeys.count)])
-            try db.execute(
-                "UPDATE people SET email_key = NULL WHERE user_id IN (\(placeholders(slice.count)))", slice.map { .text($0) })
-        }
+        try db.execute(chunking: emailKeys.map { .text($0) }) { "UPDATE people SET email_key = NULL WHERE user_id IN (\($0))" }
         var done = 0
         for start in stride(from: 0, to: keys.count, by: chunk) {
             let slice = Array(keys[start..<min(start + chunk, keys.count)])

@@ -73,7 +73,6 @@ public struct JobWorker: Sendable {
                 ?? "Applying the batch failed; nothing of it was applied. It will be tried again automatically."
             try await store.retryOrFail(job, worker: name, timing: timing, message: message)
         }
-        engine.progress.clear(job.batchID)
         return true
     }
 }

@@ -109,14 +109,9 @@ struct StudentLookup {
         var lookup = StudentLookup()
         var found: [Person] = []
         for (column, values) in [("user_id", userIDs), ("login_id", loginIDs)] {
-            let values = values.sorted()
-            for start in stride(from: 0, to: values.count, by: FieldWriter.chunk) {
-                let slice = Array(values[start..<min(start + FieldWriter.chunk, values.count)])
-                found += try db.query(
-                    "SELECT * FROM people WHERE user_role = 'student' AND \(column) IN (\(placeholders(slice.count)))",
-                    slice.map { .text($0) }
-                ).map { try Person(row: $0, schoolKeys: []) }
-            }
+            found += try db.query(chunking: values.sorted().map { .text($0) }) {
+                "SELECT * FROM people WHERE user_role = 'student' AND \(column) IN (\($0))"
+            }.map { try Person(row: $0, schoolKeys: []) }
         }
         let schools = try schoolKeysByPerson(found.map(\.userID.rawValue), on: db)
         for var person in found {
@@ -129,15 +124,9 @@ struct StudentLookup {
 
     static func schoolKeysByPerson(_ userIDs: [String], on db: any SQLConnection) throws -> [String: [SchoolKey]] {
         var result: [String: [SchoolKey]] = [:]
-        let ids = Array(Set(userIDs)).sorted()
-        for start in stride(from: 0, to: ids.count, by: FieldWriter.chunk) {
-            let slice = Array(ids[start..<min(start + FieldWriter.chunk, ids.count)])
-            for row in try db.query(
-                "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\(placeholders(slice.count)))",
-                slice.map { .text($0) })
-            {
-                result[try row.text("user_id"), default: []].append(SchoolKey(rawValue: try row.text("school_key")))
-            }
+        let ids = Array(Set(userIDs)).sorted().map { SQLValue.text($0) }
+        for row in try db.query(chunking: ids, { "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\($0))" }) {
+            result[try row.text("user_id"), default: []].append(SchoolKey(rawValue: try row.text("school_key")))
         }
         return result
     }
@@ -149,17 +138,11 @@ struct StudentLookup {
     /// Who holds each address now, by e-mail key.
     static func owners(ofAddresses addresses: [String], on db: any SQLConnection) throws -> [String: (userID: UserID, role: UserRole)] {
         var result: [String: (userID: UserID, role: UserRole)] = [:]
-        let keys = Array(Set(addresses.map(Store.emailKey))).sorted()
-        for start in stride(from: 0, to: keys.count, by: FieldWriter.chunk) {
-            let slice = Array(keys[start..<min(start + FieldWriter.chunk, keys.count)])
-            for row in try db.query(
-                "SELECT user_id, user_role, email_key FROM people WHERE email_key IN (\(placeholders(slice.count)))",
-                slice.map { .text($0) })
-            {
-                result[try row.text("email_key")] = (
-                    UserID(rawValue: try row.text("user_id")), UserRole(rawValue: try row.text("user_role")) ?? .staff
-                )
-            }
+        let keys = Array(Set(addresses.map(Store.emailKey))).sorted().map { SQLValue.text($0) }
+        for row in try db.query(chunking: keys, { "SELECT user_id, user_role, email_key FROM people WHERE email_key IN (\($0))" }) {
+            result[try row.text("email_key")] = (
+                UserID(rawValue: try row.text("user_id")), UserRole(rawValue: try row.text("user_role")) ?? .staff
+            )
         }
         return result
     }

@@ -18,6 +18,25 @@ extension SQLConnection {
     public func query(_ sql: String) throws -> [SQLRow] { try query(sql, []) }
     @discardableResult public func execute(_ sql: String) throws -> Int { try execute(sql, []) }
     public func first(_ sql: String, _ binds: [SQLValue] = []) throws -> SQLRow? { try query(sql, binds).first }
+    /// Runs a statement with an `IN (…)` list over many values, in slices that stay well under both databases' bind
+    /// limits; `make` gets each slice's placeholders. Returns the rows of every slice.
+    public func query(chunking values: [SQLValue], by size: Int = 500, _ make: (String) -> String) throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        for start in stride(from: 0, to: values.count, by: size) {
+            let slice = Array(values[start..<min(start + size, values.count)])
+            rows += try query(make(placeholders(slice.count)), slice)
+        }
+        return rows
+    }
+
+    /// `query(chunking:)` for statements that return nothing.
+    public func execute(chunking values: [SQLValue], by size: Int = 500, _ make: (String) -> String) throws {
+        for start in stride(from: 0, to: values.count, by: size) {
+            let slice = Array(values[start..<min(start + size, values.count)])
+            try execute(make(placeholders(slice.count)), slice)
+        }
+    }
+
     public func scalarInt(_ sql: String, _ binds: [SQLValue] = []) throws -> Int64 {
         try query(sql, binds).first?.values.values.first?.int ?? 0
     }
