@@ -23,10 +23,10 @@ test: ## Install test needs, start a throwaway PostgreSQL, run every suite on SQ
 	@scripts/install-deps.sh test
 	scripts/test.sh
 
-loadtest: ## The upload load test at full size: 1,000 uploads of 2 MB per phase (curl and browser-like, sequential and 20 parallel)
+loadtest: ## The upload load test at full size against the release build: 1,000 uploads of 2 MB per phase (curl and browser-like, sequential and 20 parallel)
 	@scripts/install-deps.sh test
-	swift build --product schoolbatch
-	SCHOOLBATCH_LOAD_UPLOADS=1000 SCHOOLBATCH_LOAD_REPORT=.build/load-report.json python3 -m pytest -q -s Tests/load
+	swift build -c release --product schoolbatch
+	SCHOOLBATCH_BIN=.build/release/schoolbatch SCHOOLBATCH_LOAD_UPLOADS=1000 SCHOOLBATCH_LOAD_REPORT=.build/load-report.json python3 -m pytest -q -s Tests/load
 
 bench: ## Benchmarks (release build); figures go to docs/benchmarks.md
 	@scripts/install-deps.sh test
