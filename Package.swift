@@ -80,7 +80,7 @@ let package = Package(
             path: "Tests/BatchTestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "BatchCoreTests", dependencies: ["BatchCore"], swiftSettings: strict),
+        .testTarget(name: "BatchCoreTests", dependencies: ["BatchCore", "BatchTestSupport"], swiftSettings: strict),
         .testTarget(name: "BatchImagingTests", dependencies: ["BatchImaging"], swiftSettings: strict),
         .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchTestSupport"], swiftSettings: strict),
         .testTarget(

@@ -72,13 +72,13 @@ public struct Page<Item: Sendable>: Sendable {
 }
 
 /// Small JSON helpers for the few columns that hold lists or maps as text.
-enum JSONText {
-    static func encode<T: Encodable>(_ value: T) -> String {
+public enum JSONText {
+    public static func encode<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
     }
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
+    public static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
         guard let text else { return nil }
         return try? JSONDecoder().decode(type, from: Data(text.utf8))
     }

@@ -8,7 +8,10 @@ struct SchoolBatchCommand: AsyncParsableCommand {
         commandName: "schoolbatch",
         abstract: "SchoolBatch: bulk updates of school rosters, photos, e-mails and documents.",
         discussion: "Settings come from the environment: SCHOOLBATCH_DATA_DIR, DATABASE_URL, … (see docs/configuration.md).",
-        subcommands: [Serve.self, Worker.self, Migrate.self, AdminCommand.self, TokenCommand.self, Demo.self])
+        subcommands: [
+            Serve.self, Worker.self, Migrate.self, AdminCommand.self, TokenCommand.self, Demo.self, EmailsCommand.self,
+            DocumentsCommand.self,
+        ])
 }
 
 /// Options every command shares.
@@ -133,4 +136,77 @@ struct Demo: AsyncParsableCommand {
         print("Demo district ready: \(summary.schools) schools, \(summary.classes) classes, \(summary.students) students, \(summary.staff) staff, \(summary.photosAdded) new photos.")
         try await services.store.close()
     }
+}
+
+/// Options of the import commands.
+struct ImportOptions: ParsableArguments {
+    @Option(help: "Run as this account (default: the first system administrator).") var username: String?
+    @Flag(help: "Check and preview only; change nothing.") var dryRun = false
+    @Option(help: "Write the error report (CSV) to this file.") var errors: String?
+    @Flag(help: "Allow a batch that changes more than the district's limit of records.") var allowMassChanges = false
+}
+
+struct EmailsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emails", abstract: "Student e-mail batches (SPEC §6).", subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check, preview and apply an e-mail CSV (loginId or userId, userEmail).",
+            discussion: "Exit status: 0 applied, 1 nothing applied (errors or a failed job), 2 the file or settings were refused.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var options: ImportOptions
+        @Argument(help: "The CSV file.") var file: String
+
+        func run() async throws {
+            try await runImport(
+                BatchImport.Request(
+                    kind: .emails, files: [URL(fileURLWithPath: file)], username: options.username, dryRun: options.dryRun,
+                    errorsOut: options.errors.map { URL(fileURLWithPath: $0) }, allowMassChanges: options.allowMassChanges),
+                common: common)
+        }
+    }
+}
+
+struct DocumentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "documents", abstract: "Student assessment document batches (SPEC §7).", subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check, preview and apply PDF documents named after students' login IDs (19chanw1_T1.pdf).",
+            discussion: "Files no student matches are skipped and listed. Exit status: 0 applied, 1 nothing applied, 2 refused.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var options: ImportOptions
+        @Option(help: "Document type, one of the district's list.") var type: String
+        @Option(help: "School year, e.g. 2025-2026.") var year: String
+        @Option(help: "Term, e.g. T1.") var term: String?
+        @Option(help: "Title.") var title: String?
+        @Argument(help: "PDF files or folders of them.") var files: [String]
+
+        func run() async throws {
+            var settings = ["documentType": type, "schoolYear": year]
+            settings["term"] = term
+            settings["title"] = title
+            try await runImport(
+                BatchImport.Request(
+                    kind: .documents, files: files.map { URL(fileURLWithPath: $0) }, options: settings,
+                    username: options.username, dryRun: options.dryRun, errorsOut: options.errors.map { URL(fileURLWithPath: $0) },
+                    allowMassChanges: options.allowMassChanges),
+                common: common)
+        }
+    }
+}
+
+func runImport(_ request: BatchImport.Request, common: CommonOptions) async throws {
+    let services = try await Bootstrap.services(common.config())
+    let exit: BatchImport.Exit
+    do {
+        exit = try await BatchImport.run(request, services: services) { print($0) }
+    } catch {
+        try? await services.store.close()
+        throw error
+    }
+    try await services.store.close()
+    if exit != .ok { throw ExitCode(exit.rawValue) }
 }

@@ -60,6 +60,30 @@ public enum EngineFixture {
     public static func engine(_ store: Store, timing: JobTiming = JobTiming()) throws -> BatchEngine {
         let blobs = try FileBlobStore(
             root: FileManager.default.temporaryDirectory.appendingPathComponent("sb-blobs-\(UUID().uuidString)"))
-        return BatchEngine(store: store, blobs: blobs, handlers: [EmailsHandler()], timing: timing)
+        return BatchEngine(store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler()], timing: timing)
+    }
+}
+
+extension EngineFixture {
+    /// The settings of the document batches in tests.
+    public static let documentOptions = #"{"documentType":"Assessment Report","schoolYear":"2025-2026"}"#
+
+    /// Creates a document batch and receives the files (name → bytes) into it, in order.
+    public static func documentBatch(
+        _ engine: BatchEngine, files: [(String, Data)], by account: Account = clerk, options: String = documentOptions
+    ) async throws -> Batch {
+        let batch = try await engine.store.createBatch(kind: .documents, options: options, by: account)
+        for (name, bytes) in files {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("doc-\(UUID().uuidString)")
+            try bytes.write(to: url)
+            defer { try? FileManager.default.removeItem(at: url) }
+            _ = try await engine.receive(fileName: name, contentsOf: url, into: batch, by: Actor(account))
+        }
+        return try await engine.store.batch(batch.id)
+    }
+
+    /// The items of a batch by file name.
+    public static func itemsByFile(_ store: Store, _ batch: Batch) async throws -> [String: BatchItem] {
+        Dictionary(try await store.items(of: batch.id, limit: 1000).items.map { ($0.fileName, $0) }, uniquingKeysWith: { a, _ in a })
     }
 }

@@ -55,11 +55,15 @@ public struct BatchItem: Sendable, Hashable, Codable {
     public var issues: [BatchIssue]
     /// Set by a person: the userId to use instead of the automatic match, or a wish to skip the item.
     public var manualTarget: String?
+    /// Students the item may be about, closest first, for a person to choose from (unmatched files).
+    public var suggestions: [Suggestion]
 
     public init(
         id: Int64, fileName: String, row: Int?, input: [String: String], target: String? = nil, label: String = "",
-        state: ItemState, changes: [FieldChange] = [], issues: [BatchIssue] = [], manualTarget: String? = nil
+        state: ItemState, changes: [FieldChange] = [], issues: [BatchIssue] = [], manualTarget: String? = nil,
+        suggestions: [Suggestion] = []
     ) {
+        self.suggestions = suggestions
         self.id = id
         self.fileName = fileName
         self.row = row
@@ -73,6 +77,18 @@ public struct BatchItem: Sendable, Hashable, Codable {
     }
 
     public var hasErrors: Bool { issues.contains { $0.severity == .error } }
+}
+
+/// A student an unmatched item may be about.
+public struct Suggestion: Sendable, Hashable, Codable {
+    public var userId: String
+    /// “19chanw1 · Chan Wing · 4A”.
+    public var label: String
+
+    public init(userId: String, label: String) {
+        self.userId = userId
+        self.label = label
+    }
 }
 
 /// How many items are in each state.

@@ -69,8 +69,10 @@ struct AccessAPIController: RouteCollection {
             }
         }
         if let types = patch.documentTypes {
-            let cleaned = types.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            if cleaned.isEmpty { problems.append("documentTypes: give at least one document type.") } else { settings.documentTypes = cleaned }
+            switch DocumentBatch.cleanTypes(types) {
+            case .success(let cleaned): settings.documentTypes = cleaned
+            case .failure(let error): problems += error.problems.map { "documentTypes: \($0)" }
+            }
         }
         if let threshold = patch.changeThreshold {
             if (0...100).contains(threshold) { settings.changeThreshold = threshold } else {

@@ -58,10 +58,15 @@ struct BatchesAPIController: RouteCollection {
             let gate = try await req.store.activationGate()
             guard gate.isOpen else { throw AppError(.conflict, "roster_upload_closed", gate.explanation) }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let batch = try await req.store.createBatch(
-            kind: kind, options: String(decoding: try encoder.encode(options), as: UTF8.self), by: account)
+        var json = JSONText.encode(options)
+        if kind == .documents {
+            switch try await DocumentsController.options(options, store: req.store) {
+            case .success(let checked): json = checked
+            case .failure(let error):
+                throw AppError.invalid("The document batch settings are not right; no batch was made.", details: error.problems)
+            }
+        }
+        let batch = try await req.store.createBatch(kind: kind, options: json, by: account)
         return try await BatchJSON(batch).encodeResponse(status: .created, for: req)
     }
 

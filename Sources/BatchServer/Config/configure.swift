@@ -47,11 +47,14 @@ func routes(_ app: Application) throws {
     try pages.register(collection: AuditController())
     try pages.register(collection: UploadsController())
     try pages.register(collection: EmailsController())
+    try pages.register(collection: DocumentsController())
+    try pages.register(collection: DocumentTypesController())
 
     let api = app.grouped("api", "v1")
     try api.register(collection: AccessAPIController())
     try api.register(collection: DirectoryAPIController())
     try api.register(collection: BatchesAPIController())
+    try api.register(collection: DocumentsAPIController())
 }
 
 /// Headers that keep pages from being framed or sniffed.

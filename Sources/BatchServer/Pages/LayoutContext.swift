@@ -17,6 +17,8 @@ struct LayoutContext: Encodable {
     var scopeLabel: String
     var csrf: String
     var nav: [NavItem]
+    /// The account may change district settings (links to settings pages).
+    var isAdmin: Bool
 
     init(request: Request, title: String, districtName: String = "") {
         self.title = title
@@ -30,6 +32,7 @@ struct LayoutContext: Encodable {
         default: scopeLabel = "Whole district"
         }
         csrf = request.csrfToken
+        isAdmin = account?.can(.manageSettings) ?? false
         var items: [(String, String, Capability?)] = [("Batch Data Update", "/", nil)]
         items.append(("Upload Status", "/uploads", .viewBatches))
         items.append(("Students", "/students", .viewStudents))
@@ -56,6 +59,8 @@ enum Notice {
         case "account-created": "The account was created."
         case "account-saved": "The account was saved."
         case "settings-saved": "The settings were saved."
+        case "item-matched": "The file is matched to the student you chose."
+        case "item-skipped": "The file will be skipped."
         case "signed-out": "You have signed out."
         case "batch-queued": "The batch is queued. This page follows it until it is done; you may also leave and come back."
         case "batch-cancelled": "The batch was cancelled. Nothing of it was applied."

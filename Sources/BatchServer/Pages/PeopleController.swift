@@ -149,6 +149,21 @@ struct PeopleController: RouteCollection {
         var fields: [Field]
         var classes: [ClassRow]
         var demographics: [Field]
+        var showDocuments = false
+        var documents: [DocumentRow] = []
+    }
+
+    struct DocumentRow: Encodable {
+        var documentType: String
+        var schoolYear: String
+        var term: String
+        var title: String
+        var uploadedBy: String
+        var uploadedAt: String
+        var fileName: String
+        var size: String
+        var encrypted: Bool
+        var link: String
     }
 
     static func personPage(request: Request, detail: PersonDetail) -> PersonPage {
@@ -205,6 +220,18 @@ struct PeopleController: RouteCollection {
             let detail = try await req.store.person(UserID(rawValue: id), scope: account.scope),
             (detail.person.role == .student) == students
         else { throw AppError.notFound("No such \(students ? "student" : "staff member") in the schools you can see.") }
-        return try await req.view.render("person", Self.personPage(request: req, detail: detail))
+        var page = Self.personPage(request: req, detail: detail)
+        if students, account.can(.documentBatch) {
+            page.showDocuments = true
+            let encoded = detail.person.userID.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? ""
+            page.documents = (try await req.store.documents(of: detail.person.userID, scope: account.scope) ?? []).map {
+                DocumentRow(
+                    documentType: $0.documentType, schoolYear: $0.schoolYear, term: $0.term, title: $0.title ?? "",
+                    uploadedBy: $0.uploadedByName, uploadedAt: AuditController.timeFormat.string(from: Date(millis: $0.createdAt)),
+                    fileName: $0.fileName, size: ByteCountFormatter.string(fromByteCount: $0.byteSize, countStyle: .binary),
+                    encrypted: $0.encrypted, link: "/students/\(encoded)/documents/\($0.documentID)")
+            }
+        }
+        return try await req.view.render("person", page)
     }
 }

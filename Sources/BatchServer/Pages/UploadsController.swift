@@ -12,6 +12,7 @@ struct UploadsController: RouteCollection {
         uploads.post(":id", "submit", use: submit)
         uploads.post(":id", "cancel", use: cancel)
         uploads.post(":id", "undo", use: undo)
+        uploads.post(":id", "items", ":itemId", use: resolveItem)
     }
 
     struct Row: Encodable {
@@ -77,6 +78,9 @@ struct UploadsController: RouteCollection {
         var stateLabel: String
         var changes: [String]
         var issues: [String]
+        /// A person may match this item to a student, or skip it (a draft's unmatched or conflicting file).
+        var canResolve: Bool
+        var suggestions: [Suggestion]
     }
 
     struct BatchPage: Encodable {
@@ -85,6 +89,8 @@ struct UploadsController: RouteCollection {
         var statusLabel: String
         var summary: String
         var files: [FileJSON]
+        var fileSummary: String?
+        var options: [String]
         var items: [ItemRow]
         var itemTotal: Int
         var stateFilter: [Option]
@@ -116,13 +122,21 @@ struct UploadsController: RouteCollection {
         let context = BatchPage(
             layout: LayoutContext(request: req, title: "\(batch.kind.label) batch"),
             batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.status.label,
-            summary: Self.summary(batch.counts, status: batch.status), files: files.map(FileJSON.init),
+            summary: Self.summary(batch.counts, status: batch.status),
+            files: files.count > 3 ? [] : files.map(FileJSON.init),
+            fileSummary: files.count > 3
+                ? "\(files.count) files, \(ByteCountFormatter.string(fromByteCount: files.reduce(0) { $0 + $1.byteSize }, countStyle: .binary))"
+                : nil,
+            options: Self.optionLines(batch),
             items: page.items.map { item in
                 ItemRow(
                     id: item.id, row: item.row.map { "\(item.fileName) row \($0)" } ?? item.fileName, label: item.label,
                     state: item.state.rawValue, stateLabel: item.state.label,
-                    changes: item.changes.map { "\($0.field): \($0.before ?? "(empty)") → \($0.after ?? "(empty)")" },
-                    issues: item.issues.map { "\($0.severity == .warning ? "Warning: " : "")\($0.message) \($0.fix)" })
+                    changes: item.changes.map(Self.describe),
+                    issues: item.issues.map { "\($0.severity == .warning ? "Warning: " : "")\($0.message) \($0.fix)" },
+                    canResolve: mayChange && batch.status == .draft && item.row == nil
+                        && (item.state == .unmatched || item.state == .skipped || item.issues.contains { $0.code == "conflict" }),
+                    suggestions: item.suggestions)
             },
             itemTotal: page.total,
             stateFilter: ItemState.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == state) },
@@ -139,10 +153,55 @@ struct UploadsController: RouteCollection {
                 return "Undo restored \(restored) field\(restored == 1 ? "" : "s") to what they were before the batch"
                     + (left > 0 ? "; \(left) changed since were left as they are (listed below)." : ".")
             },
-            changes: written.items.map { "\($0.key) \($0.field): \($0.before ?? "(empty)") → \($0.after ?? "(empty)")" },
+            changes: written.items.map(Self.describe),
             changeTotal: written.total, showAudit: account.can(.viewAudit),
             notice: Notice.text(req.query[String.self, at: "done"]))
         return try await req.view.render("upload", context)
+    }
+
+    /// One change as a person reads it: `000001 userEmail: old → new`, or a document filed for a student.
+    static func describe(_ change: FieldChange) -> String {
+        if change.entity == "document", let slot = DocumentSlot(key: change.key) {
+            return "\(slot.words): " + (change.before == nil ? "new document" : "replaces the earlier document (kept as a version)")
+        }
+        return "\(change.key) \(change.field): \(change.before ?? "(empty)") → \(change.after ?? "(empty)")"
+    }
+
+    /// A batch's settings in words (document type, year, term, title).
+    static func optionLines(_ batch: Batch) -> [String] {
+        guard batch.kind == .documents, let options = JSONText.decode(DocumentBatch.Options.self, batch.options) else { return [] }
+        return [
+            "Document type: \(options.documentType)", "School year: \(options.schoolYear)",
+            "Term: \(options.term ?? "none")",
+        ] + (options.title.map { ["Title: \($0)"] } ?? [])
+    }
+
+    struct ResolveForm: Content {
+        var userId: String?
+        var student: String?
+        var skip: String?
+    }
+
+    /// The student picker and the Skip button of an item.
+    func resolveItem(req: Request) async throws -> Response {
+        let (account, batch) = try await changeable(req)
+        guard let itemID = req.parameters.get("itemId").flatMap(Int64.init) else { throw AppError.notFound("This batch has no such item.") }
+        let form = try req.content.decode(ResolveForm.self)
+        if form.skip == "yes" {
+            _ = try await req.engine.resolve(itemID: itemID, of: batch, target: nil, skip: true, by: Actor(account))
+            return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=item-skipped#item-\(itemID)")
+        }
+        let wanted = (form.userId ?? form.student ?? "").trimmingCharacters(in: .whitespaces)
+        guard !wanted.isEmpty else {
+            throw AppError.invalid("Choose a student (type a name, login ID or class and pick from the list), or skip the file.")
+        }
+        guard let userID = try await req.store.studentID(matching: wanted, scope: batch.scope) else {
+            throw AppError.invalid(
+                "No student in the batch's schools has the userId or login ID “\(wanted)”.",
+                details: ["Type part of the name, login ID or class and pick the student from the list that opens."])
+        }
+        _ = try await req.engine.resolve(itemID: itemID, of: batch, target: userID.rawValue, skip: false, by: Actor(account))
+        return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=item-matched#item-\(itemID)")
     }
 
     struct SubmitForm: Content {

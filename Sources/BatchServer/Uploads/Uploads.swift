@@ -15,14 +15,20 @@ enum Uploads {
                 .conflict, "not_draft",
                 "Files can only be added while a batch is a draft; this one is \(batch.status.words). Start a new batch.")
         }
-        let engine = req.engine
-        let limits = try engine.handler(for: batch.kind).limits
+        let limits = try req.engine.handler(for: batch.kind).limits
         let spooled = try await spool(limits, req.application.schoolBatch.config.uploadDirectory)
         defer { for file in spooled { file.remove() } }
+        return try await receive(spooled, req: req, batch: batch, account: account)
+    }
+
+    /// Hands files already on disk to the engine, one after the other.
+    static func receive(_ spooled: [SpooledFile], req: Request, batch: Batch, account: Account) async throws
+        -> [BatchesAPIController.ReceivedJSON]
+    {
         var results: [BatchesAPIController.ReceivedJSON] = []
         var current = batch
         for file in spooled {
-            let received = try await engine.receive(
+            let received = try await req.engine.receive(
                 fileName: file.fileName, contentsOf: file.url, into: current, by: Actor(account))
             current = try await req.store.batch(batch.id)
             results.append(.init(file: FileJSON(received.file), counts: received.counts, batch: BatchJSON(current)))

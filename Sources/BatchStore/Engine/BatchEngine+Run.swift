@@ -32,6 +32,7 @@ extension BatchEngine {
             let total = Int64(changes.count)
             logger.info("applying batch \(batch.id): \(changes.count) field changes")
             board.post(batch.id, done: 0, total: total)
+            try handler.prepareApply(planned, batch: batch, on: db)
             try FieldWriter.write(changes, on: db) { done in
                 board.post(batch.id, done: Int64(done), total: total)
             }

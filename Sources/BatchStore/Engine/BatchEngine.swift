@@ -50,7 +50,7 @@ public final class BatchEngine: Sendable {
         let handler = try handler(for: batch.kind)
         let name = SafeFileName.display(fileName)
         let ext = (name as NSString).pathExtension.lowercased()
-        guard handler.limits.extensions.contains(ext) else {
+        guard handler.limits.extensions.isEmpty || handler.limits.extensions.contains(ext) else {
             throw FileRejection(
                 fileName: name,
                 issues: [
@@ -78,7 +78,15 @@ public final class BatchEngine: Sendable {
             let base = try Store.nextItemID(db, batchID: batch.id)
             var items = inspected.items
             for index in items.indices { items[index].id = base + Int64(index) }
-            items = try handler.plan(items, batch: batch, on: db)
+            if handler.plansWholeBatch {
+                // The earlier files are planned again with the new one (two files for one student conflict).
+                let earlier = try Store.loadItems(db, batchID: batch.id)
+                let planned = try handler.plan(earlier + items, batch: batch, on: db)
+                for (old, new) in zip(earlier, planned) where old != new { try Store.updateItem(db, batchID: batch.id, item: new) }
+                items = Array(planned.dropFirst(earlier.count))
+            } else {
+                items = try handler.plan(items, batch: batch, on: db)
+            }
             try Store.insertItems(db, batchID: batch.id, items: items)
             let now = Clock.nowMillis()
             try db.execute(
@@ -139,8 +147,18 @@ public final class BatchEngine: Sendable {
                 item.manualTarget = target
                 if item.state == .skipped { item.state = .ready }
             }
-            item = try handler.plan([item], batch: batch, on: db).first ?? item
-            try Store.updateItem(db, batchID: batch.id, item: item)
+            if handler.plansWholeBatch {
+                var items = try Store.loadItems(db, batchID: batch.id)
+                if let index = items.firstIndex(where: { $0.id == itemID }) { items[index] = item }
+                let planned = try handler.plan(items, batch: batch, on: db)
+                for (old, new) in zip(items, planned) where old != new || new.id == itemID {
+                    try Store.updateItem(db, batchID: batch.id, item: new)
+                }
+                item = planned.first { $0.id == itemID } ?? item
+            } else {
+                item = try handler.plan([item], batch: batch, on: db).first ?? item
+                try Store.updateItem(db, batchID: batch.id, item: item)
+            }
             try Store.refreshCounts(db, batchID: batch.id)
             try Store.appendAudit(
                 db, actor: actor, action: skip ? "batch.item_skipped" : "batch.item_matched", targetType: "batch_item",

@@ -19,13 +19,26 @@ public protocol BatchKindHandler: Sendable {
     /// The lock keys (school keys, or `*`) of the records the items touch: batches with overlapping keys are
     /// applied one after the other.
     func lockKeys(_ items: [BatchItem], on db: any SQLConnection) throws -> Set<String>
+
+    /// Whether planning one item needs the batch's other items (two files for one student): a person's decision
+    /// on one item then plans the whole batch again.
+    var plansWholeBatch: Bool { get }
+
+    /// Runs inside the apply transaction before the planned changes are written: creates what the changes point
+    /// at (a new document version). Most kinds need nothing.
+    func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws
+}
+
+extension BatchKindHandler {
+    public var plansWholeBatch: Bool { false }
+    public func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws {}
 }
 
 /// How much a batch of one kind may receive. Enforced while the bytes stream in.
 public struct UploadLimits: Sendable, Hashable, Codable {
     public var maxFileBytes: Int64
     public var maxFiles: Int
-    /// File name endings accepted, lower-case, without the dot.
+    /// File name endings accepted, lower-case, without the dot; empty = any name (the content is judged).
     public var extensions: [String]
 
     public init(maxFileBytes: Int64, maxFiles: Int, extensions: [String]) {

@@ -24,6 +24,18 @@ enum FieldWriter {
                 result[slot("person", key, field)] = row.optionalText(column)
             }
         }
+        let documents = changes.filter { $0.entity == "document" }.compactMap { DocumentSlot(key: $0.key) }
+        let owners = Array(Set(documents.map(\.userID))).sorted().map { SQLValue.text($0) }
+        for document in documents { result[slot("document", document.key, "document")] = .some(nil) }
+        for row in try db.query(chunking: owners, {
+            "SELECT document_id, user_id, document_type, school_year, term FROM documents WHERE is_current = TRUE AND user_id IN (\($0))"
+        }) {
+            let key = DocumentSlot(
+                userID: try row.text("user_id"), documentType: try row.text("document_type"),
+                schoolYear: try row.text("school_year"), term: try row.text("term")
+            ).key
+            result[slot("document", key, "document")] = row.optionalText("document_id")
+        }
         return result
     }
 
@@ -32,6 +44,10 @@ enum FieldWriter {
     /// Writes each change's `after`. Addresses are unique, so the e-mail keys of every person whose address
     /// changes are cleared first: two students swapping addresses in one batch is then no conflict.
     static func write(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void = { _ in }) throws {
+        for change in changes where change.entity != "person" && change.entity != "document" {
+            throw StoreError.corrupt("a batch tried to change the unknown record kind \(change.entity)")
+        }
+        try writeDocuments(changes.filter { $0.entity == "document" }, on: db, progress: progress)
         let people = changes.filter { $0.entity == "person" }
         guard !people.isEmpty else { return }
         for change in people where personColumns[change.field] == nil {
@@ -73,6 +89,29 @@ enum FieldWriter {
                 """, rows.flatMap { $0 } + [.int(now)])
             done += rows.count
             progress(done)
+        }
+    }
+}
+
+extension FieldWriter {
+    /// A document change makes `after` the current document of its slot (student, type, year, term), or leaves the
+    /// slot empty when `after` is nil; the document that was current stays as an earlier version.
+    static func writeDocuments(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void) throws {
+        for (index, change) in changes.enumerated() {
+            guard change.field == "document", let slot = DocumentSlot(key: change.key) else {
+                throw StoreError.corrupt("a batch tried to change the document field \(change.field) of \(change.key)")
+            }
+            try db.execute(
+                """
+                UPDATE documents SET is_current = FALSE
+                WHERE user_id = ? AND document_type = ? AND school_year = ? AND term = ? AND is_current = TRUE
+                """, [.text(slot.userID), .text(slot.documentType), .text(slot.schoolYear), .text(slot.term)])
+            if let after = change.after {
+                try db.execute(
+                    "UPDATE documents SET is_current = TRUE WHERE document_id = ? AND user_id = ?",
+                    [.text(after), .text(slot.userID)])
+            }
+            progress(index + 1)
         }
     }
 }

@@ -16,7 +16,7 @@ public struct BatchFile: Sendable, Hashable, Codable {
 extension Store {
     static let itemColumns = [
         "batch_id", "item_id", "file_name", "row_number", "input", "target", "label", "state", "changes", "issues",
-        "manual_target",
+        "manual_target", "suggestions",
     ]
 
     static func insertItems(_ db: any SQLConnection, batchID: BatchID, items: [BatchItem]) throws {
@@ -29,7 +29,7 @@ extension Store {
             rows.append([
                 .id(batchID), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)), try json(item.input),
                 .optional(item.target), .text(item.label), .text(item.state.rawValue), try json(item.changes),
-                try json(item.issues), .optional(item.manualTarget),
+                try json(item.issues), .optional(item.manualTarget), try json(item.suggestions),
             ])
         }
         try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: rows)
@@ -38,12 +38,14 @@ extension Store {
     static func updateItem(_ db: any SQLConnection, batchID: BatchID, item: BatchItem) throws {
         try db.execute(
             """
-            UPDATE batch_items SET target = ?, label = ?, state = ?, changes = ?, issues = ?, manual_target = ?
+            UPDATE batch_items SET target = ?, label = ?, state = ?, changes = ?, issues = ?, manual_target = ?,
+                suggestions = ?
             WHERE batch_id = ? AND item_id = ?
             """,
             [
                 .optional(item.target), .text(item.label), .text(item.state.rawValue), .text(JSONText.encode(item.changes)),
-                .text(JSONText.encode(item.issues)), .optional(item.manualTarget), .id(batchID), .int(item.id),
+                .text(JSONText.encode(item.issues)), .optional(item.manualTarget), .text(JSONText.encode(item.suggestions)),
+                .id(batchID), .int(item.id),
             ])
     }
 
@@ -151,7 +153,8 @@ extension BatchItem {
             input: try decode([String: String].self, "input"), target: row.optionalText("target"),
             label: try row.text("label"), state: ItemState(rawValue: try row.text("state")) ?? .error,
             changes: try decode([FieldChange].self, "changes"), issues: try decode([BatchIssue].self, "issues"),
-            manualTarget: row.optionalText("manual_target"))
+            manualTarget: row.optionalText("manual_target"),
+            suggestions: (try? decode([Suggestion].self, "suggestions")) ?? [])
     }
 }
 

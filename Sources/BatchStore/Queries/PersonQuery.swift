@@ -13,6 +13,8 @@ public struct PersonQuery: Sendable, Hashable {
     public var status: UserStatus?
     /// Free text: matched against userId, loginId, names and e-mail.
     public var text: String?
+    /// Login IDs starting with this (lower-case), found through the login ID index: suggestions for file names.
+    public var loginIDPrefix: String?
     public var limit: Int
     public var offset: Int
 
@@ -56,6 +58,13 @@ public struct PersonQuery: Sendable, Hashable {
                 "p.user_id IN (SELECT e.user_id FROM enrollments e WHERE e.class_id = ?)", .id(classID))
         }
         if let status { filter.add("p.user_status = ?", .text(status.rawValue)) }
+        if let prefix = loginIDPrefix, let last = prefix.unicodeScalars.last, let next = Unicode.Scalar(last.value + 1) {
+            // A range the unique index answers; LIKE keeps it exact whatever the database's collation.
+            let upper = String(prefix.unicodeScalars.dropLast()) + String(Character(next))
+            let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            filter.add("p.login_id >= ? AND p.login_id < ? AND p.login_id LIKE ? ESCAPE '\\'", .text(prefix), .text(upper), .text(escaped + "%"))
+        }
         if let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             let escaped = text.nfc.lowercased()
                 .replacingOccurrences(of: "\\", with: "\\\\")

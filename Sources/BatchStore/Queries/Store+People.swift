@@ -41,7 +41,11 @@ extension Store {
 
     /// A page of people matching the list filters, by last name.
     public func people(_ query: PersonQuery) async throws -> Page<PersonListRow> {
-        try await backend.read { db in
+        try await backend.read { db in try Self.people(db, query) }
+    }
+
+    static func people(_ db: any SQLConnection, _ query: PersonQuery) throws -> Page<PersonListRow> {
+        do {
             let filter = query.filter
             let total = Int(try db.scalarInt("SELECT COUNT(*) AS n FROM people p \(filter.whereClause)", filter.binds))
             let rows = try db.query(

@@ -1,6 +1,6 @@
 /// The schema's history, oldest first.
 public enum Migrations {
-    public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine]
+    public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments]
 
     /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
     /// API tokens, sign-in throttling and the audit log.

@@ -1,0 +1,166 @@
+import BatchCore
+import BatchStore
+import Foundation
+
+/// `schoolbatch emails import` and `schoolbatch documents import`: the same engine as the pages — create a
+/// batch, receive the files, print the preview's counts and problems, and (unless it is a dry run) submit it and
+/// run its job to the end in this process.
+public enum BatchImport {
+    public struct Request: Sendable {
+        public var kind: BatchKind
+        public var files: [URL]
+        public var options: [String: String]
+        public var username: String?
+        public var dryRun: Bool
+        public var errorsOut: URL?
+        public var allowMassChanges: Bool
+
+        public init(
+            kind: BatchKind, files: [URL], options: [String: String] = [:], username: String?, dryRun: Bool, errorsOut: URL?,
+            allowMassChanges: Bool
+        ) {
+            self.kind = kind
+            self.files = files
+            self.options = options
+            self.username = username
+            self.dryRun = dryRun
+            self.errorsOut = errorsOut
+            self.allowMassChanges = allowMassChanges
+        }
+    }
+
+    /// Exit statuses: 0 applied (or a clean dry run), 1 nothing applied (errors, failed job), 2 refused input.
+    public enum Exit: Int32, Sendable { case ok = 0, notApplied = 1, refused = 2 }
+
+    public static func run(_ request: Request, services: AppServices, print say: (String) -> Void) async throws -> Exit {
+        let store = services.store, engine = services.engine
+        guard let account = try await actingAccount(request.username, store: store, kind: request.kind) else {
+            say("No account \(request.username.map { "“\($0)” " } ?? "")may run \(request.kind.label.lowercased()) batches. Use --username with a system-admin or student-records account.")
+            return .refused
+        }
+        var optionsJSON = "{}"
+        if request.kind == .documents {
+            let settings = try await store.settings()
+            switch DocumentBatch.Options.validate(request.options, documentTypes: settings.documentTypes) {
+            case .failure(let error):
+                for problem in error.problems { say("error: \(problem)") }
+                return .refused
+            case .success(let options): optionsJSON = JSONText.encode(options)
+            }
+        }
+        let files = try expand(request.files)
+        guard !files.isEmpty else {
+            say("error: no files given (or the folders hold none).")
+            return .refused
+        }
+        let limits = try engine.handler(for: request.kind).limits
+        let batch = try await store.createBatch(kind: request.kind, options: optionsJSON, by: account)
+        let actor = Actor(account)
+        say("Batch \(batch.id.rawValue) (\(request.kind.label)) as \(account.username).")
+        var skippedFiles = 0
+        for url in files {
+            let name = url.lastPathComponent
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
+            if size > limits.maxFileBytes {
+                say("skipped \(name): \(ByteCountFormatter.string(fromByteCount: size, countStyle: .binary)) is more than the \(limits.maxFileDescription) a file may be.")
+                skippedFiles += 1
+                if request.kind == .emails {
+                    _ = try? await engine.cancel(batch.id, by: actor)
+                    return .refused
+                }
+                continue
+            }
+            do {
+                _ = try await engine.receive(fileName: name, contentsOf: url, into: try await store.batch(batch.id), by: actor)
+            } catch let rejection as FileRejection {
+                say("\(rejection.fileName) cannot be used, so nothing was imported:")
+                for issue in rejection.issues { say("  error: \(issue.message) \(issue.fix)") }
+                _ = try? await engine.cancel(batch.id, by: actor)
+                return .refused
+            } catch let error as StoreError {
+                say("\(name): \(error.userMessage)")
+                _ = try? await engine.cancel(batch.id, by: actor)
+                return .refused
+            }
+        }
+        var current = try await store.batch(batch.id)
+        say(summary(current.counts, kind: request.kind))
+        let problems = try await store.itemsWithIssues(of: batch.id)
+        for item in problems.prefix(50) {
+            for issue in item.issues {
+                say("  \(issue.severity == .error ? "error" : "warning"): \(issue.message)")
+            }
+        }
+        if problems.count > 50 { say("  … and \(problems.count - 50) more rows with problems (see --errors).") }
+        if let out = request.errorsOut {
+            let csv = ErrorReport.csv(items: problems, columns: ErrorReport.columns(for: request.kind, items: problems))
+            try Data(csv.utf8).write(to: out)
+            say("Error report: \(out.path) (\(problems.count) rows).")
+        }
+        if request.dryRun {
+            _ = try await engine.cancel(batch.id, by: actor)
+            say("Dry run: nothing was changed (batch \(batch.id.rawValue) cancelled).")
+            return skippedFiles == 0 && current.counts.error == 0 ? .ok : .notApplied
+        }
+        // Files nobody can match from the command line are skipped, and said so.
+        for item in try await store.items(of: batch.id, state: .unmatched, limit: 1000).items {
+            _ = try await engine.resolve(itemID: item.id, of: current, target: nil, skip: true, by: actor)
+            say("skipped \(item.fileName): no student matched (match it on the batch page to include it).")
+        }
+        current = try await store.batch(batch.id)
+        guard current.counts.ready > 0 else {
+            _ = try await engine.cancel(batch.id, by: actor)
+            say("Nothing to change: the batch was cancelled.")
+            return .notApplied
+        }
+        do {
+            _ = try await engine.submit(batch.id, confirm: true, allowMassChanges: request.allowMassChanges, by: actor)
+        } catch let error as StoreError {
+            say("Not submitted: \(error.userMessage)")
+            _ = try? await engine.cancel(batch.id, by: actor)
+            return .notApplied
+        }
+        let worker = JobWorker(engine: engine, name: "cli-\(ProcessInfo.processInfo.processIdentifier)")
+        while true {
+            current = try await store.batch(batch.id)
+            if [.completed, .completedWithErrors, .failed, .cancelled].contains(current.status) { break }
+            if try await !worker.runNext() { try await Task.sleep(nanoseconds: 200_000_000) }
+        }
+        say("Batch \(batch.id.rawValue): \(current.status.words). \(summary(current.counts, kind: request.kind))")
+        if let failure = current.failure { say("  \(failure)") }
+        return current.status == .failed ? .notApplied : .ok
+    }
+
+    static func summary(_ counts: ItemCounts, kind: BatchKind) -> String {
+        let unit = kind == .documents ? "files" : "rows"
+        return "\(counts.total) \(unit): \(counts.ready) to change, \(counts.applied) changed, \(counts.unchanged) unchanged, "
+            + "\(counts.error) with errors, \(counts.unmatched) unmatched, \(counts.skipped) skipped, \(counts.warnings) with warnings."
+    }
+
+    /// Files as given; folders give their files (not hidden ones), sorted by name.
+    static func expand(_ urls: [URL]) throws -> [URL] {
+        var result: [URL] = []
+        for url in urls {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                throw StoreError.notFound("\(url.path) does not exist.")
+            }
+            if isDirectory.boolValue {
+                result += try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
+                    .filter { !$0.lastPathComponent.hasPrefix(".") }
+                    .sorted { $0.lastPathComponent < $1.lastPathComponent }
+            } else {
+                result.append(url)
+            }
+        }
+        return result
+    }
+
+    static func actingAccount(_ username: String?, store: Store, kind: BatchKind) async throws -> Account? {
+        if let username {
+            guard let account = try await store.credentials(username: username)?.account, account.can(kind.capability) else { return nil }
+            return account
+        }
+        return try await store.accounts().first { $0.role == .systemAdmin && $0.can(kind.capability) }
+    }
+}

@@ -1,0 +1,161 @@
+import BatchCore
+import BatchStore
+import Foundation
+import Vapor
+import ZIPFoundation
+
+/// Serving stored documents: one file as an attachment, or a group as a ZIP. Shared by the pages and the API.
+enum DocumentDownloads {
+    /// Document tokens on top of the person tokens of SPEC §5.2.
+    static let tokens = FileNamePattern.personTokens + ["documentType", "schoolYear", "term", "title"]
+
+    /// A stored document as an attachment: never shown inline, never sniffed, never able to run script.
+    static func attachment(_ document: DocumentRecord, req: Request) throws -> Response {
+        guard let bytes = try req.schoolBatch.blobs.get(document.blobKey) else {
+            throw AppError(.notFound, "file_missing", "The stored file of this document is missing. Upload it again.")
+        }
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "application", subType: "pdf")
+        headers.replaceOrAdd(name: .contentDisposition, value: disposition(document.fileName))
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        headers.replaceOrAdd(name: "Content-Security-Policy", value: "sandbox; default-src 'none'")
+        headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
+        return Response(status: .ok, headers: headers, body: .init(data: bytes))
+    }
+
+    /// `attachment; filename="…"; filename*=UTF-8''…`, with an ASCII fallback name.
+    static func disposition(_ fileName: String) -> String {
+        let ascii = String(
+            fileName.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" ? Character($0) : "_" })
+        let encoded = fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? ascii
+        return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+    }
+
+    /// What a group download selects.
+    struct Selection: Sendable {
+        var query: PersonQuery
+        var documentType: String
+        var schoolYear: String
+        /// nil = every term.
+        var term: String?
+        var pattern: FileNamePattern
+        var folderPerClass: Bool
+    }
+
+    /// Writes the ZIP to a temporary file (one document in memory at a time) and streams it; the file is removed
+    /// when the response is sent. Inside: the documents, `index.csv` and `missing.csv`.
+    static func zip(_ selection: Selection, req: Request, downloadName: String) async throws -> Response {
+        let store = req.store
+        let rows = try await store.documents(
+            for: selection.query, documentType: selection.documentType, schoolYear: selection.schoolYear
+        ).filter { selection.term == nil || $0.document.term == selection.term }
+        let students = try await allStudents(selection.query, store: store)
+        let directory = req.application.schoolBatch.config.uploadDirectory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("export-\(UUID().uuidString).zip")
+        let blobs = req.schoolBatch.blobs
+        do {
+            let archive = try Archive(url: url, accessMode: .create)
+            var namer = FileNamePattern.Namer()
+            var index = CSVWriter.line([
+                "file", "userId", "loginId", "firstName", "lastName", "class", "grade", "documentType", "schoolYear", "term",
+                "title", "uploadedFileName",
+            ])
+            var withDocument: Set<String> = []
+            for (person, document) in rows {
+                let p = person.person
+                let className = person.classNames.first ?? ""
+                let values = [
+                    "loginId": p.loginID?.rawValue ?? "", "userId": p.userID.rawValue, "firstName": p.firstName,
+                    "lastName": p.lastName, "preferredFirstName": p.preferredFirstName ?? "", "className": className,
+                    "grade": p.grade ?? "", "documentType": document.documentType, "schoolYear": document.schoolYear,
+                    "term": document.term, "title": document.title ?? "",
+                ]
+                let stem = selection.pattern.name(values, fallback: p.userID.rawValue)
+                let folder = selection.folderPerClass ? FileNamePattern.safe(className.isEmpty ? "No class" : className) : nil
+                let path = namer.unique(stem, ext: "pdf", folder: folder)
+                guard let bytes = try blobs.get(document.blobKey) else { continue }
+                try archive.addEntry(
+                    with: path, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .none,
+                    provider: { position, size in bytes.subdata(in: Int(position)..<Int(position) + size) })
+                withDocument.insert(p.userID.rawValue)
+                index += CSVWriter.line([
+                    path, p.userID.rawValue, p.loginID?.rawValue ?? "", p.firstName, p.lastName, className, p.grade ?? "",
+                    document.documentType, document.schoolYear, document.term, document.title ?? "", document.fileName,
+                ])
+            }
+            var missing = CSVWriter.line(["userId", "loginId", "firstName", "lastName", "class", "grade"])
+            for row in students where !withDocument.contains(row.person.userID.rawValue) {
+                let p = row.person
+                missing += CSVWriter.line([
+                    p.userID.rawValue, p.loginID?.rawValue ?? "", p.firstName, p.lastName, row.classNames.first ?? "",
+                    p.grade ?? "",
+                ])
+            }
+            for (name, text) in [("index.csv", index), ("missing.csv", missing)] {
+                let data = Data(text.utf8)
+                try archive.addEntry(
+                    with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
+                    provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: url)
+            throw error
+        }
+        let response = try await req.fileio.asyncStreamFile(
+            at: url.path, mediaType: HTTPMediaType(type: "application", subType: "zip"),
+            onCompleted: { _ in try? FileManager.default.removeItem(at: url) })
+        response.headers.replaceOrAdd(name: .contentDisposition, value: disposition(downloadName))
+        response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
+        return response
+    }
+
+    static func allStudents(_ query: PersonQuery, store: Store) async throws -> [PersonListRow] {
+        var all = query
+        all.limit = 500
+        all.offset = 0
+        var result: [PersonListRow] = []
+        while true {
+            let page = try await store.people(all)
+            result += page.items
+            all.offset += page.items.count
+            if page.items.isEmpty || all.offset >= page.total { return result }
+        }
+    }
+}
+
+/// A document as the API shows it.
+struct DocumentJSON: Content {
+    var documentId: String
+    var userId: String
+    var documentType: String
+    var schoolYear: String
+    var term: String?
+    var title: String?
+    var fileName: String
+    var byteSize: Int64
+    var encrypted: Bool
+    var current: Bool
+    var batchId: String?
+    var uploadedBy: String
+    var uploadedAt: Int64
+    var download: String
+
+    init(_ document: DocumentRecord) {
+        documentId = document.documentID
+        userId = document.userID.rawValue
+        documentType = document.documentType
+        schoolYear = document.schoolYear
+        term = document.term.isEmpty ? nil : document.term
+        title = document.title
+        fileName = document.fileName
+        byteSize = document.byteSize
+        encrypted = document.encrypted
+        current = document.isCurrent
+        batchId = document.batchID?.rawValue
+        uploadedBy = document.uploadedByName
+        uploadedAt = document.createdAt
+        let user = document.userID.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? ""
+        download = "/api/v1/students/\(user)/documents/\(document.documentID)"
+    }
+}
