@@ -88,6 +88,7 @@ let package = Package(
             dependencies: [
                 "BatchServer", "BatchTestSupport",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict
         ),
