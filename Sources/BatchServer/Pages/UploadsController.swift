@@ -96,6 +96,10 @@ struct UploadsController: RouteCollection {
         var stateFilter: [Option]
         var nextLink: String?
         var canSubmit: Bool
+        /// Why Process is not offered yet, when only a person's decision is missing.
+        var submitBlocked: String?
+        /// “Rows” for CSV batches, “Files” for batches of files.
+        var unit: String
         var canCancel: Bool
         var canUndo: Bool
         var active: Bool
@@ -141,7 +145,13 @@ struct UploadsController: RouteCollection {
             itemTotal: page.total,
             stateFilter: ItemState.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == state) },
             nextLink: next,
-            canSubmit: mayChange && (batch.status == .draft || batch.status == .failed) && batch.counts.ready > 0,
+            canSubmit: mayChange && (batch.status == .draft || batch.status == .failed) && batch.counts.ready > 0
+                && batch.counts.unmatched == 0,
+            submitBlocked: mayChange && batch.status == .draft && batch.counts.unmatched > 0
+                ? "\(batch.counts.unmatched) file\(batch.counts.unmatched == 1 ? " is" : "s are") not matched to a student yet. "
+                    + "Choose the student below, or skip \(batch.counts.unmatched == 1 ? "it" : "them"); then you can press Process."
+                : nil,
+            unit: batch.kind == .documents || batch.kind == .photos ? "Files" : "Rows",
             canCancel: mayChange && [.draft, .queued, .failed].contains(batch.status),
             canUndo: mayChange && (batch.status == .completed || batch.status == .completedWithErrors),
             active: batch.status.isRunning, hasIssues: batch.counts.error + batch.counts.warnings + batch.counts.unmatched > 0,
