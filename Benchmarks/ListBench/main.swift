@@ -80,6 +80,29 @@ func run(_ name: String, _ store: Store) async throws -> [(String, Double)] {
     return results
 }
 
+/// Replaces (or adds) one `## ` section of docs/benchmarks.md.
+func writeSection(_ heading: String, _ section: String) throws {
+    let docs = URL(fileURLWithPath: "docs/benchmarks.md")
+    var text = (try? String(contentsOf: docs, encoding: .utf8)) ?? "# Benchmarks\n\nProduced by `make bench` (scripts/bench.sh). Medians; the machine is shared and noisy.\n"
+    if let start = text.range(of: heading) {
+        let rest = text[start.upperBound...]
+        let end = rest.range(of: "\n## ")?.lowerBound ?? text.endIndex
+        text.replaceSubrange(start.lowerBound..<end, with: section)
+    } else {
+        text += "\n" + section
+    }
+    try text.write(to: docs, atomically: true, encoding: .utf8)
+}
+
+let only = ProcessInfo.processInfo.environment["BENCH_ONLY"] ?? ""
+if only.isEmpty || only == "emails" {
+    let rows = Int(ProcessInfo.processInfo.environment["BENCH_EMAIL_ROWS"] ?? "") ?? 200_000
+    let section = try await EmailBench.section(students: rows, runs: 3)
+    print(section)
+    try writeSection("## E-mail batch of ", section)
+}
+if only == "emails" { exit(0) }
+
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 let sqlite = try await run("SQLite", Store(backend: SQLiteBackend(path: directory.appendingPathComponent("bench.sqlite").path)))
@@ -108,13 +131,4 @@ let section = """
     \(table)
     """
 print(section)
-let docs = URL(fileURLWithPath: "docs/benchmarks.md")
-var text = (try? String(contentsOf: docs, encoding: .utf8)) ?? "# Benchmarks\n\nProduced by `make bench` (scripts/bench.sh). Medians; the machine is shared and noisy.\n"
-if let start = text.range(of: "## Students list at district scale") {
-    let rest = text[start.upperBound...]
-    let end = rest.range(of: "\n## ")?.lowerBound ?? text.endIndex
-    text.replaceSubrange(start.lowerBound..<end, with: section)
-} else {
-    text += "\n" + section
-}
-try text.write(to: docs, atomically: true, encoding: .utf8)
+try writeSection("## Students list at district scale", section)

@@ -67,6 +67,9 @@ public struct BatchID: ExternalIdentifier {
 }
 
 extension String {
-    /// Unicode canonical composition (NFC), so that `é` typed two ways is one value.
-    public var nfc: String { precomposedStringWithCanonicalMapping }
+    /// Unicode canonical composition (NFC), so that `é` typed two ways is one value. ASCII text is already NFC:
+    /// it is returned as it is, without the (slow) Foundation round trip.
+    public var nfc: String {
+        utf8.allSatisfy { $0 < 0x80 } ? self : precomposedStringWithCanonicalMapping
+    }
 }

@@ -176,9 +176,8 @@ public final class BatchEngine: Sendable {
         }
         let current = try await store.batch(batchID)
         let handler = try handler(for: current.kind)
-        if current.status == .draft {
-            _ = try await replan(current)
-        }
+        // Not planned again here: the apply job plans every item again inside its transaction, against the data as
+        // it is then, and that plan is the one written.
         let maxAttempts = timing.maxAttempts
         return try await store.backend.write { db in
             guard let row = try db.first("SELECT * FROM batches WHERE batch_id = ?", [.id(batchID)]) else {

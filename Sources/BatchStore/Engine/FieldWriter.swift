@@ -62,35 +62,39 @@ enum FieldWriter {
         var done = 0
         for start in stride(from: 0, to: keys.count, by: chunk) {
             let slice = Array(keys[start..<min(start + chunk, keys.count)])
+            // Only the columns this slice changes (and what derives from them) are written: every column named in
+            // an UPDATE costs its index maintenance.
+            let fields = Set(slice.flatMap { byKey[$0]!.map(\.field) })
+            let written = Self.personWrites.filter { fields.contains($0.field) || $0.field == "*" }
             var rows: [[SQLValue]] = []
             for row in try db.query(
                 "SELECT * FROM people WHERE user_id IN (\(placeholders(slice.count)))", slice.map { .text($0) })
             {
                 var person = try Person(row: row, schoolKeys: [])
                 for change in byKey[person.userID.rawValue] ?? [] { person.set(change.field, to: change.after) }
-                rows.append([
-                    .id(person.userID), .optional(person.email), .optional(person.email.map(Store.emailKey)),
-                    .text(person.firstName), .optional(person.middleName), .text(person.lastName),
-                    .optional(person.preferredFirstName), .optional(person.grade), .text(person.status.rawValue),
-                    .optional(person.districtID), .optional(person.stateID), .text(person.searchText),
-                ])
+                rows.append([.id(person.userID)] + written.flatMap { $0.values(person) } + [.int(now)])
             }
-            guard !rows.isEmpty else { continue }
-            let tuple = "(" + placeholders(12) + ")"
-            let values = Array(repeating: tuple, count: rows.count).joined(separator: ", ")
-            // A CTE with named columns works the same on SQLite (3.33+) and PostgreSQL.
-            try db.execute(
-                """
-                WITH v(id, e, k, fn, mn, ln, pf, g, st, di, si, s) AS (VALUES \(values))
-                UPDATE people SET user_email = v.e, email_key = v.k, first_name = v.fn, middle_name = v.mn,
-                    last_name = v.ln, preferred_first_name = v.pf, user_grade = v.g, user_status = v.st,
-                    user_district_id = v.di, user_state_id = v.si, search_text = v.s, updated_at = ?
-                FROM v WHERE people.user_id = v.id
-                """, rows.flatMap { $0 } + [.int(now)])
+            try db.bulkUpdate(
+                table: "people", key: "user_id", columns: written.flatMap(\.columns) + ["updated_at"], rows: rows)
             done += rows.count
             progress(done)
         }
     }
+
+    /// Which columns a changed field writes, and their values. `*` = always (the search text derives from names,
+    /// IDs and the address).
+    static let personWrites: [(field: String, columns: [String], values: @Sendable (Person) -> [SQLValue])] = [
+        ("userEmail", ["user_email", "email_key"], { [.optional($0.email), .optional($0.email.map(Store.emailKey))] }),
+        ("firstName", ["first_name"], { [.text($0.firstName)] }),
+        ("middleName", ["middle_name"], { [.optional($0.middleName)] }),
+        ("lastName", ["last_name"], { [.text($0.lastName)] }),
+        ("preferredFirstName", ["preferred_first_name"], { [.optional($0.preferredFirstName)] }),
+        ("userGrade", ["user_grade"], { [.optional($0.grade)] }),
+        ("userStatus", ["user_status"], { [.text($0.status.rawValue)] }),
+        ("userDistrictId", ["user_district_id"], { [.optional($0.districtID)] }),
+        ("userStateId", ["user_state_id"], { [.optional($0.stateID)] }),
+        ("*", ["search_text"], { [.text($0.searchText)] }),
+    ]
 }
 
 extension FieldWriter {

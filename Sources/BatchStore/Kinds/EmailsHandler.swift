@@ -107,7 +107,10 @@ struct StudentLookup {
             if let user = item.input["userId"], !user.isEmpty { userIDs.insert(UserID(rawValue: user).rawValue) }
         }
         var lookup = StudentLookup()
+        lookup.byUserID.reserveCapacity(items.count)
+        lookup.byLoginID.reserveCapacity(items.count)
         var found: [Person] = []
+        found.reserveCapacity(items.count)
         for (column, values) in [("user_id", userIDs), ("login_id", loginIDs)] {
             found += try db.query(chunking: values.sorted().map { .text($0) }) {
                 "SELECT * FROM people WHERE user_role = 'student' AND \(column) IN (\($0))"

@@ -134,6 +134,23 @@ struct BlockingPostgresConnection: SQLConnection {
         }
     }
 
+    func bulkUpdate(table: String, key: String, columns: [String], rows: [[SQLValue]]) throws {
+        guard !rows.isEmpty else { return }
+        let width = columns.count + 1
+        let perStatement = max(1, 60_000 / width)
+        let names = ["k"] + columns.indices.map { "c\($0)" }
+        let assignments = columns.indices.map { "\(columns[$0]) = v.c\($0)" }.joined(separator: ", ")
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + perStatement)]
+            let tuples = Array(repeating: "(\(placeholders(width)))", count: chunk.count).joined(separator: ", ")
+            let sql = "WITH v(\(names.joined(separator: ", "))) AS (VALUES \(tuples)) "
+                + "UPDATE \(table) SET \(assignments) FROM v WHERE \(table).\(key) = v.k"
+            try execute(sql, chunk.flatMap { $0 })
+            start += perStatement
+        }
+    }
+
     private func run(_ sql: String, _ binds: [SQLValue]) throws -> PostgresQueryResult {
         var bindings = PostgresBindings(capacity: binds.count)
         for value in binds {

@@ -12,6 +12,9 @@ public protocol SQLConnection {
     /// Inserts many rows with the fastest path of the backend (a reused prepared statement on SQLite, COPY on
     /// PostgreSQL).
     func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws
+    /// Sets `columns` of many rows found by `key`; each row is the key's value, then the columns' values, by the
+    /// fastest path of the backend (a reused prepared statement on SQLite, `UPDATE … FROM (VALUES …)` on PostgreSQL).
+    func bulkUpdate(table: String, key: String, columns: [String], rows: [[SQLValue]]) throws
 }
 
 extension SQLConnection {
