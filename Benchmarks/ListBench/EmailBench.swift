@@ -79,10 +79,16 @@ enum EmailBench {
             | step | median s |
             |---|---|
             | preview (receive → inspect → plan → store \(students.formatted()) items) | \(String(format: "%.2f", result.preview)) |
-            | Process (submit: plan again, queue the job) | \(String(format: "%.2f", result.submit)) |
+            | Process (submit: counts, mass-change check, lock keys, queue the job) | \(String(format: "%.2f", result.submit)) |
             | apply (one job, one transaction) | \(String(format: "%.2f", result.apply)) |
 
             \(result.samples.map { "- \($0)" }.joined(separator: "\n"))
+
+            Target (issue 6): preview and apply each under 10 s. Where an apply's time went, timed once inside the
+            job at 200,000 rows (2026-11-22): load the items 1.9 s, plan 3.9 s, write the addresses 7.8 s with
+            `UPDATE … FROM (VALUES …)` (SQLite scanned the table per slice; about 4 s with the prepared statement
+            now used), record the changes 1.3 s, mark the items 0.5 s. The next steps would be planning with one
+            join instead of 1,200 `IN (…)` slices, and not decoding the items' JSON for the plan.
 
             """
     }
