@@ -9,6 +9,17 @@ enum DocumentDownloads {
     /// Document tokens on top of the person tokens of SPEC §5.2.
     static let tokens = FileNamePattern.personTokens + ["documentType", "schoolYear", "term", "title"]
 
+    /// `…/students/{userId}/documents/{documentId}` (page and API): the document, if its student is in the
+    /// account's schools.
+    static func studentDocument(_ req: Request) async throws -> Response {
+        let account = try req.account(with: .documentBatch)
+        guard let userID = req.parameters.get("userId"), let documentID = req.parameters.get("documentId"),
+            let document = try await req.store.document(documentID, scope: account.scope),
+            document.userID.rawValue == userID
+        else { throw AppError.notFound("No such document among the students you can see.") }
+        return try attachment(document, req: req)
+    }
+
     /// A stored document as an attachment: never shown inline, never sniffed, never able to run script.
     static func attachment(_ document: DocumentRecord, req: Request) throws -> Response {
         guard let bytes = try req.schoolBatch.blobs.get(document.blobKey) else {

@@ -91,12 +91,7 @@ struct DocumentsController: RouteCollection {
 
     /// One document of a student, as an attachment.
     func studentDocument(req: Request) async throws -> Response {
-        let account = try req.account(with: .documentBatch)
-        guard let userID = req.parameters.get("userId"), let documentID = req.parameters.get("documentId"),
-            let document = try await req.store.document(documentID, scope: account.scope),
-            document.userID.rawValue == userID
-        else { throw AppError.notFound("No such document among the students you can see.") }
-        return try DocumentDownloads.attachment(document, req: req)
+        try await DocumentDownloads.studentDocument(req)
     }
 
     struct DownloadPage: Encodable {
