@@ -57,10 +57,9 @@ enum DocumentDownloads {
     /// when the response is sent. Inside: the documents, `index.csv` and `missing.csv`.
     static func zip(_ selection: Selection, req: Request, downloadName: String) async throws -> Response {
         let store = req.store
-        let rows = try await store.documents(
-            for: selection.query, documentType: selection.documentType, schoolYear: selection.schoolYear
-        ).filter { selection.term == nil || $0.document.term == selection.term }
-        let students = try await allStudents(selection.query, store: store)
+        let (students, all) = try await store.documents(
+            for: selection.query, documentType: selection.documentType, schoolYear: selection.schoolYear)
+        let rows = all.filter { selection.term == nil || $0.document.term == selection.term }
         let directory = req.application.schoolBatch.config.uploadDirectory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent("export-\(UUID().uuidString).zip")
@@ -119,19 +118,6 @@ enum DocumentDownloads {
         response.headers.replaceOrAdd(name: .contentDisposition, value: disposition(downloadName))
         response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
         return response
-    }
-
-    static func allStudents(_ query: PersonQuery, store: Store) async throws -> [PersonListRow] {
-        var all = query
-        all.limit = 500
-        all.offset = 0
-        var result: [PersonListRow] = []
-        while true {
-            let page = try await store.people(all)
-            result += page.items
-            all.offset += page.items.count
-            if page.items.isEmpty || all.offset >= page.total { return result }
-        }
     }
 }
 

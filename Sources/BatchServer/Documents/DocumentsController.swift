@@ -155,11 +155,11 @@ struct DocumentsController: RouteCollection {
         raw["documentType"] = type
         raw["schoolYear"] = year
         raw["term"] = term
-        guard case .success(let options) = DocumentBatch.Options.validate(raw, documentTypes: settings.documentTypes) else {
-            if case .failure(let error) = DocumentBatch.Options.validate(raw, documentTypes: settings.documentTypes) {
-                throw AppError.invalid("The download needs a document type and a school year.", details: error.problems)
-            }
-            throw AppError.invalid("The download needs a document type and a school year.")
+        let options: DocumentBatch.Options
+        switch DocumentBatch.Options.validate(raw, documentTypes: settings.documentTypes) {
+        case .success(let valid): options = valid
+        case .failure(let error):
+            throw AppError.invalid("The download needs a document type and a school year.", details: error.problems)
         }
         let names = FileNamePattern(pattern ?? "", tokens: DocumentDownloads.tokens)
         guard names.unknownTokens.isEmpty else {

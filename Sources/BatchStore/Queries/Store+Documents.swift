@@ -93,19 +93,21 @@ extension Store {
         }
     }
 
-    /// The current documents of the students a list query selects, with the students, for a download.
+    /// Every student a list query selects, and the current documents among them, for a download.
     public func documents(for query: PersonQuery, documentType: String?, schoolYear: String?) async throws
-        -> [(person: PersonListRow, document: DocumentRecord)]
+        -> (students: [PersonListRow], documents: [(person: PersonListRow, document: DocumentRecord)])
     {
         try await backend.read { db in
             var all = query
             all.limit = 500
+            var students: [PersonListRow] = []
             var result: [(person: PersonListRow, document: DocumentRecord)] = []
             var offset = 0
             while true {
                 all.offset = offset
                 let page = try Self.people(db, all)
                 guard !page.items.isEmpty else { break }
+                students += page.items
                 let byID = Dictionary(page.items.map { ($0.person.userID.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
                 var filter = SQLFilter()
                 filter.add("is_current = TRUE")
@@ -121,7 +123,7 @@ extension Store {
                 offset += page.items.count
                 if offset >= page.total { break }
             }
-            return result
+            return (students, result)
         }
     }
 
