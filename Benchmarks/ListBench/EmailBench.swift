@@ -84,11 +84,13 @@ enum EmailBench {
 
             \(result.samples.map { "- \($0)" }.joined(separator: "\n"))
 
-            Target (issue 6): preview and apply each under 10 s. Where an apply's time went, timed once inside the
-            job at 200,000 rows (2026-11-22): load the items 1.9 s, plan 3.9 s, write the addresses 7.8 s with
-            `UPDATE … FROM (VALUES …)` (SQLite scanned the table per slice; about 4 s with the prepared statement
-            now used), record the changes 1.3 s, mark the items 0.5 s. The next steps would be planning with one
-            join instead of 1,200 `IN (…)` slices, and not decoding the items' JSON for the plan.
+            Target (issue 6): preview and apply each under 10 s. Where an apply's time went, timed inside the job at
+            200,000 rows (2026-11-22), before → after this round of work: load the items 1.9 → 1.6 s (the JSON
+            columns decoded on two threads), plan 3.9 → 2.4 s (each lookup is one statement with the keys bound as
+            one JSON array — `json_each` / `jsonb_array_elements_text` — instead of 400 `IN (…)` slices; result rows
+            share their column names instead of a dictionary per row; a student's schools come in the same query),
+            write the addresses 2.7 s, record the changes 0.9 s, mark the items 0.7 s. The apply went from 12.7 s
+            to 8.7 s (medians of the runs of each day).
 
             """
     }

@@ -110,8 +110,12 @@ public enum BatchImport {
         current = try await store.batch(batch.id)
         guard current.counts.ready > 0 else {
             _ = try await engine.cancel(batch.id, by: actor)
-            say("Nothing to change: the batch was cancelled.")
-            return .notApplied
+            // A file that matches the data exactly is a success; one whose every row failed is not.
+            let clean = current.counts.error == 0 && skippedFiles == 0 && current.counts.skipped == 0
+            say(clean
+                ? "Nothing to change: every row already matches the data (the batch was cancelled)."
+                : "Nothing to change: no row can be applied (the batch was cancelled).")
+            return clean ? .ok : .notApplied
         }
         do {
             _ = try await engine.submit(batch.id, confirm: true, allowMassChanges: request.allowMassChanges, by: actor)

@@ -234,7 +234,7 @@ public final class BatchEngine: Sendable {
         guard existing > 0, Int64(people) * 100 > threshold * existing else { return nil }
         return "This batch changes \(people) of the district's \(existing) people, more than the \(threshold)% "
             + "the district allows without a second look. Check the preview, then confirm again with "
-            + "\"Allow mass changes\" (allowMassChanges: true)."
+            + "\"Allow mass changes\" (API: allowMassChanges: true; command line: --allow-mass-changes)."
     }
 
     /// Cancels a draft or queued batch.

@@ -57,8 +57,15 @@ enum FieldWriter {
         var byKey: [String: [FieldChange]] = [:]
         for change in people { byKey[change.key, default: []].append(change) }
         let keys = byKey.keys.sorted()
-        let emailKeys = keys.filter { key in byKey[key]!.contains { $0.field == "userEmail" } }
-        try db.execute(chunking: emailKeys.map { .text($0) }) { "UPDATE people SET email_key = NULL WHERE user_id IN (\($0))" }
+        // Only people whose present address another person of this batch takes need it cleared first (the
+        // changes' `before` is the present value: apply plans again inside its transaction, undo restores only
+        // fields still holding the batch's value).
+        let addressChanges = people.filter { $0.field == "userEmail" }
+        let taken = Set(addressChanges.compactMap { $0.after.map(Store.emailKey) })
+        let freed = addressChanges.filter { change in change.before.map { taken.contains(Store.emailKey($0)) } ?? false }
+        try db.execute(chunking: Array(Set(freed.map(\.key))).map { .text($0) }) {
+            "UPDATE people SET email_key = NULL WHERE user_id IN (\($0))"
+        }
         var done = 0
         for start in stride(from: 0, to: keys.count, by: chunk) {
             let slice = Array(keys[start..<min(start + chunk, keys.count)])

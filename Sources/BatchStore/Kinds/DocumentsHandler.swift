@@ -36,25 +36,21 @@ public struct DocumentsHandler: BatchKindHandler {
             if let manual = item.manualTarget { userIDs.insert(UserID(rawValue: manual).rawValue) }
             for candidate in DocumentBatch.candidates(forFileName: item.fileName) { loginIDs.insert(LoginID(rawValue: candidate).rawValue) }
         }
-        var byLogin: [String: Person] = [:], byUser: [String: Person] = [:]
-        var found: [Person] = []
-        for (column, values) in [("user_id", userIDs), ("login_id", loginIDs)] {
-            found += try db.query(chunking: values.sorted().map { .text($0) }) {
-                "SELECT * FROM people WHERE user_role = 'student' AND \(column) IN (\($0))"
-            }.map { try Person(row: $0, schoolKeys: []) }
-        }
-        let schools = try StudentLookup.schoolKeysByPerson(found.map(\.userID.rawValue), on: db)
-        for var person in found where batch.scope.allows(anyOf: schools[person.userID.rawValue] ?? []) {
-            person.schoolKeys = schools[person.userID.rawValue] ?? []
-            byUser[person.userID.rawValue] = person
-            if let login = person.loginID { byLogin[login.rawValue] = person }
-        }
+        let lookup = try StudentLookup.find(userIDs: userIDs, loginIDs: loginIDs, on: db)
         func student(for item: BatchItem) -> Person? {
-            if let manual = item.manualTarget { return byUser[UserID(rawValue: manual).rawValue] }
-            for candidate in DocumentBatch.candidates(forFileName: item.fileName) {
-                if let person = byLogin[LoginID(rawValue: candidate).rawValue] { return person }
+            let found: Person?
+            if let manual = item.manualTarget {
+                found = lookup.student(userID: UserID(rawValue: manual).rawValue)
+            } else {
+                found = DocumentBatch.candidates(forFileName: item.fileName).lazy
+                    .compactMap { candidate in
+                        lookup.student(loginID: LoginID(rawValue: candidate).rawValue).flatMap {
+                            batch.scope.allows(anyOf: $0.schoolKeys) ? $0 : nil
+                        }
+                    }.first
             }
-            return nil
+            guard let found, batch.scope.allows(anyOf: found.schoolKeys) else { return nil }
+            return found
         }
 
         var planned = items.map { item -> BatchItem in

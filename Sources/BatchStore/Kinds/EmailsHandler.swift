@@ -89,14 +89,26 @@ public struct EmailsHandler: BatchKindHandler {
 
 /// Finds the students a batch's rows name, in a few queries for any number of rows.
 struct StudentLookup {
-    var byUserID: [String: Person] = [:]
-    var byLoginID: [String: Person] = [:]
+    /// The students found; the two indexes point into it (a 200,000-student lookup copies no `Person`).
+    var people: [Person] = []
+    var byUserID: [String: Int] = [:]
+    var byLoginID: [String: Int] = [:]
+
+    func student(userID: String) -> Person? { byUserID[userID].map { people[$0] } }
+    func student(loginID: String) -> Person? { byLoginID[loginID].map { people[$0] } }
 
     func student(for item: BatchItem) -> Person? {
-        if let manual = item.manualTarget { return byUserID[UserID(rawValue: manual).rawValue] }
-        if let login = item.input["loginId"] { return byLoginID[LoginID(rawValue: login).rawValue] }
-        if let user = item.input["userId"] { return byUserID[UserID(rawValue: user).rawValue] }
-        return nil
+        let position: Int?
+        if let manual = item.manualTarget {
+            position = byUserID[UserID(rawValue: manual).rawValue]
+        } else if let login = item.input["loginId"] {
+            position = byLoginID[LoginID(rawValue: login).rawValue]
+        } else if let user = item.input["userId"] {
+            position = byUserID[UserID(rawValue: user).rawValue]
+        } else {
+            position = nil
+        }
+        return position.map { people[$0] }
     }
 
     static func find(_ items: [BatchItem], on db: any SQLConnection) throws -> StudentLookup {
@@ -106,28 +118,39 @@ struct StudentLookup {
             if let login = item.input["loginId"], !login.isEmpty { loginIDs.insert(LoginID(rawValue: login).rawValue) }
             if let user = item.input["userId"], !user.isEmpty { userIDs.insert(UserID(rawValue: user).rawValue) }
         }
+        return try find(userIDs: userIDs, loginIDs: loginIDs, on: db)
+    }
+
+    /// The students with any of these userIds or loginIds (normalised), with their schools.
+    static func find(userIDs: Set<String>, loginIDs: Set<String>, on db: any SQLConnection) throws -> StudentLookup {
+        let expected = max(userIDs.count, loginIDs.count)
         var lookup = StudentLookup()
-        lookup.byUserID.reserveCapacity(items.count)
-        lookup.byLoginID.reserveCapacity(items.count)
-        var found: [Person] = []
-        found.reserveCapacity(items.count)
-        for (column, values) in [("user_id", userIDs), ("login_id", loginIDs)] {
-            found += try db.query(chunking: values.sorted().map { .text($0) }) {
-                "SELECT * FROM people WHERE user_role = 'student' AND \(column) IN (\($0))"
-            }.map { try Person(row: $0, schoolKeys: []) }
+        lookup.people.reserveCapacity(expected)
+        lookup.byUserID.reserveCapacity(expected)
+        lookup.byLoginID.reserveCapacity(expected)
+        // Each student's schools come with the student, joined by the unit separator (school keys are plain ids).
+        let schools = switch db.dialect {
+        case .sqlite: "(SELECT group_concat(school_key, char(31)) FROM person_schools s WHERE s.user_id = p.user_id)"
+        case .postgres: "(SELECT string_agg(school_key, chr(31)) FROM person_schools s WHERE s.user_id = p.user_id)"
         }
-        let schools = try schoolKeysByPerson(found.map(\.userID.rawValue), on: db)
-        for var person in found {
-            person.schoolKeys = schools[person.userID.rawValue] ?? []
-            lookup.byUserID[person.userID.rawValue] = person
-            if let login = person.loginID { lookup.byLoginID[login.rawValue] = person }
+        for (column, values) in [("user_id", userIDs), ("login_id", loginIDs)] where !values.isEmpty {
+            for row in try db.query(chunking: values.map { .text($0) }, {
+                "SELECT p.*, \(schools) AS school_keys FROM people p WHERE p.user_role = 'student' AND p.\(column) IN (\($0))"
+            }) {
+                let keys = row.optionalText("school_keys").map { $0.split(separator: "\u{1F}").map { SchoolKey(rawValue: String($0)) } }
+                let person = try Person(row: row, schoolKeys: keys ?? [])
+                guard lookup.byUserID[person.userID.rawValue] == nil else { continue }
+                lookup.byUserID[person.userID.rawValue] = lookup.people.count
+                if let login = person.loginID { lookup.byLoginID[login.rawValue] = lookup.people.count }
+                lookup.people.append(person)
+            }
         }
         return lookup
     }
 
     static func schoolKeysByPerson(_ userIDs: [String], on db: any SQLConnection) throws -> [String: [SchoolKey]] {
         var result: [String: [SchoolKey]] = [:]
-        let ids = Array(Set(userIDs)).sorted().map { SQLValue.text($0) }
+        let ids = Array(Set(userIDs)).map { SQLValue.text($0) }
         for row in try db.query(chunking: ids, { "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\($0))" }) {
             result[try row.text("user_id"), default: []].append(SchoolKey(rawValue: try row.text("school_key")))
         }
@@ -141,7 +164,7 @@ struct StudentLookup {
     /// Who holds each address now, by e-mail key.
     static func owners(ofAddresses addresses: [String], on db: any SQLConnection) throws -> [String: (userID: UserID, role: UserRole)] {
         var result: [String: (userID: UserID, role: UserRole)] = [:]
-        let keys = Array(Set(addresses.map(Store.emailKey))).sorted().map { SQLValue.text($0) }
+        let keys = Array(Set(addresses.map(Store.emailKey))).map { SQLValue.text($0) }
         for row in try db.query(chunking: keys, { "SELECT user_id, user_role, email_key FROM people WHERE email_key IN (\($0))" }) {
             result[try row.text("email_key")] = (
                 UserID(rawValue: try row.text("user_id")), UserRole(rawValue: try row.text("user_role")) ?? .staff

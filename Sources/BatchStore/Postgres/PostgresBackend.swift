@@ -105,12 +105,16 @@ struct BlockingPostgresConnection: SQLConnection {
     var dialect: SQLDialect { .postgres }
 
     func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
-        try run(sql, binds).rows.map { row in
-            var values: [String: SQLValue] = [:]
+        var columns: SQLColumns?
+        return try run(sql, binds).rows.map { row in
+            var cells: [SQLValue] = []
+            var names: [String] = []
             for cell in row {
-                values[cell.columnName] = try Self.value(cell)
+                cells.append(try Self.value(cell))
+                if columns == nil { names.append(cell.columnName) }
             }
-            return SQLRow(values: values)
+            if columns == nil { columns = SQLColumns(names) }
+            return SQLRow(columns: columns!, cells: cells)
         }
     }
 

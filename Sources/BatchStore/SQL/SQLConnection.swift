@@ -1,3 +1,5 @@
+import Foundation
+
 /// A connection (inside a transaction when writing) on which statements run one after another.
 ///
 /// SQL is written once with `?` placeholders; the PostgreSQL connection numbers them. Statements run
@@ -23,7 +25,12 @@ extension SQLConnection {
     public func first(_ sql: String, _ binds: [SQLValue] = []) throws -> SQLRow? { try query(sql, binds).first }
     /// Runs a statement with an `IN (…)` list over many values, in slices that stay well under both databases' bind
     /// limits; `make` gets each slice's placeholders. Returns the rows of every slice.
+    ///
+    /// A long list of texts (more than one slice) goes as one bound JSON array instead, read back as a set by the
+    /// database (`json_each` on SQLite, `jsonb_array_elements_text` on PostgreSQL): one statement for 200,000
+    /// values rather than 400.
     public func query(chunking values: [SQLValue], by size: Int = 500, _ make: (String) -> String) throws -> [SQLRow] {
+        if let set = textSet(values, over: size) { return try query(make(set.expression), [set.bind]) }
         var rows: [SQLRow] = []
         for start in stride(from: 0, to: values.count, by: size) {
             let slice = Array(values[start..<min(start + size, values.count)])
@@ -34,14 +41,36 @@ extension SQLConnection {
 
     /// `query(chunking:)` for statements that return nothing.
     public func execute(chunking values: [SQLValue], by size: Int = 500, _ make: (String) -> String) throws {
+        if let set = textSet(values, over: size) {
+            try execute(make(set.expression), [set.bind])
+            return
+        }
         for start in stride(from: 0, to: values.count, by: size) {
             let slice = Array(values[start..<min(start + size, values.count)])
             try execute(make(placeholders(slice.count)), slice)
         }
     }
 
+    /// The values as one JSON-array bind and the subquery that reads it as a set, when there are more than `size`
+    /// of them and all are texts; nil otherwise.
+    func textSet(_ values: [SQLValue], over size: Int) -> (expression: String, bind: SQLValue)? {
+        guard values.count > size else { return nil }
+        var texts: [String] = []
+        texts.reserveCapacity(values.count)
+        for value in values {
+            guard case .text(let text) = value else { return nil }
+            texts.append(text)
+        }
+        guard let json = try? JSONEncoder().encode(texts) else { return nil }
+        let expression = switch dialect {
+        case .sqlite: "SELECT value FROM json_each(?)"
+        case .postgres: "SELECT jsonb_array_elements_text(?::jsonb)"
+        }
+        return (expression, .text(String(decoding: json, as: UTF8.self)))
+    }
+
     public func scalarInt(_ sql: String, _ binds: [SQLValue] = []) throws -> Int64 {
-        try query(sql, binds).first?.values.values.first?.int ?? 0
+        try query(sql, binds).first?.cells.first?.int ?? 0
     }
 }
 

@@ -56,12 +56,44 @@ public enum SQLValue: Sendable, Hashable {
     }
 }
 
-/// One result row, by column name.
-public struct SQLRow: Sendable {
-    public var values: [String: SQLValue]
-    public init(values: [String: SQLValue]) { self.values = values }
+/// The column names of a result, shared by all its rows.
+public final class SQLColumns: Sendable {
+    public let names: [String]
+    let index: [String: Int]
 
-    public subscript(_ column: String) -> SQLValue { values[column] ?? .null }
+    public init(_ names: [String]) {
+        self.names = names
+        var index: [String: Int] = [:]
+        for (position, name) in names.enumerated() where index[name] == nil { index[name] = position }
+        self.index = index
+    }
+}
+
+/// One result row, by column name: the cells in column order and the result's shared column names (no dictionary
+/// per row — a 200,000-row result is one allocation of names and one array of cells a row).
+public struct SQLRow: Sendable {
+    public let columns: SQLColumns
+    public var cells: [SQLValue]
+
+    public init(columns: SQLColumns, cells: [SQLValue]) {
+        self.columns = columns
+        self.cells = cells
+    }
+
+    public init(values: [String: SQLValue]) {
+        let names = values.keys.sorted()
+        self.init(columns: SQLColumns(names), cells: names.map { values[$0]! })
+    }
+
+    /// The row as a dictionary (for the few callers that want one).
+    public var values: [String: SQLValue] {
+        Dictionary(zip(columns.names, cells), uniquingKeysWith: { first, _ in first })
+    }
+
+    public subscript(_ column: String) -> SQLValue {
+        guard let position = columns.index[column] else { return .null }
+        return cells[position]
+    }
 
     public func text(_ column: String) throws -> String {
         guard let value = self[column].text else { throw StoreError.corrupt("column \(column) is NULL") }

@@ -57,15 +57,17 @@ struct GRDBConnection: SQLConnection {
     var dialect: SQLDialect { .sqlite }
 
     func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
-        let rows = try Row.fetchAll(db, sql: sql, arguments: arguments(binds))
-        return rows.map { row in
-            var values: [String: SQLValue] = [:]
-            values.reserveCapacity(row.count)
-            for (column, dbValue) in row {
-                values[column] = Self.value(dbValue)
-            }
-            return SQLRow(values: values)
+        let statement = try db.makeStatement(sql: sql)
+        let columns = SQLColumns(statement.columnNames)
+        let cursor = try Row.fetchCursor(statement, arguments: arguments(binds))
+        var rows: [SQLRow] = []
+        while let row = try cursor.next() {
+            var cells: [SQLValue] = []
+            cells.reserveCapacity(columns.names.count)
+            for (_, dbValue) in row { cells.append(Self.value(dbValue)) }
+            rows.append(SQLRow(columns: columns, cells: cells))
         }
+        return rows
     }
 
     func execute(_ sql: String, _ binds: [SQLValue]) throws -> Int {

@@ -1,0 +1,111 @@
+import BatchCore
+import BatchStore
+import BatchTestSupport
+import Foundation
+import Testing
+
+/// `schoolbatch emails import` and `schoolbatch documents import`, run as a user runs them: the real command against
+/// a data directory, its printed lines, its error report and its exit status (0 applied — also with some error
+/// rows —, 1 nothing applied, 2 refused).
+@Suite("Command line: e-mail and document imports", .serialized)
+struct ImportCommandTests {
+    /// Runs `schoolbatch <arguments>` to the end; returns its exit status and output.
+    func run(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String) {
+        let process = try WorkerProcess(environment: environment, arguments: arguments)
+        process.process.waitUntilExit()
+        return (process.process.terminationStatus, process.output)
+    }
+
+    func write(_ text: String, name: String, in directory: URL) throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    @Test("emails import: applies the good rows with some bad ones (exit 0, report written), then nothing to apply (exit 1)", arguments: TestDatabase.all)
+    func emails(database: TestDatabase) async throws {
+        let (store, environment, directory) = try await database.makeLocatedStore()
+        defer { Task { try? await store.close() } }
+        try await EngineFixture.load(into: store, students: 40)
+        let file = try write(
+            "loginId,userEmail\ns000001,ann@new.example\ns000002,not an address\ns999999,who@new.example\ns000003,cy@new.example\n",
+            name: "emails.csv", in: directory)
+        let errors = directory.appendingPathComponent("emails-errors.csv")
+
+        let dry = try await run(
+            ["emails", "import", file, "--username", "clerk", "--dry-run"], environment: environment)
+        #expect(dry.status == 1, "a dry run with error rows says so: \(dry.output)")
+        #expect(dry.output.contains("Dry run: nothing was changed"))
+        #expect(try await EngineFixture.addresses(store)["000001"] == "s000001@old.example")
+
+        let applied = try await run(
+            ["emails", "import", file, "--username", "clerk", "--errors", errors.path], environment: environment)
+        #expect(applied.status == 0, "rows applied, some with errors: \(applied.output)")
+        #expect(applied.output.contains("Row 3"), "each bad row is printed: \(applied.output)")
+        #expect(applied.output.contains("s999999"))
+        #expect(applied.output.contains("completed with errors"), "\(applied.output)")
+        let report = try String(contentsOf: errors, encoding: .utf8)
+        let lines = report.split(whereSeparator: \.isNewline)
+        #expect(lines.count == 3, "header and the two bad rows: \(report)")
+        #expect(lines.first?.hasPrefix("loginId,userEmail") == true, "the report is the upload format, ready to fix: \(report)")
+        let addresses = try await EngineFixture.addresses(store)
+        #expect(addresses["000001"] == "ann@new.example")
+        #expect(addresses["000002"] == "s000002@old.example")
+        #expect(addresses["000003"] == "cy@new.example")
+
+        let again = try await run(["emails", "import", file, "--username", "clerk"], environment: environment)
+        #expect(again.status == 1, "only unchanged and bad rows: nothing applied: \(again.output)")
+        #expect(again.output.contains("no row can be applied"))
+
+        let same = try write("loginId,userEmail\ns000001,ann@new.example\ns000003,cy@new.example\n", name: "same.csv", in: directory)
+        let unchanged = try await run(["emails", "import", same, "--username", "clerk"], environment: environment)
+        #expect(unchanged.status == 0, "a file that matches the data is no failure: \(unchanged.output)")
+        #expect(unchanged.output.contains("every row already matches"))
+
+        let many = try write(
+            "loginId,userEmail\n" + (10...19).map { "s0000\($0),m\($0)@new.example\n" }.joined(), name: "many.csv", in: directory)
+        let guarded = try await run(["emails", "import", many, "--username", "clerk"], environment: environment)
+        #expect(guarded.status == 1, "10 of 40 people is over the 10% guard: \(guarded.output)")
+        #expect(guarded.output.contains("--allow-mass-changes"), "the message names the flag: \(guarded.output)")
+        let allowed = try await run(["emails", "import", many, "--username", "clerk", "--allow-mass-changes"], environment: environment)
+        #expect(allowed.status == 0, "\(allowed.output)")
+        #expect(try await EngineFixture.addresses(store)["000019"] == "m19@new.example")
+
+        let misspelled = try write("loginID,userEmail\ns000001,x@new.example\n", name: "bad-header.csv", in: directory)
+        let refused = try await run(["emails", "import", misspelled, "--username", "clerk"], environment: environment)
+        #expect(refused.status == 2, "a refused file: \(refused.output)")
+        #expect(refused.output.contains("loginId"), "the message names the right header: \(refused.output)")
+    }
+
+    @Test("documents import: a folder of PDFs; the JPEG named .pdf and the unmatched file are skipped and said so", arguments: TestDatabase.all)
+    func documents(database: TestDatabase) async throws {
+        let (store, environment, directory) = try await database.makeLocatedStore()
+        defer { Task { try? await store.close() } }
+        try await EngineFixture.load(into: store, students: 4)
+        let folder = directory.appendingPathComponent("reports")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try PDFFixture.make("Report 1").write(to: folder.appendingPathComponent("s000001.pdf"))
+        try PDFFixture.make("Report 2").write(to: folder.appendingPathComponent("s000002_T1.pdf"))
+        try PDFFixture.make("Nobody").write(to: folder.appendingPathComponent("nobody.pdf"))
+        try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 0x4A, 0x46, 0x49, 0x46, 0, 1, 0xFF, 0xD9]).write(
+            to: folder.appendingPathComponent("s000003.pdf"))
+
+        let result = try await run(
+            ["documents", "import", "--type", "Assessment Report", "--year", "2025-2026", "--username", "clerk", folder.path],
+            environment: environment)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("nobody.pdf"), "the unmatched file is named: \(result.output)")
+        #expect(result.output.contains("JPEG"), "the real type of the fake PDF is named: \(result.output)")
+        let first = try #require(try await store.documents(of: UserID(rawValue: "000001"), scope: .district))
+        let second = try #require(try await store.documents(of: UserID(rawValue: "000002"), scope: .district))
+        let third = try #require(try await store.documents(of: UserID(rawValue: "000003"), scope: .district))
+        #expect(first.map(\.documentType) == ["Assessment Report"])
+        #expect(second.map(\.schoolYear) == ["2025-2026"])
+        #expect(third.isEmpty)
+
+        let unknownType = try await run(
+            ["documents", "import", "--type", "Horoscope", "--year", "2025-2026", "--username", "clerk", folder.path],
+            environment: environment)
+        #expect(unknownType.status == 2, "an unknown document type refuses the batch: \(unknownType.output)")
+    }
+}
