@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "BatchStore",
             dependencies: [
-                "BatchCore",
+                "BatchCore", "BatchImaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -10,7 +10,7 @@ struct SchoolBatchCommand: AsyncParsableCommand {
         discussion: "Settings come from the environment: SCHOOLBATCH_DATA_DIR, DATABASE_URL, … (see docs/configuration.md).",
         subcommands: [
             Serve.self, Worker.self, Migrate.self, AdminCommand.self, TokenCommand.self, Demo.self, EmailsCommand.self,
-            DocumentsCommand.self,
+            DocumentsCommand.self, PhotosCommand.self,
         ])
 }
 
@@ -192,6 +192,30 @@ struct DocumentsCommand: AsyncParsableCommand {
                 BatchImport.Request(
                     kind: .documents, files: files.map { URL(fileURLWithPath: $0) }, options: settings,
                     username: options.username, dryRun: options.dryRun, errorsOut: options.errors.map { URL(fileURLWithPath: $0) },
+                    allowMassChanges: options.allowMassChanges),
+                common: common)
+        }
+    }
+}
+
+struct PhotosCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "photos", abstract: "Student photo batches (SPEC §5).", subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check, preview and apply JPEG photos named after students' login IDs (19chanw1.jpg).",
+            discussion: "Invalid files and files no student matches are skipped and listed. At most 200 photos a batch. "
+                + "Exit status: 0 applied, 1 nothing applied, 2 refused.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var options: ImportOptions
+        @Argument(help: "JPEG files or folders of them.") var files: [String]
+
+        func run() async throws {
+            try await runImport(
+                BatchImport.Request(
+                    kind: .photos, files: files.map { URL(fileURLWithPath: $0) }, username: options.username,
+                    dryRun: options.dryRun, errorsOut: options.errors.map { URL(fileURLWithPath: $0) },
                     allowMassChanges: options.allowMassChanges),
                 common: common)
         }

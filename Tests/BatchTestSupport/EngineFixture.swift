@@ -60,7 +60,7 @@ public enum EngineFixture {
     public static func engine(_ store: Store, timing: JobTiming = JobTiming()) throws -> BatchEngine {
         let blobs = try FileBlobStore(
             root: FileManager.default.temporaryDirectory.appendingPathComponent("sb-blobs-\(UUID().uuidString)"))
-        return BatchEngine(store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler()], timing: timing)
+        return BatchEngine(store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler()], timing: timing)
     }
 }
 
@@ -72,7 +72,14 @@ extension EngineFixture {
     public static func documentBatch(
         _ engine: BatchEngine, files: [(String, Data)], by account: Account = clerk, options: String = documentOptions
     ) async throws -> Batch {
-        let batch = try await engine.store.createBatch(kind: .documents, options: options, by: account)
+        try await fileBatch(engine, kind: .documents, files: files, by: account, options: options)
+    }
+
+    /// Creates a batch of files (documents, photos) and receives the files (name → bytes) into it, in order.
+    public static func fileBatch(
+        _ engine: BatchEngine, kind: BatchKind, files: [(String, Data)], by account: Account = clerk, options: String = "{}"
+    ) async throws -> Batch {
+        let batch = try await engine.store.createBatch(kind: kind, options: options, by: account)
         for (name, bytes) in files {
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("doc-\(UUID().uuidString)")
             try bytes.write(to: url)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where an item stands. Inspection and planning give `ready`, `unchanged`, `error`, `unmatched`; a person can
 /// `skip` an item by hand; applying turns `ready` into `applied`.
 public enum ItemState: String, Sendable, Codable, CaseIterable, Hashable {
@@ -132,8 +134,16 @@ public struct ItemCounts: Sendable, Hashable, Codable {
 public struct FileInspection: Sendable {
     public var items: [BatchItem]
     public var warnings: [BatchIssue]
-    public init(items: [BatchItem], warnings: [BatchIssue]) {
+    /// What is kept of the upload instead of its bytes (a photo without its metadata; nothing of an invalid file);
+    /// nil keeps the upload as it came.
+    public var kept: Data?
+    /// Further files made from the upload (a thumbnail), stored by their content hash like the upload.
+    public var derived: [Data]
+
+    public init(items: [BatchItem], warnings: [BatchIssue], kept: Data? = nil, derived: [Data] = []) {
         self.items = items
         self.warnings = warnings
+        self.kept = kept
+        self.derived = derived
     }
 }

@@ -96,13 +96,17 @@ struct DirectoryAPIController: RouteCollection {
             throw AppError(.badRequest, "invalid_size", "size must be “original” or “thumbnail” (got “\(size)”).")
         }
         guard let photo = detail.photo else { throw AppError.notFound("This student has no photo yet.") }
-        let key = size == "thumbnail" ? photo.thumbnailKey : photo.blobKey
+        return try Self.jpeg(size == "thumbnail" ? photo.thumbnailKey : photo.blobKey, req: req)
+    }
+
+    /// A stored JPEG by its content key, revalidated by its ETag (a photo replaced by a batch shows at once).
+    static func jpeg(_ key: String, req: Request) throws -> Response {
         guard let bytes = try req.schoolBatch.blobs.get(key) else {
             throw AppError(.notFound, "file_missing", "The stored photo file is missing. Upload the photo again.")
         }
         var headers = HTTPHeaders()
         headers.contentType = .jpeg
-        headers.replaceOrAdd(name: .cacheControl, value: "private, max-age=300")
+        headers.replaceOrAdd(name: .cacheControl, value: "private, no-cache")
         headers.replaceOrAdd(name: .eTag, value: "\"\(key)\"")
         headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         if req.headers.first(name: .ifNoneMatch) == "\"\(key)\"" { return Response(status: .notModified, headers: headers) }

@@ -14,7 +14,7 @@ public struct AppServices: Sendable {
         self.config = config
         self.store = store
         self.blobs = blobs
-        self.engine = BatchEngine(store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler()], timing: config.jobTiming)
+        self.engine = BatchEngine(store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler()], timing: config.jobTiming)
     }
 }
 

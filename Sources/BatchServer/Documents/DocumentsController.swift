@@ -63,30 +63,12 @@ struct DocumentsController: RouteCollection {
         }
     }
 
-    /// The form without JavaScript: settings and files in one multipart body. The files are streamed to disk
-    /// first (the settings may come after them), then the batch is made and each file received.
+    /// The form without JavaScript: settings and files in one multipart body.
     func upload(req: Request) async throws -> Response {
         let account = try req.account(with: .documentBatch)
-        let limits = try req.engine.handler(for: .documents).limits
-        let spooled = try await MultipartSpooler.spool(
-            req, limits: limits, into: req.application.schoolBatch.config.uploadDirectory)
-        defer { for file in spooled.files { file.remove() } }
-        let options: String
-        switch try await Self.options(spooled.fields, store: req.store) {
-        case .failure(let error):
-            let view = try await render(
-                req, account: account, fields: spooled.fields, errorTitle: "Check the settings, then choose the files again:",
-                errors: error.problems)
-            return try await view.encodeResponse(status: .unprocessableEntity, for: req)
-        case .success(let json): options = json
-        }
-        guard !spooled.files.isEmpty else {
-            let view = try await render(req, account: account, fields: spooled.fields, errorTitle: "Choose at least one PDF file.")
-            return try await view.encodeResponse(status: .unprocessableEntity, for: req)
-        }
-        let batch = try await req.store.createBatch(kind: .documents, options: options, by: account)
-        _ = try await Uploads.receive(spooled.files, req: req, batch: batch, account: account)
-        return req.redirect(to: "/uploads/\(batch.id.rawValue)")
+        return try await Uploads.fileBatchForm(
+            req, kind: .documents, account: account, options: { try await Self.options($0, store: req.store) },
+            failed: { fields, title, errors in try await render(req, account: account, fields: fields, errorTitle: title, errors: errors) })
     }
 
     /// One document of a student, as an attachment.

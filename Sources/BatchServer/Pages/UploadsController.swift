@@ -13,6 +13,7 @@ struct UploadsController: RouteCollection {
         uploads.post(":id", "cancel", use: cancel)
         uploads.post(":id", "undo", use: undo)
         uploads.post(":id", "items", ":itemId", use: resolveItem)
+        uploads.get(":id", "items", ":itemId", "photo", use: itemPhoto)
     }
 
     struct Row: Encodable {
@@ -81,6 +82,10 @@ struct UploadsController: RouteCollection {
         /// A person may match this item to a student, or skip it (a draft's unmatched or conflicting file).
         var canResolve: Bool
         var suggestions: [Suggestion]
+        /// Photo batches: the student's current photo and the uploaded one (thumbnails), and its size.
+        var currentPhoto: String?
+        var newPhoto: String?
+        var photoNote: String?
     }
 
     struct BatchPage: Encodable {
@@ -110,6 +115,8 @@ struct UploadsController: RouteCollection {
         var changeTotal: Int
         var showAudit: Bool
         var notice: String?
+        /// What Process will do, in words, for the confirmation (photos: how many replaced and added).
+        var confirmDetail: String?
     }
 
     func show(req: Request) async throws -> View {
@@ -140,7 +147,12 @@ struct UploadsController: RouteCollection {
                     issues: item.issues.map { "\($0.severity == .warning ? "Warning: " : "")\($0.message) \($0.fix)" },
                     canResolve: mayChange && batch.status == .draft && item.row == nil
                         && (item.state == .unmatched || item.state == .skipped || item.issues.contains { $0.code == "conflict" }),
-                    suggestions: item.suggestions)
+                    suggestions: item.suggestions,
+                    currentPhoto: batch.kind == .photos ? item.changes.first?.before.map { _ in Self.photoURL(item.target!) }
+                        ?? (item.state == .unchanged ? item.target.map(Self.photoURL) : nil) : nil,
+                    newPhoto: batch.kind == .photos && item.input["thumbnailKey"] != nil
+                        ? "/uploads/\(batch.id.rawValue)/items/\(item.id)/photo" : nil,
+                    photoNote: item.input["width"].flatMap { width in item.input["height"].map { "\(width) × \($0) px" } })
             },
             itemTotal: page.total,
             stateFilter: ItemState.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == state) },
@@ -165,12 +177,40 @@ struct UploadsController: RouteCollection {
             },
             changes: written.items.map(Self.describe),
             changeTotal: written.total, showAudit: account.can(.viewAudit),
-            notice: Notice.text(req.query[String.self, at: "done"]))
+            notice: Notice.text(req.query[String.self, at: "done"]),
+            confirmDetail: batch.kind == .photos ? try await Self.photoConfirmation(batch, store: req.store) : nil)
         return try await req.view.render("upload", context)
+    }
+
+    static func photoURL(_ userID: String) -> String {
+        "/api/v1/students/\(userID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? userID)/photo?size=thumbnail"
+    }
+
+    /// "12 photos replace a student's current photo (…) and 5 are added."
+    static func photoConfirmation(_ batch: Batch, store: Store) async throws -> String? {
+        guard batch.status == .draft || batch.status == .failed else { return nil }
+        let ready = try await store.items(of: batch.id, state: .ready, limit: 1000).items
+        let replaced = ready.filter { $0.changes.first?.before != nil }.count
+        let added = ready.count - replaced
+        return "\(replaced) photo\(replaced == 1 ? "" : "s") will replace a student's current photo (the old one is kept "
+            + "as an earlier version) and \(added) will be added for students who have none."
+    }
+
+    /// The uploaded photo of an item (its thumbnail), for the preview.
+    func itemPhoto(req: Request) async throws -> Response {
+        let account = try req.account(with: .viewBatches)
+        let batch = try await req.batchParameter(for: account)
+        guard let itemID = req.parameters.get("itemId").flatMap(Int64.init),
+            let item = try await req.store.item(itemID, of: batch.id), let key = item.input["thumbnailKey"]
+        else { throw AppError.notFound("This batch has no such photo.") }
+        return try DirectoryAPIController.jpeg(key, req: req)
     }
 
     /// One change as a person reads it: `000001 userEmail: old → new`, or a document filed for a student.
     static func describe(_ change: FieldChange) -> String {
+        if change.entity == "photo" {
+            return change.before == nil ? "New photo (the student has none yet)" : "Replaces the current photo (kept as an earlier version)"
+        }
         if change.entity == "document", let slot = DocumentSlot(key: change.key) {
             return "\(slot.words): " + (change.before == nil ? "new document" : "replaces the earlier document (kept as a version)")
         }

@@ -21,6 +21,32 @@ enum Uploads {
         return try await receive(spooled, req: req, batch: batch, account: account)
     }
 
+    /// The upload form of a file batch without JavaScript: settings and files in one multipart body. The files are
+    /// streamed to disk first (the settings may come after them); `options` checks the settings (nil = fine) and
+    /// `failed` renders the form again with the problems; then the batch is made and each file received.
+    static func fileBatchForm(
+        _ req: Request, kind: BatchKind, account: Account,
+        options: ([String: String]) async throws -> Result<String, DocumentBatch.OptionsError>,
+        failed: ([String: String], String, [String]) async throws -> View
+    ) async throws -> Response {
+        let limits = try req.engine.handler(for: kind).limits
+        let spooled = try await MultipartSpooler.spool(req, limits: limits, into: req.application.schoolBatch.config.uploadDirectory)
+        defer { for file in spooled.files { file.remove() } }
+        let json: String
+        switch try await options(spooled.fields) {
+        case .failure(let error):
+            return try await failed(spooled.fields, "Check the settings, then choose the files again:", error.problems)
+                .encodeResponse(status: .unprocessableEntity, for: req)
+        case .success(let valid): json = valid
+        }
+        guard !spooled.files.isEmpty else {
+            return try await failed(spooled.fields, "Choose at least one file.", []).encodeResponse(status: .unprocessableEntity, for: req)
+        }
+        let batch = try await req.store.createBatch(kind: kind, options: json, by: account)
+        _ = try await receive(spooled.files, req: req, batch: batch, account: account)
+        return req.redirect(to: "/uploads/\(batch.id.rawValue)")
+    }
+
     /// Hands files already on disk to the engine, one after the other.
     static func receive(_ spooled: [SpooledFile], req: Request, batch: Batch, account: Account) async throws
         -> [BatchesAPIController.ReceivedJSON]
@@ -46,6 +72,7 @@ enum ErrorReport {
         let known: [String]
         switch kind {
         case .emails: known = EmailBatch.dictionary.columns.map(\.name)
+        case .documents, .photos: known = ["fileName"]
         default: known = []
         }
         return known.filter(present.contains)

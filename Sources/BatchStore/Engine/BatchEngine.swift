@@ -68,7 +68,8 @@ public final class BatchEngine: Sendable {
         }
         let bytes = try Data(contentsOf: url, options: .alwaysMapped)
         let inspected = try handler.inspect(fileName: name, bytes: bytes, firstItemID: 1, batch: batch)
-        let blobKey = try blobs.put(bytes)
+        let blobKey = try blobs.put(inspected.kept ?? bytes)
+        for extra in inspected.derived { _ = try blobs.put(extra) }
         let fileID = UUID().uuidString.lowercased()
         let fileWarnings = inspected.warnings
         let stored = try await store.backend.write { db -> Received in

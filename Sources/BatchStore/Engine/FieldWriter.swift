@@ -36,6 +36,13 @@ enum FieldWriter {
             ).key
             result[slot("document", key, "document")] = row.optionalText("document_id")
         }
+        let photoOwners = Array(Set(changes.filter { $0.entity == "photo" }.map(\.key)))
+        for owner in photoOwners { result[slot("photo", owner, "photo")] = .some(nil) }
+        for row in try db.query(chunking: photoOwners.sorted().map { .text($0) }, {
+            "SELECT photo_id, user_id FROM photos WHERE is_current = TRUE AND user_id IN (\($0))"
+        }) {
+            result[slot("photo", try row.text("user_id"), "photo")] = row.optionalText("photo_id")
+        }
         return result
     }
 
@@ -44,10 +51,10 @@ enum FieldWriter {
     /// Writes each change's `after`. Addresses are unique, so the e-mail keys of every person whose address
     /// changes are cleared first: two students swapping addresses in one batch is then no conflict.
     static func write(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void = { _ in }) throws {
-        for change in changes where change.entity != "person" && change.entity != "document" {
+        for change in changes where !["person", "document", "photo"].contains(change.entity) {
             throw StoreError.corrupt("a batch tried to change the unknown record kind \(change.entity)")
         }
-        try writeDocuments(changes.filter { $0.entity == "document" }, on: db, progress: progress)
+        try writeVersions(changes.filter { $0.entity == "document" || $0.entity == "photo" }, on: db, progress: progress)
         let people = changes.filter { $0.entity == "person" }
         guard !people.isEmpty else { return }
         for change in people where personColumns[change.field] == nil {
@@ -105,22 +112,33 @@ enum FieldWriter {
 }
 
 extension FieldWriter {
-    /// A document change makes `after` the current document of its slot (student, type, year, term), or leaves the
-    /// slot empty when `after` is nil; the document that was current stays as an earlier version.
-    static func writeDocuments(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void) throws {
+    /// A document or photo change makes `after` the current version of its slot (a student's photo; a student's
+    /// document of one type, year and term), or leaves the slot empty when `after` is nil; the version that was
+    /// current stays as an earlier one.
+    static func writeVersions(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void) throws {
         for (index, change) in changes.enumerated() {
-            guard change.field == "document", let slot = DocumentSlot(key: change.key) else {
-                throw StoreError.corrupt("a batch tried to change the document field \(change.field) of \(change.key)")
+            let table: String, idColumn: String, slot: [(column: String, value: String)]
+            switch (change.entity, change.field) {
+            case ("document", "document"):
+                guard let document = DocumentSlot(key: change.key) else {
+                    throw StoreError.corrupt("a batch tried to change the document slot \(change.key)")
+                }
+                (table, idColumn) = ("documents", "document_id")
+                slot = [
+                    ("user_id", document.userID), ("document_type", document.documentType), ("school_year", document.schoolYear),
+                    ("term", document.term),
+                ]
+            case ("photo", "photo"):
+                (table, idColumn, slot) = ("photos", "photo_id", [("user_id", change.key)])
+            default:
+                throw StoreError.corrupt("a batch tried to change the field \(change.field) of the \(change.entity) \(change.key)")
             }
             try db.execute(
-                """
-                UPDATE documents SET is_current = FALSE
-                WHERE user_id = ? AND document_type = ? AND school_year = ? AND term = ? AND is_current = TRUE
-                """, [.text(slot.userID), .text(slot.documentType), .text(slot.schoolYear), .text(slot.term)])
+                "UPDATE \(table) SET is_current = FALSE WHERE \(slot.map { "\($0.column) = ?" }.joined(separator: " AND ")) AND is_current = TRUE",
+                slot.map { .text($0.value) })
             if let after = change.after {
                 try db.execute(
-                    "UPDATE documents SET is_current = TRUE WHERE document_id = ? AND user_id = ?",
-                    [.text(after), .text(slot.userID)])
+                    "UPDATE \(table) SET is_current = TRUE WHERE \(idColumn) = ? AND user_id = ?", [.text(after), .text(slot[0].value)])
             }
             progress(index + 1)
         }

@@ -28,82 +28,16 @@ public struct DocumentsHandler: BatchKindHandler {
     /// The id the document of an item gets when the batch is applied.
     static func documentID(batch: Batch, item: BatchItem) -> String { "\(batch.id.rawValue)-\(item.id)" }
 
+    static let matcher = FileMatcher(
+        candidates: DocumentBatch.candidates(forFileName:),
+        namingHint: "19chanw1.pdf, 19chanw1_T1.pdf or “19chanw1 - report.pdf”")
+
     public func plan(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem] {
         let options = try Self.options(of: batch)
-        // Students named by file names (every candidate) or chosen by hand.
-        var loginIDs: Set<String> = [], userIDs: Set<String> = []
-        for item in items {
-            if let manual = item.manualTarget { userIDs.insert(UserID(rawValue: manual).rawValue) }
-            for candidate in DocumentBatch.candidates(forFileName: item.fileName) { loginIDs.insert(LoginID(rawValue: candidate).rawValue) }
-        }
-        let lookup = try StudentLookup.find(userIDs: userIDs, loginIDs: loginIDs, on: db)
-        func student(for item: BatchItem) -> Person? {
-            let found: Person?
-            if let manual = item.manualTarget {
-                found = lookup.student(userID: UserID(rawValue: manual).rawValue)
-            } else {
-                found = DocumentBatch.candidates(forFileName: item.fileName).lazy
-                    .compactMap { candidate in
-                        lookup.student(loginID: LoginID(rawValue: candidate).rawValue).flatMap {
-                            batch.scope.allows(anyOf: $0.schoolKeys) ? $0 : nil
-                        }
-                    }.first
-            }
-            guard let found, batch.scope.allows(anyOf: found.schoolKeys) else { return nil }
-            return found
-        }
-
-        var planned = items.map { item -> BatchItem in
-            var item = item
-            item.issues.removeAll { $0.planned == true }
-            item.changes = []
-            if item.state == .skipped { return item }
-            if item.hasErrors {
-                item.state = .error
-                return item
-            }
-            guard let person = student(for: item) else {
-                item.target = nil
-                item.state = .unmatched
-                item.label = DocumentBatch.stem(of: item.fileName)
-                let wanted = item.manualTarget.map { "the userId “\($0)”" }
-                    ?? "the login ID “\(DocumentBatch.candidates(forFileName: item.fileName).last ?? item.fileName)”"
-                item.issues.append(
-                    BatchIssue.error(
-                        "unmatched",
-                        "\(item.fileName): no student in your schools has \(wanted).",
-                        fix: "Choose the student it belongs to, or skip the file. Name files after the student's login ID "
-                            + "(19chanw1.pdf, 19chanw1_T1.pdf or “19chanw1 - report.pdf”) to match them automatically.",
-                        column: "fileName", value: item.fileName
-                    ).fromPlanning)
-                return item
-            }
-            item.target = person.userID.rawValue
-            item.label = "\(person.loginID?.rawValue ?? person.userID.rawValue) · \(person.displayName)"
-            item.state = .ready
-            return item
-        }
-
-        // Two files for one student would fight over one slot.
-        var byTarget: [String: [Int]] = [:]
-        for (index, item) in planned.enumerated() where item.state == .ready { byTarget[item.target!, default: []].append(index) }
-        for (_, indices) in byTarget where indices.count > 1 {
-            let names = indices.map { planned[$0].fileName }
-            for index in indices {
-                planned[index].state = .error
-                planned[index].issues.append(
-                    BatchIssue.error(
-                        "conflict",
-                        "\(names.count) files are for \(planned[index].label): \(names.joined(separator: ", ")). A student has one "
-                            + "\(options.summary) document.",
-                        fix: "Skip the files you don't want, or match them to the right students.",
-                        column: "fileName", value: planned[index].fileName
-                    ).fromPlanning)
-            }
-        }
+        var planned = try Self.matcher.match(items, batch: batch, oneOf: "\(options.summary) document", on: db)
+        let targets = Set(planned.filter { $0.state == .ready }.compactMap(\.target))
 
         // What each ready file replaces.
-        let targets = Array(byTarget.keys)
         var current: [String: DocumentRecord] = [:]
         for row in try db.query(chunking: targets.sorted().map { .text($0) }, {
             "SELECT * FROM documents WHERE is_current = TRUE AND user_id IN (\($0))"
@@ -140,37 +74,7 @@ public struct DocumentsHandler: BatchKindHandler {
             ]
         }
 
-        // Up to three students an unmatched file may be about (kept from an earlier plan: they cost queries).
-        for index in planned.indices {
-            if planned[index].state != .unmatched {
-                planned[index].suggestions = []
-            } else if planned[index].suggestions.isEmpty {
-                planned[index].suggestions = try Self.suggestions(for: planned[index].fileName, scope: batch.scope, on: db)
-            }
-        }
         return planned
-    }
-
-    /// Students whose login IDs are closest to the file name, found by ever shorter login ID prefixes.
-    static func suggestions(for fileName: String, scope: AccessScope, on db: any SQLConnection) throws -> [Suggestion] {
-        guard let wanted = DocumentBatch.candidates(forFileName: fileName).last, wanted.count >= 3 else { return [] }
-        var found: [String: PersonListRow] = [:]
-        let characters = Array(wanted)
-        for length in Set([characters.count, max(characters.count - 2, 3), 3]).sorted(by: >) where found.count < 3 {
-            var query = PersonQuery(kind: .students, scope: scope, limit: 25)
-            query.loginIDPrefix = String(characters.prefix(length))
-            for row in try Store.people(db, query).items { found[row.person.userID.rawValue] = row }
-        }
-        return found.values
-            .map { row in (row, Similarity.distance(row.person.loginID?.rawValue ?? "", wanted)) }
-            .sorted { ($0.1, $0.0.person.userID.rawValue) < ($1.1, $1.0.person.userID.rawValue) }
-            .prefix(3)
-            .map { row, _ in
-                Suggestion(
-                    userId: row.person.userID.rawValue,
-                    label: ([row.person.loginID?.rawValue ?? row.person.userID.rawValue, row.person.displayName]
-                        + row.classNames.prefix(2)).joined(separator: " · "))
-            }
     }
 
     /// Stores the new documents (not yet current): applying the changes then makes them current.

@@ -45,14 +45,25 @@ extension Store {
     }
 
     static func currentPhoto(_ db: any SQLConnection, _ userID: UserID) throws -> PhotoRecord? {
-        try db.first("SELECT * FROM photos WHERE user_id = ? AND is_current = TRUE", [.id(userID)]).map { row in
-            PhotoRecord(
-                photoID: try row.text("photo_id"), userID: userID, version: Int(try row.int("version")),
-                blobKey: try row.text("blob_key"), thumbnailKey: try row.text("thumbnail_key"),
-                contentHash: try row.text("content_hash"), width: Int(try row.int("width")),
-                height: Int(try row.int("height")), byteSize: Int(try row.int("byte_size")),
-                uploadedBy: row.optionalText("uploaded_by"),
-                batchID: row.optionalText("batch_id").map(BatchID.init(rawValue:)), createdAt: try row.int("created_at"))
+        try db.first("SELECT * FROM photos WHERE user_id = ? AND is_current = TRUE", [.id(userID)]).map(PhotoRecord.init(row:))
+    }
+
+    /// Every version of a person's photo, newest first.
+    public func photoVersions(_ userID: UserID) async throws -> [PhotoRecord] {
+        try await backend.read { db in
+            try db.query("SELECT * FROM photos WHERE user_id = ? ORDER BY version DESC", [.id(userID)]).map(PhotoRecord.init(row:))
         }
+    }
+}
+
+extension PhotoRecord {
+    init(row: SQLRow) throws {
+        self.init(
+            photoID: try row.text("photo_id"), userID: UserID(rawValue: try row.text("user_id")), version: Int(try row.int("version")),
+            blobKey: try row.text("blob_key"), thumbnailKey: try row.text("thumbnail_key"),
+            contentHash: try row.text("content_hash"), width: Int(try row.int("width")),
+            height: Int(try row.int("height")), byteSize: Int(try row.int("byte_size")),
+            uploadedBy: row.optionalText("uploaded_by"),
+            batchID: row.optionalText("batch_id").map(BatchID.init(rawValue:)), createdAt: try row.int("created_at"))
     }
 }

@@ -1,7 +1,11 @@
-// The documents upload page with JavaScript: checks each file before sending it (PDF by its first bytes, size,
-// how many), says why a file will be skipped, then makes the batch and uploads a few files at a time with
-// per-file progress, and opens the preview. Without JavaScript the form posts everything in one request.
-const form = document.querySelector("form[data-documents-form]");
+// The upload pages of file batches (documents, photos) with JavaScript: checks each file before sending it (type
+// by its first bytes, size, photo dimensions as displayed, how many), says why a file will be skipped, then makes
+// the batch and uploads a few files at a time with per-file progress, and opens the preview. Without JavaScript
+// the form posts everything in one request.
+const form = document.querySelector("form[data-file-batch]");
+const kind = form.dataset.kind;
+const optionNames = (form.dataset.options || "").split(" ").filter(Boolean);
+const noun = kind === "photos" ? "photo" : "PDF file";
 const input = form.querySelector("input[type=file]");
 const list = form.querySelector("[data-file-list]");
 const zone = form.querySelector("[data-dropzone]");
@@ -13,17 +17,39 @@ let chosen = [];
 
 const size = (n) => n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`;
 
+// What a file really is, from its first bytes.
+function sniff(head) {
+  const text = new TextDecoder("latin1").decode(head);
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return "jpeg";
+  if (head[0] === 0x89 && text.startsWith("PNG", 1)) return "a PNG image";
+  if (text.startsWith("GIF8")) return "a GIF image";
+  if (text.startsWith("RIFF") && text.slice(8, 12) === "WEBP") return "a WebP image";
+  if (text.slice(4, 8) === "ftyp" && /hei|mif|avif/.test(text.slice(8, 12))) return "a HEIC image (iPhone)";
+  if (text.includes("%PDF-")) return "pdf";
+  if (head[0] === 0x50 && head[1] === 0x4b) return "a Word, Excel or ZIP file";
+  return "other";
+}
+
 async function check(file) {
   if (file.size === 0) return "it is empty";
-  if (file.size > maxBytes) return `it is ${size(file.size)}, more than the ${size(maxBytes)} a document may be`;
-  const head = new Uint8Array(await file.slice(0, 1024).arrayBuffer());
-  const text = new TextDecoder("latin1").decode(head);
-  if (!text.includes("%PDF-")) {
-    if (head[0] === 0xff && head[1] === 0xd8) return "it is a JPEG image, not a PDF";
-    if (head[0] === 0x89 && head[1] === 0x50) return "it is a PNG image, not a PDF";
-    if (head[0] === 0x50 && head[1] === 0x4b) return "it is a Word, Excel or ZIP file, not a PDF";
-    return "it is not a PDF";
+  if (file.size > maxBytes) return `it is ${size(file.size)}, more than the ${size(maxBytes)} a ${noun} may be`;
+  const type = sniff(new Uint8Array(await file.slice(0, 1024).arrayBuffer()));
+  if (kind === "documents") {
+    if (type === "pdf") return null;
+    return type === "other" ? "it is not a PDF" : `it is ${type === "jpeg" ? "a JPEG image" : type}, not a PDF`;
   }
+  if (type === "other") return "it is not a JPEG photo";
+  if (type !== "jpeg") return `it is ${type === "pdf" ? "a PDF document" : type}, not a JPEG photo`;
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file); // EXIF orientation applied: the size as displayed
+  } catch {
+    return "the browser cannot read it as a photo (damaged or incomplete?)";
+  }
+  const { width, height } = bitmap;
+  bitmap.close();
+  if (width < 480 || width > 960 || height < 600 || height > 1200)
+    return `it is ${width} × ${height} px as displayed; a photo must be 480–960 px wide and 600–1200 px high`;
   return null;
 }
 
@@ -46,7 +72,7 @@ async function choose(files) {
     list.append(row);
   }
   if (chosen.length > maxFiles) {
-    problem.textContent = `You chose ${chosen.length} PDF files; a batch takes at most ${maxFiles}. Choose fewer files and upload the rest as a second batch.`;
+    problem.textContent = `You chose ${chosen.length} valid ${noun}s; a batch takes at most ${maxFiles}. Choose fewer files and upload the rest as a second batch.`;
     problem.hidden = false;
   }
 }
@@ -68,7 +94,7 @@ function put(batchId, { file, row }) {
     const xhr = new XMLHttpRequest();
     xhr.open("PUT", `/api/v1/batches/${batchId}/files/${encodeURIComponent(file.name)}`);
     xhr.setRequestHeader("X-CSRF-Token", csrf);
-    xhr.setRequestHeader("Content-Type", "application/pdf");
+    xhr.setRequestHeader("Content-Type", kind === "photos" ? "image/jpeg" : "application/pdf");
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total); };
     xhr.onload = () => {
@@ -87,17 +113,17 @@ function put(batchId, { file, row }) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   problem.hidden = true;
-  if (chosen.length === 0) { problem.textContent = "Choose at least one PDF file."; problem.hidden = false; return; }
+  if (chosen.length === 0) { problem.textContent = `Choose at least one valid ${noun}.`; problem.hidden = false; return; }
   if (chosen.length > maxFiles) { problem.hidden = false; return; }
   const fields = new FormData(form);
   const options = {};
-  for (const name of ["documentType", "schoolYear", "term", "title"]) if (fields.get(name)) options[name] = fields.get(name);
+  for (const name of optionNames) if (fields.get(name)) options[name] = fields.get(name);
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   const created = await fetch("/api/v1/batches", {
     method: "POST",
     headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
-    body: JSON.stringify({ kind: "documents", options }),
+    body: JSON.stringify({ kind, options }),
   });
   const body = await created.json();
   if (created.status !== 201) {
