@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "schoolbatch",
             dependencies: [
-                "BatchServer",
+                "BatchServer", "BatchImaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatchImaging
 import BatchServer
 import Foundation
 
@@ -200,7 +201,29 @@ struct DocumentsCommand: AsyncParsableCommand {
 
 struct PhotosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "photos", abstract: "Student photo batches (SPEC §5).", subcommands: [Import.self])
+        commandName: "photos", abstract: "Student photo batches (SPEC §5).", subcommands: [Import.self, Generate.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write deterministic portrait JPEGs (and, with --invalid, one bad file of each kind) for trying the upload.",
+            discussion: "Photos are named after the given login IDs (e.g. 19chanw1.jpg), or photo-0001.jpg … with --count.")
+        @Option(help: "Folder to write into (created if needed).") var out: String
+        @Option(help: "Comma-separated login IDs to name the photos after.") var loginIds: String?
+        @Option(help: "How many photos, when no login IDs are given.") var count: Int = 20
+        @Flag(help: "Also write one invalid file of each kind (PNG/HEIC/PDF named .jpg, too small, too tall, cut short, CMYK, 65,000 px, over 10 MB).")
+        var invalid = false
+
+        func run() throws {
+            let folder = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let names = loginIds.map { $0.split(separator: ",").map { "\($0.trimmingCharacters(in: .whitespaces)).jpg" } }
+                ?? (1...max(1, count)).map { String(format: "photo-%04d.jpg", $0) }
+            var files = try PhotoFixtures.set(names: names)
+            if invalid { files += try PhotoFixtures.invalidSet() }
+            for file in files { try file.bytes.write(to: folder.appendingPathComponent(file.name)) }
+            print("Wrote \(files.count) files to \(folder.path).")
+        }
+    }
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -108,4 +108,30 @@ struct ImportCommandTests {
             environment: environment)
         #expect(unknownType.status == 2, "an unknown document type refuses the batch: \(unknownType.output)")
     }
+
+    @Test("photos generate + photos import: valid photos are stored, each invalid file is named with its reason, exit 0", arguments: TestDatabase.all)
+    func photos(database: TestDatabase) async throws {
+        let (store, environment, directory) = try await database.makeLocatedStore()
+        defer { Task { try? await store.close() } }
+        try await EngineFixture.load(into: store, students: 40)
+        let folder = directory.appendingPathComponent("cd")
+        let generated = try await run(
+            ["photos", "generate", "--out", folder.path, "--login-ids", "s000001,S000002,s000003,nobody", "--invalid"],
+            environment: environment)
+        #expect(generated.status == 0, "\(generated.output)")
+        #expect(generated.output.contains("Wrote 13 files"), "\(generated.output)")
+
+        let dry = try await run(["photos", "import", folder.path, "--username", "clerk", "--dry-run"], environment: environment)
+        #expect(dry.output.contains("Dry run: nothing was changed"), "\(dry.output)")
+        #expect(try await store.currentPhoto(UserID(rawValue: "000001")) == nil)
+
+        let result = try await run(["photos", "import", folder.path, "--username", "clerk"], environment: environment)
+        #expect(result.status == 0, "applied with some invalid files: \(result.output)")
+        for expected in ["really-a-png.jpg", "PNG", "narrow-479px.jpg", "479", "over-10mb.jpg", "nobody.jpg", "cmyk.jpg"] {
+            #expect(result.output.contains(expected), "the output names \(expected): \(result.output)")
+        }
+        for userID in ["000001", "000002", "000003"] {
+            #expect(try await store.currentPhoto(UserID(rawValue: userID)) != nil, "\(userID) got the photo")
+        }
+    }
 }

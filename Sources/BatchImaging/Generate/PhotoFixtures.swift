@@ -276,3 +276,32 @@ public enum PhotoFixtures {
         return b << 16 | a
     }
 }
+
+extension PhotoFixtures {
+    /// A photographer's set, as `schoolbatch photos generate` writes it: one valid portrait for each name (every
+    /// third taken sideways with EXIF orientation 6, every fifth with GPS, XMP and a comment), sizes between
+    /// 480 × 600 and 960 × 1200, all deterministic from the index.
+    public static func set(names: [String]) throws -> [(name: String, bytes: Data)] {
+        let sizes = [(960, 1200), (600, 750), (720, 900), (480, 600), (800, 1000)]
+        return try names.enumerated().map { index, name in
+            let (width, height) = sizes[index % sizes.count]
+            let seed = UInt64(index + 1)
+            var bytes = index % 3 == 2
+                ? try turned(seed: seed, width: width, height: height, orientation: 6) : try portrait(seed: seed, width: width, height: height)
+            if index % 5 == 4 { bytes = withExif(bytes, orientation: 1, gps: true, comment: "Photographed at the school hall") }
+            return (name, bytes)
+        }
+    }
+
+    /// One file for each way a photo can be refused, named for what it is wrong with (all named `.jpg`).
+    public static func invalidSet() throws -> [(name: String, bytes: Data)] {
+        [
+            ("really-a-png.jpg", png()), ("really-a-heic.jpg", heic()), ("really-a-pdf.jpg", pdf()),
+            ("narrow-479px.jpg", try portrait(seed: 91, width: 479, height: 600)),
+            ("tall-1201px.jpg", try portrait(seed: 92, width: 960, height: 1201)),
+            ("cut-short.jpg", truncated(try portrait(seed: 93))), ("cmyk.jpg", try cmyk()),
+            ("declares-65000px.jpg", try bomb()),
+            ("over-10mb.jpg", padded(try portrait(seed: 94), to: PhotoRules.maxBytes + 1)),
+        ]
+    }
+}
