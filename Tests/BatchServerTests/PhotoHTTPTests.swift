@@ -7,6 +7,7 @@ import Foundation
 import Testing
 import Vapor
 import VaporTesting
+import ZIPFoundation
 
 @Suite("HTTP: photo batches — upload, preview with current and new photo, apply, the student's photo")
 struct PhotoHTTPTests {
@@ -74,6 +75,70 @@ struct PhotoHTTPTests {
                     Issue.record("the served photo is a JPEG")
                 }
             })
+
+            // The group download: pattern and size as asked, index.csv and missing.csv inside, the ZIP valid.
+            let browserZip = try await Self.zip(t, path: "/photos/download.zip?pattern=%7BlastName%7D_%7BfirstName%7D&size=240x300", cookie: browser.cookie)
+            #expect(Set(browserZip.keys) == ["Chan_Wing Yan.jpg", "index.csv", "missing.csv"], "\(browserZip.keys.sorted())")
+            let small = try #require(browserZip["Chan_Wing Yan.jpg"])
+            let size = try TurboJPEG.dimensions(of: small)
+            #expect(size.width <= 240 && size.height <= 300 && size.width == 240, "\(size)")
+            #expect(String(decoding: try #require(browserZip["missing.csv"]), as: UTF8.self).contains("19lees1"))
+            #expect(String(decoding: try #require(browserZip["index.csv"]), as: UTF8.self).contains("Chan_Wing Yan.jpg,0001,19chanw1"))
+
+            var apiZip = Data()
+            try await t.app.testing().test(.POST, "/api/v1/photo-exports", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+                try req.content.encode(["pattern": "", "size": "original"], as: .json)
+            }, afterResponse: { res in
+                #expect(res.status == .ok)
+                apiZip = Data(buffer: res.body)
+            })
+            let entries = try Self.entries(apiZip)
+            #expect(entries.keys.contains("19chanw1.jpg"), "an empty pattern gives {loginId}.jpg: \(entries.keys.sorted())")
+            #expect(try TurboJPEG.dimensions(of: try #require(entries["19chanw1.jpg"])).width == 600, "original size")
+            try await t.app.testing().test(.POST, "/api/v1/photo-exports", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+                try req.content.encode(["pattern": "{nickname}"], as: .json)
+            }, afterResponse: { res in
+                #expect(res.status == .unprocessableEntity || res.status == .badRequest)
+                #expect(res.body.string.contains("{nickname}"))
+            })
         }
+    }
+
+    static func zip(_ t: TestApp, path: String, cookie: String) async throws -> [String: Data] {
+        var body = Data()
+        try await t.app.testing().test(.GET, path, beforeRequest: { req in
+            req.headers.replaceOrAdd(name: .cookie, value: cookie)
+        }, afterResponse: { res in
+            #expect(res.status == .ok)
+            #expect(res.headers.contentType?.subType == "zip")
+            body = Data(buffer: res.body)
+        })
+        return try entries(body)
+    }
+
+    /// The files of a ZIP, by path; the archive is also checked by `unzip -t` when the machine has it.
+    static func entries(_ zip: Data) throws -> [String: Data] {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("photos-\(UUID().uuidString).zip")
+        try zip.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/unzip") {
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
+            check.arguments = ["-tq", url.path]
+            check.standardOutput = FileHandle.nullDevice
+            try check.run()
+            check.waitUntilExit()
+            #expect(check.terminationStatus == 0, "unzip -t accepts the archive")
+        }
+        let archive = try Archive(url: url, accessMode: .read)
+        var result: [String: Data] = [:]
+        for entry in archive {
+            var data = Data()
+            _ = try archive.extract(entry) { data.append($0) }
+            result[entry.path] = data
+        }
+        return result
     }
 }

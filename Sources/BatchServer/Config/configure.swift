@@ -56,6 +56,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: DirectoryAPIController())
     try api.register(collection: BatchesAPIController())
     try api.register(collection: DocumentsAPIController())
+    try api.register(collection: PhotosAPIController())
 }
 
 /// Headers that keep pages from being framed or sniffed.

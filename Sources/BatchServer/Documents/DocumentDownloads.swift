@@ -53,71 +53,24 @@ enum DocumentDownloads {
         var folderPerClass: Bool
     }
 
-    /// Writes the ZIP to a temporary file (one document in memory at a time) and streams it; the file is removed
-    /// when the response is sent. Inside: the documents, `index.csv` and `missing.csv`.
+    /// The current documents of the selected students as a ZIP (`GroupZip`: index.csv, missing.csv).
     static func zip(_ selection: Selection, req: Request, downloadName: String) async throws -> Response {
-        let store = req.store
-        let (students, all) = try await store.documents(
+        let (students, all) = try await req.store.documents(
             for: selection.query, documentType: selection.documentType, schoolYear: selection.schoolYear)
-        let rows = all.filter { selection.term == nil || $0.document.term == selection.term }
-        let directory = req.application.schoolBatch.config.uploadDirectory
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("export-\(UUID().uuidString).zip")
         let blobs = req.schoolBatch.blobs
-        do {
-            let archive = try Archive(url: url, accessMode: .create)
-            var namer = FileNamePattern.Namer()
-            var index = CSVWriter.line([
-                "file", "userId", "loginId", "firstName", "lastName", "class", "grade", "documentType", "schoolYear", "term",
-                "title", "uploadedFileName",
-            ])
-            var withDocument: Set<String> = []
-            for (person, document) in rows {
-                let p = person.person
-                let className = person.classNames.first ?? ""
-                let values = [
-                    "loginId": p.loginID?.rawValue ?? "", "userId": p.userID.rawValue, "firstName": p.firstName,
-                    "lastName": p.lastName, "preferredFirstName": p.preferredFirstName ?? "", "className": className,
-                    "grade": p.grade ?? "", "documentType": document.documentType, "schoolYear": document.schoolYear,
-                    "term": document.term, "title": document.title ?? "",
-                ]
-                let stem = selection.pattern.name(values, fallback: p.userID.rawValue)
-                let folder = selection.folderPerClass ? FileNamePattern.safe(className.isEmpty ? "No class" : className) : nil
-                let path = namer.unique(stem, ext: "pdf", folder: folder)
-                guard let bytes = try blobs.get(document.blobKey) else { continue }
-                try archive.addEntry(
-                    with: path, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .none,
-                    provider: { position, size in bytes.subdata(in: Int(position)..<Int(position) + size) })
-                withDocument.insert(p.userID.rawValue)
-                index += CSVWriter.line([
-                    path, p.userID.rawValue, p.loginID?.rawValue ?? "", p.firstName, p.lastName, className, p.grade ?? "",
-                    document.documentType, document.schoolYear, document.term, document.title ?? "", document.fileName,
-                ])
-            }
-            var missing = CSVWriter.line(["userId", "loginId", "firstName", "lastName", "class", "grade"])
-            for row in students where !withDocument.contains(row.person.userID.rawValue) {
-                let p = row.person
-                missing += CSVWriter.line([
-                    p.userID.rawValue, p.loginID?.rawValue ?? "", p.firstName, p.lastName, row.classNames.first ?? "",
-                    p.grade ?? "",
-                ])
-            }
-            for (name, text) in [("index.csv", index), ("missing.csv", missing)] {
-                let data = Data(text.utf8)
-                try archive.addEntry(
-                    with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
-                    provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: url)
-            throw error
+        let entries = all.filter { selection.term == nil || $0.document.term == selection.term }.map { person, document in
+            GroupZip.Entry(
+                person: person,
+                values: [
+                    "documentType": document.documentType, "schoolYear": document.schoolYear, "term": document.term,
+                    "title": document.title ?? "",
+                ],
+                ext: "pdf", index: [document.documentType, document.schoolYear, document.term, document.title ?? "", document.fileName],
+                bytes: { try blobs.get(document.blobKey) })
         }
-        let response = try await req.fileio.asyncStreamFile(
-            at: url.path, mediaType: HTTPMediaType(type: "application", subType: "zip"),
-            onCompleted: { _ in try? FileManager.default.removeItem(at: url) })
-        response.headers.replaceOrAdd(name: .contentDisposition, value: disposition(downloadName))
-        response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
-        return response
+        return try await GroupZip.response(
+            entries, students: students, pattern: selection.pattern, folderPerClass: selection.folderPerClass,
+            indexColumns: ["documentType", "schoolYear", "term", "title", "uploadedFileName"], req: req, downloadName: downloadName)
     }
 }
 

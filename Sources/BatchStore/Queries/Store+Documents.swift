@@ -98,33 +98,45 @@ extension Store {
         -> (students: [PersonListRow], documents: [(person: PersonListRow, document: DocumentRecord)])
     {
         try await backend.read { db in
-            var all = query
-            all.limit = 500
-            var students: [PersonListRow] = []
-            var result: [(person: PersonListRow, document: DocumentRecord)] = []
-            var offset = 0
-            while true {
-                all.offset = offset
-                let page = try Self.people(db, all)
-                guard !page.items.isEmpty else { break }
-                students += page.items
-                let byID = Dictionary(page.items.map { ($0.person.userID.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
-                var filter = SQLFilter()
-                filter.add("is_current = TRUE")
-                filter.add(column: "user_id", in: page.items.map { .id($0.person.userID) })
-                if let documentType { filter.add("document_type = ?", .text(documentType)) }
-                if let schoolYear { filter.add("school_year = ?", .text(schoolYear)) }
-                for row in try db.query(
-                    "SELECT * FROM documents \(filter.whereClause) ORDER BY user_id, school_year, document_type, term", filter.binds)
-                {
-                    let document = try DocumentRecord(row: row)
-                    if let person = byID[document.userID.rawValue] { result.append((person, document)) }
-                }
-                offset += page.items.count
-                if offset >= page.total { break }
-            }
-            return (students, result)
+            let found = try Self.studentsWithCurrent(
+                db, query, table: "documents", order: "user_id, school_year, document_type, term",
+                filter: { filter in
+                    if let documentType { filter.add("document_type = ?", .text(documentType)) }
+                    if let schoolYear { filter.add("school_year = ?", .text(schoolYear)) }
+                }, decode: DocumentRecord.init(row:), owner: \.userID)
+            return (found.students, found.records.map { (person: $0.person, document: $0.record) })
         }
+    }
+
+    /// Every person a query selects (all pages) and the current records (documents, photos) of theirs in `table`,
+    /// read a page of people at a time.
+    static func studentsWithCurrent<Record>(
+        _ db: any SQLConnection, _ query: PersonQuery, table: String, order: String, filter extra: (inout SQLFilter) -> Void,
+        decode: (SQLRow) throws -> Record, owner: KeyPath<Record, UserID>
+    ) throws -> (students: [PersonListRow], records: [(person: PersonListRow, record: Record)]) {
+        var all = query
+        all.limit = 500
+        var students: [PersonListRow] = []
+        var result: [(person: PersonListRow, record: Record)] = []
+        var offset = 0
+        while true {
+            all.offset = offset
+            let page = try Self.people(db, all)
+            guard !page.items.isEmpty else { break }
+            students += page.items
+            let byID = Dictionary(page.items.map { ($0.person.userID.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
+            var filter = SQLFilter()
+            filter.add("is_current = TRUE")
+            filter.add(column: "user_id", in: page.items.map { .id($0.person.userID) })
+            extra(&filter)
+            for row in try db.query("SELECT * FROM \(table) \(filter.whereClause) ORDER BY \(order)", filter.binds) {
+                let record = try decode(row)
+                if let person = byID[record[keyPath: owner].rawValue] { result.append((person, record)) }
+            }
+            offset += page.items.count
+            if offset >= page.total { break }
+        }
+        return (students, result)
     }
 
     /// Whether a person exists and belongs to a school in the scope.

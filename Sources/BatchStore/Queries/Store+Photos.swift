@@ -48,6 +48,17 @@ extension Store {
         try db.first("SELECT * FROM photos WHERE user_id = ? AND is_current = TRUE", [.id(userID)]).map(PhotoRecord.init(row:))
     }
 
+    /// The people a query selects (all pages) and the current photos of those who have one.
+    public func photos(for query: PersonQuery) async throws
+        -> (students: [PersonListRow], photos: [(person: PersonListRow, photo: PhotoRecord)])
+    {
+        try await backend.read { db in
+            let found = try Self.studentsWithCurrent(
+                db, query, table: "photos", order: "user_id", filter: { _ in }, decode: PhotoRecord.init(row:), owner: \.userID)
+            return (found.students, found.records.map { (person: $0.person, photo: $0.record) })
+        }
+    }
+
     /// Every version of a person's photo, newest first.
     public func photoVersions(_ userID: UserID) async throws -> [PhotoRecord] {
         try await backend.read { db in
