@@ -47,6 +47,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict
         ),
@@ -63,20 +64,20 @@ let package = Package(
         .executableTarget(
             name: "schoolbatch",
             dependencies: [
-                "BatchServer", "BatchImaging",
+                "BatchCore", "BatchServer", "BatchImaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "ListBench",
-            dependencies: ["BatchCore", "BatchStore"],
+            dependencies: ["BatchCore", "BatchImaging", "BatchStore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/ListBench",
             swiftSettings: strict
         ),
         .target(
             name: "BatchTestSupport",
-            dependencies: ["BatchStore"],
+            dependencies: ["BatchStore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/BatchTestSupport",
             swiftSettings: strict
         ),
@@ -88,7 +89,6 @@ let package = Package(
             dependencies: [
                 "BatchServer", "BatchTestSupport",
                 .product(name: "VaporTesting", package: "vapor"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict
         ),

@@ -3,7 +3,7 @@
 set -euo pipefail
 want=(libturbojpeg0-dev pkg-config libsqlite3-dev)
 if [ "${1:-run}" = "test" ]; then
-  want+=(postgresql chromium chromium-driver fonts-wqy-zenhei python3-pip)
+  want+=(postgresql chromium chromium-driver fonts-wqy-zenhei python3-pip unzip)
 fi
 missing=()
 for package in "${want[@]}"; do

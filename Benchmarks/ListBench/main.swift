@@ -102,6 +102,12 @@ if only.isEmpty || only == "emails" {
     try writeSection("## E-mail batch of ", section)
 }
 if only == "emails" { exit(0) }
+if only.isEmpty || only == "photos" {
+    let section = try await PhotoBench.section()
+    print(section)
+    try writeSection("## Student photos (issue 5)", section)
+}
+if only == "photos" { exit(0) }
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

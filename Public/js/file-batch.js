@@ -14,6 +14,15 @@ const maxBytes = Number(form.dataset.maxBytes);
 const maxFiles = Number(form.dataset.maxFiles);
 const csrf = form.dataset.csrf;
 let chosen = [];
+// The page checks the files itself (and says why in words); the browser's own "select a file" bubble would stop
+// a batch whose files were dropped rather than chosen, as the file field then stays empty.
+form.noValidate = true;
+// "15 photos will be uploaded · 5 will be skipped", above the list.
+const tally = document.createElement("p");
+tally.className = "file-tally";
+tally.setAttribute("role", "status");
+tally.hidden = true;
+list.before(tally);
 
 const size = (n) => n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`;
 
@@ -57,6 +66,9 @@ async function choose(files) {
   chosen = [];
   list.replaceChildren();
   problem.hidden = true;
+  tally.hidden = false;
+  tally.textContent = `Checking ${files.length} file${files.length === 1 ? "" : "s"}…`;
+  const skipped = [];
   for (const file of files) {
     const reason = await check(file);
     const row = document.createElement("li");
@@ -66,11 +78,18 @@ async function choose(files) {
     if (reason) {
       row.classList.add("skipped");
       row.querySelector(".state-note").textContent = `Will be skipped: ${reason}.`;
+      skipped.push(row);
     } else {
       chosen.push({ file, row });
     }
-    list.append(row);
+    tally.textContent = `Checking ${files.length} file${files.length === 1 ? "" : "s"}… ${skipped.length + chosen.length} done`;
   }
+  // The files that will be skipped first, so that their reasons are seen without scrolling a long list.
+  list.replaceChildren(...skipped, ...chosen.map((c) => c.row));
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  tally.textContent = `${plural(chosen.length, noun)} will be uploaded`
+    + (skipped.length ? ` · ${skipped.length} ${skipped.length === 1 ? "file" : "files"} will be skipped (listed first)` : "") + ".";
+  tally.classList.toggle("has-skipped", skipped.length > 0);
   if (chosen.length > maxFiles) {
     problem.textContent = `You chose ${chosen.length} valid ${noun}s; a batch takes at most ${maxFiles}. Choose fewer files and upload the rest as a second batch.`;
     problem.hidden = false;
@@ -83,6 +102,8 @@ zone.addEventListener("dragleave", () => zone.classList.remove("over"));
 zone.addEventListener("drop", (e) => {
   e.preventDefault();
   zone.classList.remove("over");
+  // The file field shows the dropped files too (and sends them when the page's script is bypassed).
+  try { input.files = e.dataTransfer.files; } catch {}
   choose([...e.dataTransfer.files]);
 });
 

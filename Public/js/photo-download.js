@@ -3,7 +3,7 @@
 // "Custom" is chosen.
 const form = document.querySelector("form[data-photo-download]");
 const example = JSON.parse(form.dataset.example || "{}");
-const pattern = form.querySelector("#pattern");
+const pattern = form.querySelector("#namePattern");
 const shown = form.querySelector("[data-name-example]");
 const size = form.querySelector("#size");
 const custom = form.querySelector(".custom-size");
@@ -17,7 +17,7 @@ function safe(text) {
 
 function update() {
   const wanted = pattern.value.trim() || "{loginId}";
-  const name = safe(wanted.replace(/\{(\w+)\}/g, (whole, token) => (token in example || /^(schoolId|classId)$/.test(token) ? example[token] || "" : whole)));
+  const name = safe(wanted.replace(/\{(\w+)\}/g, (whole, token) => (token in example ? example[token] : whole)));
   const folderName = folder.checked ? `${safe(example.className || "No class")}/` : "";
   shown.textContent = `${folderName}${name || example.userId || "photo"}.jpg`;
 }

@@ -5,18 +5,6 @@ const labels = {
   completed_with_errors: "Completed with errors", failed: "Failed", cancelled: "Cancelled", undoing: "Undoing", undone: "Undone",
 };
 
-function summary(b) {
-  const c = b.counts, parts = [];
-  const planned = b.status === "draft" || b.status === "queued" || b.status === "cancelled";
-  const changed = planned ? c.ready : c.applied;
-  if (changed > 0) parts.push(`${changed} ${planned ? "to change" : "changed"}`);
-  if (c.unchanged > 0) parts.push(`${c.unchanged} unchanged`);
-  if (c.error > 0) parts.push(`${c.error} with errors`);
-  if (c.unmatched > 0) parts.push(`${c.unmatched} unmatched`);
-  if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
-  return parts.length ? parts.join(" · ") : "No rows yet";
-}
-
 function paint(el, b) {
   el.dataset.status = b.status;
   const status = el.querySelector('[data-field="status"]');
@@ -27,7 +15,10 @@ function paint(el, b) {
   if (pct) pct.textContent = b.progress.total > 0 && !["completed", "completed_with_errors", "undone"].includes(b.status)
     ? `${b.progress.percent}% (${b.progress.done} of ${b.progress.total})` : `${b.progress.percent}%`;
   const sum = el.querySelector('[data-field="summary"]');
-  if (sum) sum.textContent = summary(b);
+  if (sum) sum.textContent = b.summary;
+  // A download once its ZIP is written.
+  const wrap = el.querySelector('[data-field="download-wrap"]');
+  if (wrap && b.links.download) { wrap.querySelector("a").href = b.links.download; wrap.hidden = false; }
 }
 
 async function fetchJSON(url) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatchCore
 import BatchImaging
 import BatchServer
 import Foundation
@@ -201,7 +202,42 @@ struct DocumentsCommand: AsyncParsableCommand {
 
 struct PhotosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "photos", abstract: "Student photo batches (SPEC §5).", subcommands: [Import.self, Generate.self])
+        commandName: "photos", abstract: "Student photo batches and downloads (SPEC §5).",
+        subcommands: [Import.self, Export.self, Generate.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download the current photos of a group of students as one ZIP (with index.csv and missing.csv).",
+            discussion: "Repeat --school, --grade, --class or --user to add to a group; different groups narrow each other. "
+                + "Without any, every active student the account sees. Exit status: 0 written, 1 failed, 2 refused.")
+        @OptionGroup var common: CommonOptions
+        @Option(name: .customLong("school"), help: "A school ID (repeatable).") var schools: [String] = []
+        @Option(name: .customLong("grade"), help: "A grade, e.g. 05 (repeatable).") var grades: [String] = []
+        @Option(name: .customLong("class"), help: "A class ID (repeatable).") var classes: [String] = []
+        @Option(name: .customLong("user"), help: "A student's userId (repeatable; any status).") var users: [String] = []
+        @Option(help: "original, or a maximum box WxH such as 240x300 (never enlarged).") var size = "original"
+        @Option(help: "File names, e.g. \"{className}_{lastName}_{firstName}\"; empty = {loginId}.") var pattern = ""
+        @Flag(help: "One folder per class.") var folderPerClass = false
+        @Option(help: "Run as this account (default: the first system administrator).") var username: String?
+        @Option(help: "Where to write the ZIP.") var out: String
+
+        func run() async throws {
+            let services = try await Bootstrap.services(common.config())
+            let request = PhotoExportRequest(
+                schoolIds: schools, grades: grades, classIds: classes, userIds: users, size: size, namePattern: pattern,
+                folderPerClass: folderPerClass)
+            let exit: BatchImport.Exit
+            do {
+                exit = try await BatchExport.run(
+                    request, out: URL(fileURLWithPath: out), username: username, services: services) { print($0) }
+            } catch {
+                try? await services.store.close()
+                throw error
+            }
+            try await services.store.close()
+            if exit != .ok { throw ExitCode(exit.rawValue) }
+        }
+    }
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(

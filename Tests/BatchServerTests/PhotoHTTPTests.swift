@@ -7,7 +7,6 @@ import Foundation
 import Testing
 import Vapor
 import VaporTesting
-import ZIPFoundation
 
 @Suite("HTTP: photo batches — upload, preview with current and new photo, apply, the student's photo")
 struct PhotoHTTPTests {
@@ -76,21 +75,80 @@ struct PhotoHTTPTests {
                 }
             })
 
-            // The group download: pattern and size as asked, index.csv and missing.csv inside, the ZIP valid.
-            let browserZip = try await Self.zip(t, path: "/photos/download.zip?pattern=%7BlastName%7D_%7BfirstName%7D&size=240x300", cookie: browser.cookie)
-            #expect(Set(browserZip.keys) == ["Chan_Wing Yan.jpg", "index.csv", "missing.csv"], "\(browserZip.keys.sorted())")
-            let small = try #require(browserZip["Chan_Wing Yan.jpg"])
+            // The group download from the page: queued, written by a worker, offered on its page, the ZIP valid with the
+            // names and size asked for, index.csv and missing.csv inside.
+            try await t.services.store.upsert(classes: [SchoolClass(classID: "C1A", schoolKey: "north", name: "1A")])
+            try await t.services.store.upsert(enrollments: [Enrollment(classID: "C1A", userID: "0001", role: .student)])
+            var exportPage = ""
+            try await t.app.testing().test(.POST, "/photos/download", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+                try req.content.encode(
+                    ["_csrf": browser.csrf, "namePattern": "{className}_{lastName}_{firstName}", "size": "custom", "maxWidth": "240",
+                     "maxHeight": "300"], as: .urlEncodedForm)
+            }, afterResponse: { res in
+                #expect(res.status == .seeOther)
+                exportPage = res.headers.first(name: .location) ?? ""
+            })
+            #expect(exportPage.hasPrefix("/uploads/") && exportPage.hasSuffix("?done=export-queued"), "\(exportPage)")
+            let exportID = String(exportPage.dropFirst("/uploads/".count).prefix { $0 != "?" })
+            #expect(try await t.services.store.batch(BatchID(rawValue: exportID)).status == .queued)
+            #expect(try await JobWorker(engine: t.services.engine, name: "w").runNext())
+            try await t.app.testing().test(.GET, "/uploads/\(exportID)", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+            }, afterResponse: { res in
+                #expect(res.status == .ok)
+                let html = res.body.string
+                #expect(html.contains("Download the ZIP"), "\(html)")
+                #expect(html.contains("1 photo · 1 student without a photo"))
+                #expect(html.contains("At most 240 × 300 px"))
+            })
+            let browserZip = try await Self.zip(t, path: "/api/v1/photo-exports/\(exportID)/download", cookie: browser.cookie)
+            #expect(Set(browserZip.keys) == ["1A_Chan_Wing Yan.jpg", "index.csv", "missing.csv"], "\(browserZip.keys.sorted())")
+            let small = try #require(browserZip["1A_Chan_Wing Yan.jpg"])
             let size = try TurboJPEG.dimensions(of: small)
             #expect(size.width <= 240 && size.height <= 300 && size.width == 240, "\(size)")
             #expect(String(decoding: try #require(browserZip["missing.csv"]), as: UTF8.self).contains("19lees1"))
-            #expect(String(decoding: try #require(browserZip["index.csv"]), as: UTF8.self).contains("Chan_Wing Yan.jpg,0001,19chanw1"))
+            #expect(String(decoding: try #require(browserZip["index.csv"]), as: UTF8.self).contains("1A_Chan_Wing Yan.jpg,0001,19chanw1"))
+            try await t.app.testing().test(.POST, "/uploads/\(exportID)/undo", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+                try req.content.encode(["_csrf": browser.csrf], as: .urlEncodedForm)
+            }, afterResponse: { res in #expect(res.status == .conflict, "a download has nothing to undo") })
 
-            var apiZip = Data()
+            // The API: 202 with the export, its status, then the ZIP; an empty pattern gives {loginId}.jpg.
+            struct ExportJSON: Decodable {
+                struct Links: Decodable { var download: String? }
+                var id: String
+                var status: String
+                var links: Links
+            }
+            var created: ExportJSON?
             try await t.app.testing().test(.POST, "/api/v1/photo-exports", beforeRequest: { req in
                 req.headers.bearerAuthorization = .init(token: token)
-                try req.content.encode(["pattern": "", "size": "original"], as: .json)
+                try req.content.encode(["namePattern": "", "size": "original"], as: .json)
+            }, afterResponse: { res in
+                #expect(res.status == .accepted)
+                created = try res.content.decode(ExportJSON.self)
+            })
+            let export = try #require(created)
+            #expect(export.status == "queued" && export.links.download == nil)
+            try await t.app.testing().test(.GET, "/api/v1/photo-exports/\(export.id)/download", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+            }, afterResponse: { res in #expect(res.status == .conflict, "not ready before the worker ran") })
+            #expect(try await JobWorker(engine: t.services.engine, name: "w").runNext())
+            var link = ""
+            try await t.app.testing().test(.GET, "/api/v1/photo-exports/\(export.id)", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+            }, afterResponse: { res in
+                let done = try res.content.decode(ExportJSON.self)
+                #expect(done.status == "completed")
+                link = done.links.download ?? ""
+            })
+            var apiZip = Data()
+            try await t.app.testing().test(.GET, link, beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
             }, afterResponse: { res in
                 #expect(res.status == .ok)
+                #expect(res.headers.first(name: .contentDisposition)?.contains("attachment") == true)
                 apiZip = Data(buffer: res.body)
             })
             let entries = try Self.entries(apiZip)
@@ -98,10 +156,11 @@ struct PhotoHTTPTests {
             #expect(try TurboJPEG.dimensions(of: try #require(entries["19chanw1.jpg"])).width == 600, "original size")
             try await t.app.testing().test(.POST, "/api/v1/photo-exports", beforeRequest: { req in
                 req.headers.bearerAuthorization = .init(token: token)
-                try req.content.encode(["pattern": "{nickname}"], as: .json)
+                try req.content.encode(PhotoExportRequest(schoolIds: ["NOPE"], size: "2000x9000", namePattern: "{nickname}"), as: .json)
             }, afterResponse: { res in
-                #expect(res.status == .unprocessableEntity || res.status == .badRequest)
-                #expect(res.body.string.contains("{nickname}"))
+                #expect(res.status == .unprocessableEntity)
+                let body = res.body.string
+                #expect(body.contains("{nickname}") && body.contains("NOPE") && body.contains("2000x9000"), "\(body)")
             })
         }
     }
@@ -118,27 +177,13 @@ struct PhotoHTTPTests {
         return try entries(body)
     }
 
-    /// The files of a ZIP, by path; the archive is also checked by `unzip -t` when the machine has it.
+    /// The files of a ZIP, by path (checked by `unzip -t` too).
     static func entries(_ zip: Data) throws -> [String: Data] {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("photos-\(UUID().uuidString).zip")
         try zip.write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/unzip") {
-            let check = Process()
-            check.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
-            check.arguments = ["-tq", url.path]
-            check.standardOutput = FileHandle.nullDevice
-            try check.run()
-            check.waitUntilExit()
-            #expect(check.terminationStatus == 0, "unzip -t accepts the archive")
-        }
-        let archive = try Archive(url: url, accessMode: .read)
-        var result: [String: Data] = [:]
-        for entry in archive {
-            var data = Data()
-            _ = try archive.extract(entry) { data.append($0) }
-            result[entry.path] = data
-        }
-        return result
+        let contents = try ZipContents(url)
+        #expect(contents.unzipTest == 0, "unzip -t accepts the archive")
+        return contents.files
     }
 }

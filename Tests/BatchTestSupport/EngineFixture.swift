@@ -60,7 +60,10 @@ public enum EngineFixture {
     public static func engine(_ store: Store, timing: JobTiming = JobTiming()) throws -> BatchEngine {
         let blobs = try FileBlobStore(
             root: FileManager.default.temporaryDirectory.appendingPathComponent("sb-blobs-\(UUID().uuidString)"))
-        return BatchEngine(store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler()], timing: timing)
+        return BatchEngine(
+            store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler()], exporters: [PhotoExporter()],
+            exportDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("sb-exports-\(UUID().uuidString)"),
+            timing: timing)
     }
 }
 

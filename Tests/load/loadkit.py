@@ -28,11 +28,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def server_env():
+def server_env(workers=0):
     env = dict(os.environ)
     for name in ("DATABASE_URL", "SCHOOLBATCH_DATA_DIR"):  # always a throwaway SQLite database
         env.pop(name, None)
-    env.update(SCHOOLBATCH_BCRYPT_COST="4", SCHOOLBATCH_WORKERS="0", SCHOOLBATCH_RESOURCES=str(ROOT))
+    env.update(SCHOOLBATCH_BCRYPT_COST="4", SCHOOLBATCH_WORKERS=str(workers), SCHOOLBATCH_RESOURCES=str(ROOT))
     return env
 
 
@@ -48,7 +48,8 @@ def run_cli(*args, stdin=None):
 class Server:
     """`schoolbatch serve` on a fresh data directory with one student-records account and its API token."""
 
-    def __init__(self, data_dir, log_path):
+    def __init__(self, data_dir, log_path, workers=0):
+        self.workers = workers
         self.data_dir = pathlib.Path(data_dir)
         self.log_path = pathlib.Path(log_path)
         self.port = free_port()
@@ -71,7 +72,7 @@ class Server:
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(BINARY), "serve", "--data-dir", str(self.data_dir), "--port", str(self.port), "--hostname", self.host],
-            stdout=self._log, stderr=subprocess.STDOUT, env=server_env(), cwd=ROOT,
+            stdout=self._log, stderr=subprocess.STDOUT, env=server_env(self.workers), cwd=ROOT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -1,6 +1,8 @@
 /// What a batch changes.
 public enum BatchKind: String, Sendable, Codable, CaseIterable, Hashable {
     case roster, photos, emails, documents
+    /// A photo group download (SPEC §5.2): no data changes; its job writes a ZIP.
+    case photoExport = "photo_export"
 
     /// The capability needed to create and run a batch of this kind.
     public var capability: Capability {
@@ -9,6 +11,7 @@ public enum BatchKind: String, Sendable, Codable, CaseIterable, Hashable {
         case .photos: .photoBatch
         case .emails: .emailBatch
         case .documents: .documentBatch
+        case .photoExport: .photoExport
         }
     }
 
@@ -18,8 +21,12 @@ public enum BatchKind: String, Sendable, Codable, CaseIterable, Hashable {
         case .photos: "Student photos"
         case .emails: "Student e-mails"
         case .documents: "Assessment documents"
+        case .photoExport: "Photo download"
         }
     }
+
+    /// Downloads write a file and change no data: nothing to preview, confirm or undo.
+    public var isExport: Bool { self == .photoExport }
 }
 
 /// A batch's place in its lifecycle (SPEC §8). Every change of status goes through `transition(to:)`.
@@ -129,6 +136,8 @@ public struct BatchReport: Sendable, Hashable, Codable {
     /// Fields undo left alone because someone changed them after the batch.
     public var changedSince: [FieldChangeSince]
     public var undoneAt: Int64?
+    /// A download's contents (exports only).
+    public var export: ExportSummary?
 
     public init(counts: ItemCounts, changedFields: [String: Int], appliedAt: Int64?) {
         self.counts = counts

@@ -10,20 +10,24 @@ public enum PhotoFixtures {
     public static let quality = 92
 
     /// The pixels of `portrait(seed:width:height:)`, for comparing what came out of processing.
-    public static func portraitImage(seed: UInt64, width: Int = 600, height: Int = 750) -> RGBImage {
+    public static func portraitImage(seed: UInt64, width: Int = 600, height: Int = 750, texture: Double = texture) -> RGBImage {
         PortraitGenerator(width: width, height: height, texture: texture).image(seed: seed)
     }
 
     /// A valid, upright portrait JPEG (JFIF, baseline, 4:2:0), without metadata.
-    public static func portrait(seed: UInt64, width: Int = 600, height: Int = 750) throws -> Data {
-        try TurboJPEG.encode(portraitImage(seed: seed, width: width, height: height), quality: quality)
+    public static func portrait(
+        seed: UInt64, width: Int = 600, height: Int = 750, texture: Double = texture, quality: Int = quality
+    ) throws -> Data {
+        try TurboJPEG.encode(portraitImage(seed: seed, width: width, height: height, texture: texture), quality: quality)
     }
 
     /// A portrait that looks upright `width` × `height` only once its EXIF `orientation` is applied: the pixels are
     /// stored turned or mirrored the way a camera held sideways stores them, and an Exif block says how to show them.
-    public static func turned(seed: UInt64, width: Int = 600, height: Int = 750, orientation: Int) throws -> Data {
+    public static func turned(
+        seed: UInt64, width: Int = 600, height: Int = 750, orientation: Int, texture: Double = texture, quality: Int = quality
+    ) throws -> Data {
         let stored = PixelOrientation.apply(
-            portraitImage(seed: seed, width: width, height: height), orientation: PixelOrientation.inverse(orientation))
+            portraitImage(seed: seed, width: width, height: height, texture: texture), orientation: PixelOrientation.inverse(orientation))
         return withExif(try TurboJPEG.encode(stored, quality: quality), orientation: orientation, gps: false, comment: nil)
     }
 

@@ -14,6 +14,8 @@ struct BatchJSON: Content {
         var page: String
         var items: String
         var errorReport: String
+        /// A finished download's file.
+        var download: String?
     }
 
     var id: String
@@ -30,6 +32,10 @@ struct BatchJSON: Content {
     var counts: ItemCounts
     var report: BatchReport?
     var failure: String?
+    /// A photo download's request.
+    var request: PhotoExportRequest?
+    /// The counts (or a download's contents) in words, as Upload Status shows them.
+    var summary: String
     var links: Links
 
     init(_ batch: Batch, live: (done: Int64, total: Int64)? = nil) {
@@ -52,9 +58,33 @@ struct BatchJSON: Content {
         counts = batch.counts
         report = batch.report
         failure = batch.failure
+        summary = Self.summary(batch)
+        request = batch.kind == .photoExport ? JSONText.decode(PhotoExportRequest.self, batch.options) : nil
         links = Links(
             page: "/uploads/\(batch.id.rawValue)", items: "/api/v1/batches/\(batch.id.rawValue)/items",
-            errorReport: "/api/v1/batches/\(batch.id.rawValue)/error-report")
+            errorReport: "/api/v1/batches/\(batch.id.rawValue)/error-report",
+            download: batch.kind.isExport && batch.status == .completed
+                ? "/api/v1/photo-exports/\(batch.id.rawValue)/download" : nil)
+    }
+
+    /// "12 changed · 3 unchanged", or for a download "180 photos · 4 students without a photo".
+    static func summary(_ batch: Batch) -> String {
+        if batch.kind.isExport {
+            guard let export = batch.report?.export else { return batch.status.isRunning ? "Preparing the ZIP" : "No file" }
+            var parts = ["\(export.files) photo\(export.files == 1 ? "" : "s")"]
+            if export.missing > 0 { parts.append("\(export.missing) student\(export.missing == 1 ? "" : "s") without a photo") }
+            if export.renamed > 0 { parts.append("\(export.renamed) renamed") }
+            return parts.joined(separator: " · ")
+        }
+        let counts = batch.counts, status = batch.status
+        var parts: [String] = []
+        let changed = status == .draft || status == .queued || status == .cancelled ? counts.ready : counts.applied
+        if changed > 0 { parts.append("\(changed) \(status == .draft || status == .queued ? "to change" : "changed")") }
+        if counts.unchanged > 0 { parts.append("\(counts.unchanged) unchanged") }
+        if counts.error > 0 { parts.append("\(counts.error) with errors") }
+        if counts.unmatched > 0 { parts.append("\(counts.unmatched) unmatched") }
+        if counts.skipped > 0 { parts.append("\(counts.skipped) skipped") }
+        return parts.isEmpty ? "No rows yet" : parts.joined(separator: " · ")
     }
 }
 

@@ -32,6 +32,8 @@ struct BatchesAPIController: RouteCollection {
         case .roster: allowed = ["mode", "allowMassChanges"]
         case .photos, .emails: allowed = []
         case .documents: allowed = ["documentType", "schoolYear", "term", "title"]
+        case .photoExport:
+            throw AppError.invalid("Photo downloads are made with POST /api/v1/photo-exports, not as a batch.")
         }
         let unknown = raw.keys.filter { !allowed.contains($0) }.sorted()
         guard unknown.isEmpty else {

@@ -78,6 +78,8 @@ public struct AppConfig: Sendable {
 
     /// Where uploads are written while they stream in (same disk as the stored files, so they can be moved there).
     public var uploadDirectory: URL { dataDirectory.appendingPathComponent("incoming") }
+    /// Finished downloads (photo ZIPs), kept for a day.
+    public var exportDirectory: URL { dataDirectory.appendingPathComponent("exports") }
 
     public var blobDirectory: URL { dataDirectory.appendingPathComponent("files") }
 }

@@ -14,7 +14,9 @@ public struct AppServices: Sendable {
         self.config = config
         self.store = store
         self.blobs = blobs
-        self.engine = BatchEngine(store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler()], timing: config.jobTiming)
+        self.engine = BatchEngine(
+            store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler()],
+            exporters: [PhotoExporter()], exportDirectory: config.exportDirectory, timing: config.jobTiming)
     }
 }
 

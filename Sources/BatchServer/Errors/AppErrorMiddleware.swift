@@ -27,6 +27,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
             case .notFound: return AppError(.notFound, "not_found", error.userMessage)
             case .duplicate: return AppError(.conflict, "duplicate", error.userMessage)
             case .conflict: return AppError(.conflict, "conflict", error.userMessage)
+            case .invalid(let message, let details): return .invalid(message, details: details)
             case .unavailable: return AppError(.serviceUnavailable, "database_unavailable", error.userMessage)
             case .corrupt: return AppError(.internalServerError, "internal_error", error.userMessage)
             }

@@ -64,6 +64,7 @@ enum Notice {
         case "signed-out": "You have signed out."
         case "batch-queued": "The batch is queued. This page follows it until it is done; you may also leave and come back."
         case "batch-cancelled": "The batch was cancelled. Nothing of it was applied."
+        case "export-queued": "The ZIP is being made. This page follows it and offers the download when it is ready; it is also listed on Upload Status."
         case "batch-undo-queued": "Undo is queued. Fields changed by someone else since the batch will be listed, not overwritten."
         default: nil
         }

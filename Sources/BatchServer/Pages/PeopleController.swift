@@ -48,6 +48,8 @@ struct PeopleController: RouteCollection {
         var statuses: [Option]
         var text: String
         var filtered: Bool
+        /// Students can be ticked and their photos downloaded.
+        var canChoose: Bool
     }
 
     /// The list filters as they appear in the page's query string.
@@ -119,7 +121,8 @@ struct PeopleController: RouteCollection {
             },
             statuses: UserStatus.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == query.status) },
             text: filters.q ?? "",
-            filtered: [filters.q, filters.school, filters.grade, filters.classId, filters.status].contains { !($0 ?? "").isEmpty })
+            filtered: [filters.q, filters.school, filters.grade, filters.classId, filters.status].contains { !($0 ?? "").isEmpty },
+            canChoose: kind == .students && account.can(.photoExport))
         return try await req.view.render("people", context)
     }
 

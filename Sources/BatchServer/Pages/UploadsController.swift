@@ -26,6 +26,9 @@ struct UploadsController: RouteCollection {
         var percent: Int
         var summary: String
         var active: Bool
+        /// Downloads: no preview or error report; the file once it is written.
+        var isExport: Bool
+        var download: String?
     }
 
     struct ListPage: Encodable {
@@ -37,24 +40,13 @@ struct UploadsController: RouteCollection {
 
     typealias Option = PeopleController.Option
 
-    static func summary(_ counts: ItemCounts, status: BatchStatus) -> String {
-        var parts: [String] = []
-        let changed = status == .draft || status == .queued || status == .cancelled ? counts.ready : counts.applied
-        if changed > 0 { parts.append("\(changed) \(status == .draft || status == .queued ? "to change" : "changed")") }
-        if counts.unchanged > 0 { parts.append("\(counts.unchanged) unchanged") }
-        if counts.error > 0 { parts.append("\(counts.error) with errors") }
-        if counts.unmatched > 0 { parts.append("\(counts.unmatched) unmatched") }
-        if counts.skipped > 0 { parts.append("\(counts.skipped) skipped") }
-        return parts.isEmpty ? "No rows yet" : parts.joined(separator: " · ")
-    }
-
     static func row(_ batch: Batch, live: (done: Int64, total: Int64)?) -> Row {
         let json = BatchJSON(batch, live: live)
         return Row(
             id: batch.id.rawValue, kind: batch.kind.label, createdBy: batch.createdByName,
             createdAt: AuditController.timeFormat.string(from: Date(millis: batch.createdAt)), status: batch.status.rawValue,
-            statusLabel: batch.status.label, percent: json.progress.percent, summary: summary(batch.counts, status: batch.status),
-            active: batch.status.isRunning)
+            statusLabel: batch.status.label, percent: json.progress.percent, summary: json.summary,
+            active: batch.status.isRunning, isExport: batch.kind.isExport, download: json.links.download)
     }
 
     func list(req: Request) async throws -> View {
@@ -122,6 +114,7 @@ struct UploadsController: RouteCollection {
     func show(req: Request) async throws -> View {
         let account = try req.account(with: .viewBatches)
         let batch = try await req.batchParameter(for: account)
+        if batch.kind.isExport { return try await ExportPage.render(batch, account: account, req: req) }
         let state = req.query[String.self, at: "state"].flatMap(ItemState.init(rawValue:))
         let offset = max(req.query[Int.self, at: "offset"] ?? 0, 0)
         let page = try await req.store.items(of: batch.id, state: state, offset: offset, limit: 100)
@@ -133,7 +126,7 @@ struct UploadsController: RouteCollection {
         let context = BatchPage(
             layout: LayoutContext(request: req, title: "\(batch.kind.label) batch"),
             batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.status.label,
-            summary: Self.summary(batch.counts, status: batch.status),
+            summary: BatchJSON.summary(batch),
             files: files.count > 3 ? [] : files.map(FileJSON.init),
             fileSummary: files.count > 3
                 ? "\(files.count) files, \(ByteCountFormatter.string(fromByteCount: files.reduce(0) { $0 + $1.byteSize }, countStyle: .binary))"

@@ -12,7 +12,7 @@ struct PhotosController: RouteCollection {
         photos.get(use: page)
         photos.on(.POST, body: .stream, use: upload)
         photos.get("download", use: downloadPage)
-        photos.get("download.zip", use: downloadZip)
+        photos.post("download", use: requestDownload)
     }
 
     struct Page: Encodable {
@@ -60,111 +60,140 @@ struct PhotosController: RouteCollection {
         var tokens: [String]
         /// One student's values, for the page's live example of the file names.
         var example: String
+        /// Students chosen on the Students list (their userIds are sent along), by name.
+        var chosen: [PeopleController.Option]
+        var recent: [UploadsController.Row]
     }
 
     func downloadPage(req: Request) async throws -> View {
         let account = try req.account(with: .photoExport)
         let settings = try await req.store.settings()
-        let schools = try await req.store.schools().filter { account.scope.allows($0.key) }
+        let schools = try await req.store.schools().filter { account.scope.allows($0.key) && $0.schoolID != nil }
         let classes = try await req.store.classes(scope: account.scope)
-        let first = try await req.store.people(PersonQuery(kind: .students, scope: account.scope, limit: 1)).items.first
+        // The example names a student who has a photo (so the name shows up in a download of their class).
+        let firstPage = try await req.store.people(PersonQuery(kind: .students, scope: account.scope, status: .active, limit: 100)).items
+        let first = firstPage.first(where: \.hasPhoto) ?? firstPage.first
+        var chosen: [PeopleController.Option] = []
+        let wanted = (try? req.query.get([String].self, at: "userIds")) ?? []
+        if !wanted.isEmpty {
+            var query = PersonQuery(kind: .students, scope: account.scope, limit: 500)
+            query.anyOfPeople = wanted.prefix(500).map(UserID.init(rawValue:))
+            chosen = try await req.store.people(query).items.map {
+                .init(value: $0.person.userID.rawValue, label: "\($0.person.lastName), \($0.person.firstName) (\($0.person.loginID?.rawValue ?? $0.person.userID.rawValue))", selected: true)
+            }
+        }
+        let recent = try await req.store.batches(visibleTo: account, kind: .photoExport, limit: 5)
+        let board = req.engine.progress
         return try await req.view.render(
             "photos_download",
             DownloadPage(
                 layout: LayoutContext(request: req, title: "Download photos", districtName: settings.districtName),
-                schools: schools.map { .init(value: $0.key.rawValue, label: $0.name, selected: false) },
+                schools: schools.map { .init(value: $0.displayID, label: "\($0.name) (\($0.displayID))", selected: false) },
                 grades: settings.gradeLevels.map { .init(value: $0, label: $0, selected: false) },
                 classes: classes.map {
                     .init(value: $0.schoolClass.classID.rawValue, label: "\($0.schoolClass.name) — \($0.schoolName)", selected: false)
                 },
-                sizes: PhotoDownloads.presets.map { .init(value: $0.value, label: $0.label, selected: $0.value == "original") },
+                sizes: PhotoDownloads.sizes.map { .init(value: $0.value, label: $0.label, selected: $0.value == "original") },
                 tokens: FileNamePattern.personTokens,
-                example: JSONText.encode(first.map(GroupZip.values) ?? ["loginId": "19chanw1", "firstName": "Wing Yan", "lastName": "Chan"])))
+                example: JSONText.encode(
+                    first.map(GroupZip.values) ?? ["loginId": "19chanw1", "firstName": "Wing Yan", "lastName": "Chan", "userId": "000123"]),
+                chosen: chosen, recent: recent.map { UploadsController.row($0, live: board.progress(of: $0.id)) }))
     }
 
-    func downloadZip(req: Request) async throws -> Response {
+    /// The page's Download button: the download is queued (a worker writes the ZIP) and its page follows it.
+    func requestDownload(req: Request) async throws -> Response {
         let account = try req.account(with: .photoExport)
-        let form = try req.query.decode(PhotoDownloads.Form.self)
-        return try await PhotoDownloads.zip(form, account: account, req: req)
+        let form = try req.content.decode(PhotoDownloads.Form.self)
+        let batch = try await req.engine.requestExport(
+            .photoExport, options: JSONText.encode(try form.request()), by: account)
+        return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=export-queued")
     }
 }
 
-/// The photo group download (SPEC §5.2), for the page and `POST /api/v1/photo-exports`.
+/// The photo group download (SPEC §5.2): the page's form as a request, and the finished ZIP as a response.
 enum PhotoDownloads {
-    static let presets: [(value: String, label: String)] = [
-        ("original", "Original size"), ("240x300", "Small — at most 240 × 300 px"), ("480x600", "Medium — at most 480 × 600 px"),
-        ("custom", "Custom — at most the width × height below"),
-    ]
+    static let sizes = PhotoExportRequest.presets + [("custom", "Custom — at most the width × height below")]
 
+    /// The download page's fields (check boxes send `schoolIds[]` etc.).
     struct Form: Content {
-        var school: String?
-        var grade: String?
-        var classId: String?
+        var schoolIds: [String]?
+        var grades: [String]?
+        var classIds: [String]?
+        var userIds: [String]?
         var size: String?
         var maxWidth: Int?
         var maxHeight: Int?
-        var pattern: String?
+        var namePattern: String?
         var folderPerClass: String?
-    }
 
-    /// The largest box a photo is scaled into, or nil for the original.
-    static func box(_ form: Form) throws -> (width: Int, height: Int)? {
-        switch form.size ?? "original" {
-        case "original", "": return nil
-        case "custom":
-            guard let width = form.maxWidth, let height = form.maxHeight, (16...4000).contains(width), (16...4000).contains(height) else {
-                throw AppError.invalid(
-                    "A custom size needs a maximum width and height between 16 and 4000 px.",
-                    details: ["Got width \(form.maxWidth.map(String.init) ?? "none") and height \(form.maxHeight.map(String.init) ?? "none")."])
+        func request() throws -> PhotoExportRequest {
+            var size = self.size ?? "original"
+            if size == "custom" {
+                guard let width = maxWidth, let height = maxHeight, PhotoBox(width: width, height: height) != nil else {
+                    let range = PhotoExportRequest.sideRange
+                    throw AppError.invalid(
+                        "A custom size needs a maximum width and height between \(range.lowerBound) and \(range.upperBound) px.",
+                        details: ["Got width \(maxWidth.map(String.init) ?? "none") and height \(maxHeight.map(String.init) ?? "none")."])
+                }
+                size = "\(width)x\(height)"
             }
-            return (width, height)
-        case let preset:
-            let parts = preset.split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, presets.contains(where: { $0.value == preset }) else {
-                throw AppError.invalid(
-                    "Unknown size “\(preset)”.", details: ["Use one of: \(presets.map(\.value).joined(separator: ", "))."])
-            }
-            return (parts[0], parts[1])
+            return PhotoExportRequest(
+                schoolIds: schoolIds ?? [], grades: grades ?? [], classIds: classIds ?? [], userIds: userIds ?? [], size: size,
+                namePattern: namePattern ?? "", folderPerClass: folderPerClass == "yes")
         }
     }
 
-    static func zip(_ form: Form, account: Account, req: Request) async throws -> Response {
-        let names = FileNamePattern(form.pattern ?? "")
-        guard names.unknownTokens.isEmpty else {
-            throw AppError.invalid(
-                "Unknown name part\(names.unknownTokens.count == 1 ? "" : "s"): \(names.unknownTokens.map { "{\($0)}" }.joined(separator: ", ")).",
-                details: ["Use: \(FileNamePattern.personTokens.map { "{\($0)}" }.joined(separator: " "))"])
+    /// The finished ZIP of a download the account may see.
+    static func download(_ batch: Batch, req: Request) async throws -> Response {
+        guard batch.kind == .photoExport else { throw AppError.notFound("No such photo download among those you can see.") }
+        guard batch.status == .completed, let summary = batch.report?.export else {
+            throw AppError(
+                .conflict, "not_ready",
+                "This download is \(batch.status.words), not ready yet. Its page shows when it is; try again then.")
         }
-        let box = try box(form)
-        let filters = PeopleController.Filters(school: form.school, grade: form.grade, classId: form.classId, status: "active")
-        let (students, photos) = try await req.store.photos(for: filters.query(kind: .students, scope: account.scope))
-        let blobs = req.schoolBatch.blobs
-        let entries = photos.map { person, photo in
-            GroupZip.Entry(
-                person: person, values: [:], ext: "jpg", index: ["\(photo.width)", "\(photo.height)", "\(photo.version)"],
-                bytes: {
-                    guard let original = try blobs.get(photo.blobKey) else { return nil }
-                    guard let box else { return original }
-                    return try PhotoStorage.resized(original, maxWidth: box.width, maxHeight: box.height)
-                })
+        let url = req.engine.exportFile(of: batch.id)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw AppError(
+                .gone, "expired",
+                "Downloads are kept for 24 hours and this one has been removed. Make it again on the Download photos page.")
         }
-        return try await GroupZip.response(
-            entries, students: students, pattern: names, folderPerClass: form.folderPerClass == "yes",
-            indexColumns: ["originalWidth", "originalHeight", "version"], req: req, downloadName: "photos.zip")
+        return try await GroupZip.streamZip(at: url, downloadName: summary.downloadName, req: req, removeAfter: false)
     }
 }
 
-/// `POST /api/v1/photo-exports`: the photo group download for scripts; the JSON body has the page's fields
-/// (`school`, `grade`, `classId`, `size`, `maxWidth`, `maxHeight`, `pattern`, `folderPerClass: "yes"`); the answer is
-/// the ZIP.
+/// `POST /api/v1/photo-exports` (SPEC §10): queue a photo group download → 202 with the export; `GET …/{id}` its
+/// status and, when done, what it holds and its download link; `GET …/{id}/download` the ZIP.
 struct PhotosAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.post("photo-exports", use: export)
+        let exports = routes.grouped("photo-exports")
+        exports.on(.POST, body: .collect(maxSize: "4mb"), use: create)
+        exports.get(":id", use: show)
+        exports.get(":id", "download", use: download)
     }
 
-    func export(req: Request) async throws -> Response {
+    func create(req: Request) async throws -> Response {
         let account = try req.account(with: .photoExport)
-        let form = (try? req.content.decode(PhotoDownloads.Form.self)) ?? PhotoDownloads.Form()
-        return try await PhotoDownloads.zip(form, account: account, req: req)
+        let request = (req.body.data?.readableBytes ?? 0) == 0
+            ? PhotoExportRequest() : try req.content.decode(PhotoExportRequest.self)
+        let batch = try await req.engine.requestExport(.photoExport, options: JSONText.encode(request), by: account)
+        let response = try await BatchJSON(batch).encodeResponse(status: .accepted, for: req)
+        response.headers.replaceOrAdd(name: .location, value: "/api/v1/photo-exports/\(batch.id.rawValue)")
+        return response
+    }
+
+    func export(_ req: Request) async throws -> Batch {
+        let account = try req.account(with: .photoExport)
+        let batch = try await req.batchParameter(for: account)
+        guard batch.kind == .photoExport else { throw AppError.notFound("No such photo download among those you can see.") }
+        return batch
+    }
+
+    func show(req: Request) async throws -> BatchJSON {
+        let batch = try await export(req)
+        return BatchJSON(batch, live: req.engine.progress.progress(of: batch.id))
+    }
+
+    func download(req: Request) async throws -> Response {
+        try await PhotoDownloads.download(try await export(req), req: req)
     }
 }

@@ -10,6 +10,7 @@ extension BatchEngine {
         switch job.action {
         case .apply: try await apply(job, worker: worker)
         case .undo: try await undo(job, worker: worker)
+        case .export: try await export(job, worker: worker)
         }
     }
 

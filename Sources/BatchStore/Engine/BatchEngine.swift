@@ -10,17 +10,23 @@ public final class BatchEngine: Sendable {
     public let timing: JobTiming
     public let progress = ProgressBoard()
     let handlers: [BatchKind: any BatchKindHandler]
+    let exporters: [BatchKind: any BatchExporter]
+    /// Where finished downloads wait to be fetched (`{batchId}.zip`).
+    public let exportDirectory: URL
     let logger: Logger
 
     public init(
-        store: Store, blobs: any BlobStore, handlers: [any BatchKindHandler], timing: JobTiming = JobTiming(),
-        logger: Logger = Logger(label: "schoolbatch.engine")
+        store: Store, blobs: any BlobStore, handlers: [any BatchKindHandler], exporters: [any BatchExporter] = [],
+        exportDirectory: URL = FileManager.default.temporaryDirectory.appendingPathComponent("schoolbatch-exports"),
+        timing: JobTiming = JobTiming(), logger: Logger = Logger(label: "schoolbatch.engine")
     ) {
         self.store = store
         self.blobs = blobs
         self.timing = timing
         self.logger = logger
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        self.exporters = Dictionary(exporters.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        self.exportDirectory = exportDirectory
     }
 
     /// The kinds this version can run.
@@ -176,6 +182,8 @@ public final class BatchEngine: Sendable {
             throw StoreError.conflict("Confirm that you want to apply this batch (send \"confirm\": true).")
         }
         let current = try await store.batch(batchID)
+        // A download is queued when it is made.
+        if current.kind.isExport { return current }
         let handler = try handler(for: current.kind)
         // Not planned again here: the apply job plans every item again inside its transaction, against the data as
         // it is then, and that plan is the one written.
@@ -257,6 +265,9 @@ public final class BatchEngine: Sendable {
                 throw StoreError.notFound("That batch does not exist.")
             }
             var batch = try Batch(row: row)
+            if batch.kind.isExport {
+                throw StoreError.conflict("A download changes no data, so there is nothing to undo.")
+            }
             if batch.status == .undoing || batch.status == .undone { return batch }
             if case .failure(let error) = batch.status.transition(to: .undoing) {
                 throw StoreError.conflict(error.message)

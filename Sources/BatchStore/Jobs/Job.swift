@@ -3,6 +3,8 @@ import BatchCore
 /// What a job does to its batch.
 public enum JobAction: String, Sendable, Codable {
     case apply, undo
+    /// Writes a download's file (a photo ZIP).
+    case export
 }
 
 /// A unit of background work, claimed by one worker at a time under a lease.

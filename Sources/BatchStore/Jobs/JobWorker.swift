@@ -70,7 +70,9 @@ public struct JobWorker: Sendable {
         } catch {
             logger.error("worker \(name): job \(job.id) failed: \(error)")
             let message = (error as? StoreError)?.userMessage
-                ?? "Applying the batch failed; nothing of it was applied. It will be tried again automatically."
+                ?? (job.action == .export
+                    ? "Making the download failed (\(error)). It will be tried again automatically."
+                    : "Applying the batch failed; nothing of it was applied. It will be tried again automatically.")
             try await store.retryOrFail(job, worker: name, timing: timing, message: message)
         }
         return true

@@ -74,7 +74,7 @@ extension Store {
                     UPDATE jobs SET status = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
                     WHERE job_id = ?
                     """, [.int(Int64(job.attempts)), .text(worker), .int(now + timing.leaseMillis), .int(now), .int(job.id)])
-                let running: BatchStatus = job.action == .apply ? .processing : .undoing
+                let running: BatchStatus = job.action == .undo ? .undoing : .processing
                 try db.execute(
                     "UPDATE batches SET status = ?, failure = NULL, updated_at = ? WHERE batch_id = ?",
                     [.text(running.rawValue), .int(now), .id(job.batchID)])
@@ -121,7 +121,7 @@ extension Store {
                 """,
                 [.int(now + timing.backoff(afterAttempt: job.attempts)), .text(message), .int(now), .int(job.id), .text(worker)])
             if changed == 1 {
-                let waiting: BatchStatus = job.action == .apply ? .queued : .undoing
+                let waiting: BatchStatus = job.action == .undo ? .undoing : .queued
                 try db.execute(
                     "UPDATE batches SET status = ?, updated_at = ? WHERE batch_id = ?",
                     [.text(waiting.rawValue), .int(now), .id(job.batchID)])
@@ -138,7 +138,7 @@ extension Store {
                 UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
                     updated_at = ? WHERE job_id = ? AND lease_owner = ? AND status = 'running'
                 """, [.int(now), .int(job.id), .text(worker)])
-            if changed == 1, job.action == .apply {
+            if changed == 1, job.action != .undo {
                 try db.execute(
                     "UPDATE batches SET status = 'queued', updated_at = ? WHERE batch_id = ?", [.int(now), .id(job.batchID)])
             }
@@ -152,8 +152,8 @@ extension Store {
             UPDATE jobs SET status = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
                 updated_at = ? WHERE job_id = ?
             """, [.text(message), .int(now), .int(jobID)])
-        // A failed apply fails the batch; a failed undo leaves the batch as it was applied.
-        let status: BatchStatus = action == .apply ? .failed : .completed
+        // A failed apply (or export) fails the batch; a failed undo leaves the batch as it was applied.
+        let status: BatchStatus = action == .undo ? .completed : .failed
         try db.execute(
             "UPDATE batches SET status = ?, failure = ?, finished_at = ?, updated_at = ? WHERE batch_id = ?",
             [.text(status.rawValue), .text(message), .int(now), .int(now), .id(batchID)])

@@ -15,6 +15,12 @@ public struct PersonQuery: Sendable, Hashable {
     public var text: String?
     /// Login IDs starting with this (lower-case), found through the login ID index: suggestions for file names.
     public var loginIDPrefix: String?
+    /// Groups (the photo download's choices): a person in any of these schools / grades / classes, and among these
+    /// people; an empty list does not restrict.
+    public var anyOfSchools: [SchoolKey] = []
+    public var anyOfGrades: [String] = []
+    public var anyOfClasses: [ClassID] = []
+    public var anyOfPeople: [UserID] = []
     public var limit: Int
     public var offset: Int
 
@@ -58,6 +64,16 @@ public struct PersonQuery: Sendable, Hashable {
                 "p.user_id IN (SELECT e.user_id FROM enrollments e WHERE e.class_id = ?)", .id(classID))
         }
         if let status { filter.add("p.user_status = ?", .text(status.rawValue)) }
+        if !anyOfSchools.isEmpty {
+            filter.add(in: anyOfSchools.map { .id($0) }) {
+                "p.user_id IN (SELECT ps3.user_id FROM person_schools ps3 WHERE ps3.school_key IN (\($0)))"
+            }
+        }
+        if !anyOfGrades.isEmpty { filter.add(column: "p.user_grade", in: anyOfGrades.map { .text($0) }) }
+        if !anyOfClasses.isEmpty {
+            filter.add(in: anyOfClasses.map { .id($0) }) { "p.user_id IN (SELECT e2.user_id FROM enrollments e2 WHERE e2.class_id IN (\($0)))" }
+        }
+        if !anyOfPeople.isEmpty { filter.add(column: "p.user_id", in: anyOfPeople.map { .id($0) }) }
         if let prefix = loginIDPrefix, let last = prefix.unicodeScalars.last, let next = Unicode.Scalar(last.value + 1) {
             // A range the unique index answers; LIKE keeps it exact whatever the database's collation.
             let upper = String(prefix.unicodeScalars.dropLast()) + String(Character(next))

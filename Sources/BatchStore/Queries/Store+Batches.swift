@@ -8,21 +8,26 @@ extension Store {
             id: .generate(), kind: kind, status: .draft, options: options, createdBy: account.id,
             createdByName: account.username, createdAt: now, updatedAt: now, scope: account.scope)
         try await backend.write { db in
-            try db.execute(
-                """
-                INSERT INTO batches (batch_id, kind, status, options, created_by, created_by_name, district_wide,
-                    scope_schools, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    .id(batch.id), .text(kind.rawValue), .text(batch.status.rawValue), .text(options), .id(account.id),
-                    .text(account.username), .bool(account.scope.schoolKeys == nil),
-                    .text(JSONText.encode((account.scope.schoolKeys ?? []).map(\.rawValue).sorted())), .int(now), .int(now),
-                ])
+            try Self.insertBatch(db, batch)
             try Self.appendAudit(
                 db, actor: Actor(account), action: "batch.create", targetType: "batch", targetID: batch.id.rawValue,
                 batchID: batch.id, changes: [.init(field: "kind", before: nil, after: kind.rawValue)])
         }
         return batch
+    }
+
+    static func insertBatch(_ db: any SQLConnection, _ batch: Batch) throws {
+        try db.execute(
+            """
+            INSERT INTO batches (batch_id, kind, status, options, created_by, created_by_name, district_wide,
+                scope_schools, created_at, updated_at, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .id(batch.id), .text(batch.kind.rawValue), .text(batch.status.rawValue), .text(batch.options), .id(batch.createdBy),
+                .text(batch.createdByName), .bool(batch.scope.schoolKeys == nil),
+                .text(JSONText.encode((batch.scope.schoolKeys ?? []).map(\.rawValue).sorted())), .int(batch.createdAt),
+                .int(batch.updatedAt), batch.submittedAt.map { .int($0) } ?? .null,
+            ])
     }
 
     /// A batch visible to an account: its own, or any batch for a system administrator; nil otherwise.

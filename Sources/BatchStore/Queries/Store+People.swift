@@ -7,6 +7,9 @@ public struct PersonListRow: Sendable, Hashable {
     public var schoolNames: [String]
     public var classNames: [String]
     public var hasPhoto: Bool
+    /// External IDs of the person's schools (by school name) and classes (by class name), for file-name patterns.
+    public var schoolIDs: [String] = []
+    public var classIDs: [String] = []
 }
 
 /// A class a person belongs to, as the student page shows it.
@@ -57,28 +60,33 @@ extension Store {
             let ids = people.map { SQLValue.id($0.userID) }
             var schoolNames: [UserID: [String]] = [:]
             var classNames: [UserID: [String]] = [:]
+            var schoolIDs: [UserID: [String]] = [:]
+            var classIDs: [UserID: [String]] = [:]
             var withPhoto: Set<UserID> = []
             if !ids.isEmpty {
                 let list = placeholders(ids.count)
                 for row in try db.query(
                     """
-                    SELECT ps.user_id, ps.school_key, s.name FROM person_schools ps
+                    SELECT ps.user_id, ps.school_key, s.school_id, s.name FROM person_schools ps
                     JOIN schools s ON s.school_key = ps.school_key WHERE ps.user_id IN (\(list)) ORDER BY s.name
                     """, ids)
                 {
                     let id = UserID(rawValue: try row.text("user_id"))
                     schoolNames[id, default: []].append(try row.text("name"))
+                    if let schoolID = row.optionalText("school_id") { schoolIDs[id, default: []].append(schoolID) }
                     if let index = people.firstIndex(where: { $0.userID == id }) {
                         people[index].schoolKeys.append(SchoolKey(rawValue: try row.text("school_key")))
                     }
                 }
                 for row in try db.query(
                     """
-                    SELECT e.user_id, c.class_name FROM enrollments e JOIN classes c ON c.class_id = e.class_id
+                    SELECT e.user_id, c.class_id, c.class_name FROM enrollments e JOIN classes c ON c.class_id = e.class_id
                     WHERE e.user_id IN (\(list)) ORDER BY c.class_name
                     """, ids)
                 {
-                    classNames[UserID(rawValue: try row.text("user_id")), default: []].append(try row.text("class_name"))
+                    let id = UserID(rawValue: try row.text("user_id"))
+                    classNames[id, default: []].append(try row.text("class_name"))
+                    classIDs[id, default: []].append(try row.text("class_id"))
                 }
                 for row in try db.query(
                     "SELECT user_id FROM photos WHERE is_current = TRUE AND user_id IN (\(list))", ids)
@@ -89,7 +97,8 @@ extension Store {
             let items = people.map { person in
                 PersonListRow(
                     person: person, schoolNames: schoolNames[person.userID] ?? [],
-                    classNames: classNames[person.userID] ?? [], hasPhoto: withPhoto.contains(person.userID))
+                    classNames: classNames[person.userID] ?? [], hasPhoto: withPhoto.contains(person.userID),
+                    schoolIDs: schoolIDs[person.userID] ?? [], classIDs: classIDs[person.userID] ?? [])
             }
             return Page(items: items, total: total, offset: query.offset, limit: query.limit)
         }
