@@ -133,5 +133,21 @@ struct ImportCommandTests {
         for userID in ["000001", "000002", "000003"] {
             #expect(try await store.currentPhoto(UserID(rawValue: userID)) != nil, "\(userID) got the photo")
         }
+
+        // photos export: the same download as the page, written to --out; a bad request is refused with exit 2.
+        let zip = directory.appendingPathComponent("north.zip")
+        let exported = try await run(
+            ["photos", "export", "--school", "N", "--size", "240x300", "--pattern", "{lastName}_{firstName}", "--out", zip.path,
+             "--username", "clerk"], environment: environment)
+        #expect(exported.status == 0, "\(exported.output)")
+        #expect(exported.output.contains("2 photos of 20 chosen students, 18 without a photo"), "\(exported.output)")
+        let contents = try ZipContents(zip)
+        #expect(contents.unzipTest == 0)
+        #expect(Set(contents.files.keys) == ["Last1_First1.jpg", "Last3_First3.jpg", "index.csv", "missing.csv"])
+        let refused = try await run(
+            ["photos", "export", "--school", "NOPE", "--pattern", "{age}", "--out", zip.path, "--username", "clerk"],
+            environment: environment)
+        #expect(refused.status == 2, "\(refused.output)")
+        #expect(refused.output.contains("“NOPE”") && refused.output.contains("{age}"), "\(refused.output)")
     }
 }

@@ -227,6 +227,17 @@ def test_photo_batch_dropped_checked_previewed_matched_and_completed(browser, wo
     # The batch's report, and the new photo on the student's page (the one matched by hand from the search).
     browser.get(f"{BASE}/uploads/{batch_id}")
     assert browser.find_element(By.CSS_SELECTOR, "[data-field=summary]").text == "15 changed"
+    # The report shows each replaced photo before and after the batch (the student's current photo is the new one).
+    row = item_row(browser, f"{matched[0]['loginId']}.jpg")
+    figures = row.find_elements(By.CSS_SELECTOR, ".photo-pair figure")
+    assert [f.find_element(By.TAG_NAME, "figcaption").text.split()[0] for f in figures] == ["Before", "After"]
+    before = figures[0].find_element(By.TAG_NAME, "img")
+    assert "previous-photo" in before.get_attribute("src")
+    WebDriverWait(browser, 10).until(lambda d: photos_loaded(d, [before]))
+    added = item_row(browser, f"{without_photo[0]['loginId']}.jpg")
+    assert added.find_element(By.CSS_SELECTOR, ".photo-pair .nophoto").text == "No photo before"
+    assert f"{matched[0]['userId']}: replaces the current photo" in browser.find_element(By.TAG_NAME, "main").text
+    browser.execute_script("window.scrollTo(0, 0)")
     shot(browser, "photos-6-report")
     browser.get(f"{BASE}/students/{stranger['userId']}")
     photo = browser.find_element(By.CSS_SELECTOR, "figure.photo img")
@@ -308,3 +319,24 @@ def test_photo_download_names_the_page_predicted_at_240_by_300(browser, worker, 
     row = browser.find_element(By.XPATH, "//tr[td[2][normalize-space()='Photo download']]")
     assert "Completed" in row.text and row.find_element(By.LINK_TEXT, "Download ZIP")
     shot(browser, "photos-10-status-with-download")
+
+
+def test_students_ticked_on_the_list_are_the_ones_downloaded(browser):  # noqa: F811
+    browser.delete_all_cookies()
+    sign_in(browser, USER, PASSWORD)
+    WebDriverWait(browser, 10).until(EC.url_to_be(BASE + "/"))
+    browser.get(BASE + "/students")
+    boxes = browser.find_elements(By.CSS_SELECTOR, "input[name='userIds[]']")
+    chosen = [b.get_attribute("value") for b in boxes[:2]]
+    for box in boxes[:2]:
+        box.click()
+    shot(browser, "photos-11-students-ticked")
+    browser.find_element(By.CSS_SELECTOR, "[data-choose-submit]").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("/photos/download"))
+    listed = browser.find_elements(By.CSS_SELECTOR, ".chosen-students input[name='userIds[]']")
+    assert [i.get_attribute("value") for i in listed] == chosen
+    assert "Students chosen on the Students list (2)" in browser.find_element(By.TAG_NAME, "main").text
+    assert not browser.find_elements(By.CSS_SELECTOR, "input[name='schoolIds[]']"), "the groups give way to the chosen students"
+    browser.find_element(By.CSS_SELECTOR, "form[data-photo-download] button[type=submit]").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("done=export-queued"))
+    assert "2 chosen one by one" in browser.find_element(By.TAG_NAME, "main").text

@@ -14,6 +14,7 @@ struct UploadsController: RouteCollection {
         uploads.post(":id", "undo", use: undo)
         uploads.post(":id", "items", ":itemId", use: resolveItem)
         uploads.get(":id", "items", ":itemId", "photo", use: itemPhoto)
+        uploads.get(":id", "items", ":itemId", "previous-photo", use: previousPhoto)
     }
 
     struct Row: Encodable {
@@ -78,6 +79,8 @@ struct UploadsController: RouteCollection {
         var currentPhoto: String?
         var newPhoto: String?
         var photoNote: String?
+        /// Applied: the pair is the photo before the batch and the one it wrote ("Before" / "After").
+        var applied: Bool
     }
 
     struct BatchPage: Encodable {
@@ -141,11 +144,11 @@ struct UploadsController: RouteCollection {
                     canResolve: mayChange && batch.status == .draft && item.row == nil
                         && (item.state == .unmatched || item.state == .skipped || item.issues.contains { $0.code == "conflict" }),
                     suggestions: item.suggestions,
-                    currentPhoto: batch.kind == .photos ? item.changes.first?.before.map { _ in Self.photoURL(item.target!) }
-                        ?? (item.state == .unchanged ? item.target.map(Self.photoURL) : nil) : nil,
+                    currentPhoto: batch.kind == .photos ? Self.beforePhotoURL(item, batch: batch) : nil,
                     newPhoto: batch.kind == .photos && item.input["thumbnailKey"] != nil
                         ? "/uploads/\(batch.id.rawValue)/items/\(item.id)/photo" : nil,
-                    photoNote: item.input["width"].flatMap { width in item.input["height"].map { "\(width) × \($0) px" } })
+                    photoNote: item.input["width"].flatMap { width in item.input["height"].map { "\(width) × \($0) px" } },
+                    applied: item.state == .applied)
             },
             itemTotal: page.total,
             stateFilter: ItemState.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == state) },
@@ -179,6 +182,27 @@ struct UploadsController: RouteCollection {
         "/api/v1/students/\(userID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? userID)/photo?size=thumbnail"
     }
 
+    /// The photo to show before the new one: the student's current photo while the batch is a preview; once applied,
+    /// the version it replaced (the current photo is then the batch's own).
+    static func beforePhotoURL(_ item: BatchItem, batch: Batch) -> String? {
+        guard let target = item.target else { return nil }
+        if item.state == .applied {
+            return item.changes.first?.before == nil ? nil : "/uploads/\(batch.id.rawValue)/items/\(item.id)/previous-photo"
+        }
+        return item.changes.first?.before != nil || item.state == .unchanged ? photoURL(target) : nil
+    }
+
+    /// The thumbnail of the photo an applied item replaced.
+    func previousPhoto(req: Request) async throws -> Response {
+        let account = try req.account(with: .viewBatches)
+        let batch = try await req.batchParameter(for: account)
+        guard let itemID = req.parameters.get("itemId").flatMap(Int64.init),
+            let item = try await req.store.item(itemID, of: batch.id), let id = item.changes.first?.before,
+            let photo = try await req.store.photo(id: id), photo.userID.rawValue == item.target
+        else { throw AppError.notFound("This batch replaced no photo here.") }
+        return try DirectoryAPIController.jpeg(photo.thumbnailKey, req: req)
+    }
+
     /// "12 photos replace a student's current photo (…) and 5 are added."
     static func photoConfirmation(_ batch: Batch, store: Store) async throws -> String? {
         guard batch.status == .draft || batch.status == .failed else { return nil }
@@ -202,7 +226,9 @@ struct UploadsController: RouteCollection {
     /// One change as a person reads it: `000001 userEmail: old → new`, or a document filed for a student.
     static func describe(_ change: FieldChange) -> String {
         if change.entity == "photo" {
-            return change.before == nil ? "New photo (the student has none yet)" : "Replaces the current photo (kept as an earlier version)"
+            return change.before == nil
+                ? "\(change.key): new photo (the student had none)"
+                : "\(change.key): replaces the current photo (kept as an earlier version)"
         }
         if change.entity == "document", let slot = DocumentSlot(key: change.key) {
             return "\(slot.words): " + (change.before == nil ? "new document" : "replaces the earlier document (kept as a version)")

@@ -10,7 +10,12 @@ struct ExportPage: Encodable {
     var statusLabel: String
     var summary: String
     /// What was chosen, in words.
-    var choices: [String]
+    var choices: [Choice]
+
+    struct Choice: Encodable {
+        var label: String
+        var value: String
+    }
     var download: String?
     var downloadSize: String?
     var expired: Bool
@@ -44,28 +49,29 @@ struct ExportPage: Encodable {
                 canCancel: account.can(.photoExport) && batch.status == .queued))
     }
 
-    /// "Schools: North Primary (001)", "Grades: 05, 06", "Size: at most 240 × 300 px", "File names: {loginId}.jpg".
-    static func choices(_ request: PhotoExportRequest, req: Request) async throws -> [String] {
-        var lines: [String] = []
+    /// ("Schools", "North Primary (001)"), ("Grades", "05, 06"), ("Size", "At most 240 × 300 px"), ("File names", …).
+    static func choices(_ request: PhotoExportRequest, req: Request) async throws -> [Choice] {
+        var lines: [Choice] = []
         if !request.schoolIds.isEmpty {
             let names = Dictionary(
                 try await req.store.schools().compactMap { s in s.schoolID.map { ($0.rawValue, s.name) } }, uniquingKeysWith: { a, _ in a })
-            lines.append("Schools: " + request.schoolIds.map { "\(names[$0] ?? $0) (\($0))" }.joined(separator: ", "))
+            lines.append(.init(label: "Schools", value: request.schoolIds.map { "\(names[$0] ?? $0) (\($0))" }.joined(separator: ", ")))
         }
-        if !request.grades.isEmpty { lines.append("Grades: " + request.grades.joined(separator: ", ")) }
+        if !request.grades.isEmpty { lines.append(.init(label: "Grades", value: request.grades.joined(separator: ", "))) }
         if !request.classIds.isEmpty {
             let names = Dictionary(
-                try await req.store.classes(scope: .district).map { ($0.schoolClass.classID.rawValue, $0.schoolClass.name) },
-                uniquingKeysWith: { a, _ in a })
-            lines.append("Classes: " + request.classIds.map { names[$0] ?? $0 }.joined(separator: ", "))
+                try await req.store.classes(scope: .district).map {
+                    ($0.schoolClass.classID.rawValue, "\($0.schoolClass.name) (\($0.schoolName))")
+                }, uniquingKeysWith: { a, _ in a })
+            lines.append(.init(label: "Classes", value: request.classIds.map { names[$0] ?? $0 }.joined(separator: ", ")))
         }
         if !request.userIds.isEmpty {
-            lines.append("Students chosen by name: \(request.userIds.count)")
+            lines.append(.init(label: "Students", value: "\(request.userIds.count) chosen one by one"))
         }
-        if lines.isEmpty { lines.append("Students: every active student you can see") }
-        lines.append("Size: " + request.sizeWords)
+        if lines.isEmpty { lines.append(.init(label: "Students", value: "Every active student you can see")) }
+        lines.append(.init(label: "Size", value: request.sizeWords))
         let pattern = FileNamePattern(request.namePattern).pattern
-        lines.append("File names: \(request.folderPerClass ? "{className}/" : "")\(pattern).jpg")
+        lines.append(.init(label: "File names", value: "\(request.folderPerClass ? "{className}/" : "")\(pattern).jpg"))
         return lines
     }
 }

@@ -67,6 +67,26 @@ struct FileMatcher: Sendable {
             return item
         }
 
+        // The student as the preview shows them: login ID, name, class and grade.
+        let targets = Set(planned.compactMap(\.target))
+        var classes: [String: [String]] = [:]
+        if !targets.isEmpty {
+            for row in try db.query(chunking: targets.sorted().map { .text($0) }, {
+                """
+                SELECT e.user_id, c.class_name FROM enrollments e JOIN classes c ON c.class_id = e.class_id
+                WHERE e.role = 'student' AND e.user_id IN (\($0)) ORDER BY c.class_name
+                """
+            }) {
+                classes[try row.text("user_id"), default: []].append(try row.text("class_name"))
+            }
+        }
+        for index in planned.indices {
+            guard let target = planned[index].target, let person = lookup.student(userID: target) else { continue }
+            planned[index].label = ([person.loginID?.rawValue ?? person.userID.rawValue, person.displayName]
+                + (classes[target].map { ["class \($0.prefix(2).joined(separator: ", "))"] } ?? [])
+                + (person.grade.map { ["grade \($0)"] } ?? [])).joined(separator: " · ")
+        }
+
         var byTarget: [String: [Int]] = [:]
         for (index, item) in planned.enumerated() where item.state == .ready { byTarget[item.target!, default: []].append(index) }
         for (_, indices) in byTarget where indices.count > 1 {

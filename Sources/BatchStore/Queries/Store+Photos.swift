@@ -59,6 +59,13 @@ extension Store {
         }
     }
 
+    /// One stored photo version by its id.
+    public func photo(id: String) async throws -> PhotoRecord? {
+        try await backend.read { db in
+            try db.first("SELECT * FROM photos WHERE photo_id = ?", [.text(id)]).map(PhotoRecord.init(row:))
+        }
+    }
+
     /// Every version of a person's photo, newest first.
     public func photoVersions(_ userID: UserID) async throws -> [PhotoRecord] {
         try await backend.read { db in
