@@ -33,6 +33,10 @@ let package = Package(
             pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlibCRC",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "BatchImaging",
             dependencies: ["BatchCore", "CTurboJPEG"],
@@ -41,13 +45,12 @@ let package = Package(
         .target(
             name: "BatchStore",
             dependencies: [
-                "BatchCore", "BatchImaging",
+                "BatchCore", "BatchImaging", "CZlibCRC",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict
         ),
@@ -57,7 +60,6 @@ let package = Package(
                 "BatchCore", "BatchImaging", "BatchStore",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Leaf", package: "leaf"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict
         ),

@@ -7,5 +7,9 @@ chmod 755 "$work"
 trap 'scripts/pg.sh stop "$work/pg"' EXIT
 export DATABASE_URL=$(scripts/pg.sh start "$work/pg")
 swift build -c release --product schoolbatch-bench
-echo "Command: make bench  (scripts/bench.sh → .build/release/schoolbatch-bench)"
+# The photo benchmark uploads to a real release server and compares thumbnails with Pillow.
+swift build -c release --product schoolbatch
+export SCHOOLBATCH_BIN="$PWD/.build/release/schoolbatch"
+python3 -c "import PIL" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check Pillow
+echo "Command: make bench  (scripts/bench.sh → .build/release/schoolbatch-bench; BENCH_ONLY=emails|photos for one part)"
 .build/release/schoolbatch-bench

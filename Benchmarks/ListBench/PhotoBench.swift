@@ -35,7 +35,8 @@ enum PhotoBench {
     }
 
     /// The benchmark's photos: 960 × 1200 as displayed; every third stored sideways (1200 × 960, EXIF orientation 6),
-    /// of the others every fifth with GPS and a comment. Texture and quality chosen to land at 1–2 MB, like a photographer's files.
+    /// of the others every fifth with GPS and a comment. Texture and quality chosen to land at 1–2 MB, like a
+    /// photographer's files.
     static func photos() throws -> [Data] {
         try (0..<count).map { index in
             let seed = UInt64(9_000 + index)
@@ -147,6 +148,14 @@ enum PhotoBench {
             |---|---|---|
             | ZIP written by the export job (\(String(format: "%.0f", zipResult.megabytes)) MB) | \(s(zipResult.median)) s = \(f(zipResult.megabytes / zipResult.median)) MB/s | ≥ 300 MB/s |
             | bench process memory during the export | +\(f(Double(zipResult.rssGrowthKB) / 1024)) MB | flat |
+
+            The ZIP is written by `StreamingZip` (zlib's CRC-32, two writes an entry, the central directory once at the
+            end). With ZIPFoundation's `Archive`, which rewrites the central directory and flushes after every entry and
+            on Linux computes CRC-32 in Swift, the same export took 9.13 s = 254 MB/s (2026-12-01, same machine).
+            Inspection is bound by SHA-256 (about 1.6 GB/s a core with the CPU's SHA instructions); the marker walk
+            itself is under 2 µs a photo. Thumbnails and storing are bound by libjpeg-turbo's entropy decoding of
+            these high-detail files; storing decodes and re-encodes the coefficients (lossless rotation, metadata
+            dropped) and then makes the thumbnail.
 
             """
     }

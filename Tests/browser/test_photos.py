@@ -181,6 +181,8 @@ def test_photo_batch_dropped_checked_previewed_matched_and_completed(browser, wo
     field.clear()
     field.send_keys(stranger["userId"])
     field.find_element(By.XPATH, "following-sibling::button[normalize-space()='Match']").click()
+    # The address already says done=item-matched (the first match): wait for the new page itself.
+    WebDriverWait(browser, 10).until(EC.staleness_of(field))
     WebDriverWait(browser, 10).until(EC.url_contains("done=item-matched"))
 
     # Every file matched: Process is offered with what it will do in words.

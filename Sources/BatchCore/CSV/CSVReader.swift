@@ -15,8 +15,18 @@ public struct CSVRecord: Sendable, Hashable {
 /// Written by hand because `BatchCore` depends on Foundation only (STYLE.md) and because it runs over UTF-8
 /// bytes without per-character allocation: 200,000-row files are read in well under a second.
 public enum CSVReader {
-    public static func records(in text: String) -> [CSVRecord] {
+    /// What reading gave: the records, and where a quoted value opened that never closed (the file is then unusable:
+    /// everything after that quote would be one cell, so the caller refuses the file and names the line).
+    public struct Parse: Sendable, Hashable {
+        public var records: [CSVRecord]
+        public var unterminatedQuoteLine: Int?
+    }
+
+    public static func records(in text: String) -> [CSVRecord] { parse(text).records }
+
+    public static func parse(_ text: String) -> Parse {
         var records: [CSVRecord] = []
+        var quoteLine = 0
         var cells: [String] = []
         var field: [UInt8] = []
         var inQuotes = false
@@ -42,7 +52,8 @@ public enum CSVReader {
                         inQuotes = false
                     }
                 } else {
-                    if byte == 0x0A { line += 1 }
+                    // A line break inside quotes: LF, CRLF (counted at its LF) or a lone CR (old Mac files).
+                    if byte == 0x0A || (byte == 0x0D && (index + 1 >= utf8.count || utf8[index + 1] != 0x0A)) { line += 1 }
                     field.append(byte)
                 }
             } else {
@@ -51,6 +62,7 @@ public enum CSVReader {
                     field.removeAll(keepingCapacity: true)
                     inQuotes = true
                     quotedField = true
+                    quoteLine = line
                 case 0x2C:
                     endField()
                 case 0x0D where index + 1 < utf8.count && utf8[index + 1] == 0x0A:
@@ -69,6 +81,6 @@ public enum CSVReader {
             index += 1
         }
         _ = quotedField
-        return records
+        return Parse(records: records, unterminatedQuoteLine: inQuotes ? quoteLine : nil)
     }
 }

@@ -74,7 +74,22 @@ public struct CSVTable: Sendable {
         if let warning = decoded.conversionWarning {
             warnings.append(.warning("converted_encoding", warning, fix: "Save the file as CSV UTF-8 next time."))
         }
-        var records = CSVReader.records(in: decoded.text)
+        let parsed = CSVReader.parse(decoded.text)
+        if let line = parsed.unterminatedQuoteLine {
+            return .failure(
+                FileRejection(
+                    fileName: fileName,
+                    issues: [
+                        .error(
+                            "unterminated_quote",
+                            "Line \(line) has a value that starts with a quote mark (\") that is never closed, so the rest of "
+                                + "the file would be read as one cell. Nothing was read.",
+                            fix: "Open the file, go to line \(line), and close the quote or remove it (a quote inside a value is "
+                                + "written twice: \"\"), then upload the file again.",
+                            column: "line \(line)")
+                    ]))
+        }
+        var records = parsed.records
         guard !records.isEmpty else {
             return .failure(
                 FileRejection(

@@ -2,7 +2,6 @@ import BatchCore
 import BatchStore
 import Foundation
 import Vapor
-import ZIPFoundation
 
 /// Serving stored documents: one file as an attachment, or a group as a ZIP. Shared by the pages and the API.
 enum DocumentDownloads {

@@ -73,9 +73,8 @@ extension BatchEngine {
                     .text(JSONText.encode(report)), .int(now), .int(Int64(summary.files)), .int(Int64(summary.files)), .int(now),
                     .id(batch.id),
                 ])
-            try Store.appendAudit(
-                db, actor: Actor(id: batch.createdBy, name: batch.createdByName), action: "export.completed",
-                targetType: "batch", targetID: batch.id.rawValue, batchID: batch.id,
+            try Store.auditBatch(
+                db, batch, action: "export.completed",
                 changes: [
                     .init(field: "files", before: nil, after: "\(summary.files)"),
                     .init(field: "missing", before: nil, after: "\(summary.missing)"),

@@ -66,9 +66,8 @@ extension BatchEngine {
                     .text(status.rawValue), .text(JSONText.encode(report)), .int(now), .int(total), .int(total), .int(now),
                     .id(batch.id),
                 ])
-            try Store.appendAudit(
-                db, actor: Actor(id: batch.createdBy, name: batch.createdByName), action: "batch.applied",
-                targetType: "batch", targetID: batch.id.rawValue, batchID: batch.id,
+            try Store.auditBatch(
+                db, batch, action: "batch.applied",
                 changes: fields.keys.sorted().map { .init(field: $0, before: nil, after: "\(fields[$0]!) changed") }
                     + [.init(field: "status", before: "processing", after: status.rawValue)])
             try Store.completeJob(db, job, worker: worker)
@@ -122,9 +121,8 @@ extension BatchEngine {
             try db.execute(
                 "UPDATE batches SET status = 'undone', report = ?, finished_at = ?, updated_at = ? WHERE batch_id = ?",
                 [.text(JSONText.encode(report)), .int(now), .int(now), .id(batch.id)])
-            try Store.appendAudit(
-                db, actor: Actor(id: batch.createdBy, name: batch.createdByName), action: "batch.undone",
-                targetType: "batch", targetID: batch.id.rawValue, batchID: batch.id,
+            try Store.auditBatch(
+                db, batch, action: "batch.undone",
                 changes: [
                     .init(field: "restored", before: nil, after: "\(restore.count)"),
                     .init(field: "changed since, left alone", before: nil, after: "\(changedSince.count)"),

@@ -1,11 +1,10 @@
 import BatchCore
 import Foundation
-import ZIPFoundation
 
 /// A group download (photos, documents): one ZIP with a file per student named by a pattern (collisions made unique
 /// with `_2`, `_3`), optionally a folder per class, `index.csv` (every file and its student), `missing.csv` (chosen
-/// students without a file) and, when names collided, `renamed.csv`. Written to a file one entry at a time (ZIP64
-/// when needed, by ZIPFoundation): never held in memory.
+/// students without a file) and, when names collided, `renamed.csv`. Written to a file one entry at a time
+/// (`StreamingZip`, ZIP64 when needed): only the entry in hand is in memory.
 public enum GroupZip {
     public struct Entry: Sendable {
         public var person: PersonListRow
@@ -51,8 +50,7 @@ public enum GroupZip {
         _ entries: [Entry], students: [PersonListRow], pattern: FileNamePattern, folderPerClass: Bool, indexColumns: [String],
         to url: URL, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Written {
-        try? FileManager.default.removeItem(at: url)
-        let archive = try Archive(url: url, accessMode: .create)
+        let archive = try StreamingZip(url: url)
         var namer = FileNamePattern.Namer()
         var index = CSVWriter.line(["file", "userId", "loginId", "firstName", "lastName", "class", "grade"] + indexColumns)
         var present: Set<String> = []
@@ -64,10 +62,7 @@ public enum GroupZip {
             let folder = folderPerClass ? FileNamePattern.safe(className.isEmpty ? "No class" : className) : nil
             guard let bytes = try entry.bytes() else { continue }
             let path = namer.unique(stem, ext: entry.ext, folder: folder)
-            // Photos and PDFs are compressed already: stored as they are, which is what makes the ZIP fast.
-            try archive.addEntry(
-                with: path, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .none,
-                bufferSize: 1 << 20, provider: { position, size in bytes.subdata(in: Int(position)..<Int(position) + size) })
+            try archive.add(path, bytes)
             files += 1
             present.insert(p.userID.rawValue)
             index += CSVWriter.line(
@@ -85,13 +80,8 @@ public enum GroupZip {
         if !namer.collisions.isEmpty {
             texts.append(("renamed.csv", CSVWriter.line(["wanted", "given"]) + namer.collisions.map { CSVWriter.line([$0.wanted, $0.given]) }.joined()))
         }
-        for (name, text) in texts {
-            let data = Data(text.utf8)
-            try archive.addEntry(
-                with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
-                provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
-        }
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
-        return Written(files: files, missing: missingCount, renamed: namer.collisions.count, bytes: size ?? 0)
+        for (name, text) in texts { try archive.add(name, Data(text.utf8)) }
+        let size = try archive.finish()
+        return Written(files: files, missing: missingCount, renamed: namer.collisions.count, bytes: Int64(size))
     }
 }

@@ -23,6 +23,13 @@ public struct AuditQuery: Sendable {
 
 extension Store {
     /// Writes one audit line in the caller's transaction, so it exists exactly when the change does.
+    /// A batch's own line, written in the name of the person who made it (a worker acts on their behalf).
+    static func auditBatch(_ db: any SQLConnection, _ batch: Batch, action: String, changes: [AuditEntry.Change]) throws {
+        try appendAudit(
+            db, actor: Actor(id: batch.createdBy, name: batch.createdByName), action: action, targetType: "batch",
+            targetID: batch.id.rawValue, batchID: batch.id, changes: changes)
+    }
+
     static func appendAudit(
         _ db: any SQLConnection, actor: Actor, action: String, targetType: String, targetID: String,
         batchID: BatchID? = nil, changes: [AuditEntry.Change]

@@ -1,0 +1,39 @@
+import Foundation
+
+/// What a spreadsheet does to identifiers and dates when a CSV is opened and saved in it (SPEC §4.2): detected and
+/// explained, never silently accepted.
+public enum ExcelDamage {
+    /// `1.23E+05`: a long number Excel showed in scientific notation and saved that way. The real value is lost.
+    public static func isScientificNotation(_ text: String) -> Bool {
+        text.range(of: #"^[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$"#, options: .regularExpression) != nil
+    }
+
+    /// Typographic quotes (“ ” ‘ ’) that a word processor or Excel's autocorrect put into an identifier.
+    public static func hasCurlyQuotes(_ text: String) -> Bool {
+        text.contains { "“”‘’„‚«»".contains($0) }
+    }
+
+    /// A date Excel turned into its serial number (`45123` = 2023-07-16): the date it stands for, when the text is a
+    /// plausible serial (1950–2100).
+    public static func dateFromSerial(_ text: String) -> String? {
+        guard let serial = Int(text), (18_264...73_050).contains(serial) else { return nil }
+        // Excel counts days from 1899-12-30 (its 1900 leap-year bug included).
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let epoch = calendar.date(from: DateComponents(year: 1899, month: 12, day: 30))!
+        guard let date = calendar.date(byAdding: .day, value: serial, to: epoch) else { return nil }
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+
+    /// The existing identifier this one becomes once the leading zeros a spreadsheet dropped are put back
+    /// (`123` → `000123`), if `exists` knows exactly one such.
+    public static func restoredLeadingZeros(_ text: String, exists: (String) -> Bool) -> String? {
+        guard !text.isEmpty, !text.hasPrefix("0"), text.allSatisfy(\.isASCII), text.first!.isNumber else { return nil }
+        for zeros in 1...max(1, min(12, 64 - text.count)) {
+            let candidate = String(repeating: "0", count: zeros) + text
+            if exists(candidate) { return candidate }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,67 @@
+import BatchCore
+import Foundation
+import Testing
+
+@Suite("Reading CSV files (SPEC §4.1)")
+struct CSVReaderTests {
+    func table(_ bytes: Data) -> Result<CSVTable, FileRejection> {
+        CSVTable.read(bytes: bytes, fileName: "emails.csv", dictionary: EmailBatch.dictionary)
+    }
+
+    func table(_ text: String) -> Result<CSVTable, FileRejection> { table(Data(text.utf8)) }
+
+    @Test(
+        "quoted commas, doubled quotes and line breaks inside quotes are one cell; line numbers are the spreadsheet's",
+        arguments: ["\n", "\r\n", "\r"])
+    func quoting(newline: String) throws {
+        let text = ["loginId,userEmail", "\"chan, w\",\"a\"\"b@x.org\"", "", "\"two\(newline)lines\",c@x.org", "last,d@x.org"]
+            .joined(separator: newline)
+        let records = CSVReader.parse(text).records
+        #expect(records.map(\.cells) == [
+            ["loginId", "userEmail"], ["chan, w", "a\"b@x.org"], ["two\(newline)lines", "c@x.org"], ["last", "d@x.org"],
+        ])
+        #expect(records.map(\.line) == [1, 2, 4, 6], "the blank line 3 is skipped; the record on 4–5 is followed by line 6")
+    }
+
+    @Test("a stray quote fails the file at once, naming the line where the quote opened")
+    func strayQuote() throws {
+        let result = table("loginId,userEmail\ns1,a@x.org\n\"s2,b@x.org\ns3,c@x.org\ns4,d@x.org\n")
+        guard case .failure(let rejection) = result else {
+            Issue.record("the file should be refused")
+            return
+        }
+        #expect(rejection.issues.map(\.code) == ["unterminated_quote"])
+        #expect(rejection.issues[0].message.contains("Line 3"), "\(rejection.issues[0].message)")
+    }
+
+    @Test("a quote inside an unquoted value is kept as it is, not taken for an opening quote")
+    func quoteInsideValue() throws {
+        #expect(CSVReader.parse("a,b\nO\"Brien,x\n").records.last?.cells == ["O\"Brien", "x"])
+        #expect(CSVReader.parse("a,b\nO\"Brien,x\n").unterminatedQuoteLine == nil)
+    }
+
+    @Test("a UTF-8 byte-order mark is ignored; UTF-16 and Windows-1252 are converted with a warning")
+    func encodings() throws {
+        let text = "loginId,userEmail\nzoë,zoe@x.org\n"
+        let bom = try table(Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)).get()
+        #expect(bom.header == ["loginId", "userEmail"] && bom.warnings.isEmpty)
+        let utf16 = try table(try #require(text.data(using: .utf16))).get()
+        #expect(utf16.value("loginId", in: utf16.records[0]) == "zoë")
+        #expect(utf16.warnings.map(\.code) == ["converted_encoding"])
+        let cp1252 = try table(try #require(text.data(using: .windowsCP1252))).get()
+        #expect(cp1252.value("loginId", in: cp1252.records[0]) == "zoë")
+        #expect(cp1252.warnings.first?.message.contains("Windows-1252") == true)
+    }
+
+    @Test("a wrongly capitalised header fails the file and suggests the right name; our error report's columns are ignored")
+    func headers() throws {
+        guard case .failure(let rejection) = table("loginId,UserEmail\ns1,a@x.org\n") else {
+            Issue.record("the file should be refused")
+            return
+        }
+        #expect(rejection.issues.map(\.code) == ["header_wrong_case"])
+        #expect(rejection.issues[0].message == "\"UserEmail\" — did you mean \"userEmail\"?")
+        let report = try table("loginId,userEmail,rowNumber,severity,issues,howToFix\ns1,a@x.org,2,error,x,y\n").get()
+        #expect(report.records.count == 1 && report.index.keys.sorted() == ["loginId", "userEmail"])
+    }
+}

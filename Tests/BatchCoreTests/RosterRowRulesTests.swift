@@ -1,0 +1,103 @@
+import BatchCore
+import Foundation
+import Testing
+
+@Suite("Roster rows on their own (SPEC §4.2, §4.3): formats, vocabularies and spreadsheet damage")
+struct RosterRowRulesTests {
+    let rules = RosterRowRules(today: "2026-12-01")
+
+    let student: [String: String] = [
+        "schoolId": "HVP001", "userId": "000123", "userRole": "Student", "loginId": "19chanw1", "firstName": "詠欣",
+        "lastName": "Chan", "userGrade": "05",
+    ]
+
+    func codes(_ changes: [String: String], base: [String: String]? = nil) -> [String] {
+        rules.usersRow((base ?? student).merging(changes) { _, new in new }, line: 7).map(\.code)
+    }
+
+    @Test("a complete student row and a teacher row with an address pass; the role is accepted in any capitalisation")
+    func valid() {
+        #expect(codes([:]).isEmpty)
+        let teacher = [
+            "schoolId": "HVP001", "userId": "T-0042", "userRole": "TEACHER", "firstName": "José", "lastName": "García",
+            "userEmail": "jose.garcia@school.edu.hk", "classId": "HVP001-5A", "primaryTeacher": "true",
+        ]
+        #expect(codes([:], base: teacher).isEmpty)
+    }
+
+    @Test(
+        "each broken field gives its own code, naming row and column",
+        arguments: [
+            (["userId": "1.23E+05"], "scientific_notation"), (["userId": "1.23e5"], "scientific_notation"),
+            (["userId": "“000123”"], "curly_quotes"), (["userId": "000 123"], "invalid_user_id"), (["userId": ""], "missing_value"),
+            (["userRole": "pupil"], "invalid_role"), (["loginId": ""], "missing_login_id"), (["loginId": "19 chan"], "invalid_login_id"),
+            (["firstName": ""], "missing_value"), (["lastName": String(repeating: "a", count: 101)], "too_long"),
+            (["firstName": "Wing\u{0}Yan"], "control_character"), (["userGrade": ""], "missing_grade"), (["userGrade": "5"], "invalid_grade"),
+            (["userStatus": "gone"], "invalid_status"), (["action": "remove"], "invalid_action"), (["schoolId": ""], "missing_value"),
+            (["userEmail": "chan.school.edu"], "email_missing_at"), (["classId": "9.87E+04"], "scientific_notation"),
+            (["classGrade": "Year 5"], "invalid_grade"), (["primaryTeacher": "yes"], "invalid_boolean"),
+            (["primaryTeacher": "true"], "primary_not_teacher"),
+        ] as [([String: String], String)])
+    func broken(change: [String: String], code: String) {
+        let issues = rules.usersRow(student.merging(change) { _, new in new }, line: 7)
+        #expect(issues.map(\.code) == [code], "\(issues.map(\.message))")
+        #expect(issues.first?.message.hasPrefix("Row 7, \(change.keys.first!):") == true, "\(issues.first?.message ?? "")")
+        #expect(issues.first?.column == change.keys.first!)
+        #expect(!(issues.first?.fix.isEmpty ?? true))
+    }
+
+    @Test("staff need an e-mail address; students do not")
+    func staffEmail() {
+        #expect(codes(["userRole": "aide", "loginId": "", "userGrade": ""]) == ["missing_email"])
+        #expect(codes(["userEmail": ""]).isEmpty)
+    }
+
+    @Test("a misspelt grade is answered with the nearest one")
+    func gradeSuggestion() {
+        let issue = rules.usersRow(student.merging(["userGrade": "O5"]) { _, new in new }, line: 3).first
+        #expect(issue?.fix.hasPrefix("Did you mean 05?") == true, "\(issue?.fix ?? "")")
+    }
+
+    @Test("leading zeros a spreadsheet removed are found against the IDs that exist")
+    func leadingZeros() {
+        let existing: Set<String> = ["000123", "0042"]
+        #expect(ExcelDamage.restoredLeadingZeros("123", exists: existing.contains) == "000123")
+        #expect(ExcelDamage.restoredLeadingZeros("42", exists: existing.contains) == "0042")
+        #expect(ExcelDamage.restoredLeadingZeros("999", exists: existing.contains) == nil)
+        #expect(ExcelDamage.restoredLeadingZeros("s123", exists: existing.contains) == nil)
+    }
+
+    @Test(
+        "demographics: dates, vocabularies and true/false",
+        arguments: [
+            (["birthDate": "45123"], "date_as_number"), (["birthDate": "2014-02-30"], "invalid_date"),
+            (["birthDate": "02/09/2014"], "invalid_date"), (["birthDate": "2027-01-01"], "future_date"),
+            (["sex": "F"], "invalid_sex"), (["asian": "yes"], "invalid_boolean"), (["homeLanguage": "Cantonese"], "invalid_language"),
+            (["countryOfBirthCode": "HKG"], "invalid_country"), (["userId": "1.5E+03"], "scientific_notation"),
+        ] as [([String: String], String)])
+    func demographics(change: [String: String], code: String) {
+        let row = ["userId": "000123", "birthDate": "2014-09-02", "sex": "female", "asian": "TRUE", "homeLanguage": "yue", "countryOfBirthCode": "HK"]
+        #expect(rules.demographicsRow(row, line: 2).isEmpty)
+        #expect(rules.demographicsRow(row.merging(change) { _, new in new }, line: 2).map(\.code) == [code])
+    }
+
+    @Test("a date turned into a number says which date it was")
+    func dateSerial() {
+        #expect(ExcelDamage.dateFromSerial("45123") == "2023-07-16")
+        #expect(ExcelDamage.dateFromSerial("41884") == "2014-09-02")
+        #expect(ExcelDamage.dateFromSerial("123") == nil)
+    }
+
+    @Test("the templates have the dictionary's header and two example rows that pass the row rules")
+    func templates() throws {
+        for (dictionary, template) in [(RosterDictionaries.users, RosterDictionaries.usersTemplate), (RosterDictionaries.demographics, RosterDictionaries.demographicsTemplate)] {
+            let table = try CSVTable.read(bytes: Data(template.utf8), fileName: dictionary.fileName, dictionary: dictionary).get()
+            #expect(table.records.count == 2)
+            for record in table.records {
+                let issues = dictionary.fileName == "users.csv"
+                    ? rules.usersRow(table.values(of: record), line: record.line) : rules.demographicsRow(table.values(of: record), line: record.line)
+                #expect(issues.isEmpty, "\(issues.map(\.message))")
+            }
+        }
+    }
+}
