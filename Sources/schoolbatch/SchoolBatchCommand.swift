@@ -126,10 +126,32 @@ struct TokenCommand: AsyncParsableCommand {
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fill the database with a demo district (3 schools, ~30 classes, ~800 students with photos).")
+        abstract: "Fill the database with a demo district (3 schools, ~30 classes, ~800 students with photos).",
+        discussion: "With --roster-only, write a generated users.csv and demographics.csv of any size instead (and the "
+            + "\"changed\" variant: about 5% of the students updated, 1% new, 1% gone) into --out; the database is not touched.")
     @OptionGroup var common: CommonOptions
+    @Flag(help: "Write roster CSV files instead of filling the database.") var rosterOnly = false
+    @Option(help: "With --roster-only: how many students (seven users.csv rows each).") var students = 1_000
+    @Option(help: "With --roster-only: how many schools.") var schools = 3
+    @Option(help: "With --roster-only: the folder to write users.csv, demographics.csv, users-changed.csv, demographics-changed.csv into.")
+    var out: String?
 
     func run() async throws {
+        if rosterOnly {
+            guard let out else { throw ValidationError("--roster-only needs --out DIR.") }
+            let folder = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let generator = RosterGenerator(schools: schools, students: students)
+            for (variant, suffix) in [(RosterGenerator.Variant.original, ""), (.changed, "-changed")] {
+                let users = try CSVFileSink(folder.appendingPathComponent("users\(suffix).csv"))
+                let demographics = try CSVFileSink(folder.appendingPathComponent("demographics\(suffix).csv"))
+                try generator.write(variant, users: users.write, demographics: demographics.write)
+                try users.close()
+                try demographics.close()
+            }
+            print("Wrote users.csv, demographics.csv and their -changed variants for \(students) students in \(schools) schools to \(folder.path).")
+            return
+        }
         let services = try await Bootstrap.services(common.config())
         if let password = try await Bootstrap.createFirstAdmin(services) {
             print(Bootstrap.passwordBanner(password, url: "the address `schoolbatch serve` prints"))
@@ -292,4 +314,17 @@ func runImport(_ request: BatchImport.Request, common: CommonOptions) async thro
     }
     try await services.store.close()
     if exit != .ok { throw ExitCode(exit.rawValue) }
+}
+
+/// A file the generated CSV text is written into as it comes.
+final class CSVFileSink {
+    let handle: FileHandle
+
+    init(_ url: URL) throws {
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        handle = try FileHandle(forWritingTo: url)
+    }
+
+    func write(_ text: String) throws { try handle.write(contentsOf: Data(text.utf8)) }
+    func close() throws { try handle.close() }
 }
