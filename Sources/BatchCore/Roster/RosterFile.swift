@@ -1,0 +1,234 @@
+/// A users.csv (and its demographics.csv) read and checked as a whole, before any database is asked (SPEC §4.2,
+/// §4.3, §4.5): every row's own problems plus those that only show across rows — one person described two ways,
+/// a login ID or address shared by two people, a class in two schools or under two names, two primary teachers,
+/// a class over 80 students, exact duplicates, demographics for someone who is not a student of the file — and the
+/// rows that must be skipped because a row they depend on is bad.
+public struct RosterFile: Sendable {
+    public struct Row: Sendable, Hashable {
+        public var file: String
+        public var line: Int
+        public var values: [String: String]
+        public var issues: [BatchIssue]
+        public var hasErrors: Bool { issues.contains { $0.severity == .error } }
+    }
+
+    public var users: [Row]
+    public var demographics: [Row]
+
+    /// The person fields that must agree on every row of one userId.
+    public static let personColumns = [
+        "userRole", "loginId", "firstName", "middleName", "lastName", "preferredFirstName", "userEmail", "userGrade", "userStatus",
+        "userDistrictId", "userStateId",
+    ]
+
+    /// The publisher's recommended largest class.
+    public static let classSizeWarning = 80
+
+    /// demographics.csv sent without its users.csv.
+    public static func demographicsAlone(fileName: String) -> FileRejection {
+        FileRejection(
+            fileName: fileName,
+            issues: [
+                .error(
+                    "demographics_without_users",
+                    "demographics.csv is accepted only together with the users.csv it belongs to: each of its userIds must be a "
+                        + "student in that users.csv.",
+                    fix: "Upload users.csv and demographics.csv together in one batch.")
+            ])
+    }
+
+    public static func inspect(users table: CSVTable, demographics: CSVTable?, rules: RosterRowRules) -> RosterFile {
+        var users = table.records.map { record in
+            let values = table.values(of: record)
+            return Row(file: table.fileName, line: record.line, values: values, issues: rules.usersRow(values, line: record.line))
+        }
+        checkAcrossRows(&users)
+        var demographicRows: [Row] = demographics.map { demographicsTable in
+            demographicsTable.records.map { record -> Row in
+                let values = demographicsTable.values(of: record)
+                return Row(
+                    file: demographicsTable.fileName, line: record.line, values: values,
+                    issues: rules.demographicsRow(values, line: record.line))
+            }
+        } ?? []
+        checkDemographics(&demographicRows, users: users)
+        skipDependents(&users, &demographicRows)
+        return RosterFile(users: users, demographics: demographicRows)
+    }
+
+    static func issue(_ severity: BatchIssue.Severity, _ code: String, _ row: Row, _ column: String, _ message: String, fix: String)
+        -> BatchIssue
+    {
+        BatchIssue(
+            severity, code: code, message: "Row \(row.line), \(column): \(message)", fix: fix, file: row.file, row: row.line,
+            column: column, value: row.values[column] ?? "")
+    }
+
+    static func checkAcrossRows(_ rows: inout [Row]) {
+        var firstOfPerson: [String: Int] = [:]
+        var loginOwner: [String: (userID: String, line: Int)] = [:]
+        var emailOwner: [String: (userID: String, line: Int)] = [:]
+        var seenRow: [[String]: Int] = [:]
+        var classSchool: [String: (school: String, line: Int)] = [:]
+        var className: [String: (name: String, line: Int)] = [:]
+        var schoolName: [String: (name: String, line: Int)] = [:]
+        var primary: [String: Int] = [:]
+        var classStudents: [String: Set<String>] = [:]
+        var classFirstRow: [String: Int] = [:]
+        let columns = RosterDictionaries.users.columns.map(\.name)
+        for index in rows.indices {
+            let row = rows[index]
+            func value(_ column: String) -> String { row.values[column] ?? "" }
+            let userID = value("userId")
+            let whole = columns.map(value)
+            if let earlier = seenRow[whole] {
+                rows[index].issues.append(
+                    issue(.warning, "duplicate_row", row, "userId", "the same row as row \(earlier); it counts once.", fix: "Delete one of the two rows."))
+                continue
+            }
+            seenRow[whole] = row.line
+            guard !userID.isEmpty else { continue }
+            if let first = firstOfPerson[userID] {
+                let earlier = rows[first]
+                for column in personColumns where value(column) != (earlier.values[column] ?? "") {
+                    let same = column == "userRole" || column == "userStatus" || column == "loginId"
+                        ? value(column).lowercased() == (earlier.values[column] ?? "").lowercased() : false
+                    if same { continue }
+                    rows[index].issues.append(
+                        issue(
+                            .error, "inconsistent_person", row, column,
+                            "“\(value(column))” differs from row \(earlier.line) (“\(earlier.values[column] ?? "")”) for the same userId \(userID).",
+                            fix: "A person's details must be the same on each of their rows; correct one of the two rows."))
+                }
+            } else {
+                firstOfPerson[userID] = index
+            }
+            let login = value("loginId").lowercased()
+            if !login.isEmpty {
+                if let owner = loginOwner[login], owner.userID != userID {
+                    rows[index].issues.append(
+                        issue(
+                            .error, "duplicate_login_id", row, "loginId",
+                            "“\(value("loginId"))” is also the login ID of userId \(owner.userID) on row \(owner.line).",
+                            fix: "Every person needs a login ID of their own; correct one of the two."))
+                } else if loginOwner[login] == nil {
+                    loginOwner[login] = (userID, row.line)
+                }
+            }
+            let email = value("userEmail")
+            if !email.isEmpty && EmailAddress.problem(with: email) == nil {
+                let key = EmailAddress.key(email)
+                if let owner = emailOwner[key], owner.userID != userID {
+                    rows[index].issues.append(
+                        issue(
+                            .error, "duplicate_email", row, "userEmail", "“\(email)” is also the address of userId \(owner.userID) on row \(owner.line).",
+                            fix: "Every person needs an address of their own; correct one of the two."))
+                } else if emailOwner[key] == nil {
+                    emailOwner[key] = (userID, row.line)
+                }
+            }
+            let school = value("schoolId")
+            if !value("schoolName").isEmpty && !school.isEmpty {
+                if let named = schoolName[school], named.name != value("schoolName") {
+                    rows[index].issues.append(
+                        issue(
+                            .error, "school_name_differs", row, "schoolName",
+                            "“\(value("schoolName"))” differs from row \(named.line) (“\(named.name)”) for school \(school).",
+                            fix: "Give the school the same name on every row, or leave schoolName empty on all but one."))
+                } else if schoolName[school] == nil {
+                    schoolName[school] = (value("schoolName"), row.line)
+                }
+            }
+            let classID = value("classId")
+            guard !classID.isEmpty else { continue }
+            if let owner = classSchool[classID], owner.school != school {
+                rows[index].issues.append(
+                    issue(
+                        .error, "class_in_two_schools", row, "classId",
+                        "class \(classID) is in school \(owner.school) on row \(owner.line) and in \(school) here; a class belongs to one school.",
+                        fix: "Use a different classId for the other school's class."))
+            } else if classSchool[classID] == nil {
+                classSchool[classID] = (school, row.line)
+            }
+            if !value("className").isEmpty {
+                if let named = className[classID], named.name != value("className") {
+                    rows[index].issues.append(
+                        issue(
+                            .error, "class_name_differs", row, "className",
+                            "“\(value("className"))” differs from row \(named.line) (“\(named.name)”) for class \(classID).",
+                            fix: "Give the class the same name on every row, or leave className empty on all but one."))
+                } else if className[classID] == nil {
+                    className[classID] = (value("className"), row.line)
+                }
+            }
+            if value("primaryTeacher").lowercased() == "true" {
+                if let earlier = primary[classID] {
+                    rows[index].issues.append(
+                        issue(
+                            .error, "two_primary_teachers", row, "primaryTeacher",
+                            "class \(classID) already has its primary teacher on row \(earlier).",
+                            fix: "Set primaryTeacher to true for one teacher of the class only."))
+                } else {
+                    primary[classID] = row.line
+                }
+            }
+            if UserRole(lenient: value("userRole")) == .student && value("action").lowercased() != "delete" {
+                classStudents[classID, default: []].insert(userID)
+                if classFirstRow[classID] == nil { classFirstRow[classID] = index }
+            }
+        }
+        for (classID, students) in classStudents where students.count > classSizeWarning {
+            guard let first = classFirstRow[classID] else { continue }
+            rows[first].issues.append(
+                issue(
+                    .warning, "class_over_80", rows[first], "classId",
+                    "class \(classID) has \(students.count) students in this file; at most \(classSizeWarning) are recommended.",
+                    fix: "Check that the class is right, or split it into two classes."))
+        }
+    }
+
+    static func checkDemographics(_ rows: inout [Row], users: [Row]) {
+        var students: Set<String> = []
+        for row in users where UserRole(lenient: row.values["userRole"] ?? "") == .student {
+            students.insert(row.values["userId"] ?? "")
+        }
+        var seen: [String: Int] = [:]
+        for index in rows.indices {
+            let userID = rows[index].values["userId"] ?? ""
+            guard !userID.isEmpty else { continue }
+            if let earlier = seen[userID] {
+                rows[index].issues.append(
+                    issue(.error, "duplicate_student", rows[index], "userId", "\(userID) already has demographics on row \(earlier).",
+                          fix: "Keep one row per student and delete the other."))
+            } else {
+                seen[userID] = rows[index].line
+            }
+            if !students.contains(userID) {
+                rows[index].issues.append(
+                    issue(
+                        .error, "not_in_users", rows[index], "userId",
+                        "\(userID) is not a student in the users.csv uploaded with this file.",
+                        fix: "Add the student to users.csv, or delete this row."))
+            }
+        }
+    }
+
+    /// A person with a bad row cannot be written: their other rows (enrollments) and their demographics are skipped,
+    /// saying which row to fix.
+    static func skipDependents(_ users: inout [Row], _ demographics: inout [Row]) {
+        var badRow: [String: Int] = [:]
+        for row in users where row.hasErrors {
+            let userID = row.values["userId"] ?? ""
+            if !userID.isEmpty && badRow[userID] == nil { badRow[userID] = row.line }
+        }
+        func skip(_ row: inout Row) {
+            guard !row.hasErrors, let userID = row.values["userId"], let bad = badRow[userID] else { return }
+            row.issues.append(
+                issue(
+                    .error, "depends_on_bad_row", row, "userId", "skipped because row \(bad) of users.csv, about the same person \(userID), has an error.",
+                    fix: "Correct row \(bad) of users.csv; this row then goes through as it is."))
+        }
+        for index in users.indices { skip(&users[index]) }
+        for index in demographics.indices { skip(&demographics[index]) }
+    }
+}
