@@ -127,18 +127,22 @@ public struct RosterFile: Sendable {
                     emailOwner[key] = (userID, row.line)
                 }
             }
-            let school = value("schoolId")
-            if !value("schoolName").isEmpty && !school.isEmpty {
-                if let named = schoolName[school], named.name != value("schoolName") {
+            /// The first name given to a school or class holds; a different one on a later row is an error there.
+            func sameName(_ names: inout [String: (name: String, line: Int)], of key: String, column: String, what: String) {
+                let name = value(column)
+                guard !name.isEmpty, !key.isEmpty else { return }
+                if let named = names[key], named.name != name {
                     rows[index].issues.append(
                         issue(
-                            .error, "school_name_differs", row, "schoolName",
-                            "“\(value("schoolName"))” differs from row \(named.line) (“\(named.name)”) for school \(school).",
-                            fix: "Give the school the same name on every row, or leave schoolName empty on all but one."))
-                } else if schoolName[school] == nil {
-                    schoolName[school] = (value("schoolName"), row.line)
+                            .error, "\(what)_name_differs", row, column,
+                            "“\(name)” differs from row \(named.line) (“\(named.name)”) for \(what) \(key).",
+                            fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one."))
+                } else if names[key] == nil {
+                    names[key] = (name, row.line)
                 }
             }
+            let school = value("schoolId")
+            sameName(&schoolName, of: school, column: "schoolName", what: "school")
             let classID = value("classId")
             guard !classID.isEmpty else { continue }
             if let owner = classSchool[classID], owner.school != school {
@@ -150,17 +154,7 @@ public struct RosterFile: Sendable {
             } else if classSchool[classID] == nil {
                 classSchool[classID] = (school, row.line)
             }
-            if !value("className").isEmpty {
-                if let named = className[classID], named.name != value("className") {
-                    rows[index].issues.append(
-                        issue(
-                            .error, "class_name_differs", row, "className",
-                            "“\(value("className"))” differs from row \(named.line) (“\(named.name)”) for class \(classID).",
-                            fix: "Give the class the same name on every row, or leave className empty on all but one."))
-                } else if className[classID] == nil {
-                    className[classID] = (value("className"), row.line)
-                }
-            }
+            sameName(&className, of: classID, column: "className", what: "class")
             if value("primaryTeacher").lowercased() == "true" {
                 if let earlier = primary[classID] {
                     rows[index].issues.append(

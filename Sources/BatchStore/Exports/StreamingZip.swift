@@ -40,14 +40,7 @@ public final class StreamingZip {
         let bigOffset = offset >= zip64From
         var local = Data()
         local.le32(0x0403_4B50)
-        local.le16(bigSize ? 45 : 20)
-        local.le16(0x0800)  // names are UTF-8
-        local.le16(0)  // stored
-        local.le16(modified.time)
-        local.le16(modified.date)
-        local.le32(crc)
-        local.le32(bigSize ? 0xFFFF_FFFF : UInt32(size))
-        local.le32(bigSize ? 0xFFFF_FFFF : UInt32(size))
+        entryFields(&local, zip64: bigSize, crc: crc, size: size)
         local.le16(UInt16(name.count))
         local.le16(bigSize ? 20 : 0)
         local.append(name)
@@ -74,14 +67,7 @@ public final class StreamingZip {
         }
         central.le32(0x0201_4B50)
         central.le16(0x0300 | 45)  // made by Unix, ZIP 4.5
-        central.le16(bigSize || bigOffset ? 45 : 20)
-        central.le16(0x0800)
-        central.le16(0)
-        central.le16(modified.time)
-        central.le16(modified.date)
-        central.le32(crc)
-        central.le32(bigSize ? 0xFFFF_FFFF : UInt32(size))
-        central.le32(bigSize ? 0xFFFF_FFFF : UInt32(size))
+        entryFields(&central, zip64: bigSize || bigOffset, crc: crc, size: size, bigSize: bigSize)
         central.le16(UInt16(name.count))
         central.le16(UInt16(extra.count))
         central.le16(0)  // comment
@@ -93,6 +79,20 @@ public final class StreamingZip {
         central.append(extra)
         offset += UInt64(local.count) + size
         count += 1
+    }
+
+    /// The fields local and central headers share: version needed, flags (UTF-8 names), method (stored), time, date,
+    /// CRC-32 and the two sizes (0xFFFFFFFF when they are in the ZIP64 extra field).
+    private func entryFields(_ data: inout Data, zip64: Bool, crc: UInt32, size: UInt64, bigSize: Bool? = nil) {
+        let big = bigSize ?? zip64
+        data.le16(zip64 ? 45 : 20)
+        data.le16(0x0800)
+        data.le16(0)
+        data.le16(modified.time)
+        data.le16(modified.date)
+        data.le32(crc)
+        data.le32(big ? 0xFFFF_FFFF : UInt32(size))
+        data.le32(big ? 0xFFFF_FFFF : UInt32(size))
     }
 
     /// Writes the central directory and closes the file; returns its size in bytes.
