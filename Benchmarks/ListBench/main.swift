@@ -108,6 +108,13 @@ if only.isEmpty || only == "photos" {
     try writeSection("## Student photos (issue 5)", section)
 }
 if only == "photos" { exit(0) }
+if only.isEmpty || only == "roster" {
+    let students = Int(ProcessInfo.processInfo.environment["BENCH_ROSTER_STUDENTS"] ?? "") ?? 200_000
+    let section = try RosterBench.section(schools: 200, students: students, runs: 3)
+    print(section)
+    try writeSection("## Roster files at state size", section)
+}
+if only == "roster" { exit(0) }
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -57,12 +57,12 @@ public struct CSVTable: Sendable {
     /// The trimmed value of a column in a record, or "" when the column is absent.
     public func value(_ column: String, in record: CSVRecord) -> String {
         guard let i = index[column], i < record.cells.count else { return "" }
-        return record.cells[i].trimmingCharacters(in: .whitespacesAndNewlines)
+        return record.cells[i].trimmedCell
     }
 
     /// Column name → trimmed value for every column of the dictionary that is present.
     public func values(of record: CSVRecord) -> [String: String] {
-        index.mapValues { i in i < record.cells.count ? record.cells[i].trimmingCharacters(in: .whitespacesAndNewlines) : "" }
+        index.mapValues { i in i < record.cells.count ? record.cells[i].trimmedCell : "" }
     }
 
     /// Reads a file and checks its header: a misspelled, wrongly capitalised, duplicated, unknown or missing

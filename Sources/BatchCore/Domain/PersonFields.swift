@@ -9,7 +9,11 @@ public enum UserRole: String, Sendable, Codable, CaseIterable, Hashable {
 
     /// Accepts any letter case, as SPEC §4.2 says.
     public init?(lenient text: String) {
-        self.init(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased())
+        if let exact = UserRole(rawValue: text) {
+            self = exact
+            return
+        }
+        self.init(rawValue: text.trimmedCell.lowercased())
     }
 
     public static let staffRoles: [UserRole] = allCases.filter(\.isStaff)
@@ -58,10 +62,12 @@ public enum IdentifierRules {
     public static func schoolIDProblem(_ text: String) -> String? {
         if text.isEmpty { return "The school ID is empty. Enter the school's external ID, for example 001 or HK-ST-12." }
         if text.count > 64 { return "The school ID is \(text.count) characters long; at most 64 are allowed." }
-        if text != text.trimmingCharacters(in: .whitespacesAndNewlines) {
+        if text != text.trimmedCell {
             return "The school ID starts or ends with a space. Remove the spaces."
         }
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if !text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }),
+            text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
             return "The school ID contains an invisible control character. Retype it."
         }
         return nil

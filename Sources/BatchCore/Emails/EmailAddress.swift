@@ -38,8 +38,10 @@ public enum EmailAddress {
         if labels.count < 2 || labels.contains(where: \.isEmpty) {
             return Problem(code: "email_bad_domain", reason: "the domain \"\(domain)\" is not a full domain like school.edu")
         }
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
-        if labels.contains(where: { label in !label.allSatisfy(allowed.contains) || label.hasPrefix("-") || label.hasSuffix("-") }) {
+        func allowed(_ byte: UInt8) -> Bool {
+            (0x61...0x7A).contains(byte) || (0x41...0x5A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2D
+        }
+        if labels.contains(where: { label in !label.utf8.allSatisfy(allowed) || label.hasPrefix("-") || label.hasSuffix("-") }) {
             return Problem(code: "email_bad_domain", reason: "the domain \"\(domain)\" has characters a domain cannot have")
         }
         if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") {

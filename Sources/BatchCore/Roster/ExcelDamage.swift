@@ -4,13 +4,29 @@ import Foundation
 /// explained, never silently accepted.
 public enum ExcelDamage {
     /// `1.23E+05`: a long number Excel showed in scientific notation and saved that way. The real value is lost.
+    /// (Checked on every identifier of a 1.4-million-row file, so by bytes rather than a regular expression.)
     public static func isScientificNotation(_ text: String) -> Bool {
-        text.range(of: #"^[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$"#, options: .regularExpression) != nil
+        let bytes = Array(text.utf8)
+        func isDigit(_ i: Int) -> Bool { i < bytes.count && (0x30...0x39).contains(bytes[i]) }
+        guard isDigit(0) else { return false }
+        var i = 1
+        if i < bytes.count && bytes[i] == 0x2E {  // "."
+            i += 1
+            guard isDigit(i) else { return false }
+            while isDigit(i) { i += 1 }
+        }
+        guard i < bytes.count, bytes[i] == 0x45 || bytes[i] == 0x65 else { return false }  // E or e
+        i += 1
+        if i < bytes.count && (bytes[i] == 0x2B || bytes[i] == 0x2D) { i += 1 }  // + or -
+        guard isDigit(i) else { return false }
+        while isDigit(i) { i += 1 }
+        return i == bytes.count
     }
 
     /// Typographic quotes (“ ” ‘ ’) that a word processor or Excel's autocorrect put into an identifier.
     public static func hasCurlyQuotes(_ text: String) -> Bool {
-        text.contains { "“”‘’„‚«»".contains($0) }
+        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return false }
+        return text.contains { "“”‘’„‚«»".contains($0) }
     }
 
     /// A date Excel turned into its serial number (`45123` = 2023-07-16): the date it stands for, when the text is a

@@ -127,12 +127,12 @@ public struct RosterRowRules: Sendable {
             }
         }
         let language = value("homeLanguage")
-        if !language.isEmpty && language.range(of: #"^[a-z]{2,3}$"#, options: .regularExpression) == nil {
+        if !language.isEmpty && !((2...3).contains(language.utf8.count) && language.utf8.allSatisfy { (0x61...0x7A).contains($0) }) {
             error("invalid_language", "homeLanguage", "“\(language)” is not an ISO 639 language code.",
                   fix: "Write the 2- or 3-letter code in lower case, e.g. en, zh, yue.")
         }
         let country = value("countryOfBirthCode")
-        if !country.isEmpty && country.range(of: #"^[A-Z]{2}$"#, options: .regularExpression) == nil {
+        if !country.isEmpty && !(country.utf8.count == 2 && country.utf8.allSatisfy { (0x41...0x5A).contains($0) }) {
             error("invalid_country", "countryOfBirthCode", "“\(country)” is not an ISO 3166-1 alpha-2 country code.",
                   fix: "Write the 2-letter code in capitals, e.g. HK, GB, US.")
         }
@@ -164,7 +164,8 @@ public struct RosterRowRules: Sendable {
     }
 
     func hasControl(_ text: String) -> Bool {
-        text.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format && !(0x200C...0x200D).contains($0.value) }
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return false }
+        return text.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format && !(0x200C...0x200D).contains($0.value) }
     }
 
     /// Control characters shown as `\u{0}` so a person can see where they are.
