@@ -287,11 +287,15 @@ extension PhotoFixtures {
     /// 480 × 600 and 960 × 1200, all deterministic from the index.
     public static func set(names: [String]) throws -> [(name: String, bytes: Data)] {
         let sizes = [(960, 1200), (600, 750), (720, 900), (480, 600), (800, 1000)]
+        // Grain and quality vary like different cameras' files: about 150 KB to 1.2 MB.
+        let looks: [(texture: Double, quality: Int)] = [(texture, 97), (24, 95), (20, 96), (40, 99)]
         return try names.enumerated().map { index, name in
             let (width, height) = sizes[index % sizes.count]
+            let look = looks[index % looks.count]
             let seed = UInt64(index + 1)
             var bytes = index % 3 == 2
-                ? try turned(seed: seed, width: width, height: height, orientation: 6) : try portrait(seed: seed, width: width, height: height)
+                ? try turned(seed: seed, width: width, height: height, orientation: 6, texture: look.texture, quality: look.quality)
+                : try portrait(seed: seed, width: width, height: height, texture: look.texture, quality: look.quality)
             if index % 5 == 4 { bytes = withExif(bytes, orientation: 1, gps: true, comment: "Photographed at the school hall") }
             return (name, bytes)
         }
