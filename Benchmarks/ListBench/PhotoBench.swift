@@ -40,16 +40,18 @@ enum PhotoBench {
     static func photos() throws -> [Data] {
         try (0..<count).map { index in
             let seed = UInt64(9_000 + index)
-            let photo = index % 3 == 0
-                ? try PhotoFixtures.turned(seed: seed, width: 960, height: 1200, orientation: 6, texture: texture, quality: quality)
+            let photo =
+                index % 3 == 0
+                ? try PhotoFixtures.turned(
+                    seed: seed, width: 960, height: 1200, orientation: 6, texture: texture, quality: quality)
                 : try PhotoFixtures.portrait(seed: seed, width: 960, height: 1200, texture: texture, quality: quality)
-            return index % 3 != 0 && index % 5 == 0 ? PhotoFixtures.withExif(photo, orientation: 1, gps: true, comment: "Studio") : photo
+            return index % 3 != 0 && index % 5 == 0
+                ? PhotoFixtures.withExif(photo, orientation: 1, gps: true, comment: "Studio") : photo
         }
     }
 
     static let texture = Double(ProcessInfo.processInfo.environment["BENCH_PHOTO_TEXTURE"] ?? "") ?? 40
     static let quality = Int(ProcessInfo.processInfo.environment["BENCH_PHOTO_QUALITY"] ?? "") ?? 99
-
 
     /// Resident memory of this process (kB), from /proc.
     static func rssKB() -> Int {
@@ -61,7 +63,8 @@ enum PhotoBench {
     }
 
     static func section() async throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-photo-bench-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sb-photo-bench-\(UUID().uuidString)")
         let files = directory.appendingPathComponent("photos")
         try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -72,7 +75,10 @@ enum PhotoBench {
         }
         let sizes = photos.map(\.count).sorted()
         let totalMB = Double(sizes.reduce(0, +)) / 1_048_576
-        print(String(format: "  %d files, %.0f MB, %.2f–%.2f MB each", count, totalMB, Double(sizes.first!) / 1_048_576, Double(sizes.last!) / 1_048_576))
+        print(
+            String(
+                format: "  %d files, %.0f MB, %.2f–%.2f MB each", count, totalMB, Double(sizes.first!) / 1_048_576,
+                Double(sizes.last!) / 1_048_576))
         if ProcessInfo.processInfo.environment["BENCH_PHOTO_SIZES_ONLY"] != nil { exit(0) }
 
         // Inspection: type, size, dimensions as displayed, orientation, metadata, and the SHA-256 content hash.
@@ -87,17 +93,26 @@ enum PhotoBench {
         let headerOnly = time { for photo in photos { _ = PhotoRules.check(photo) } }
         // Thumbnails (240 × 300 box, DCT-domain scaling + box filter), and storing (orientation applied losslessly,
         // metadata dropped, ICC kept, thumbnail of the stored photo).
-        let thumbOne = time { for photo in photos { _ = try? TurboJPEG.thumbnail(of: photo, maxWidth: 240, maxHeight: 300) } }
-        let thumbAll = time { parallel(count) { _ = try? TurboJPEG.thumbnail(of: photos[$0], maxWidth: 240, maxHeight: 300) } }
+        let thumbOne = time {
+            for photo in photos { _ = try? TurboJPEG.thumbnail(of: photo, maxWidth: 240, maxHeight: 300) }
+        }
+        let thumbAll = time {
+            parallel(count) { _ = try? TurboJPEG.thumbnail(of: photos[$0], maxWidth: 240, maxHeight: 300) }
+        }
         let infos = photos.map { photo -> JPEGInfo in
             guard case .success(let info) = PhotoRules.check(photo) else { fatalError() }
             return info
         }
-        let storeOne = time { for (photo, info) in zip(photos, infos) { _ = try? PhotoStorage.prepare(photo, info: info) } }
+        let storeOne = time {
+            for (photo, info) in zip(photos, infos) { _ = try? PhotoStorage.prepare(photo, info: info) }
+        }
         let storeAll = time { parallel(count) { _ = try? PhotoStorage.prepare(photos[$0], info: infos[$0]) } }
         let rate = { (t: (median: Double, samples: [Double])) in Double(count) / t.median }
-        print(String(format: "  inspect %.0f/s (1 core) %.0f/s (all cores); thumbnails %.0f/s / %.0f/s; store %.0f/s / %.0f/s",
-                     rate(inspectOne), rate(inspectAll), rate(thumbOne), rate(thumbAll), rate(storeOne), rate(storeAll)))
+        print(
+            String(
+                format:
+                    "  inspect %.0f/s (1 core) %.0f/s (all cores); thumbnails %.0f/s / %.0f/s; store %.0f/s / %.0f/s",
+                rate(inspectOne), rate(inspectAll), rate(thumbOne), rate(thumbAll), rate(storeOne), rate(storeAll)))
 
         // Pillow on the same files (draft + thumbnail + save), in the same sitting.
         let pillow = try python(["Benchmarks/pillow_thumbnails.py", files.path, "\(runs)"])
@@ -174,23 +189,30 @@ enum PhotoBench {
         guard process.terminationStatus == 0,
             let last = text.split(separator: "\n").last,
             let json = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]
-        else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "\(arguments[0]) failed:\n\(text)"]) }
+        else {
+            throw CocoaError(
+                .fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "\(arguments[0]) failed:\n\(text)"])
+        }
         return json
     }
 
     /// 2,000 students with a stored photo each (the 200 benchmark photos, cleaned, ten students each), one export job
     /// per run at the original size.
-    static func exportBench(photos: [Data], directory: URL) async throws -> (photos: Int, median: Double, megabytes: Double, rssGrowthKB: Int) {
+    static func exportBench(photos: [Data], directory: URL) async throws -> (
+        photos: Int, median: Double, megabytes: Double, rssGrowthKB: Int
+    ) {
         let students = 2_000
         let store = Store(backend: try SQLiteBackend(path: directory.appendingPathComponent("export.sqlite").path))
         try await store.migrate()
         let school = School(key: "school-0", schoolID: "0001", name: "School 0")
         try await store.createSchool(school, by: .system)
-        try await store.insertNew(people: (0..<students).map { n in
-            Person(
-                userID: UserID(rawValue: String(format: "%06d", n)), role: .student, loginID: LoginID(rawValue: "p\(n)"),
-                firstName: "First\(n)", lastName: "Last\(n)", grade: "05", schoolKeys: [school.key])
-        })
+        try await store.insertNew(
+            people: (0..<students).map { n in
+                Person(
+                    userID: UserID(rawValue: String(format: "%06d", n)), role: .student,
+                    loginID: LoginID(rawValue: "p\(n)"),
+                    firstName: "First\(n)", lastName: "Last\(n)", grade: "05", schoolKeys: [school.key])
+            })
         let blobs = try FileBlobStore(root: directory.appendingPathComponent("blobs"))
         // Each student a file of their own (the cleaned photo plus two bytes after its end), as in a real district.
         for n in 0..<students {
@@ -202,7 +224,8 @@ enum PhotoBench {
                 userID: UserID(rawValue: String(format: "%06d", n)), blobKey: key, thumbnailKey: key, contentHash: key,
                 width: 960, height: 1200, byteSize: photo.count, by: .system)
         }
-        let clerk = Account(id: "acct-bench", username: "bench", displayName: "Bench", role: .studentRecords, scope: .district)
+        let clerk = Account(
+            id: "acct-bench", username: "bench", displayName: "Bench", role: .studentRecords, scope: .district)
         try await store.createAccount(clerk, passwordHash: "x", by: .system)
         let engine = BatchEngine(
             store: store, blobs: blobs, handlers: [], exporters: [PhotoExporter()],
@@ -213,7 +236,9 @@ enum PhotoBench {
         for _ in 0..<3 {
             let before = rssKB()
             let peak = Peak()
-            let sampler = Task { while !Task.isCancelled { peak.note(rssKB()); try? await Task.sleep(nanoseconds: 20_000_000) } }
+            let sampler = Task {
+                while !Task.isCancelled { peak.note(rssKB()); try? await Task.sleep(nanoseconds: 20_000_000) }
+            }
             let start = ContinuousClock.now
             let batch = try await engine.requestExport(.photoExport, options: "{}", by: clerk)
             let ran = try await JobWorker(engine: engine, name: "bench").runNext()
@@ -225,7 +250,10 @@ enum PhotoBench {
             megabytes = Double(done.report?.export?.bytes ?? 0) / 1_048_576
             growth = max(growth, peak.value - before)
             try? FileManager.default.removeItem(at: engine.exportFile(of: batch.id))
-            print(String(format: "  export of %d photos: %.2f s, %.0f MB/s, memory +%d MB", students, samples.last!, megabytes / samples.last!, (peak.value - before) / 1024))
+            print(
+                String(
+                    format: "  export of %d photos: %.2f s, %.0f MB/s, memory +%d MB", students, samples.last!,
+                    megabytes / samples.last!, (peak.value - before) / 1024))
         }
         try await store.close()
         return (students, median(samples), megabytes, growth)

@@ -13,10 +13,12 @@ enum RosterBench {
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     static func section(schools: Int, students: Int, runs: Int) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-roster-bench-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sb-roster-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let users = directory.appendingPathComponent("users.csv"), demographics = directory.appendingPathComponent("demographics.csv")
+        let users = directory.appendingPathComponent("users.csv"),
+            demographics = directory.appendingPathComponent("demographics.csv")
         FileManager.default.createFile(atPath: users.path, contents: nil)
         FileManager.default.createFile(atPath: demographics.path, contents: nil)
         let usersOut = try FileHandle(forWritingTo: users), demographicsOut = try FileHandle(forWritingTo: demographics)
@@ -25,7 +27,8 @@ enum RosterBench {
             demographics: { try demographicsOut.write(contentsOf: Data($0.utf8)) })
         try usersOut.close()
         try demographicsOut.close()
-        let size = Double((try FileManager.default.attributesOfItem(atPath: users.path)[.size] as? Int) ?? 0) / 1_048_576
+        let size =
+            Double((try FileManager.default.attributesOfItem(atPath: users.path)[.size] as? Int) ?? 0) / 1_048_576
         print(String(format: "Roster: users.csv %.0f MB for %d students in %d schools", size, students, schools))
 
         var reads: [Double] = [], checks: [Double] = [], rows = 0, errors = 0
@@ -33,7 +36,8 @@ enum RosterBench {
         for run in 1...runs {
             let start = ContinuousClock.now
             let bytes = try Data(contentsOf: users)
-            let table = try CSVTable.read(bytes: bytes, fileName: "users.csv", dictionary: RosterDictionaries.users).get()
+            let table = try CSVTable.read(bytes: bytes, fileName: "users.csv", dictionary: RosterDictionaries.users)
+                .get()
             let read = seconds(ContinuousClock.now - start)
             let file = RosterFile.inspect(users: table, demographics: nil, rules: rules)
             let total = seconds(ContinuousClock.now - start)
@@ -41,11 +45,16 @@ enum RosterBench {
             errors = file.users.filter(\.hasErrors).count
             reads.append(read)
             checks.append(total)
-            print(String(format: "  run %d: read %.2f s, read + check %.2f s (%.0f MB/s), %d rows, %d with errors", run, read, total, size / total, rows, errors))
+            print(
+                String(
+                    format: "  run %d: read %.2f s, read + check %.2f s (%.0f MB/s), %d rows, %d with errors", run,
+                    read, total, size / total, rows, errors))
         }
         precondition(errors == 0, "the generated roster should be clean")
         // Where the checking time goes (one run): the values of each row, the row rules, the whole inspection.
-        let table = try CSVTable.read(bytes: try Data(contentsOf: users), fileName: "users.csv", dictionary: RosterDictionaries.users).get()
+        let table = try CSVTable.read(
+            bytes: try Data(contentsOf: users), fileName: "users.csv", dictionary: RosterDictionaries.users
+        ).get()
         var start = ContinuousClock.now
         let values = table.records.map(table.values(of:))
         let valuesTime = seconds(ContinuousClock.now - start)
@@ -53,7 +62,10 @@ enum RosterBench {
         var issueCount = 0
         for (record, row) in zip(table.records, values) { issueCount += rules.usersRow(row, line: record.line).count }
         let rulesTime = seconds(ContinuousClock.now - start)
-        print(String(format: "  breakdown: values of each row %.2f s, row rules %.2f s (%d issues)", valuesTime, rulesTime, issueCount))
+        print(
+            String(
+                format: "  breakdown: values of each row %.2f s, row rules %.2f s (%d issues)", valuesTime, rulesTime,
+                issueCount))
 
         var imports: [Double] = []
         for run in 1...runs {
@@ -81,7 +93,8 @@ enum RosterBench {
         }
         let readMedian = median(reads), checkMedian = median(checks), importMedian = median(imports)
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let peakKB = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        let peakKB =
+            status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
             .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
         return """
             ## Roster files at state size (issue 4, reading and checking)

@@ -14,13 +14,18 @@ struct CSVReaderTests {
         "quoted commas, doubled quotes and line breaks inside quotes are one cell; line numbers are the spreadsheet's",
         arguments: ["\n", "\r\n", "\r"])
     func quoting(newline: String) throws {
-        let text = ["loginId,userEmail", "\"chan, w\",\"a\"\"b@x.org\"", "", "\"two\(newline)lines\",c@x.org", "last,d@x.org"]
-            .joined(separator: newline)
+        let text = [
+            "loginId,userEmail", "\"chan, w\",\"a\"\"b@x.org\"", "", "\"two\(newline)lines\",c@x.org", "last,d@x.org",
+        ]
+        .joined(separator: newline)
         let records = CSVReader.parse(text).records
-        #expect(records.map(\.cells) == [
-            ["loginId", "userEmail"], ["chan, w", "a\"b@x.org"], ["two\(newline)lines", "c@x.org"], ["last", "d@x.org"],
-        ])
-        #expect(records.map(\.line) == [1, 2, 4, 6], "the blank line 3 is skipped; the record on 4–5 is followed by line 6")
+        #expect(
+            records.map(\.cells) == [
+                ["loginId", "userEmail"], ["chan, w", "a\"b@x.org"], ["two\(newline)lines", "c@x.org"],
+                ["last", "d@x.org"],
+            ])
+        #expect(
+            records.map(\.line) == [1, 2, 4, 6], "the blank line 3 is skipped; the record on 4–5 is followed by line 6")
     }
 
     @Test("a stray quote fails the file at once, naming the line where the quote opened")
@@ -53,7 +58,9 @@ struct CSVReaderTests {
         #expect(cp1252.warnings.first?.message.contains("Windows-1252") == true)
     }
 
-    @Test("a wrongly capitalised header fails the file and suggests the right name; our error report's columns are ignored")
+    @Test(
+        "a wrongly capitalised header fails the file and suggests the right name; our error report's columns are ignored"
+    )
     func headers() throws {
         guard case .failure(let rejection) = table("loginId,UserEmail\ns1,a@x.org\n") else {
             Issue.record("the file should be refused")

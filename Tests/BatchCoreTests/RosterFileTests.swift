@@ -4,14 +4,19 @@ import Testing
 
 @Suite("Roster files across rows (SPEC §4.2, §4.3, §4.5)")
 struct RosterFileTests {
-    let header = "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher"
+    let header =
+        "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher"
 
     func inspect(_ lines: [String], demographics: [String]? = nil) throws -> RosterFile {
         let users = try CSVTable.read(
-            bytes: Data(([header] + lines).joined(separator: "\n").utf8), fileName: "users.csv", dictionary: RosterDictionaries.users
+            bytes: Data(([header] + lines).joined(separator: "\n").utf8), fileName: "users.csv",
+            dictionary: RosterDictionaries.users
         ).get()
         let demo = try demographics.map {
-            try CSVTable.read(bytes: Data($0.joined(separator: "\n").utf8), fileName: "demographics.csv", dictionary: RosterDictionaries.demographics).get()
+            try CSVTable.read(
+                bytes: Data($0.joined(separator: "\n").utf8), fileName: "demographics.csv",
+                dictionary: RosterDictionaries.demographics
+            ).get()
         }
         return RosterFile.inspect(users: users, demographics: demo, rules: RosterRowRules(today: "2026-12-01"))
     }
@@ -27,22 +32,31 @@ struct RosterFileTests {
 
     @Test("the same person on several rows (one per class) passes when the person fields agree")
     func onePersonManyClasses() throws {
-        let file = try inspect(["\(chan),C5A,5A,", "\(chan),C5A-EN,5A English,", "HVP,,T1,teacher,,Ann,Lee,ann@x.edu,,C5A,,true"])
+        let file = try inspect([
+            "\(chan),C5A,5A,", "\(chan),C5A-EN,5A English,", "HVP,,T1,teacher,,Ann,Lee,ann@x.edu,,C5A,,true",
+        ])
         #expect(codes(file).isEmpty, "\(file.users.flatMap(\.issues).map(\.message))")
     }
 
-    @Test("a person described two ways is an error on the later row, naming the earlier one; their other rows are skipped")
+    @Test(
+        "a person described two ways is an error on the later row, naming the earlier one; their other rows are skipped"
+    )
     func inconsistentPerson() throws {
-        let file = try inspect(["\(chan),C5A,5A,", "HVP,,000123,student,19chanw1,Wing Yan,Chen,,05,C5A-EN,5A English,", "\(chan),C5A-MA,5A Maths,"])
+        let file = try inspect([
+            "\(chan),C5A,5A,", "HVP,,000123,student,19chanw1,Wing Yan,Chen,,05,C5A-EN,5A English,",
+            "\(chan),C5A-MA,5A Maths,",
+        ])
         #expect(codes(file) == [3: ["inconsistent_person"], 2: ["depends_on_bad_row"], 4: ["depends_on_bad_row"]])
         let message = try #require(file.users[1].issues.first?.message)
-        #expect(message == "Row 3, lastName: “Chen” differs from row 2 (“Chan”) for the same userId 000123.", "\(message)")
+        #expect(
+            message == "Row 3, lastName: “Chen” differs from row 2 (“Chan”) for the same userId 000123.", "\(message)")
     }
 
     @Test("a login ID or an address on two different people is an error on the second")
     func sharedLoginAndEmail() throws {
         let file = try inspect([
-            "HVP,,000123,student,19chanw1,Wing Yan,Chan,w@x.edu,05,,,", "HVP,,000124,student,19CHANW1,Ka Ho,Chan,W@X.edu,05,,,",
+            "HVP,,000123,student,19chanw1,Wing Yan,Chan,w@x.edu,05,,,",
+            "HVP,,000124,student,19CHANW1,Ka Ho,Chan,W@X.edu,05,,,",
         ])
         #expect(codes(file) == [3: ["duplicate_login_id", "duplicate_email"]])
     }
@@ -51,17 +65,22 @@ struct RosterFileTests {
     func classesAndSchools() throws {
         let file = try inspect([
             "HVP,Harbour View,T1,teacher,,Ann,Lee,ann@x.edu,,C5A,5A,true", "KBS,,T2,teacher,,Bo,Ng,bo@x.edu,,C5A,,",
-            "HVP,Harbour View Primary,T3,teacher,,Cy,Ho,cy@x.edu,,C5B,5B,", "HVP,,T4,teacher,,Di,Yip,di@x.edu,,C5B,5 B,",
+            "HVP,Harbour View Primary,T3,teacher,,Cy,Ho,cy@x.edu,,C5B,5B,",
+            "HVP,,T4,teacher,,Di,Yip,di@x.edu,,C5B,5 B,",
             "HVP,,T5,teacher,,Ed,Lau,ed@x.edu,,C5A,,true",
         ])
-        #expect(codes(file) == [
-            3: ["class_in_two_schools"], 4: ["school_name_differs"], 5: ["class_name_differs"], 6: ["two_primary_teachers"],
-        ])
+        #expect(
+            codes(file) == [
+                3: ["class_in_two_schools"], 4: ["school_name_differs"], 5: ["class_name_differs"],
+                6: ["two_primary_teachers"],
+            ])
     }
 
     @Test("an exact duplicate row is a warning and counts once; a class of 81 students is a warning, not an error")
     func warnings() throws {
-        let students = (1...81).map { "HVP,,\(String(format: "%06d", $0)),student,s\($0),First,Last,,05,BIG,Big class," }
+        let students = (1...81).map {
+            "HVP,,\(String(format: "%06d", $0)),student,s\($0),First,Last,,05,BIG,Big class,"
+        }
         let file = try inspect(students + [students[0]])
         #expect(codes(file) == [2: ["class_over_80"], 83: ["duplicate_row"]])
         #expect(file.users.allSatisfy { !$0.hasErrors })
@@ -72,11 +91,17 @@ struct RosterFileTests {
     func demographics() throws {
         let file = try inspect(
             ["\(chan),C5A,5A,", "HVP,,000124,student,,Ka Ho,Chan,,05,,,", "HVP,,T1,teacher,,Ann,Lee,ann@x.edu,,,,"],
-            demographics: ["userId,birthDate", "000123,2014-09-02", "000999,2014-01-01", "T1,1980-01-01", "000124,2014-05-05", "000123,2014-09-02"])
+            demographics: [
+                "userId,birthDate", "000123,2014-09-02", "000999,2014-01-01", "T1,1980-01-01", "000124,2014-05-05",
+                "000123,2014-09-02",
+            ])
         #expect(codes(file) == [3: ["missing_login_id"]], "users.csv")
         var demographicCodes: [Int: [String]] = [:]
         for row in file.demographics where !row.issues.isEmpty { demographicCodes[row.line] = row.issues.map(\.code) }
-        #expect(demographicCodes == [3: ["not_in_users"], 4: ["not_in_users"], 5: ["depends_on_bad_row"], 6: ["duplicate_student"]])
+        #expect(
+            demographicCodes == [
+                3: ["not_in_users"], 4: ["not_in_users"], 5: ["depends_on_bad_row"], 6: ["duplicate_student"],
+            ])
     }
 
     @Test("demographics.csv alone is refused with a clear message")

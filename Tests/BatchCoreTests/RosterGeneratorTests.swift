@@ -10,7 +10,9 @@ struct RosterGeneratorTests {
         try CSVTable.read(bytes: Data(text.utf8), fileName: dictionary.fileName, dictionary: dictionary).get()
     }
 
-    @Test("users.csv and demographics.csv pass the header and row checks; seven rows a student, a teacher for every class")
+    @Test(
+        "users.csv and demographics.csv pass the header and row checks; seven rows a student, a teacher for every class"
+    )
     func valid() throws {
         let files = generator.files(.original)
         let users = try table(files.users, RosterDictionaries.users)
@@ -28,7 +30,9 @@ struct RosterGeneratorTests {
         #expect(studentRows.count == 300 * 7)
         #expect(demographics.records.count == 300)
         let classes = Set(studentRows.map { users.value("classId", in: $0) })
-        let taught = users.records.filter { users.value("userRole", in: $0) == "teacher" && users.value("primaryTeacher", in: $0) == "true" }
+        let taught = users.records.filter {
+            users.value("userRole", in: $0) == "teacher" && users.value("primaryTeacher", in: $0) == "true"
+        }
         #expect(Set(taught.map { users.value("classId", in: $0) }) == classes, "every class has its primary teacher")
         #expect(taught.count == classes.count, "one primary teacher a class")
         let sizes = Dictionary(grouping: studentRows, by: { users.value("classId", in: $0) }).mapValues(\.count)
@@ -51,7 +55,9 @@ struct RosterGeneratorTests {
         #expect(names.contains { $0.contains("í") || $0.contains("ü") || $0.contains("á") || $0.contains("ễ") })
     }
 
-    @Test("the same input gives the same bytes; the changed variant updates about 5 %, adds 1 % and drops 1 % of the students")
+    @Test(
+        "the same input gives the same bytes; the changed variant updates about 5 %, adds 1 % and drops 1 % of the students"
+    )
     func changedVariant() throws {
         #expect(generator.files(.original) == generator.files(.original))
         let before = try table(generator.files(.original).demographics, RosterDictionaries.demographics)
@@ -65,7 +71,9 @@ struct RosterGeneratorTests {
         func people(_ t: CSVTable) -> [String: [String]] {
             var result: [String: [String]] = [:]
             for record in t.records where t.value("userRole", in: record) == "student" {
-                result[t.value("userId", in: record)] = ["preferredFirstName", "userEmail", "userGrade"].map { t.value($0, in: record) }
+                result[t.value("userId", in: record)] = ["preferredFirstName", "userEmail", "userGrade"].map {
+                    t.value($0, in: record)
+                }
             }
             return result
         }

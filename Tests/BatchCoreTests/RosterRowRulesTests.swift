@@ -29,11 +29,15 @@ struct RosterRowRulesTests {
         "each broken field gives its own code, naming row and column",
         arguments: [
             (["userId": "1.23E+05"], "scientific_notation"), (["userId": "1.23e5"], "scientific_notation"),
-            (["userId": "“000123”"], "curly_quotes"), (["userId": "000 123"], "invalid_user_id"), (["userId": ""], "missing_value"),
-            (["userRole": "pupil"], "invalid_role"), (["loginId": ""], "missing_login_id"), (["loginId": "19 chan"], "invalid_login_id"),
+            (["userId": "“000123”"], "curly_quotes"), (["userId": "000 123"], "invalid_user_id"),
+            (["userId": ""], "missing_value"),
+            (["userRole": "pupil"], "invalid_role"), (["loginId": ""], "missing_login_id"),
+            (["loginId": "19 chan"], "invalid_login_id"),
             (["firstName": ""], "missing_value"), (["lastName": String(repeating: "a", count: 101)], "too_long"),
-            (["firstName": "Wing\u{0}Yan"], "control_character"), (["userGrade": ""], "missing_grade"), (["userGrade": "5"], "invalid_grade"),
-            (["userStatus": "gone"], "invalid_status"), (["action": "remove"], "invalid_action"), (["schoolId": ""], "missing_value"),
+            (["firstName": "Wing\u{0}Yan"], "control_character"), (["userGrade": ""], "missing_grade"),
+            (["userGrade": "5"], "invalid_grade"),
+            (["userStatus": "gone"], "invalid_status"), (["action": "remove"], "invalid_action"),
+            (["schoolId": ""], "missing_value"),
             (["userEmail": "chan.school.edu"], "email_missing_at"), (["classId": "9.87E+04"], "scientific_notation"),
             (["classGrade": "Year 5"], "invalid_grade"), (["primaryTeacher": "yes"], "invalid_boolean"),
             (["primaryTeacher": "true"], "primary_not_teacher"),
@@ -41,7 +45,8 @@ struct RosterRowRulesTests {
     func broken(change: [String: String], code: String) {
         let issues = rules.usersRow(student.merging(change) { _, new in new }, line: 7)
         #expect(issues.map(\.code) == [code], "\(issues.map(\.message))")
-        #expect(issues.first?.message.hasPrefix("Row 7, \(change.keys.first!):") == true, "\(issues.first?.message ?? "")")
+        #expect(
+            issues.first?.message.hasPrefix("Row 7, \(change.keys.first!):") == true, "\(issues.first?.message ?? "")")
         #expect(issues.first?.column == change.keys.first!)
         #expect(!(issues.first?.fix.isEmpty ?? true))
     }
@@ -72,11 +77,15 @@ struct RosterRowRulesTests {
         arguments: [
             (["birthDate": "45123"], "date_as_number"), (["birthDate": "2014-02-30"], "invalid_date"),
             (["birthDate": "02/09/2014"], "invalid_date"), (["birthDate": "2027-01-01"], "future_date"),
-            (["sex": "F"], "invalid_sex"), (["asian": "yes"], "invalid_boolean"), (["homeLanguage": "Cantonese"], "invalid_language"),
+            (["sex": "F"], "invalid_sex"), (["asian": "yes"], "invalid_boolean"),
+            (["homeLanguage": "Cantonese"], "invalid_language"),
             (["countryOfBirthCode": "HKG"], "invalid_country"), (["userId": "1.5E+03"], "scientific_notation"),
         ] as [([String: String], String)])
     func demographics(change: [String: String], code: String) {
-        let row = ["userId": "000123", "birthDate": "2014-09-02", "sex": "female", "asian": "TRUE", "homeLanguage": "yue", "countryOfBirthCode": "HK"]
+        let row = [
+            "userId": "000123", "birthDate": "2014-09-02", "sex": "female", "asian": "TRUE", "homeLanguage": "yue",
+            "countryOfBirthCode": "HK",
+        ]
         #expect(rules.demographicsRow(row, line: 2).isEmpty)
         #expect(rules.demographicsRow(row.merging(change) { _, new in new }, line: 2).map(\.code) == [code])
     }
@@ -90,12 +99,19 @@ struct RosterRowRulesTests {
 
     @Test("the templates have the dictionary's header and two example rows that pass the row rules")
     func templates() throws {
-        for (dictionary, template) in [(RosterDictionaries.users, RosterDictionaries.usersTemplate), (RosterDictionaries.demographics, RosterDictionaries.demographicsTemplate)] {
-            let table = try CSVTable.read(bytes: Data(template.utf8), fileName: dictionary.fileName, dictionary: dictionary).get()
+        for (dictionary, template) in [
+            (RosterDictionaries.users, RosterDictionaries.usersTemplate),
+            (RosterDictionaries.demographics, RosterDictionaries.demographicsTemplate),
+        ] {
+            let table = try CSVTable.read(
+                bytes: Data(template.utf8), fileName: dictionary.fileName, dictionary: dictionary
+            ).get()
             #expect(table.records.count == 2)
             for record in table.records {
-                let issues = dictionary.fileName == "users.csv"
-                    ? rules.usersRow(table.values(of: record), line: record.line) : rules.demographicsRow(table.values(of: record), line: record.line)
+                let issues =
+                    dictionary.fileName == "users.csv"
+                    ? rules.usersRow(table.values(of: record), line: record.line)
+                    : rules.demographicsRow(table.values(of: record), line: record.line)
                 #expect(issues.isEmpty, "\(issues.map(\.message))")
             }
         }

@@ -5,7 +5,9 @@ import Testing
 
 @Suite("The ZIP writer of the downloads")
 struct StreamingZipTests {
-    func write(_ files: [(String, Data)], zip64From: UInt64 = 0xFFFF_FFFF, maxClassicEntries: UInt64 = 0xFFFF) throws -> ZipContents {
+    func write(_ files: [(String, Data)], zip64From: UInt64 = 0xFFFF_FFFF, maxClassicEntries: UInt64 = 0xFFFF) throws
+        -> ZipContents
+    {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("zip-\(UUID().uuidString).zip")
         defer { try? FileManager.default.removeItem(at: url) }
         let zip = try StreamingZip(url: url, zip64From: zip64From, maxClassicEntries: maxClassicEntries)
@@ -17,7 +19,8 @@ struct StreamingZipTests {
 
     let files: [(String, Data)] = [
         ("5A/陳詠欣.jpg", Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })),
-        ("Müller_Zoë.jpg", Data(repeating: 7, count: 3)), ("empty.csv", Data()), ("index.csv", Data("file,userId\n".utf8)),
+        ("Müller_Zoë.jpg", Data(repeating: 7, count: 3)), ("empty.csv", Data()),
+        ("index.csv", Data("file,userId\n".utf8)),
     ]
 
     @Test("what goes in comes out byte for byte, UTF-8 names included, and unzip -t accepts it")
@@ -27,7 +30,9 @@ struct StreamingZipTests {
         #expect(zip.files == Dictionary(uniqueKeysWithValues: files))
     }
 
-    @Test("with the ZIP64 limits lowered, every size, offset and the entry count go through ZIP64 records, and readers still accept it")
+    @Test(
+        "with the ZIP64 limits lowered, every size, offset and the entry count go through ZIP64 records, and readers still accept it"
+    )
     func zip64() throws {
         let zip = try write(files, zip64From: 2, maxClassicEntries: 2)
         #expect(zip.unzipTest == 0)

@@ -46,7 +46,8 @@ public struct PhotoExportRequest: Sendable, Hashable, Codable {
 
     /// The sizes the download page offers besides a custom box.
     public static let presets: [(value: String, label: String)] = [
-        ("original", "Original size"), ("240x300", "Small — at most 240 × 300 px"), ("480x600", "Medium — at most 480 × 600 px"),
+        ("original", "Original size"), ("240x300", "Small — at most 240 × 300 px"),
+        ("480x600", "Medium — at most 480 × 600 px"),
     ]
 
     /// A custom box's sides must lie in this range (px).
@@ -71,7 +72,9 @@ public struct PhotoExportRequest: Sendable, Hashable, Codable {
                     + "\(unknown.count == 1 ? "is" : "are") not a known part. Use: "
                     + FileNamePattern.personTokens.map { "{\($0)}" }.joined(separator: " ") + " and any text.")
         }
-        if userIds.count > 20_000 { problems.append("Choose at most 20,000 students by userId at once (got \(userIds.count)).") }
+        if userIds.count > 20_000 {
+            problems.append("Choose at most 20,000 students by userId at once (got \(userIds.count)).")
+        }
         return problems
     }
 
@@ -88,7 +91,9 @@ public struct PhotoBox: Sendable, Hashable {
     public var height: Int
 
     public init?(width: Int, height: Int) {
-        guard PhotoExportRequest.sideRange.contains(width), PhotoExportRequest.sideRange.contains(height) else { return nil }
+        guard PhotoExportRequest.sideRange.contains(width), PhotoExportRequest.sideRange.contains(height) else {
+            return nil
+        }
         self.width = width
         self.height = height
     }

@@ -17,7 +17,8 @@ public struct RosterFile: Sendable {
 
     /// The person fields that must agree on every row of one userId.
     public static let personColumns = [
-        "userRole", "loginId", "firstName", "middleName", "lastName", "preferredFirstName", "userEmail", "userGrade", "userStatus",
+        "userRole", "loginId", "firstName", "middleName", "lastName", "preferredFirstName", "userEmail", "userGrade",
+        "userStatus",
         "userDistrictId", "userStateId",
     ]
 
@@ -40,27 +41,33 @@ public struct RosterFile: Sendable {
     public static func inspect(users table: CSVTable, demographics: CSVTable?, rules: RosterRowRules) -> RosterFile {
         var users = table.records.map { record in
             let values = table.values(of: record)
-            return Row(file: table.fileName, line: record.line, values: values, issues: rules.usersRow(values, line: record.line))
+            return Row(
+                file: table.fileName, line: record.line, values: values,
+                issues: rules.usersRow(values, line: record.line))
         }
         checkAcrossRows(&users)
-        var demographicRows: [Row] = demographics.map { demographicsTable in
-            demographicsTable.records.map { record -> Row in
-                let values = demographicsTable.values(of: record)
-                return Row(
-                    file: demographicsTable.fileName, line: record.line, values: values,
-                    issues: rules.demographicsRow(values, line: record.line))
-            }
-        } ?? []
+        var demographicRows: [Row] =
+            demographics.map { demographicsTable in
+                demographicsTable.records.map { record -> Row in
+                    let values = demographicsTable.values(of: record)
+                    return Row(
+                        file: demographicsTable.fileName, line: record.line, values: values,
+                        issues: rules.demographicsRow(values, line: record.line))
+                }
+            } ?? []
         checkDemographics(&demographicRows, users: users)
         skipDependents(&users, &demographicRows)
         return RosterFile(users: users, demographics: demographicRows)
     }
 
-    static func issue(_ severity: BatchIssue.Severity, _ code: String, _ row: Row, _ column: String, _ message: String, fix: String)
+    static func issue(
+        _ severity: BatchIssue.Severity, _ code: String, _ row: Row, _ column: String, _ message: String, fix: String
+    )
         -> BatchIssue
     {
         BatchIssue(
-            severity, code: code, message: "Row \(row.line), \(column): \(message)", fix: fix, file: row.file, row: row.line,
+            severity, code: code, message: "Row \(row.line), \(column): \(message)", fix: fix, file: row.file,
+            row: row.line,
             column: column, value: row.values[column] ?? "")
     }
 
@@ -83,7 +90,9 @@ public struct RosterFile: Sendable {
             let whole = columns.map(value)
             if let earlier = seenRow[whole] {
                 rows[index].issues.append(
-                    issue(.warning, "duplicate_row", row, "userId", "the same row as row \(earlier); it counts once.", fix: "Delete one of the two rows."))
+                    issue(
+                        .warning, "duplicate_row", row, "userId", "the same row as row \(earlier); it counts once.",
+                        fix: "Delete one of the two rows."))
                 continue
             }
             seenRow[whole] = row.line
@@ -91,14 +100,17 @@ public struct RosterFile: Sendable {
             if let first = firstOfPerson[userID] {
                 let earlier = rows[first]
                 for column in personColumns where value(column) != (earlier.values[column] ?? "") {
-                    let same = column == "userRole" || column == "userStatus" || column == "loginId"
+                    let same =
+                        column == "userRole" || column == "userStatus" || column == "loginId"
                         ? value(column).lowercased() == (earlier.values[column] ?? "").lowercased() : false
                     if same { continue }
                     rows[index].issues.append(
                         issue(
                             .error, "inconsistent_person", row, column,
                             "“\(value(column))” differs from row \(earlier.line) (“\(earlier.values[column] ?? "")”) for the same userId \(userID).",
-                            fix: "A person's details must be the same on each of their rows; correct one of the two rows."))
+                            fix:
+                                "A person's details must be the same on each of their rows; correct one of the two rows."
+                        ))
                 }
             } else {
                 firstOfPerson[userID] = index
@@ -121,14 +133,17 @@ public struct RosterFile: Sendable {
                 if let owner = emailOwner[key], owner.userID != userID {
                     rows[index].issues.append(
                         issue(
-                            .error, "duplicate_email", row, "userEmail", "“\(email)” is also the address of userId \(owner.userID) on row \(owner.line).",
+                            .error, "duplicate_email", row, "userEmail",
+                            "“\(email)” is also the address of userId \(owner.userID) on row \(owner.line).",
                             fix: "Every person needs an address of their own; correct one of the two."))
                 } else if emailOwner[key] == nil {
                     emailOwner[key] = (userID, row.line)
                 }
             }
             /// The first name given to a school or class holds; a different one on a later row is an error there.
-            func sameName(_ names: inout [String: (name: String, line: Int)], of key: String, column: String, what: String) {
+            func sameName(
+                _ names: inout [String: (name: String, line: Int)], of key: String, column: String, what: String
+            ) {
                 let name = value(column)
                 guard !name.isEmpty, !key.isEmpty else { return }
                 if let named = names[key], named.name != name {
@@ -136,7 +151,8 @@ public struct RosterFile: Sendable {
                         issue(
                             .error, "\(what)_name_differs", row, column,
                             "“\(name)” differs from row \(named.line) (“\(named.name)”) for \(what) \(key).",
-                            fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one."))
+                            fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one."
+                        ))
                 } else if names[key] == nil {
                     names[key] = (name, row.line)
                 }
@@ -192,8 +208,10 @@ public struct RosterFile: Sendable {
             guard !userID.isEmpty else { continue }
             if let earlier = seen[userID] {
                 rows[index].issues.append(
-                    issue(.error, "duplicate_student", rows[index], "userId", "\(userID) already has demographics on row \(earlier).",
-                          fix: "Keep one row per student and delete the other."))
+                    issue(
+                        .error, "duplicate_student", rows[index], "userId",
+                        "\(userID) already has demographics on row \(earlier).",
+                        fix: "Keep one row per student and delete the other."))
             } else {
                 seen[userID] = rows[index].line
             }
@@ -219,7 +237,8 @@ public struct RosterFile: Sendable {
             guard !row.hasErrors, let userID = row.values["userId"], let bad = badRow[userID] else { return }
             row.issues.append(
                 issue(
-                    .error, "depends_on_bad_row", row, "userId", "skipped because row \(bad) of users.csv, about the same person \(userID), has an error.",
+                    .error, "depends_on_bad_row", row, "userId",
+                    "skipped because row \(bad) of users.csv, about the same person \(userID), has an error.",
                     fix: "Correct row \(bad) of users.csv; this row then goes through as it is."))
         }
         for index in users.indices { skip(&users[index]) }

@@ -25,13 +25,17 @@ public struct RosterGenerator: Sendable {
     public static let demographicsHeader = RosterDictionaries.demographics.columns.map(\.name)
 
     /// Writes both files through the sinks, a few hundred kilobytes at a time.
-    public func write(_ variant: Variant, users: (String) throws -> Void, demographics: (String) throws -> Void) rethrows {
+    public func write(_ variant: Variant, users: (String) throws -> Void, demographics: (String) throws -> Void)
+        rethrows
+    {
         var usersOut = CSVWriter.line(Self.usersHeader)
         var demographicsOut = CSVWriter.line(Self.demographicsHeader)
         usersOut.reserveCapacity(1 << 20)
         func flush(force: Bool = false) throws {
             if force || usersOut.utf8.count > 512 * 1024 { try users(usersOut); usersOut = "" }
-            if force || demographicsOut.utf8.count > 512 * 1024 { try demographics(demographicsOut); demographicsOut = "" }
+            if force || demographicsOut.utf8.count > 512 * 1024 {
+                try demographics(demographicsOut); demographicsOut = ""
+            }
         }
         var logins = LoginNames()
         let total = variant == .changed ? students + students / 100 : students
@@ -42,7 +46,9 @@ public struct RosterGenerator: Sendable {
                 if n < students && n % 20 == 3 { student.update(n) }
             }
             for (classID, className, subject, grade) in classes(of: student) {
-                usersOut += row(school: student.school, person: student.cells, classID: classID, className: className, grade: grade, subject: subject, primary: "")
+                usersOut += row(
+                    school: student.school, person: student.cells, classID: classID, className: className, grade: grade,
+                    subject: subject, primary: "")
             }
             demographicsOut += CSVWriter.line(student.demographics)
             try flush()
@@ -50,7 +56,9 @@ public struct RosterGenerator: Sendable {
         for school in 0..<schools {
             for teacher in teachers(of: school) {
                 for (classID, className, subject, grade) in teacher.classes {
-                    usersOut += row(school: school, person: teacher.cells, classID: classID, className: className, grade: grade, subject: subject, primary: "true")
+                    usersOut += row(
+                        school: school, person: teacher.cells, classID: classID, className: className, grade: grade,
+                        subject: subject, primary: "true")
                 }
                 try flush()
             }
@@ -66,7 +74,9 @@ public struct RosterGenerator: Sendable {
     }
 
     func schoolID(_ school: Int) -> String { String(format: "SCH%04d", school + 1) }
-    func schoolName(_ school: Int) -> String { "\(["Harbour", "Lakeside", "Hillview", "Riverside", "Kowloon Bay", "Parkland"][school % 6]) School \(school + 1)" }
+    func schoolName(_ school: Int) -> String {
+        "\(["Harbour", "Lakeside", "Hillview", "Riverside", "Kowloon Bay", "Parkland"][school % 6]) School \(school + 1)"
+    }
     func classID(_ school: Int, _ grade: String, _ section: String, _ subject: String?) -> String {
         "\(schoolID(school))-\(grade)\(section)" + (subject.map { "-\($0.prefix(4).uppercased())" } ?? "")
     }
@@ -125,8 +135,12 @@ public struct RosterGenerator: Sendable {
         let surname = DemoDistrict.surnames[random.next(DemoDistrict.surnames.count)]
         let given = DemoDistrict.givenNames[random.next(DemoDistrict.givenNames.count)]
         let native = surname.native != nil && given.native != nil && random.next(4) == 0
-        let ascii = surname.roman.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).filter { $0.isLetter && $0.isASCII }
-        let initial = given.roman.folding(options: .diacriticInsensitive, locale: nil).lowercased().first(where: \.isLetter).map(String.init) ?? "x"
+        let ascii = surname.roman.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).filter {
+            $0.isLetter && $0.isASCII
+        }
+        let initial =
+            given.roman.folding(options: .diacriticInsensitive, locale: nil).lowercased().first(where: \.isLetter).map(
+                String.init) ?? "x"
         let entry = 26 - (Int(grade) ?? 1)
         let login = logins.make("\(entry)\(ascii.lowercased())\(initial)")
         return Student(
@@ -137,9 +151,17 @@ public struct RosterGenerator: Sendable {
     }
 
     func classes(of student: Student) -> [(String, String, String, String)] {
-        [(classID(student.school, student.grade, student.section, nil), "\(Int(student.grade) ?? 0)\(student.section)", "Homeroom", student.grade)]
+        [
+            (
+                classID(student.school, student.grade, student.section, nil),
+                "\(Int(student.grade) ?? 0)\(student.section)", "Homeroom", student.grade
+            )
+        ]
             + Self.subjects.map { subject in
-                (classID(student.school, student.grade, student.section, subject), "\(Int(student.grade) ?? 0)\(student.section) \(subject)", subject, student.grade)
+                (
+                    classID(student.school, student.grade, student.section, subject),
+                    "\(Int(student.grade) ?? 0)\(student.section) \(subject)", subject, student.grade
+                )
             }
     }
 
@@ -155,30 +177,47 @@ public struct RosterGenerator: Sendable {
         func person(_ first: String, _ last: String) -> [String] {
             number += 1
             let id = String(format: "T%04d%03d", school + 1, number)
-            return [id, "teacher", "", first, last, "", "", "\(id.lowercased())@staff.example.edu", "", "active", "", ""]
+            return [
+                id, "teacher", "", first, last, "", "", "\(id.lowercased())@staff.example.edu", "", "active", "", "",
+            ]
         }
         for grade in Self.grades {
             for section in ["A", "B"] {
                 let given = DemoDistrict.givenNames[(school + number) % DemoDistrict.givenNames.count].roman
-                result.append(Teacher(
-                    cells: person(given, DemoDistrict.surnames[(school * 7 + number) % DemoDistrict.surnames.count].roman),
-                    classes: [(classID(school, grade, section, nil), "\(Int(grade) ?? 0)\(section)", "Homeroom", grade)]))
+                result.append(
+                    Teacher(
+                        cells: person(
+                            given, DemoDistrict.surnames[(school * 7 + number) % DemoDistrict.surnames.count].roman),
+                        classes: [
+                            (classID(school, grade, section, nil), "\(Int(grade) ?? 0)\(section)", "Homeroom", grade)
+                        ]))
             }
         }
         for subject in Self.subjects {
             let classes = Self.grades.flatMap { grade in
                 ["A", "B"].map { section in
-                    (classID(school, grade, section, subject), "\(Int(grade) ?? 0)\(section) \(subject)", subject, grade)
+                    (
+                        classID(school, grade, section, subject), "\(Int(grade) ?? 0)\(section) \(subject)", subject,
+                        grade
+                    )
                 }
             }
             let given = DemoDistrict.givenNames[(school * 3 + number) % DemoDistrict.givenNames.count].roman
-            result.append(Teacher(cells: person(given, DemoDistrict.surnames[(school + number * 5) % DemoDistrict.surnames.count].roman), classes: classes))
+            result.append(
+                Teacher(
+                    cells: person(
+                        given, DemoDistrict.surnames[(school + number * 5) % DemoDistrict.surnames.count].roman),
+                    classes: classes))
         }
         return result
     }
 
     /// One users.csv line: action, school, the person's cells, the class's cells.
-    func row(school: Int, person: [String], classID: String, className: String, grade: String, subject: String, primary: String) -> String {
-        CSVWriter.line(["", schoolID(school), schoolName(school)] + person + [classID, className, grade, subject, primary])
+    func row(
+        school: Int, person: [String], classID: String, className: String, grade: String, subject: String,
+        primary: String
+    ) -> String {
+        CSVWriter.line(
+            ["", schoolID(school), schoolName(school)] + person + [classID, className, grade, subject, primary])
     }
 }

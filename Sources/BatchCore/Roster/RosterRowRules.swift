@@ -20,15 +20,20 @@ public struct RosterRowRules: Sendable {
         var issues: [BatchIssue] = []
         func value(_ column: String) -> String { values[column] ?? "" }
         func error(_ code: String, _ column: String, _ message: String, fix: String) {
-            issues.append(.error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
+            issues.append(
+                .error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
         }
         let action = value("action").lowercased()
         if !["", "upsert", "delete"].contains(action) {
-            error("invalid_action", "action", "“\(value("action"))” is not an action.", fix: "Leave action empty (create or update), or write upsert or delete.")
+            error(
+                "invalid_action", "action", "“\(value("action"))” is not an action.",
+                fix: "Leave action empty (create or update), or write upsert or delete.")
         }
         let schoolID = value("schoolId")
         if schoolID.isEmpty {
-            error("missing_value", "schoolId", "the school ID is empty.", fix: "Fill in the school's ID, as on the Schools page.")
+            error(
+                "missing_value", "schoolId", "the school ID is empty.",
+                fix: "Fill in the school's ID, as on the Schools page.")
         } else if let problem = IdentifierRules.schoolIDProblem(schoolID) {
             error("invalid_school_id", "schoolId", problem, fix: "Correct the school ID.")
         }
@@ -36,62 +41,93 @@ public struct RosterRowRules: Sendable {
         let roleText = value("userRole")
         let role = UserRole(lenient: roleText)
         if roleText.isEmpty {
-            error("missing_value", "userRole", "the role is empty.", fix: "Write student, teacher, administrator, aide or staff.")
+            error(
+                "missing_value", "userRole", "the role is empty.",
+                fix: "Write student, teacher, administrator, aide or staff.")
         } else if role == nil {
-            error("invalid_role", "userRole", "“\(roleText)” is not a role.", fix: "Write student, teacher, administrator, aide or staff.")
+            error(
+                "invalid_role", "userRole", "“\(roleText)” is not a role.",
+                fix: "Write student, teacher, administrator, aide or staff.")
         }
         let loginID = value("loginId")
         if role == .student && loginID.isEmpty {
-            error("missing_login_id", "loginId", "a student needs a login ID.", fix: "Fill in the student's login ID (WebloginID), e.g. 19chanw1.")
+            error(
+                "missing_login_id", "loginId", "a student needs a login ID.",
+                fix: "Fill in the student's login ID (WebloginID), e.g. 19chanw1.")
         } else if !loginID.isEmpty {
             if loginID.contains(where: \.isWhitespace) || hasControl(loginID) {
-                error("invalid_login_id", "loginId", "“\(loginID)” contains a space or an invisible character.", fix: "Remove the spaces from the login ID.")
+                error(
+                    "invalid_login_id", "loginId", "“\(loginID)” contains a space or an invisible character.",
+                    fix: "Remove the spaces from the login ID.")
             } else if ExcelDamage.hasCurlyQuotes(loginID) {
-                error("curly_quotes", "loginId", "“\(loginID)” contains typographic quotes.", fix: "Retype the login ID without quotes.")
+                error(
+                    "curly_quotes", "loginId", "“\(loginID)” contains typographic quotes.",
+                    fix: "Retype the login ID without quotes.")
             }
         }
         for column in ["firstName", "lastName", "middleName", "preferredFirstName"] {
             let name = value(column)
             if name.isEmpty {
                 if column == "firstName" || column == "lastName" {
-                    error("missing_value", column, "the name is empty.", fix: "Fill in the \(column == "firstName" ? "first" : "last") name.")
+                    error(
+                        "missing_value", column, "the name is empty.",
+                        fix: "Fill in the \(column == "firstName" ? "first" : "last") name.")
                 }
             } else if name.count > Self.maxNameLength {
-                error("too_long", column, "the name is \(name.count) characters long; at most \(Self.maxNameLength) are allowed.", fix: "Shorten the name.")
+                error(
+                    "too_long", column,
+                    "the name is \(name.count) characters long; at most \(Self.maxNameLength) are allowed.",
+                    fix: "Shorten the name.")
             } else if hasControl(name) {
-                error("control_character", column, "“\(visible(name))” contains an invisible control character.", fix: "Retype the name.")
+                error(
+                    "control_character", column, "“\(visible(name))” contains an invisible control character.",
+                    fix: "Retype the name.")
             }
         }
         let email = value("userEmail")
         if email.isEmpty {
             if let role, role.isStaff {
-                error("missing_email", "userEmail", "staff need an e-mail address.", fix: "Fill in the \(role.rawValue)'s school e-mail address.")
+                error(
+                    "missing_email", "userEmail", "staff need an e-mail address.",
+                    fix: "Fill in the \(role.rawValue)'s school e-mail address.")
             }
         } else if let problem = EmailAddress.problem(with: email) {
-            error(problem.code, "userEmail", "“\(email)” cannot be used: \(problem.reason).", fix: "Correct the address so it looks like name@school.edu.")
+            error(
+                problem.code, "userEmail", "“\(email)” cannot be used: \(problem.reason).",
+                fix: "Correct the address so it looks like name@school.edu.")
         }
         let grade = value("userGrade")
         if role == .student && grade.isEmpty {
-            error("missing_grade", "userGrade", "a student needs a grade.", fix: "Write one of: \(grades.joined(separator: " ")).")
+            error(
+                "missing_grade", "userGrade", "a student needs a grade.",
+                fix: "Write one of: \(grades.joined(separator: " ")).")
         } else if !grade.isEmpty && !grades.contains(grade) {
             error("invalid_grade", "userGrade", "“\(grade)” is not one of the district's grades.", fix: gradeFix(grade))
         }
         let status = value("userStatus").lowercased()
         if !status.isEmpty && UserStatus(rawValue: status) == nil {
-            error("invalid_status", "userStatus", "“\(value("userStatus"))” is not a status.", fix: "Write active, future or left (or leave it empty for active).")
+            error(
+                "invalid_status", "userStatus", "“\(value("userStatus"))” is not a status.",
+                fix: "Write active, future or left (or leave it empty for active).")
         }
         checkIdentifier("classId", value("classId"), line: line, required: false, into: &issues)
         let classGrade = value("classGrade")
         if !classGrade.isEmpty && !grades.contains(classGrade) {
-            error("invalid_grade", "classGrade", "“\(classGrade)” is not one of the district's grades.", fix: gradeFix(classGrade))
+            error(
+                "invalid_grade", "classGrade", "“\(classGrade)” is not one of the district's grades.",
+                fix: gradeFix(classGrade))
         }
         let primary = value("primaryTeacher").lowercased()
         if !primary.isEmpty {
             if primary != "true" && primary != "false" {
-                error("invalid_boolean", "primaryTeacher", "“\(value("primaryTeacher"))” is not true or false.", fix: "Write true or false.")
+                error(
+                    "invalid_boolean", "primaryTeacher", "“\(value("primaryTeacher"))” is not true or false.",
+                    fix: "Write true or false.")
             } else if primary == "true" && (role != .teacher || value("classId").isEmpty) {
-                error("primary_not_teacher", "primaryTeacher", "only a teacher row with a classId can be a class's primary teacher.",
-                      fix: "Set primaryTeacher only on a teacher's row that names the class.")
+                error(
+                    "primary_not_teacher", "primaryTeacher",
+                    "only a teacher row with a classId can be a class's primary teacher.",
+                    fix: "Set primaryTeacher only on a teacher's row that names the class.")
             }
         }
         return issues
@@ -102,39 +138,51 @@ public struct RosterRowRules: Sendable {
         var issues: [BatchIssue] = []
         func value(_ column: String) -> String { values[column] ?? "" }
         func error(_ code: String, _ column: String, _ message: String, fix: String) {
-            issues.append(.error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
+            issues.append(
+                .error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
         }
         checkIdentifier("userId", value("userId"), line: line, required: true, into: &issues)
         let birth = value("birthDate")
         if !birth.isEmpty {
             if let date = ExcelDamage.dateFromSerial(birth) {
-                error("date_as_number", "birthDate", "“\(birth)” looks like a date a spreadsheet turned into a number (it would be \(date)).",
-                      fix: "Format the column as Text (or as YYYY-MM-DD) and write the date as \(date).")
+                error(
+                    "date_as_number", "birthDate",
+                    "“\(birth)” looks like a date a spreadsheet turned into a number (it would be \(date)).",
+                    fix: "Format the column as Text (or as YYYY-MM-DD) and write the date as \(date).")
             } else if !Self.isRealDate(birth) {
-                error("invalid_date", "birthDate", "“\(birth)” is not a date written YYYY-MM-DD.", fix: "Write the date as YYYY-MM-DD, e.g. 2014-09-02.")
+                error(
+                    "invalid_date", "birthDate", "“\(birth)” is not a date written YYYY-MM-DD.",
+                    fix: "Write the date as YYYY-MM-DD, e.g. 2014-09-02.")
             } else if birth > today {
                 error("future_date", "birthDate", "\(birth) is in the future.", fix: "Correct the date of birth.")
             }
         }
         let sex = value("sex").lowercased()
         if !sex.isEmpty && !["male", "female", "other", "unspecified"].contains(sex) {
-            error("invalid_sex", "sex", "“\(value("sex"))” is not one of the values.", fix: "Write male, female, other or unspecified.")
+            error(
+                "invalid_sex", "sex", "“\(value("sex"))” is not one of the values.",
+                fix: "Write male, female, other or unspecified.")
         }
         for (column, _) in RosterDictionaries.booleanColumns {
             let text = value(column).lowercased()
             if !text.isEmpty && text != "true" && text != "false" {
-                error("invalid_boolean", column, "“\(value(column))” is not true or false.", fix: "Write true or false.")
+                error(
+                    "invalid_boolean", column, "“\(value(column))” is not true or false.", fix: "Write true or false.")
             }
         }
         let language = value("homeLanguage")
-        if !language.isEmpty && !((2...3).contains(language.utf8.count) && language.utf8.allSatisfy { (0x61...0x7A).contains($0) }) {
-            error("invalid_language", "homeLanguage", "“\(language)” is not an ISO 639 language code.",
-                  fix: "Write the 2- or 3-letter code in lower case, e.g. en, zh, yue.")
+        if !language.isEmpty
+            && !((2...3).contains(language.utf8.count) && language.utf8.allSatisfy { (0x61...0x7A).contains($0) })
+        {
+            error(
+                "invalid_language", "homeLanguage", "“\(language)” is not an ISO 639 language code.",
+                fix: "Write the 2- or 3-letter code in lower case, e.g. en, zh, yue.")
         }
         let country = value("countryOfBirthCode")
         if !country.isEmpty && !(country.utf8.count == 2 && country.utf8.allSatisfy { (0x41...0x5A).contains($0) }) {
-            error("invalid_country", "countryOfBirthCode", "“\(country)” is not an ISO 3166-1 alpha-2 country code.",
-                  fix: "Write the 2-letter code in capitals, e.g. HK, GB, US.")
+            error(
+                "invalid_country", "countryOfBirthCode", "“\(country)” is not an ISO 3166-1 alpha-2 country code.",
+                fix: "Write the 2-letter code in capitals, e.g. HK, GB, US.")
         }
         return issues
     }
@@ -147,14 +195,24 @@ public struct RosterRowRules: Sendable {
         if text.isEmpty {
             if required { error("missing_value", "the ID is empty.", fix: "Fill in the \(column).") }
         } else if ExcelDamage.isScientificNotation(text) {
-            error("scientific_notation", "“\(text)” is a number a spreadsheet wrote in scientific notation; the real ID is lost.",
-                  fix: "Format the \(column) column as Text in the spreadsheet, type the IDs again (or export them again) and save as CSV.")
+            error(
+                "scientific_notation",
+                "“\(text)” is a number a spreadsheet wrote in scientific notation; the real ID is lost.",
+                fix:
+                    "Format the \(column) column as Text in the spreadsheet, type the IDs again (or export them again) and save as CSV."
+            )
         } else if ExcelDamage.hasCurlyQuotes(text) {
-            error("curly_quotes", "“\(text)” contains typographic quotes (“ ” ‘ ’).", fix: "Retype the ID without quotes.")
+            error(
+                "curly_quotes", "“\(text)” contains typographic quotes (“ ” ‘ ’).", fix: "Retype the ID without quotes."
+            )
         } else if column == "userId" && !IdentifierRules.isValidUserID(text) {
-            error("invalid_user_id", "“\(visible(text))” is not a valid ID: use 1–64 of A–Z a–z 0–9 . _ -.", fix: "Correct the userId.")
+            error(
+                "invalid_user_id", "“\(visible(text))” is not a valid ID: use 1–64 of A–Z a–z 0–9 . _ -.",
+                fix: "Correct the userId.")
         } else if hasControl(text) || text.count > 64 {
-            error("invalid_class_id", "“\(visible(text))” is too long or contains an invisible character.", fix: "Correct the classId.")
+            error(
+                "invalid_class_id", "“\(visible(text))” is too long or contains an invisible character.",
+                fix: "Correct the classId.")
         }
     }
 
@@ -165,18 +223,25 @@ public struct RosterRowRules: Sendable {
 
     func hasControl(_ text: String) -> Bool {
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return false }
-        return text.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format && !(0x200C...0x200D).contains($0.value) }
+        return text.unicodeScalars.contains {
+            $0.properties.generalCategory == .control
+                || $0.properties.generalCategory == .format && !(0x200C...0x200D).contains($0.value)
+        }
     }
 
     /// Control characters shown as `\u{0}` so a person can see where they are.
     func visible(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
+        String(
+            text.unicodeScalars.map {
+                $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+            }.joined())
     }
 
     /// `YYYY-MM-DD` naming a day that exists.
     static func isRealDate(_ text: String) -> Bool {
         let parts = text.split(separator: "-")
-        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]),
+            let day = Int(parts[2]),
             parts[0].count == 4, (1...12).contains(month), day >= 1
         else { return false }
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0

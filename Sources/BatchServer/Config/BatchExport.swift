@@ -10,7 +10,9 @@ public enum BatchExport {
     ) async throws -> BatchImport.Exit {
         let store = services.store, engine = services.engine
         guard let account = try await BatchImport.actingAccount(username, store: store, kind: .photoExport) else {
-            say("No account \(username.map { "“\($0)” " } ?? "")may download photos. Use --username with a system-admin or student-records account.")
+            say(
+                "No account \(username.map { "“\($0)” " } ?? "")may download photos. Use --username with a system-admin or student-records account."
+            )
             return .refused
         }
         let batch: Batch

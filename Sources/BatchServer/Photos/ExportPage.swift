@@ -32,19 +32,26 @@ struct ExportPage: Encodable {
         if let export = batch.report?.export {
             if export.missing > 0 {
                 notes.append(
-                    "\(export.missing) of the \(export.students) chosen students have no photo yet; they are listed in missing.csv inside the ZIP.")
+                    "\(export.missing) of the \(export.students) chosen students have no photo yet; they are listed in missing.csv inside the ZIP."
+                )
             }
             if export.renamed > 0 {
-                notes.append("\(export.renamed) file names came out the same and were given _2, _3 …; renamed.csv inside the ZIP lists them.")
+                notes.append(
+                    "\(export.renamed) file names came out the same and were given _2, _3 …; renamed.csv inside the ZIP lists them."
+                )
             }
             if export.students == 0 { notes.append("No active student matches what was chosen.") }
         }
         return try await req.view.render(
             "export",
             ExportPage(
-                layout: LayoutContext(request: req, title: "Photo download"), batch: json, statusLabel: batch.status.label,
-                summary: json.summary, choices: try await choices(request, req: req), download: expired ? nil : json.links.download,
-                downloadSize: batch.report?.export.map { ByteCountFormatter.string(fromByteCount: $0.bytes, countStyle: .file) },
+                layout: LayoutContext(request: req, title: "Photo download"), batch: json,
+                statusLabel: batch.status.label,
+                summary: json.summary, choices: try await choices(request, req: req),
+                download: expired ? nil : json.links.download,
+                downloadSize: batch.report?.export.map {
+                    ByteCountFormatter.string(fromByteCount: $0.bytes, countStyle: .file)
+                },
                 expired: expired, notes: notes, notice: Notice.text(req.query[String.self, at: "done"]),
                 canCancel: account.can(.photoExport) && batch.status == .queued))
     }
@@ -54,16 +61,23 @@ struct ExportPage: Encodable {
         var lines: [Choice] = []
         if !request.schoolIds.isEmpty {
             let names = Dictionary(
-                try await req.store.schools().compactMap { s in s.schoolID.map { ($0.rawValue, s.name) } }, uniquingKeysWith: { a, _ in a })
-            lines.append(.init(label: "Schools", value: request.schoolIds.map { "\(names[$0] ?? $0) (\($0))" }.joined(separator: ", ")))
+                try await req.store.schools().compactMap { s in s.schoolID.map { ($0.rawValue, s.name) } },
+                uniquingKeysWith: { a, _ in a })
+            lines.append(
+                .init(
+                    label: "Schools",
+                    value: request.schoolIds.map { "\(names[$0] ?? $0) (\($0))" }.joined(separator: ", ")))
         }
-        if !request.grades.isEmpty { lines.append(.init(label: "Grades", value: request.grades.joined(separator: ", "))) }
+        if !request.grades.isEmpty {
+            lines.append(.init(label: "Grades", value: request.grades.joined(separator: ", ")))
+        }
         if !request.classIds.isEmpty {
             let names = Dictionary(
                 try await req.store.classes(scope: .district).map {
                     ($0.schoolClass.classID.rawValue, "\($0.schoolClass.name) (\($0.schoolName))")
                 }, uniquingKeysWith: { a, _ in a })
-            lines.append(.init(label: "Classes", value: request.classIds.map { names[$0] ?? $0 }.joined(separator: ", ")))
+            lines.append(
+                .init(label: "Classes", value: request.classIds.map { names[$0] ?? $0 }.joined(separator: ", ")))
         }
         if !request.userIds.isEmpty {
             lines.append(.init(label: "Students", value: "\(request.userIds.count) chosen one by one"))

@@ -7,14 +7,17 @@ extension GroupZip {
     /// A ZIP written to a temporary file in the request, streamed from disk and then removed (the document
     /// download; photo downloads run as a job instead).
     static func response(
-        _ entries: [Entry], students: [PersonListRow], pattern: FileNamePattern, folderPerClass: Bool, indexColumns: [String],
+        _ entries: [Entry], students: [PersonListRow], pattern: FileNamePattern, folderPerClass: Bool,
+        indexColumns: [String],
         req: Request, downloadName: String
     ) async throws -> Response {
         let directory = req.application.schoolBatch.config.uploadDirectory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent("export-\(UUID().uuidString).zip")
         do {
-            try write(entries, students: students, pattern: pattern, folderPerClass: folderPerClass, indexColumns: indexColumns, to: url)
+            try write(
+                entries, students: students, pattern: pattern, folderPerClass: folderPerClass,
+                indexColumns: indexColumns, to: url)
         } catch {
             try? FileManager.default.removeItem(at: url)
             throw error

@@ -70,7 +70,8 @@ extension BatchEngine {
                     updated_at = ? WHERE batch_id = ?
                 """,
                 [
-                    .text(JSONText.encode(report)), .int(now), .int(Int64(summary.files)), .int(Int64(summary.files)), .int(now),
+                    .text(JSONText.encode(report)), .int(now), .int(Int64(summary.files)), .int(Int64(summary.files)),
+                    .int(now),
                     .id(batch.id),
                 ])
             try Store.auditBatch(
@@ -86,10 +87,12 @@ extension BatchEngine {
     /// Deletes downloads older than `exportLifetimeMillis` (their page then says to make them again).
     func removeExpiredExports() {
         let limit = Date(timeIntervalSinceNow: -Double(Self.exportLifetimeMillis) / 1000)
-        let files = (try? FileManager.default.contentsOfDirectory(
-            at: exportDirectory, includingPropertiesForKeys: [.contentModificationDateKey])) ?? []
+        let files =
+            (try? FileManager.default.contentsOfDirectory(
+                at: exportDirectory, includingPropertiesForKeys: [.contentModificationDateKey])) ?? []
         for file in files {
-            let modified = (try? file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? Date()
+            let modified =
+                (try? file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? Date()
             if modified < limit { try? FileManager.default.removeItem(at: file) }
         }
     }

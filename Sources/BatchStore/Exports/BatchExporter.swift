@@ -10,6 +10,7 @@ public protocol BatchExporter: Sendable {
     /// throws `StoreError.invalid` naming every problem.
     func check(options: String, scope: AccessScope, store: Store) async throws
     /// Writes the download to `url` and says what it holds; `progress` hears (done, total) as it goes.
-    func write(_ batch: Batch, to url: URL, engine: BatchEngine, progress: @escaping @Sendable (Int, Int) -> Void) async throws
+    func write(_ batch: Batch, to url: URL, engine: BatchEngine, progress: @escaping @Sendable (Int, Int) -> Void)
+        async throws
         -> ExportSummary
 }

@@ -16,7 +16,8 @@ public enum GroupZip {
         public var bytes: @Sendable () throws -> Data?
 
         public init(
-            person: PersonListRow, values: [String: String], ext: String, index: [String], bytes: @escaping @Sendable () throws -> Data?
+            person: PersonListRow, values: [String: String], ext: String, index: [String],
+            bytes: @escaping @Sendable () throws -> Data?
         ) {
             self.person = person
             self.values = values
@@ -38,7 +39,8 @@ public enum GroupZip {
     public static func values(_ row: PersonListRow) -> [String: String] {
         let p = row.person
         return [
-            "loginId": p.loginID?.rawValue ?? "", "userId": p.userID.rawValue, "firstName": p.firstName, "lastName": p.lastName,
+            "loginId": p.loginID?.rawValue ?? "", "userId": p.userID.rawValue, "firstName": p.firstName,
+            "lastName": p.lastName,
             "preferredFirstName": p.preferredFirstName ?? "", "schoolId": row.schoolIDs.first ?? "",
             "classId": row.classIDs.first ?? "", "className": row.classNames.first ?? "", "grade": p.grade ?? "",
         ]
@@ -47,18 +49,21 @@ public enum GroupZip {
     /// Writes the ZIP to `url` (replacing what is there); `progress` hears after each entry (done, total).
     @discardableResult
     public static func write(
-        _ entries: [Entry], students: [PersonListRow], pattern: FileNamePattern, folderPerClass: Bool, indexColumns: [String],
+        _ entries: [Entry], students: [PersonListRow], pattern: FileNamePattern, folderPerClass: Bool,
+        indexColumns: [String],
         to url: URL, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Written {
         let archive = try StreamingZip(url: url)
         var namer = FileNamePattern.Namer()
-        var index = CSVWriter.line(["file", "userId", "loginId", "firstName", "lastName", "class", "grade"] + indexColumns)
+        var index = CSVWriter.line(
+            ["file", "userId", "loginId", "firstName", "lastName", "class", "grade"] + indexColumns)
         var present: Set<String> = []
         var files = 0
         for (number, entry) in entries.enumerated() {
             let p = entry.person.person
             let className = entry.person.classNames.first ?? ""
-            let stem = pattern.name(values(entry.person).merging(entry.values) { _, own in own }, fallback: p.userID.rawValue)
+            let stem = pattern.name(
+                values(entry.person).merging(entry.values) { _, own in own }, fallback: p.userID.rawValue)
             let folder = folderPerClass ? FileNamePattern.safe(className.isEmpty ? "No class" : className) : nil
             guard let bytes = try entry.bytes() else { continue }
             let path = namer.unique(stem, ext: entry.ext, folder: folder)
@@ -66,19 +71,28 @@ public enum GroupZip {
             files += 1
             present.insert(p.userID.rawValue)
             index += CSVWriter.line(
-                [path, p.userID.rawValue, p.loginID?.rawValue ?? "", p.firstName, p.lastName, className, p.grade ?? ""] + entry.index)
+                [path, p.userID.rawValue, p.loginID?.rawValue ?? "", p.firstName, p.lastName, className, p.grade ?? ""]
+                    + entry.index)
             progress(number + 1, entries.count)
         }
         var missing = CSVWriter.line(["userId", "loginId", "firstName", "lastName", "class", "grade"])
         var missingCount = 0
         for row in students where !present.contains(row.person.userID.rawValue) {
             let p = row.person
-            missing += CSVWriter.line([p.userID.rawValue, p.loginID?.rawValue ?? "", p.firstName, p.lastName, row.classNames.first ?? "", p.grade ?? ""])
+            missing += CSVWriter.line([
+                p.userID.rawValue, p.loginID?.rawValue ?? "", p.firstName, p.lastName, row.classNames.first ?? "",
+                p.grade ?? "",
+            ])
             missingCount += 1
         }
         var texts = [("index.csv", index), ("missing.csv", missing)]
         if !namer.collisions.isEmpty {
-            texts.append(("renamed.csv", CSVWriter.line(["wanted", "given"]) + namer.collisions.map { CSVWriter.line([$0.wanted, $0.given]) }.joined()))
+            texts.append(
+                (
+                    "renamed.csv",
+                    CSVWriter.line(["wanted", "given"])
+                        + namer.collisions.map { CSVWriter.line([$0.wanted, $0.given]) }.joined()
+                ))
         }
         for (name, text) in texts { try archive.add(name, Data(text.utf8)) }
         let size = try archive.finish()

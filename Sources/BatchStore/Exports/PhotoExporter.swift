@@ -26,7 +26,8 @@ public struct PhotoExporter: BatchExporter {
         var query = PersonQuery(kind: .students, scope: scope, status: request.userIds.isEmpty ? .active : nil)
         if !request.schoolIds.isEmpty {
             let schools = try await store.schools().filter { scope.allows($0.key) }
-            let byID = Dictionary(schools.compactMap { s in s.schoolID.map { ($0.rawValue, s.key) } }, uniquingKeysWith: { a, _ in a })
+            let byID = Dictionary(
+                schools.compactMap { s in s.schoolID.map { ($0.rawValue, s.key) } }, uniquingKeysWith: { a, _ in a })
             for id in request.schoolIds where byID[id] == nil {
                 problems.append("No school with the school ID “\(id)” is among your schools.")
             }
@@ -49,12 +50,15 @@ public struct PhotoExporter: BatchExporter {
         query.anyOfPeople = request.userIds.map(UserID.init(rawValue:))
         guard problems.isEmpty else {
             throw StoreError.invalid(
-                "The download cannot be made as asked (\(problems.count) problem\(problems.count == 1 ? "" : "s")).", details: problems)
+                "The download cannot be made as asked (\(problems.count) problem\(problems.count == 1 ? "" : "s")).",
+                details: problems)
         }
         return query
     }
 
-    public func write(_ batch: Batch, to url: URL, engine: BatchEngine, progress: @escaping @Sendable (Int, Int) -> Void)
+    public func write(
+        _ batch: Batch, to url: URL, engine: BatchEngine, progress: @escaping @Sendable (Int, Int) -> Void
+    )
         async throws -> ExportSummary
     {
         let request = try Self.request(batch.options)
@@ -64,7 +68,8 @@ public struct PhotoExporter: BatchExporter {
         let box = request.box
         let entries = photos.map { person, photo in
             GroupZip.Entry(
-                person: person, values: [:], ext: "jpg", index: ["\(photo.width)", "\(photo.height)", "\(photo.version)"],
+                person: person, values: [:], ext: "jpg",
+                index: ["\(photo.width)", "\(photo.height)", "\(photo.version)"],
                 bytes: {
                     guard let original = try blobs.get(photo.blobKey) else { return nil }
                     guard let box else { return original }
@@ -72,7 +77,8 @@ public struct PhotoExporter: BatchExporter {
                 })
         }
         let written = try GroupZip.write(
-            entries, students: students, pattern: FileNamePattern(request.namePattern), folderPerClass: request.folderPerClass,
+            entries, students: students, pattern: FileNamePattern(request.namePattern),
+            folderPerClass: request.folderPerClass,
             indexColumns: ["originalWidth", "originalHeight", "version"], to: url, progress: progress)
         return ExportSummary(
             files: written.files, missing: written.missing, renamed: written.renamed, students: students.count,

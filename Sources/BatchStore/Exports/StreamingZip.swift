@@ -19,7 +19,9 @@ public final class StreamingZip {
     private let maxClassicEntries: UInt64
 
     /// Creates (or empties) the file at `url`.
-    public init(url: URL, modified: Date = Date(), zip64From: UInt64 = 0xFFFF_FFFF, maxClassicEntries: UInt64 = 0xFFFF) throws {
+    public init(url: URL, modified: Date = Date(), zip64From: UInt64 = 0xFFFF_FFFF, maxClassicEntries: UInt64 = 0xFFFF)
+        throws
+    {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }
@@ -149,7 +151,8 @@ public final class StreamingZip {
 
     /// MS-DOS time and date (local time, two-second steps), as ZIP stores them.
     static func dosTime(_ date: Date) -> (time: UInt16, date: UInt16) {
-        let parts = Calendar(identifier: .gregorian).dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let parts = Calendar(identifier: .gregorian).dateComponents(
+            [.year, .month, .day, .hour, .minute, .second], from: date)
         let year = max(1980, min(2107, parts.year ?? 1980))
         let time = UInt16((parts.hour ?? 0) << 11 | (parts.minute ?? 0) << 5 | (parts.second ?? 0) / 2)
         let day = UInt16((year - 1980) << 9 | (parts.month ?? 1) << 5 | (parts.day ?? 1))
@@ -158,7 +161,13 @@ public final class StreamingZip {
 }
 
 extension Data {
-    fileprivate mutating func le16(_ value: UInt16) { Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) } }
-    fileprivate mutating func le32(_ value: UInt32) { Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) } }
-    fileprivate mutating func le64(_ value: UInt64) { Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) } }
+    fileprivate mutating func le16(_ value: UInt16) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+    fileprivate mutating func le32(_ value: UInt32) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+    fileprivate mutating func le64(_ value: UInt64) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
 }
