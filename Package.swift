@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "schoolbatch",
             dependencies: [
-                "BatchCore", "BatchServer", "BatchImaging",
+                "BatchCore", "BatchServer", "BatchImaging", "BatchStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -2,6 +2,7 @@ import ArgumentParser
 import BatchCore
 import BatchImaging
 import BatchServer
+import BatchStore
 import Foundation
 
 @main
@@ -12,7 +13,7 @@ struct SchoolBatchCommand: AsyncParsableCommand {
         discussion: "Settings come from the environment: SCHOOLBATCH_DATA_DIR, DATABASE_URL, … (see docs/configuration.md).",
         subcommands: [
             Serve.self, Worker.self, Migrate.self, AdminCommand.self, TokenCommand.self, Demo.self, EmailsCommand.self,
-            DocumentsCommand.self, PhotosCommand.self,
+            DocumentsCommand.self, PhotosCommand.self, RosterCommand.self,
         ])
 }
 
@@ -170,6 +171,57 @@ struct ImportOptions: ParsableArguments {
     @Flag(help: "Allow a batch that changes more than the district's limit of records.") var allowMassChanges = false
 }
 
+struct RosterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roster", abstract: "Roster files (SPEC §4): Download your data.", subcommands: [Export.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the current roster as users.csv and demographics.csv in exactly the upload format.",
+            discussion: "Cells that a spreadsheet would run as a formula are neutralised. Exit status: 0 written, 2 refused.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Only this school (its school ID).") var school: String?
+        @Option(help: "students, staff or all.") var include = "all"
+        @Option(help: "The folder to write users.csv and demographics.csv into.") var out: String
+
+        func run() async throws {
+            let services = try await Bootstrap.services(common.config())
+            do {
+                try await export(services)
+            } catch {
+                try? await services.store.close()
+                throw error
+            }
+            try await services.store.close()
+        }
+
+        func export(_ services: AppServices) async throws {
+            var query = Store.RosterExportQuery(scope: .district)
+            switch include {
+            case "all": query.include = .all
+            case "students": query.include = .students
+            case "staff": query.include = .staff
+            default: throw ValidationError("--include must be students, staff or all (got “\(include)”).")
+            }
+            if let school {
+                guard let found = try await services.store.school(id: SchoolID(rawValue: school)) else {
+                    print("error: no school has the school ID “\(school)”.")
+                    throw ExitCode(2)
+                }
+                query.schoolKey = found.key
+            }
+            let folder = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let users = try CSVFileSink(folder.appendingPathComponent("users.csv"))
+            let demographics = try CSVFileSink(folder.appendingPathComponent("demographics.csv"))
+            let rows = try await services.store.exportRoster(query, users: users.write, demographics: demographics.write)
+            try users.close()
+            try demographics.close()
+            print("Wrote \(folder.appendingPathComponent("users.csv").path) (\(rows) rows) and demographics.csv.")
+        }
+    }
+}
+
 struct EmailsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emails", abstract: "Student e-mail batches (SPEC §6).", subcommands: [Import.self])
@@ -317,7 +369,7 @@ func runImport(_ request: BatchImport.Request, common: CommonOptions) async thro
 }
 
 /// A file the generated CSV text is written into as it comes.
-final class CSVFileSink {
+final class CSVFileSink: @unchecked Sendable {
     let handle: FileHandle
 
     init(_ url: URL) throws {

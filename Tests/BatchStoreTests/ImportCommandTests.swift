@@ -150,4 +150,21 @@ struct ImportCommandTests {
         #expect(refused.status == 2, "\(refused.output)")
         #expect(refused.output.contains("“NOPE”") && refused.output.contains("{age}"), "\(refused.output)")
     }
+
+    @Test("roster export writes users.csv and demographics.csv in the upload format; an unknown school exits 2", arguments: TestDatabase.all)
+    func rosterExport(database: TestDatabase) async throws {
+        let (store, environment, directory) = try await database.makeLocatedStore()
+        defer { Task { try? await store.close() } }
+        try await EngineFixture.load(into: store, students: 6)
+        let folder = directory.appendingPathComponent("export")
+        let result = try await run(["roster", "export", "--school", "S", "--out", folder.path], environment: environment)
+        #expect(result.status == 0, "\(result.output)")
+        let users = try String(contentsOf: folder.appendingPathComponent("users.csv"), encoding: .utf8)
+        let table = try CSVTable.read(bytes: Data(users.utf8), fileName: "users.csv", dictionary: RosterDictionaries.users).get()
+        #expect(table.records.count == 3)
+        #expect(Set(table.records.map { table.value("userId", in: $0) }) == ["000002", "000004", "000006"], "south's students, leading zeros kept")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("demographics.csv").path))
+        let refused = try await run(["roster", "export", "--school", "NOPE", "--out", folder.path], environment: environment)
+        #expect(refused.status == 2 && refused.output.contains("“NOPE”"), "\(refused.output)")
+    }
 }

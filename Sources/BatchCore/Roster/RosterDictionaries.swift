@@ -91,16 +91,8 @@ public enum RosterDictionaries {
                     example: "HK"),
             ])
 
-    /// The true/false columns of demographics.csv.
-    public static let booleanColumns: [(name: String, meaning: String)] = [
-        ("hispanicOrLatinoEthnicity", "Hispanic or Latino"),
-        ("americanIndianOrAlaskaNative", "American Indian or Alaska Native"),
-        ("asian", "Asian"), ("blackOrAfricanAmerican", "Black or African American"),
-        ("nativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"), ("white", "White"),
-        ("demographicRaceTwoOrMoreRaces", "Two or more races"), ("englishLanguageLearner", "English language learner"),
-        ("specialEducation", "Special education"), ("section504", "Section 504"),
-        ("economicallyDisadvantaged", "Economically disadvantaged"),
-    ]
+    /// The true/false columns of demographics.csv (the domain's list, so the file and the student page agree).
+    public static let booleanColumns: [(name: String, meaning: String)] = Demographics.flagColumns.map { ($0.column, $0.label) }
 
     public static let usersTemplate = users.template(exampleRows: [
         [

@@ -57,6 +57,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: BatchesAPIController())
     try api.register(collection: DocumentsAPIController())
     try api.register(collection: PhotosAPIController())
+    try api.register(collection: ExportsAPIController())
 }
 
 /// Headers that keep pages from being framed or sniffed.

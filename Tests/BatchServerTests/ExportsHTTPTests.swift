@@ -1,0 +1,41 @@
+import BatchCore
+import BatchServer
+import BatchStore
+import BatchTestSupport
+import Foundation
+import Testing
+import VaporTesting
+
+@Suite("HTTP: Download your data (users.csv, demographics.csv)")
+struct ExportsHTTPTests {
+    @Test("users.csv for one school in the upload format, as an attachment; a viewer gets 403; an unknown school 422", arguments: TestDatabase.all)
+    func usersCSV(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            try await t.services.store.upsert(demographics: [Demographics(userID: "0001", birthDate: "2014-09-02", sex: "female")])
+            let token = try await t.token("admin")
+            try await t.app.testing().test(.GET, "/api/v1/exports/users.csv?schoolId=N&include=students", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+            }, afterResponse: { res in
+                #expect(res.status == .ok)
+                #expect(res.headers.contentType?.subType == "csv")
+                #expect(res.headers.first(name: .contentDisposition)?.contains("users.csv") == true)
+                let lines = res.body.string.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+                #expect(lines.first == RosterGenerator.usersHeader.joined(separator: ","))
+                #expect(lines.dropFirst() == [",N,North School,0001,student,19chanw1,Wing Yan,Chan,,,,01,active,,,,,,,"], "\(lines)")
+            })
+            try await t.app.testing().test(.GET, "/api/v1/exports/demographics.csv", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+            }, afterResponse: { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("\r\n0001,2014-09-02,female,"))
+            })
+            try await t.app.testing().test(.GET, "/api/v1/exports/users.csv?schoolId=NOPE", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+            }, afterResponse: { res in #expect(res.status == .unprocessableEntity) })
+            let viewer = try await t.token("viewer")
+            try await t.app.testing().test(.GET, "/api/v1/exports/users.csv", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: viewer)
+            }, afterResponse: { res in #expect(res.status == .forbidden) })
+        }
+    }
+}
