@@ -7,6 +7,6 @@ all.addEventListener("change", () => boxes().forEach((b) => { b.checked = all.ch
 form.addEventListener("submit", (e) => {
   if (!boxes().some((b) => b.checked)) {
     e.preventDefault();
-    alert("Tick at least one student first.");
+    alert("Tick at least one person first.");
   }
 });

@@ -38,4 +38,34 @@ struct ExportsHTTPTests {
             }, afterResponse: { res in #expect(res.status == .forbidden) })
         }
     }
+
+    @Test("the Students list downloads the ticked students, or everyone matching its filters, as users.csv", arguments: TestDatabase.all)
+    func fromTheList(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            let admin = try await t.signIn("admin")
+            func userIDs(_ path: String) async throws -> [String] {
+                var ids: [String] = []
+                try await t.app.testing().test(.GET, path, beforeRequest: { req in
+                    req.headers.replaceOrAdd(name: .cookie, value: admin.cookie)
+                }, afterResponse: { res in
+                    #expect(res.status == .ok)
+                    let table = try CSVTable.read(bytes: Data(res.body.string.utf8), fileName: "users.csv", dictionary: RosterDictionaries.users).get()
+                    ids = table.records.map { table.value("userId", in: $0) }
+                })
+                return ids
+            }
+            #expect(try await userIDs("/students/users.csv?userIds%5B%5D=0002") == ["0002"])
+            #expect(try await userIDs("/students/users.csv?school=north") == ["0001"])
+            #expect(Set(try await userIDs("/students/users.csv")) == ["0001", "0002"])
+            var page = ""
+            try await t.app.testing().test(.GET, "/students", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: admin.cookie)
+            }, afterResponse: { res in page = res.body.string })
+            #expect(page.contains("Download the ticked as users.csv") && page.contains("Download all 2 matching as users.csv"))
+            let viewer = try await t.signIn("viewer")
+            try await t.app.testing().test(.GET, "/students/users.csv", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: viewer.cookie)
+            }, afterResponse: { res in #expect(res.status == .forbidden) })
+        }
+    }
 }

@@ -7,6 +7,8 @@ struct PeopleController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("students", use: students)
         routes.get("staff", use: staff)
+        routes.get("students", "users.csv", use: studentsCSV)
+        routes.get("staff", "users.csv", use: staffCSV)
         routes.get("students", ":userId", use: student)
         routes.get("staff", ":userId", use: staffMember)
     }
@@ -48,8 +50,12 @@ struct PeopleController: RouteCollection {
         var statuses: [Option]
         var text: String
         var filtered: Bool
-        /// Students can be ticked and their photos downloaded.
+        /// People can be ticked: for their photos (students) and as users.csv.
         var canChoose: Bool
+        var canExportPhotos: Bool
+        var canExportRoster: Bool
+        /// users.csv of everyone matching the filters.
+        var csvLink: String
     }
 
     /// The list filters as they appear in the page's query string.
@@ -96,6 +102,22 @@ struct PeopleController: RouteCollection {
     func students(req: Request) async throws -> View { try await list(req, kind: .students) }
     func staff(req: Request) async throws -> View { try await list(req, kind: .staff) }
 
+    func studentsCSV(req: Request) async throws -> Response { try await csv(req, kind: .students) }
+    func staffCSV(req: Request) async throws -> Response { try await csv(req, kind: .staff) }
+
+    /// The list's people as users.csv (Download your data, SPEC §4.5): the ticked ones (`userIds[]`), or everyone
+    /// matching the filters; with a school filter, only that school's rows.
+    private func csv(_ req: Request, kind: PersonQuery.Kind) async throws -> Response {
+        let account = try req.account(with: .rosterExport)
+        let filters = try req.query.decode(Filters.self)
+        var people = filters.query(kind: kind, scope: account.scope)
+        people.anyOfPeople = ((try? req.query.get([String].self, at: "userIds")) ?? []).map(UserID.init(rawValue:))
+        let export = Store.RosterExportQuery(scope: account.scope, schoolKey: people.schoolKey, include: kind, people: people)
+        return try await ExportsAPIController.csv(req, name: kind == .students ? "students-users.csv" : "staff-users.csv") { sink in
+            try await req.store.exportRoster(export, users: sink)
+        }
+    }
+
     private func list(_ req: Request, kind: PersonQuery.Kind) async throws -> View {
         let account = try req.account(with: kind == .students ? .viewStudents : .viewStaff)
         let filters = try req.query.decode(Filters.self)
@@ -122,7 +144,9 @@ struct PeopleController: RouteCollection {
             statuses: UserStatus.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == query.status) },
             text: filters.q ?? "",
             filtered: [filters.q, filters.school, filters.grade, filters.classId, filters.status].contains { !($0 ?? "").isEmpty },
-            canChoose: kind == .students && account.can(.photoExport))
+            canChoose: (kind == .students && account.can(.photoExport)) || account.can(.rosterExport),
+            canExportPhotos: kind == .students && account.can(.photoExport), canExportRoster: account.can(.rosterExport),
+            csvLink: filters.link(base: base + "/users.csv", page: 1))
         return try await req.view.render("people", context)
     }
 

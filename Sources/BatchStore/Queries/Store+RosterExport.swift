@@ -12,12 +12,18 @@ extension Store {
         public var schoolKey: SchoolKey?
         public var include: PersonQuery.Kind
         public var userIDs: [UserID]
+        /// The people of a list page's filters instead (search, grade, class, status), as the list shows them.
+        public var people: PersonQuery?
 
-        public init(scope: AccessScope, schoolKey: SchoolKey? = nil, include: PersonQuery.Kind = .all, userIDs: [UserID] = []) {
+        public init(
+            scope: AccessScope, schoolKey: SchoolKey? = nil, include: PersonQuery.Kind = .all, userIDs: [UserID] = [],
+            people: PersonQuery? = nil
+        ) {
             self.scope = scope
             self.schoolKey = schoolKey
             self.include = include
             self.userIDs = userIDs
+            self.people = people
         }
     }
 
@@ -29,8 +35,9 @@ extension Store {
         demographics: (@Sendable (String) throws -> Void)? = nil
     ) async throws -> Int {
         try await backend.read { db in
-            var query = PersonQuery(kind: export.include, scope: export.scope, schoolKey: export.schoolKey, limit: 500)
-            query.anyOfPeople = export.userIDs
+            var query = export.people ?? PersonQuery(kind: export.include, scope: export.scope, schoolKey: export.schoolKey)
+            query.limit = 500
+            if !export.userIDs.isEmpty { query.anyOfPeople = export.userIDs }
             try users(CSVWriter.line(RosterGenerator.usersHeader))
             try demographics?(CSVWriter.line(RosterGenerator.demographicsHeader))
             let schools = Dictionary(
