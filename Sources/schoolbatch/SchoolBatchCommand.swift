@@ -27,6 +27,20 @@ struct CommonOptions: ParsableArguments {
         if let dataDir { config.dataDirectory = URL(fileURLWithPath: dataDir) }
         return config
     }
+
+    /// Opens the store for `body` and closes it afterwards, whether `body` succeeds or throws.
+    func withServices<T>(_ body: (AppServices) async throws -> T) async throws -> T {
+        let services = try await Bootstrap.services(config())
+        let result: T
+        do {
+            result = try await body(services)
+        } catch {
+            try? await services.store.close()
+            throw error
+        }
+        try await services.store.close()
+        return result
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -185,14 +199,7 @@ struct RosterCommand: AsyncParsableCommand {
         @Option(help: "The folder to write users.csv and demographics.csv into.") var out: String
 
         func run() async throws {
-            let services = try await Bootstrap.services(common.config())
-            do {
-                try await export(services)
-            } catch {
-                try? await services.store.close()
-                throw error
-            }
-            try await services.store.close()
+            try await common.withServices(export)
         }
 
         func export(_ services: AppServices) async throws {
@@ -296,19 +303,12 @@ struct PhotosCommand: AsyncParsableCommand {
         @Option(help: "Where to write the ZIP.") var out: String
 
         func run() async throws {
-            let services = try await Bootstrap.services(common.config())
             let request = PhotoExportRequest(
                 schoolIds: schools, grades: grades, classIds: classes, userIds: users, size: size, namePattern: pattern,
                 folderPerClass: folderPerClass)
-            let exit: BatchImport.Exit
-            do {
-                exit = try await BatchExport.run(
-                    request, out: URL(fileURLWithPath: out), username: username, services: services) { print($0) }
-            } catch {
-                try? await services.store.close()
-                throw error
+            let exit = try await common.withServices { services in
+                try await BatchExport.run(request, out: URL(fileURLWithPath: out), username: username, services: services) { print($0) }
             }
-            try await services.store.close()
             if exit != .ok { throw ExitCode(exit.rawValue) }
         }
     }
@@ -356,15 +356,7 @@ struct PhotosCommand: AsyncParsableCommand {
 }
 
 func runImport(_ request: BatchImport.Request, common: CommonOptions) async throws {
-    let services = try await Bootstrap.services(common.config())
-    let exit: BatchImport.Exit
-    do {
-        exit = try await BatchImport.run(request, services: services) { print($0) }
-    } catch {
-        try? await services.store.close()
-        throw error
-    }
-    try await services.store.close()
+    let exit = try await common.withServices { services in try await BatchImport.run(request, services: services) { print($0) } }
     if exit != .ok { throw ExitCode(exit.rawValue) }
 }
 
