@@ -70,11 +70,8 @@ struct ExportsAPIController: RouteCollection {
             try? FileManager.default.removeItem(at: url)
             throw error
         }
-        let response = try await req.fileio.asyncStreamFile(
-            at: url.path, mediaType: HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"]),
-            onCompleted: { _ in try? FileManager.default.removeItem(at: url) })
-        response.headers.replaceOrAdd(name: .contentDisposition, value: DocumentDownloads.disposition(name))
-        response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
-        return response
+        return try await GroupZip.streamAttachment(
+            at: url, mediaType: HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"]), downloadName: name,
+            req: req, removeAfter: true)
     }
 }

@@ -24,13 +24,7 @@ public enum BatchExport {
             return .refused
         }
         say("Photo download \(batch.id.rawValue) as \(account.username): writing the ZIP…")
-        let worker = JobWorker(engine: engine, name: "cli-\(ProcessInfo.processInfo.processIdentifier)")
-        var current = batch
-        while true {
-            current = try await store.batch(batch.id)
-            if [.completed, .failed, .cancelled].contains(current.status) { break }
-            if try await !worker.runNext() { try await Task.sleep(nanoseconds: 200_000_000) }
-        }
+        let current = try await BatchImport.runToEnd(batch.id, engine: engine)
         guard current.status == .completed, let summary = current.report?.export else {
             say("The download failed: \(current.failure ?? current.status.words)")
             return .notApplied

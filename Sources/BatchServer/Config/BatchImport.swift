@@ -124,12 +124,7 @@ public enum BatchImport {
             _ = try? await engine.cancel(batch.id, by: actor)
             return .notApplied
         }
-        let worker = JobWorker(engine: engine, name: "cli-\(ProcessInfo.processInfo.processIdentifier)")
-        while true {
-            current = try await store.batch(batch.id)
-            if [.completed, .completedWithErrors, .failed, .cancelled].contains(current.status) { break }
-            if try await !worker.runNext() { try await Task.sleep(nanoseconds: 200_000_000) }
-        }
+        current = try await runToEnd(batch.id, engine: engine)
         say("Batch \(batch.id.rawValue): \(current.status.words). \(summary(current.counts, kind: request.kind))")
         if let failure = current.failure { say("  \(failure)") }
         return current.status == .failed ? .notApplied : .ok
@@ -166,5 +161,15 @@ public enum BatchImport {
             return account
         }
         return try await store.accounts().first { $0.role == .systemAdmin && $0.can(kind.capability) }
+    }
+
+    /// Runs the batch's job in this process (a running `serve` worker may take it instead) until the batch has finished.
+    static func runToEnd(_ batchID: BatchID, engine: BatchEngine) async throws -> Batch {
+        let worker = JobWorker(engine: engine, name: "cli-\(ProcessInfo.processInfo.processIdentifier)")
+        while true {
+            let current = try await engine.store.batch(batchID)
+            if [.completed, .completedWithErrors, .failed, .cancelled].contains(current.status) { return current }
+            if try await !worker.runNext() { try await Task.sleep(nanoseconds: 200_000_000) }
+        }
     }
 }

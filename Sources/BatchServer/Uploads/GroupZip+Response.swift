@@ -27,8 +27,17 @@ extension GroupZip {
 
     /// A ZIP on disk as an attachment, streamed (never read into memory).
     static func streamZip(at url: URL, downloadName: String, req: Request, removeAfter: Bool) async throws -> Response {
+        try await streamAttachment(
+            at: url, mediaType: HTTPMediaType(type: "application", subType: "zip"), downloadName: downloadName, req: req,
+            removeAfter: removeAfter)
+    }
+
+    /// A file on disk as a private attachment, streamed; removed once sent when `removeAfter`.
+    static func streamAttachment(
+        at url: URL, mediaType: HTTPMediaType, downloadName: String, req: Request, removeAfter: Bool
+    ) async throws -> Response {
         let response = try await req.fileio.asyncStreamFile(
-            at: url.path, mediaType: HTTPMediaType(type: "application", subType: "zip"),
+            at: url.path, mediaType: mediaType,
             onCompleted: { _ in if removeAfter { try? FileManager.default.removeItem(at: url) } })
         response.headers.replaceOrAdd(name: .contentDisposition, value: DocumentDownloads.disposition(downloadName))
         response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
