@@ -187,7 +187,35 @@ struct ImportOptions: ParsableArguments {
 
 struct RosterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "roster", abstract: "Roster files (SPEC §4): Download your data.", subcommands: [Export.self])
+        commandName: "roster", abstract: "Roster batches (SPEC §4): import users.csv (+ demographics.csv), Download your data.",
+        subcommands: [Import.self, Export.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check, preview and apply a users.csv and, optionally, its demographics.csv.",
+            discussion: """
+                Prints the counts per entity (created, updated, unchanged, removed, errors) and every row's problems; \
+                --errors writes users-errors.csv (and demographics-errors.csv) into the folder given, or to the file \
+                given when it ends in .csv. Exit status: 0 applied (or a clean dry run), 1 nothing applied (rows with \
+                errors, a failed job, the mass-change guard), 2 a file was rejected (headers, encoding, size).
+                """)
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var options: ImportOptions
+        @Option(help: "users.csv.") var users: String
+        @Option(help: "demographics.csv (only together with its users.csv).") var demographics: String?
+        @Option(help: "add-update (default: rows create or update, nothing else is touched) or sync (the file is the whole truth for the schools it names).")
+        var mode = "add-update"
+
+        func run() async throws {
+            guard RosterMode(rawValue: mode) != nil else { throw ValidationError("--mode must be add-update or sync (got “\(mode)”).") }
+            try await runImport(
+                BatchImport.Request(
+                    kind: .roster, files: [URL(fileURLWithPath: users)] + (demographics.map { [URL(fileURLWithPath: $0)] } ?? []),
+                    options: ["mode": mode], username: options.username, dryRun: options.dryRun,
+                    errorsOut: options.errors.map { URL(fileURLWithPath: $0) }, allowMassChanges: options.allowMassChanges),
+                common: common)
+        }
+    }
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -61,7 +61,7 @@ public enum EngineFixture {
         let blobs = try FileBlobStore(
             root: FileManager.default.temporaryDirectory.appendingPathComponent("sb-blobs-\(UUID().uuidString)"))
         return BatchEngine(
-            store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler()], exporters: [PhotoExporter()],
+            store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler(), RosterHandler()], exporters: [PhotoExporter()],
             exportDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("sb-exports-\(UUID().uuidString)"),
             timing: timing)
     }

@@ -107,6 +107,8 @@ public struct Batch: Sendable, Hashable {
     public var failure: String?
     public var submittedAt: Int64?
     public var finishedAt: Int64?
+    /// Per entity (roster batches): created, updated, unchanged, removed, errors, as of the last plan or apply.
+    public var entityCounts: [EntityCounts] = []
 
     public init(
         id: BatchID, kind: BatchKind, status: BatchStatus, options: String, createdBy: AccountID?, createdByName: String,

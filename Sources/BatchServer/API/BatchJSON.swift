@@ -30,6 +30,9 @@ struct BatchJSON: Content {
     var finishedAt: Date?
     var progress: Progress
     var counts: ItemCounts
+    /// Roster batches: per entity (schools, staff, students, classes, enrollments, demographics) created, updated,
+    /// unchanged, removed and with errors — the preview before Process, the report after.
+    var entityCounts: [EntityCounts]
     var report: BatchReport?
     var failure: String?
     /// A photo download's request.
@@ -43,7 +46,17 @@ struct BatchJSON: Content {
         kind = batch.kind.rawValue
         kindLabel = batch.kind.label
         status = batch.status.rawValue
-        options = (try? JSONDecoder().decode([String: String].self, from: Data(batch.options.utf8))) ?? [:]
+        // The settings a person chose, as text (a roster batch also keeps the district's grade list: not shown).
+        struct Scalar: Decodable {
+            var text: String?
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let text = try? container.decode(String.self) { self.text = text }
+                else if let flag = try? container.decode(Bool.self) { text = flag ? "true" : "false" }
+                else if let number = try? container.decode(Double.self) { text = String(number) }
+            }
+        }
+        options = ((try? JSONDecoder().decode([String: Scalar].self, from: Data(batch.options.utf8))) ?? [:]).compactMapValues(\.text)
         createdBy = batch.createdByName
         createdAt = Date(millis: batch.createdAt)
         updatedAt = Date(millis: batch.updatedAt)
@@ -56,6 +69,7 @@ struct BatchJSON: Content {
             done: finished ? total : done, total: total,
             percent: finished ? 100 : total > 0 ? Int(min(100, done * 100 / total)) : 0)
         counts = batch.counts
+        entityCounts = batch.entityCounts
         report = batch.report
         failure = batch.failure
         summary = Self.summary(batch)

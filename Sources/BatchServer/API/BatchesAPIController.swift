@@ -188,12 +188,14 @@ struct BatchesAPIController: RouteCollection {
         let batch = try await batch(req).1
         let items = try await req.store.itemsWithIssues(of: batch.id)
         let files = try await req.store.files(of: batch.id)
-        let csv = ErrorReport.csv(items: items, columns: ErrorReport.columns(for: batch.kind, items: items))
-        let response = Response(status: .ok, body: .init(string: csv))
-        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
         let base = (files.first?.fileName as NSString?)?.deletingPathExtension ?? batch.kind.rawValue
-        response.headers.replaceOrAdd(
-            name: .contentDisposition, value: "attachment; filename=\"\(ErrorReport.safeName(base))-errors.csv\"")
+        let reports = ErrorReport.files(kind: batch.kind, items: items, baseName: base)
+        // A roster batch has users-errors.csv and demographics-errors.csv: ?file=demographics picks the second.
+        let wanted = req.query[String.self, at: "file"] == "demographics" ? "demographics-errors.csv" : nil
+        let report = reports.first { $0.fileName == wanted } ?? reports[0]
+        let response = Response(status: .ok, body: .init(string: report.csv))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(report.fileName)\"")
         return response
     }
 

@@ -39,6 +39,7 @@ public enum BatchImport {
             return .refused
         }
         var optionsJSON = "{}"
+        if request.kind == .roster { optionsJSON = JSONText.encode(["mode": request.options["mode"] ?? RosterMode.addUpdate.rawValue]) }
         if request.kind == .documents {
             let settings = try await store.settings()
             switch DocumentBatch.Options.validate(request.options, documentTypes: settings.documentTypes) {
@@ -64,7 +65,7 @@ public enum BatchImport {
             if size > limits.maxFileBytes {
                 say("skipped \(name): \(ByteCountFormatter.string(fromByteCount: size, countStyle: .binary)) is more than the \(limits.maxFileDescription) a file may be.")
                 skippedFiles += 1
-                if request.kind == .emails {
+                if request.kind == .emails || request.kind == .roster {
                     _ = try? await engine.cancel(batch.id, by: actor)
                     return .refused
                 }
@@ -85,6 +86,7 @@ public enum BatchImport {
         }
         var current = try await store.batch(batch.id)
         say(summary(current.counts, kind: request.kind))
+        for line in entityLines(current.entityCounts) { say(line) }
         let problems = try await store.itemsWithIssues(of: batch.id)
         for item in problems.prefix(50) {
             for issue in item.issues {
@@ -93,9 +95,17 @@ public enum BatchImport {
         }
         if problems.count > 50 { say("  … and \(problems.count - 50) more rows with problems (see --errors).") }
         if let out = request.errorsOut {
-            let csv = ErrorReport.csv(items: problems, columns: ErrorReport.columns(for: request.kind, items: problems))
-            try Data(csv.utf8).write(to: out)
-            say("Error report: \(out.path) (\(problems.count) rows).")
+            let reports = ErrorReport.files(kind: request.kind, items: problems, baseName: files[0].deletingPathExtension().lastPathComponent)
+            var isFolder: ObjCBool = false
+            let intoFolder = request.kind == .roster && (out.pathExtension.lowercased() != "csv"
+                || (FileManager.default.fileExists(atPath: out.path, isDirectory: &isFolder) && isFolder.boolValue))
+            if intoFolder { try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true) }
+            for (index, report) in reports.enumerated() {
+                let target = intoFolder ? out.appendingPathComponent(report.fileName)
+                    : index == 0 ? out : out.deletingLastPathComponent().appendingPathComponent(report.fileName)
+                try Data(report.csv.utf8).write(to: target)
+                say("Error report: \(target.path) (\(report.rows) rows).")
+            }
         }
         if request.dryRun {
             _ = try await engine.cancel(batch.id, by: actor)
@@ -126,6 +136,7 @@ public enum BatchImport {
         }
         current = try await runToEnd(batch.id, engine: engine)
         say("Batch \(batch.id.rawValue): \(current.status.words). \(summary(current.counts, kind: request.kind))")
+        for line in entityLines(current.entityCounts) { say(line) }
         if let failure = current.failure { say("  \(failure)") }
         return current.status == .failed ? .notApplied : .ok
     }
@@ -134,6 +145,11 @@ public enum BatchImport {
         let unit = kind == .documents ? "files" : "rows"
         return "\(counts.total) \(unit): \(counts.ready) to change, \(counts.applied) changed, \(counts.unchanged) unchanged, "
             + "\(counts.error) with errors, \(counts.unmatched) unmatched, \(counts.skipped) skipped, \(counts.warnings) with warnings."
+    }
+
+    /// "Students: 12 created, 3 updated, 180 unchanged, 2 removed, 1 with errors", one line per entity.
+    static func entityLines(_ counts: [EntityCounts]) -> [String] {
+        counts.map { "  \($0.label): \($0.created) created, \($0.updated) updated, \($0.unchanged) unchanged, \($0.removed) removed, \($0.errors) with errors" }
     }
 
     /// Files as given; folders give their files (not hidden ones), sorted by name.

@@ -15,7 +15,7 @@ public struct AppServices: Sendable {
         self.store = store
         self.blobs = blobs
         self.engine = BatchEngine(
-            store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler()],
+            store: store, blobs: blobs, handlers: [EmailsHandler(), DocumentsHandler(), PhotosHandler(), RosterHandler()],
             exporters: [PhotoExporter()], exportDirectory: config.exportDirectory, timing: config.jobTiming)
     }
 }

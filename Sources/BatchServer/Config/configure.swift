@@ -47,6 +47,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: AuditController())
     try pages.register(collection: UploadsController())
     try pages.register(collection: EmailsController())
+    try pages.register(collection: RosterController())
     try pages.register(collection: DocumentsController())
     try pages.register(collection: PhotosController())
     try pages.register(collection: DocumentTypesController())

@@ -24,7 +24,7 @@ struct HomeController: RouteCollection {
     }
 
     /// Batch features that this version of SchoolBatch serves; the others are listed but not linked.
-    static let builtPaths: Set<String> = ["/emails", "/documents", "/photos"]
+    static let builtPaths: Set<String> = ["/roster", "/emails", "/documents", "/photos"]
 
     static func page(request: Request, account: Account, gate: ActivationGate, districtName: String) -> HomePage {
         let rows = BatchFeature.available(to: account.role).map { feature in

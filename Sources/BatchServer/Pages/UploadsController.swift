@@ -112,7 +112,25 @@ struct UploadsController: RouteCollection {
         var notice: String?
         /// What Process will do, in words, for the confirmation (photos: how many replaced and added).
         var confirmDetail: String?
+        /// Roster batches: per entity, what the batch will do (preview) or did (report).
+        var entityCounts: [EntityCounts]
+        var entityTitle: String
+        /// The error reports to download (roster: users-errors.csv and demographics-errors.csv).
+        var errorReports: [Link]
+        var showFilter: [Option]
+        var whoLabel: String
     }
+
+    struct Link: Encodable {
+        var href: String
+        var label: String
+    }
+
+    /// The preview's second filter: rows with warnings, or rows that change one kind of record.
+    static let showOptions: [(value: String, label: String)] = [
+        ("warnings", "Rows with warnings"), ("school", "Changes to schools"), ("person", "Changes to people"),
+        ("class", "Changes to classes"), ("enrollment", "Changes to enrollments"), ("demographics", "Changes to demographics"),
+    ]
 
     func show(req: Request) async throws -> View {
         let account = try req.account(with: .viewBatches)
@@ -120,12 +138,14 @@ struct UploadsController: RouteCollection {
         if batch.kind.isExport { return try await ExportPage.render(batch, account: account, req: req) }
         let state = req.query[String.self, at: "state"].flatMap(ItemState.init(rawValue:))
         let offset = max(req.query[Int.self, at: "offset"] ?? 0, 0)
-        let page = try await req.store.items(of: batch.id, state: state, offset: offset, limit: 100)
+        let show = req.query[String.self, at: "show"].flatMap { wanted in Self.showOptions.first { $0.value == wanted }?.value }
+        let page = try await req.store.items(
+            of: batch.id, state: state, warningsOnly: show == "warnings", changing: show == "warnings" ? nil : show, offset: offset, limit: 100)
         let files = try await req.store.files(of: batch.id)
         let written = try await req.store.changes(of: batch.id, limit: 50)
         let mayChange = account.can(batch.kind.capability)
         let next = offset + page.items.count < page.total
-            ? "/uploads/\(batch.id.rawValue)?\(state.map { "state=\($0.rawValue)&" } ?? "")offset=\(offset + 100)" : nil
+            ? "/uploads/\(batch.id.rawValue)?\(state.map { "state=\($0.rawValue)&" } ?? "")\(show.map { "show=\($0)&" } ?? "")offset=\(offset + 100)" : nil
         let context = BatchPage(
             layout: LayoutContext(request: req, title: "\(batch.kind.label) batch"),
             batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.status.label,
@@ -174,7 +194,18 @@ struct UploadsController: RouteCollection {
             changes: written.items.map(Self.describe),
             changeTotal: written.total, showAudit: account.can(.viewAudit),
             notice: Notice.text(req.query[String.self, at: "done"]),
-            confirmDetail: batch.kind == .photos ? try await Self.photoConfirmation(batch, store: req.store) : nil)
+            confirmDetail: batch.kind == .photos ? try await Self.photoConfirmation(batch, store: req.store)
+                : batch.kind == .roster ? Self.rosterConfirmation(batch) : nil,
+            entityCounts: batch.entityCounts,
+            entityTitle: [.completed, .completedWithErrors, .undoing, .undone].contains(batch.status)
+                ? "What this batch did" : "What this batch will do",
+            errorReports: batch.kind == .roster
+                ? [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report", label: "Download users-errors.csv")]
+                    + (files.contains { $0.fileName.lowercased().contains("demographic") } || batch.entityCounts.contains { $0.entity == "demographics" && $0.created + $0.updated + $0.unchanged + $0.errors > 0 }
+                        ? [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report?file=demographics", label: "Download demographics-errors.csv")] : [])
+                : [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report", label: "Download the error report (CSV)")],
+            showFilter: batch.kind == .roster ? Self.showOptions.map { Option(value: $0.value, label: $0.label, selected: $0.value == show) } : [],
+            whoLabel: batch.kind == .roster ? "Row" : "Student")
         return try await req.view.render("upload", context)
     }
 
@@ -223,8 +254,18 @@ struct UploadsController: RouteCollection {
         return try DirectoryAPIController.jpeg(key, req: req)
     }
 
+    /// "Process will create 412 records, update 37 and remove 5."
+    static func rosterConfirmation(_ batch: Batch) -> String? {
+        guard batch.status == .draft || batch.status == .failed, !batch.entityCounts.isEmpty else { return nil }
+        let created = batch.entityCounts.reduce(0) { $0 + $1.created }, updated = batch.entityCounts.reduce(0) { $0 + $1.updated }
+        let removed = batch.entityCounts.reduce(0) { $0 + $1.removed }
+        return "Process will create \(created) record\(created == 1 ? "" : "s"), update \(updated) and remove \(removed) (see the table above); "
+            + "rows with errors are left out."
+    }
+
     /// One change as a person reads it: `000001 userEmail: old → new`, or a document filed for a student.
     static func describe(_ change: FieldChange) -> String {
+        if change.field == "*" { return describeRecord(change) }
         if change.entity == "photo" {
             return change.before == nil
                 ? "\(change.key): new photo (the student had none)"
@@ -236,8 +277,41 @@ struct UploadsController: RouteCollection {
         return "\(change.key) \(change.field): \(change.before ?? "(empty)") → \(change.after ?? "(empty)")"
     }
 
+    /// A whole roster record created or removed, in words.
+    static func describeRecord(_ change: FieldChange) -> String {
+        let creating = change.before == nil
+        let fields = RosterRecord.fields(creating ? change.after : change.before)
+        let pair = RosterRecord.splitKey(change.key)
+        switch change.entity {
+        case "school":
+            return creating ? "New school \(change.key) “\(fields["schoolName"] ?? "")”" : "School \(change.key) removed"
+        case "person":
+            let name = [fields["firstName"], fields["lastName"]].compactMap { $0 }.joined(separator: " ")
+            let grade = fields["userGrade"].map { ", grade \($0)" } ?? ""
+            return creating ? "New \(fields["userRole"] ?? "person") \(change.key) (\(name)\(grade))" : "\(change.key) (\(name)) removed"
+        case "membership":
+            return creating ? "\(pair?.0 ?? "") joins school \(pair?.1 ?? "")" : "\(pair?.0 ?? "") leaves school \(pair?.1 ?? "")"
+        case "class":
+            return creating
+                ? "New class \(change.key) “\(fields["className"] ?? "")” at school \(fields["schoolId"] ?? "")\(fields["classGrade"].map { ", grade \($0)" } ?? "")"
+                : "Class \(change.key) removed"
+        case "enrollment":
+            let primary = fields["primaryTeacher"] == "true" ? " as primary teacher" : ""
+            return creating ? "\(pair?.0 ?? "") enrolled in \(pair?.1 ?? "")\(primary)" : "\(pair?.0 ?? "")'s enrollment in \(pair?.1 ?? "") ends"
+        case "demographics":
+            return creating ? "Demographics recorded for \(change.key)" : "Demographics of \(change.key) removed"
+        default:
+            return "\(change.entity) \(change.key): \(creating ? "created" : "removed")"
+        }
+    }
+
     /// A batch's settings in words (document type, year, term, title).
     static func optionLines(_ batch: Batch) -> [String] {
+        if batch.kind == .roster {
+            return [RosterMode.of(options: batch.options) == .sync
+                ? "Full roster (sync): what the file leaves out at its schools is ended or marked as left"
+                : "Add and update: nothing missing from the file is touched"]
+        }
         guard batch.kind == .documents, let options = JSONText.decode(DocumentBatch.Options.self, batch.options) else { return [] }
         return [
             "Document type: \(options.documentType)", "School year: \(options.schoolYear)",

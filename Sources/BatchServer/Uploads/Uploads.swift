@@ -73,6 +73,8 @@ enum ErrorReport {
         switch kind {
         case .emails: known = EmailBatch.dictionary.columns.map(\.name)
         case .documents, .photos: known = ["fileName"]
+        case .roster:
+            known = (items.contains(where: RosterPlanner.isUsersRow) ? RosterDictionaries.users : RosterDictionaries.demographics).columns.map(\.name)
         default: known = []
         }
         return known.filter(present.contains)
@@ -89,6 +91,23 @@ enum ErrorReport {
                 inputColumns.map { item.input[$0] ?? "" } + [item.row.map(String.init) ?? "", severity, issues, fixes.joined(separator: " ")])
         }
         return text
+    }
+
+    /// The error reports of a batch's problem rows: for a roster batch `users-errors.csv` and, when its
+    /// demographics.csv has problems, `demographics-errors.csv`; for the other kinds one `{file}-errors.csv`.
+    static func files(kind: BatchKind, items: [BatchItem], baseName: String) -> [(fileName: String, csv: String, rows: Int)] {
+        guard kind == .roster else {
+            return [("\(safeName(baseName))-errors.csv", csv(items: items, columns: columns(for: kind, items: items)), items.count)]
+        }
+        let users = items.filter(RosterPlanner.isUsersRow)
+        let demographics = items.filter { !RosterPlanner.isUsersRow($0) && !RosterPlanner.isSyncItem($0) }
+        var result = [("users-errors.csv", csv(items: users, columns: RosterDictionaries.users.columns.map(\.name).filter { column in
+            users.isEmpty || users.contains { $0.input[column] != nil }
+        }), users.count)]
+        if !demographics.isEmpty {
+            result.append(("demographics-errors.csv", csv(items: demographics, columns: columns(for: .roster, items: demographics)), demographics.count))
+        }
+        return result
     }
 
     static func safeName(_ base: String) -> String {

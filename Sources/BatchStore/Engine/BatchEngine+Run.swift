@@ -49,6 +49,7 @@ extension BatchEngine {
             for (old, new) in zip(stored, planned) where old != new {
                 try Store.updateItem(db, batchID: batch.id, item: new)
             }
+            try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
             try db.execute(
                 "UPDATE batch_items SET state = 'applied' WHERE batch_id = ? AND state = 'ready'", [.id(batch.id)])
             let counts = try Store.refreshCounts(db, batchID: batch.id)

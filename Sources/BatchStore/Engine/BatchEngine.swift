@@ -90,6 +90,7 @@ public final class BatchEngine: Sendable {
                 let earlier = try Store.loadItems(db, batchID: batch.id)
                 let planned = try handler.plan(earlier + items, batch: batch, on: db)
                 for (old, new) in zip(earlier, planned) where old != new { try Store.updateItem(db, batchID: batch.id, item: new) }
+                try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
                 items = Array(planned.dropFirst(earlier.count))
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
@@ -128,6 +129,7 @@ public final class BatchEngine: Sendable {
             for (old, new) in zip(items, planned) where old != new {
                 try Store.updateItem(db, batchID: batch.id, item: new)
             }
+            try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
             return try Store.refreshCounts(db, batchID: batch.id)
         }
     }
@@ -161,6 +163,7 @@ public final class BatchEngine: Sendable {
                 for (old, new) in zip(items, planned) where old != new || new.id == itemID {
                     try Store.updateItem(db, batchID: batch.id, item: new)
                 }
+                try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
                 item = planned.first { $0.id == itemID } ?? item
             } else {
                 item = try handler.plan([item], batch: batch, on: db).first ?? item
@@ -233,17 +236,28 @@ public final class BatchEngine: Sendable {
         }
     }
 
-    /// The mass-change guard (SPEC §4.4): more than `changeThreshold` percent of the existing people changed needs
-    /// explicit approval.
+    /// The mass-change guard (SPEC §4.4): a batch that removes, or changes a field of, more than `changeThreshold`
+    /// percent of the existing records of any entity needs explicit approval.
     static func massChange(_ items: [BatchItem], on db: any SQLConnection) throws -> String? {
         let threshold = try db.scalarInt("SELECT change_threshold FROM district_settings WHERE id = 1")
-        let people = Set(items.flatMap(\.changes).filter { $0.entity == "person" && $0.before != nil }.map(\.key)).count
-        guard people > 0 else { return nil }
-        let existing = try db.scalarInt("SELECT COUNT(*) FROM people")
-        guard existing > 0, Int64(people) * 100 > threshold * existing else { return nil }
-        return "This batch changes \(people) of the district's \(existing) people, more than the \(threshold)% "
-            + "the district allows without a second look. Check the preview, then confirm again with "
-            + "\"Allow mass changes\" (API: allowMassChanges: true; command line: --allow-mass-changes)."
+        let tables: [(entity: String, table: String, words: String)] = [
+            ("person", "people", "people"), ("school", "schools", "schools"), ("class", "classes", "classes"),
+            ("enrollment", "enrollments", "enrollments"), ("demographics", "demographics", "students' demographics"),
+        ]
+        var touched: [String: Set<String>] = [:]
+        for item in items {
+            for change in item.changes where change.before != nil { touched[change.entity, default: []].insert(change.key) }
+        }
+        for (entity, table, words) in tables {
+            let changed = touched[entity]?.count ?? 0
+            guard changed > 0 else { continue }
+            let existing = try db.scalarInt("SELECT COUNT(*) FROM \(table)")
+            guard existing > 0, Int64(changed) * 100 > threshold * existing else { continue }
+            return "This batch changes or removes \(changed) of the district's \(existing) \(words), more than the \(threshold)% "
+                + "the district allows without a second look. Check the preview, then confirm again with "
+                + "\"Allow mass changes\" (API: allowMassChanges: true; command line: --allow-mass-changes)."
+        }
+        return nil
     }
 
     /// Cancels a draft or queued batch.

@@ -27,11 +27,16 @@ public protocol BatchKindHandler: Sendable {
     /// Runs inside the apply transaction before the planned changes are written: creates what the changes point
     /// at (a new document version). Most kinds need nothing.
     func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws
+
+    /// Per-entity counts of a whole planned batch (created, updated, unchanged, removed, errors), for kinds whose
+    /// rows write several kinds of record; nil for the others.
+    func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]?
 }
 
 extension BatchKindHandler {
     public var plansWholeBatch: Bool { false }
     public func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws {}
+    public func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]? { nil }
 }
 
 /// How much a batch of one kind may receive. Enforced while the bytes stream in.

@@ -7,7 +7,7 @@ enum FieldWriter {
     static let personColumns: [String: String] = [
         "userEmail": "user_email", "firstName": "first_name", "middleName": "middle_name", "lastName": "last_name",
         "preferredFirstName": "preferred_first_name", "userGrade": "user_grade", "userStatus": "user_status",
-        "userDistrictId": "user_district_id", "userStateId": "user_state_id",
+        "userDistrictId": "user_district_id", "userStateId": "user_state_id", "userRole": "user_role", "loginId": "login_id",
     ]
 
     /// Rows per statement: well under both databases' bind limits.
@@ -43,6 +43,7 @@ enum FieldWriter {
         }) {
             result[slot("photo", try row.text("user_id"), "photo")] = row.optionalText("photo_id")
         }
+        try RosterWriter.currentValues(of: changes, into: &result, on: db)
         return result
     }
 
@@ -51,11 +52,18 @@ enum FieldWriter {
     /// Writes each change's `after`. Addresses are unique, so the e-mail keys of every person whose address
     /// changes are cleared first: two students swapping addresses in one batch is then no conflict.
     static func write(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void = { _ in }) throws {
-        for change in changes where !["person", "document", "photo"].contains(change.entity) {
+        for change in changes where !["person", "document", "photo"].contains(change.entity) && !RosterWriter.entities.contains(change.entity) {
             throw StoreError.corrupt("a batch tried to change the unknown record kind \(change.entity)")
         }
+        try RosterWriter.removals(changes, on: db)
         try writeVersions(changes.filter { $0.entity == "document" || $0.entity == "photo" }, on: db, progress: progress)
-        let people = changes.filter { $0.entity == "person" }
+        try writePeople(changes.filter { $0.entity == "person" && !RosterWriter.isWhole($0) }, on: db, progress: progress)
+        try RosterWriter.updates(changes, on: db)
+        try RosterWriter.creations(changes, on: db)
+        progress(changes.count)
+    }
+
+    static func writePeople(_ people: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void) throws {
         guard !people.isEmpty else { return }
         for change in people where personColumns[change.field] == nil {
             throw StoreError.corrupt("a batch tried to change the unknown person field \(change.field)")
@@ -107,6 +115,8 @@ enum FieldWriter {
         ("userStatus", ["user_status"], { [.text($0.status.rawValue)] }),
         ("userDistrictId", ["user_district_id"], { [.optional($0.districtID)] }),
         ("userStateId", ["user_state_id"], { [.optional($0.stateID)] }),
+        ("userRole", ["user_role"], { [.text($0.role.rawValue)] }),
+        ("loginId", ["login_id"], { [.id($0.loginID)] }),
         ("*", ["search_text"], { [.text($0.searchText)] }),
     ]
 }
@@ -159,6 +169,8 @@ extension Person {
         case "userStatus": status = text.flatMap(UserStatus.init(rawValue:)) ?? status
         case "userDistrictId": districtID = text
         case "userStateId": stateID = text
+        case "userRole": role = text.flatMap(UserRole.init(rawValue:)) ?? role
+        case "loginId": loginID = text.map(LoginID.init(rawValue:))
         default: break
         }
     }

@@ -98,6 +98,12 @@ extension Store {
         }
     }
 
+    /// Stores a planned batch's per-entity counts (kinds that have them).
+    static func saveEntityCounts(_ db: any SQLConnection, batchID: BatchID, _ counts: [EntityCounts]?) throws {
+        guard let counts else { return }
+        try db.execute("UPDATE batches SET entity_counts = ? WHERE batch_id = ?", [.text(JSONText.encode(counts)), .id(batchID)])
+    }
+
     static func nextItemID(_ db: any SQLConnection, batchID: BatchID) throws -> Int64 {
         try db.scalarInt("SELECT COALESCE(MAX(item_id), 0) FROM batch_items WHERE batch_id = ?", [.id(batchID)]) + 1
     }
@@ -124,14 +130,18 @@ extension Store {
     }
 
     /// One page of a batch's items, optionally of one state.
-    public func items(of batchID: BatchID, state: ItemState? = nil, offset: Int = 0, limit: Int = 100) async throws
-        -> Page<BatchItem>
-    {
+    /// `warningsOnly`: items with a warning; `changing`: items whose changes touch that record kind (`class`).
+    public func items(
+        of batchID: BatchID, state: ItemState? = nil, warningsOnly: Bool = false, changing entity: String? = nil, offset: Int = 0,
+        limit: Int = 100
+    ) async throws -> Page<BatchItem> {
         let limit = min(max(limit, 1), 1000), offset = max(offset, 0)
         return try await backend.read { db in
             var filter = SQLFilter()
             filter.add("batch_id = ?", .id(batchID))
             if let state { filter.add("state = ?", .text(state.rawValue)) }
+            if warningsOnly { filter.add("issues LIKE ?", .text("%\"warning\"%")) }
+            if let entity { filter.add("changes LIKE ?", .text("%\"entity\":\"\(entity)\"%")) }
             let total = try db.scalarInt("SELECT COUNT(*) FROM batch_items \(filter.whereClause)", filter.binds)
             let decoder = JSONDecoder()
             let items = try db.query(

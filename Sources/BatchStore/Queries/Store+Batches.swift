@@ -4,6 +4,14 @@ extension Store {
     /// Creates a draft batch.
     public func createBatch(kind: BatchKind, options: String, by account: Account) async throws -> Batch {
         let now = Clock.nowMillis()
+        var options = options
+        if kind == .roster {
+            // The grade list the rows are checked against is the district's when the batch is made.
+            var roster = JSONText.decode(RosterHandler.Options.self, options) ?? RosterHandler.Options()
+            roster.grades = try await settings().gradeLevels
+            roster.mode = roster.mode ?? RosterMode.addUpdate.rawValue
+            options = JSONText.encode(roster)
+        }
         let batch = Batch(
             id: .generate(), kind: kind, status: .draft, options: options, createdBy: account.id,
             createdByName: account.username, createdAt: now, updatedAt: now, scope: account.scope)
@@ -114,5 +122,6 @@ extension Batch {
         failure = row.optionalText("failure")
         submittedAt = row["submitted_at"].int
         finishedAt = row["finished_at"].int
+        entityCounts = JSONText.decode([EntityCounts].self, row.optionalText("entity_counts")) ?? []
     }
 }

@@ -1,6 +1,6 @@
 /// The schema's history, oldest first.
 public enum Migrations {
-    public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments]
+    public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts]
 
     /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
     /// API tokens, sign-in throttling and the audit log.
@@ -170,6 +170,10 @@ public enum Migrations {
             """,
             "CREATE INDEX audit_log_at ON audit_log (at)",
         ])
+
+    /// Per-entity counts of roster batches (preview and report).
+    static let addEntityCounts = Migration(
+        name: "AddEntityCounts", statements: ["ALTER TABLE batches ADD COLUMN entity_counts TEXT"])
 
     /// Batches: one row per upload or export, with its lifecycle status.
     static let createBatch = Migration(

@@ -1,0 +1,450 @@
+import Foundation
+
+/// What a roster batch is planned against: the records its rows name, as the database holds them now, with
+/// fields by their users.csv / demographics.csv names. Loaded by the store in a few queries; planning itself
+/// asks nothing more.
+public struct RosterSnapshot: Sendable {
+    public struct School: Sendable, Hashable {
+        public var key: SchoolKey
+        public var name: String
+        public init(key: SchoolKey, name: String) {
+            self.key = key
+            self.name = name
+        }
+    }
+
+    public struct Person: Sendable, Hashable {
+        /// users.csv person fields (`RosterRecord.personFields`), empty values left out.
+        public var fields: [String: String]
+        /// The school IDs of the person's schools.
+        public var schoolIDs: Set<String>
+        public var schoolKeys: [SchoolKey]
+        public init(fields: [String: String], schoolIDs: Set<String>, schoolKeys: [SchoolKey]) {
+            self.fields = fields
+            self.schoolIDs = schoolIDs
+            self.schoolKeys = schoolKeys
+        }
+        public var role: UserRole { UserRole(rawValue: fields["userRole"] ?? "") ?? .staff }
+    }
+
+    /// By school ID (every school: a district has hundreds at most).
+    public var schools: [String: School] = [:]
+    /// By userId: the file's people, and the holders of its login IDs and addresses.
+    public var people: [String: Person] = [:]
+    /// By classId: `schoolId`, `className`, `classGrade`, `classSubject`.
+    public var classes: [String: [String: String]] = [:]
+    /// By `RosterRecord.enrollmentKey`: `role`, `primaryTeacher`.
+    public var enrollments: [String: [String: String]] = [:]
+    /// By userId: demographics.csv fields.
+    public var demographics: [String: [String: String]] = [:]
+    /// Lower-cased login ID → userId.
+    public var loginOwners: [String: String] = [:]
+    /// E-mail key → userId.
+    public var emailOwners: [String: String] = [:]
+    /// userIds and classIds that exist once leading zeros are put back (`123` → `000123`).
+    public var paddedUserIDs: Set<String> = []
+    public var paddedClassIDs: Set<String> = []
+    /// In sync mode: everyone at the schools the file names, and every enrollment in their classes.
+    public var syncPeople: [String: Person] = [:]
+    public var syncEnrollments: [String: [String: String]] = [:]
+
+    public init() {}
+}
+
+/// How the records a roster batch writes are keyed and written down in its changes.
+public enum RosterRecord {
+    public static let personFields = RosterFile.personColumns
+    public static let classFields = ["className", "classGrade", "classSubject"]
+    public static let demographicsFields =
+        ["birthDate", "sex"] + Demographics.flagColumns.map(\.column) + ["homeLanguage", "countryOfBirthCode"]
+
+    /// A person's membership of a class: `userId|classId` (a userId never holds `|`).
+    public static func enrollmentKey(userID: String, classID: String) -> String { userID + "|" + classID }
+    /// A person's membership of a school: `userId|schoolId`.
+    public static func membershipKey(userID: String, schoolID: String) -> String { userID + "|" + schoolID }
+    public static func splitKey(_ key: String) -> (String, String)? {
+        guard let bar = key.firstIndex(of: "|") else { return nil }
+        return (String(key[..<bar]), String(key[key.index(after: bar)...]))
+    }
+
+    /// A whole record as the `after` of its creation (or the `before` of its removal): its fields as JSON with
+    /// sorted keys, empty values left out, so the same record always reads the same.
+    public static func json(_ fields: [String: String]) -> String {
+        let kept = fields.filter { !$0.value.isEmpty }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(kept)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    public static func fields(_ json: String?) -> [String: String] {
+        guard let json, let data = json.data(using: .utf8) else { return [:] }
+        return (try? JSONDecoder().decode([String: String].self, from: data)) ?? [:]
+    }
+}
+
+/// add-update or sync (SPEC §4.4).
+public enum RosterMode: String, Sendable, Codable, CaseIterable {
+    case addUpdate = "add-update"
+    case sync
+
+    public static func of(options: String) -> RosterMode {
+        struct Options: Decodable { var mode: String? }
+        let decoded = options.data(using: .utf8).flatMap { try? JSONDecoder().decode(Options.self, from: $0) }
+        return decoded?.mode.flatMap(RosterMode.init(rawValue:)) ?? .addUpdate
+    }
+}
+
+/// Plans a roster batch (users.csv rows, demographics.csv rows, and in sync mode the one item that stands for
+/// what the file leaves out) against a snapshot: finds what each row creates, updates or removes, and the
+/// problems only the database shows — scope, login IDs and addresses in use, lost leading zeros, new schools and
+/// classes without a name, a class moving school. Pure: the same items and snapshot always plan the same.
+public struct RosterPlanner: Sendable {
+    public var snapshot: RosterSnapshot
+    public var mode: RosterMode
+    public var scope: AccessScope
+
+    public init(snapshot: RosterSnapshot, mode: RosterMode, scope: AccessScope) {
+        self.snapshot = snapshot
+        self.mode = mode
+        self.scope = scope
+    }
+
+    /// The key of the item that stands for the records a sync file leaves out.
+    public static let syncColumn = "syncRemovals"
+
+    public static func isUsersRow(_ item: BatchItem) -> Bool { item.input["userRole"] != nil }
+    public static func isSyncItem(_ item: BatchItem) -> Bool { item.input[syncColumn] != nil }
+
+    /// A users.csv row's value, normalised as it is stored.
+    static func stored(_ column: String, _ input: [String: String]) -> String {
+        let value = input[column] ?? ""
+        switch column {
+        case "userRole", "loginId", "action": return value.lowercased()
+        case "userStatus": return value.isEmpty ? UserStatus.active.rawValue : value.lowercased()
+        case "primaryTeacher": return value.lowercased() == "true" ? "true" : "false"
+        case "sex": return value.lowercased()
+        default:
+            if Demographics.flagColumns.contains(where: { $0.column == column }) { return value.lowercased() }
+            return value
+        }
+    }
+
+    public func plan(_ input: [BatchItem]) -> [BatchItem] {
+        var items = input.map { item -> BatchItem in
+            var item = item
+            item.issues.removeAll { $0.planned == true }
+            item.changes = []
+            return item
+        }
+        let users = items.indices.filter { Self.isUsersRow(items[$0]) }
+        let demographics = items.indices.filter { !Self.isUsersRow(items[$0]) && !Self.isSyncItem(items[$0]) }
+        func fail(_ index: Int, _ code: String, _ column: String, _ message: String, fix: String) {
+            let item = items[index]
+            items[index].issues.append(
+                BatchIssue(
+                    .error, code: code, message: "Row \(item.row ?? 0), \(column): \(message)", fix: fix, file: item.fileName,
+                    row: item.row, column: column, value: item.input[column] ?? ""
+                ).fromPlanning)
+        }
+        func usable(_ index: Int) -> Bool {
+            items[index].state != .skipped && !items[index].issues.contains { $0.severity == .error }
+        }
+        let usersFiles = Array(NSOrderedSet(array: users.map { items[$0].fileName })) as? [String] ?? []
+        if usersFiles.count > 1 {
+            for index in users where items[index].fileName != usersFiles[0] {
+                fail(
+                    index, "second_users_file", "userId", "this batch already has a users.csv (\(usersFiles[0])).",
+                    fix: "Send one users.csv a batch; start a new batch for this file.")
+            }
+        }
+
+        // Names given anywhere in the file for new schools and classes.
+        var schoolNames: [String: String] = [:], classNames: [String: String] = [:]
+        for index in users {
+            let input = items[index].input
+            if let id = input["schoolId"], let name = input["schoolName"], !name.isEmpty, schoolNames[id] == nil { schoolNames[id] = name }
+            if let id = input["classId"], let name = input["className"], !name.isEmpty, classNames[id] == nil { classNames[id] = name }
+        }
+        // Whose login ID and address move in this batch (the old ones are then free).
+        var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
+        for index in users where usable(index) {
+            let input = items[index].input
+            let user = input["userId"] ?? ""
+            if input["loginId"] != nil { fileLogin[user] = Self.stored("loginId", input) }
+            if let email = input["userEmail"] { fileEmail[user] = EmailAddress.key(email) }
+        }
+
+        // Checks against the database, row by row.
+        for index in users where usable(index) {
+            let input = items[index].input
+            let schoolID = input["schoolId"] ?? "", userID = input["userId"] ?? "", classID = input["classId"] ?? ""
+            if let school = snapshot.schools[schoolID] {
+                if !scope.allows(school.key) {
+                    fail(
+                        index, "school_out_of_scope", "schoolId", "you may not change school \(schoolID): it is not one of your schools.",
+                        fix: "Upload rows for your own schools only, or ask a district administrator to upload this file.")
+                    continue
+                }
+            } else if let restored = ExcelDamage.restoredLeadingZeros(schoolID, exists: { snapshot.schools[$0] != nil }) {
+                fail(
+                    index, "leading_zeros_lost", "schoolId",
+                    "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
+                    fix: "Write \(restored), and format the column as Text before saving from a spreadsheet.")
+                continue
+            } else if scope != .district {
+                fail(
+                    index, "school_out_of_scope", "schoolId", "there is no school \(schoolID), and only a district-wide account can create schools.",
+                    fix: "Check the schoolId against the Schools page, or ask a district administrator to create the school.")
+                continue
+            } else if schoolNames[schoolID] == nil {
+                fail(
+                    index, "new_school_needs_name", "schoolName", "school \(schoolID) does not exist yet and no row gives its name.",
+                    fix: "Write the school's name in schoolName on at least one of its rows (or correct the schoolId).")
+                continue
+            }
+            if let person = snapshot.people[userID] {
+                if !person.schoolKeys.isEmpty && !scope.allows(anyOf: person.schoolKeys) {
+                    fail(
+                        index, "person_out_of_scope", "userId",
+                        "userId \(userID) is already used in the district by a person at a school you do not have access to.",
+                        fix: "Check the userId; if the person is moving to your school, ask a district administrator.")
+                    continue
+                }
+            } else if let restored = ExcelDamage.restoredLeadingZeros(userID, exists: snapshot.paddedUserIDs.contains) {
+                fail(
+                    index, "leading_zeros_lost", "userId",
+                    "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
+                    fix: "Write \(restored), and format the column as Text before saving from a spreadsheet.")
+                continue
+            }
+            let login = Self.stored("loginId", input)
+            if !login.isEmpty, let owner = snapshot.loginOwners[login], owner != userID, fileLogin[owner].map({ $0 != login }) != true {
+                fail(
+                    index, "login_id_in_use", "loginId", "“\(input["loginId"] ?? "")” is already the login ID of another person in the district.",
+                    fix: "Every person needs a login ID of their own; check it against the Students and Staff lists.")
+                continue
+            }
+            if let email = input["userEmail"], !email.isEmpty, let owner = snapshot.emailOwners[EmailAddress.key(email)],
+                owner != userID, fileEmail[owner].map({ $0 != EmailAddress.key(email) }) != true
+            {
+                fail(
+                    index, "email_in_use", "userEmail", "“\(email)” is already the address of another person in the district.",
+                    fix: "Every person needs an address of their own; check the address, or change the other person's first.")
+                continue
+            }
+            guard !classID.isEmpty else { continue }
+            if let existing = snapshot.classes[classID] {
+                if existing["schoolId"] != schoolID {
+                    fail(
+                        index, "class_moves_school", "classId",
+                        "class \(classID) belongs to school \(existing["schoolId"] ?? "?"); a class cannot move to another school.",
+                        fix: "Use a new classId for this school's class, or correct the schoolId.")
+                }
+            } else if let restored = ExcelDamage.restoredLeadingZeros(classID, exists: snapshot.paddedClassIDs.contains) {
+                fail(
+                    index, "leading_zeros_lost", "classId",
+                    "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
+                    fix: "Write \(restored), and format the column as Text before saving from a spreadsheet.")
+            } else if classNames[classID] == nil && Self.stored("action", input) != "delete" {
+                fail(
+                    index, "new_class_needs_name", "className", "class \(classID) does not exist yet and no row gives its name.",
+                    fix: "Write the class's name in className on at least one of its rows (or correct the classId).")
+            }
+        }
+
+        // Cross-file checks, and the rows that depend on a bad one.
+        var userRows = users.map { RosterFile.Row(file: items[$0].fileName, line: items[$0].row ?? 0, values: items[$0].input, issues: items[$0].issues) }
+        var demographicRows = demographics.map {
+            RosterFile.Row(file: items[$0].fileName, line: items[$0].row ?? 0, values: items[$0].input, issues: items[$0].issues)
+        }
+        let before = (users: userRows.map(\.issues.count), demographics: demographicRows.map(\.issues.count))
+        if users.isEmpty {
+            for index in demographicRows.indices where demographicRows[index].issues.isEmpty || !demographicRows[index].hasErrors {
+                demographicRows[index].issues.append(
+                    RosterFile.issue(
+                        .error, "demographics_without_users", demographicRows[index], "userId",
+                        "demographics.csv is accepted only together with its users.csv, and this batch has none.",
+                        fix: "Upload users.csv and demographics.csv together in one batch."))
+            }
+        } else {
+            RosterFile.checkDemographics(&demographicRows, users: userRows)
+        }
+        RosterFile.skipDependents(&userRows, &demographicRows)
+        for (position, index) in users.enumerated() {
+            items[index].issues += userRows[position].issues.dropFirst(before.users[position]).map(\.fromPlanning)
+        }
+        for (position, index) in demographics.enumerated() {
+            items[index].issues += demographicRows[position].issues.dropFirst(before.demographics[position]).map(\.fromPlanning)
+        }
+
+        // What the usable rows write. Each record is written by the first row that names it.
+        var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenClass: Set<String> = [], seenMembership: Set<String> = []
+        var seenEnrollment: Set<String> = []
+        var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
+        for index in users where usable(index) {
+            let input = items[index].input
+            let schoolID = input["schoolId"] ?? "", userID = input["userId"] ?? "", classID = input["classId"] ?? ""
+            let action = Self.stored("action", input)
+            var changes: [FieldChange] = []
+            namedSchools.insert(schoolID)
+            filePeople.insert(userID)
+            if !classID.isEmpty { fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID)) }
+            if seenSchool.insert(schoolID).inserted {
+                if let school = snapshot.schools[schoolID] {
+                    if let name = input["schoolName"], !name.isEmpty, name != school.name {
+                        changes.append(FieldChange(entity: "school", key: schoolID, field: "schoolName", before: school.name, after: name))
+                    }
+                } else {
+                    changes.append(
+                        FieldChange(
+                            entity: "school", key: schoolID, field: "*", before: nil,
+                            after: RosterRecord.json(["schoolName": schoolNames[schoolID] ?? ""])))
+                }
+            }
+            if action == "delete" {
+                if !classID.isEmpty {
+                    let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
+                    if let enrollment = snapshot.enrollments[key], seenEnrollment.insert(key).inserted {
+                        changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: RosterRecord.json(enrollment), after: nil))
+                    }
+                } else if let person = snapshot.people[userID], person.fields["userStatus"] != UserStatus.left.rawValue,
+                    seenPerson.insert(userID).inserted
+                {
+                    changes.append(
+                        FieldChange(entity: "person", key: userID, field: "userStatus", before: person.fields["userStatus"], after: "left"))
+                }
+                items[index].changes = changes
+                continue
+            }
+            if seenPerson.insert(userID).inserted {
+                if let person = snapshot.people[userID] {
+                    for field in RosterRecord.personFields where input[field] != nil {
+                        let after = Self.stored(field, input)
+                        let before = person.fields[field] ?? ""
+                        if after != before {
+                            changes.append(
+                                FieldChange(entity: "person", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
+                        }
+                    }
+                } else {
+                    var fields: [String: String] = [:]
+                    for field in RosterRecord.personFields where input[field] != nil { fields[field] = Self.stored(field, input) }
+                    fields["userStatus"] = Self.stored("userStatus", input)
+                    changes.append(FieldChange(entity: "person", key: userID, field: "*", before: nil, after: RosterRecord.json(fields)))
+                }
+            }
+            let membership = RosterRecord.membershipKey(userID: userID, schoolID: schoolID)
+            if seenMembership.insert(membership).inserted && snapshot.people[userID]?.schoolIDs.contains(schoolID) != true {
+                changes.append(FieldChange(entity: "membership", key: membership, field: "*", before: nil, after: "{}"))
+            }
+            if !classID.isEmpty {
+                if seenClass.insert(classID).inserted {
+                    if let existing = snapshot.classes[classID] {
+                        for field in RosterRecord.classFields where field == "className" || input[field] != nil {
+                            let after = field == "className" ? classNames[classID] ?? existing[field] ?? "" : input[field] ?? ""
+                            let before = existing[field] ?? ""
+                            if after != before {
+                                changes.append(
+                                    FieldChange(entity: "class", key: classID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
+                            }
+                        }
+                    } else {
+                        var fields = ["schoolId": schoolID, "className": classNames[classID] ?? ""]
+                        for field in ["classGrade", "classSubject"] { fields[field] = input[field] ?? "" }
+                        changes.append(FieldChange(entity: "class", key: classID, field: "*", before: nil, after: RosterRecord.json(fields)))
+                    }
+                }
+                let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
+                if seenEnrollment.insert(key).inserted {
+                    let role = Self.stored("userRole", input)
+                    let wanted = ["role": role, "primaryTeacher": role == "teacher" ? Self.stored("primaryTeacher", input) : "false"]
+                    if let existing = snapshot.enrollments[key] {
+                        for field in ["role", "primaryTeacher"] where wanted[field] != existing[field] {
+                            changes.append(FieldChange(entity: "enrollment", key: key, field: field, before: existing[field], after: wanted[field]))
+                        }
+                    } else {
+                        changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: nil, after: RosterRecord.json(wanted)))
+                    }
+                }
+            }
+            items[index].changes = changes
+        }
+        for index in demographics where usable(index) {
+            let input = items[index].input
+            let userID = input["userId"] ?? ""
+            if let existing = snapshot.demographics[userID] {
+                items[index].changes = RosterRecord.demographicsFields.compactMap { field in
+                    guard input[field] != nil else { return nil }
+                    let after = Self.stored(field, input), before = existing[field] ?? ""
+                    return after == before
+                        ? nil
+                        : FieldChange(entity: "demographics", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after)
+                }
+            } else {
+                var fields: [String: String] = [:]
+                for field in RosterRecord.demographicsFields { fields[field] = Self.stored(field, input) }
+                items[index].changes = [FieldChange(entity: "demographics", key: userID, field: "*", before: nil, after: RosterRecord.json(fields))]
+            }
+        }
+        // Sync: the schools the file names are its whole truth.
+        for index in items.indices where Self.isSyncItem(items[index]) && items[index].state != .skipped {
+            var changes: [FieldChange] = []
+            if mode == .sync {
+                for userID in snapshot.syncPeople.keys.sorted() where !filePeople.contains(userID) {
+                    let person = snapshot.syncPeople[userID]!
+                    let named = person.schoolIDs.intersection(namedSchools)
+                    guard !named.isEmpty else { continue }
+                    if person.schoolIDs.isSubset(of: namedSchools) {
+                        if person.fields["userStatus"] != UserStatus.left.rawValue {
+                            changes.append(
+                                FieldChange(entity: "person", key: userID, field: "userStatus", before: person.fields["userStatus"], after: "left"))
+                        }
+                    } else {
+                        for schoolID in named.sorted() {
+                            changes.append(
+                                FieldChange(
+                                    entity: "membership", key: RosterRecord.membershipKey(userID: userID, schoolID: schoolID), field: "*",
+                                    before: "{}", after: nil))
+                        }
+                    }
+                }
+                for key in snapshot.syncEnrollments.keys.sorted() where !fileEnrollments.contains(key) {
+                    guard let (_, classID) = RosterRecord.splitKey(key), let schoolID = snapshot.classes[classID]?["schoolId"],
+                        namedSchools.contains(schoolID)
+                    else { continue }
+                    changes.append(
+                        FieldChange(entity: "enrollment", key: key, field: "*", before: RosterRecord.json(snapshot.syncEnrollments[key]!), after: nil))
+                }
+            }
+            items[index].changes = changes
+            let people = changes.filter { $0.entity == "person" }.count
+            let enrollments = changes.filter { $0.entity == "enrollment" }.count
+            items[index].label = mode == .sync
+                ? "Not in the file (sync): \(people) \(people == 1 ? "person becomes" : "people become") left, \(enrollments) enrollment\(enrollments == 1 ? "" : "s") end"
+                : "Not in the file: nothing (add-update)"
+        }
+
+        for index in items.indices {
+            let item = items[index]
+            if items[index].label.isEmpty || !Self.isSyncItem(item) {
+                let userID = item.input["userId"] ?? ""
+                if Self.isUsersRow(item) {
+                    let name = [item.input["lastName"] ?? "", item.input["firstName"] ?? ""].filter { !$0.isEmpty }.joined(separator: ", ")
+                    let classPart = (item.input["classId"] ?? "").isEmpty ? "" : " · class \(item.input["classId"]!)"
+                    items[index].label = "\(userID) · \(name) · \(Self.stored("userRole", item.input))\(classPart)"
+                } else if !Self.isSyncItem(item) {
+                    items[index].label = "\(userID) · demographics"
+                }
+            }
+            items[index].target = item.input["userId"]
+            if item.state == .skipped { continue }
+            if item.issues.contains(where: { $0.severity == .error }) {
+                items[index].state = .error
+                items[index].changes = []
+            } else {
+                items[index].state = items[index].changes.isEmpty ? .unchanged : .ready
+            }
+        }
+        return items
+    }
+}

@@ -1,0 +1,98 @@
+/// How many records of one kind a batch creates, updates, leaves unchanged and removes, and how many it cannot
+/// touch because of errors (SPEC §4.4 preview, §4.5 report).
+public struct EntityCounts: Sendable, Hashable, Codable {
+    /// `schools`, `staff`, `students`, `classes`, `enrollments`, `demographics`.
+    public var entity: String
+    public var created = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var removed = 0
+    public var errors = 0
+
+    public init(entity: String) { self.entity = entity }
+
+    public var label: String {
+        switch entity {
+        case "schools": "Schools"
+        case "staff": "Staff"
+        case "students": "Students"
+        case "classes": "Classes"
+        case "enrollments": "Enrollments"
+        case "demographics": "Demographics"
+        default: entity
+        }
+    }
+}
+
+/// Counts a planned roster batch per entity, from its items: the records each usable row names, and what the
+/// changes do to them.
+public enum RosterSummary {
+    public static let entities = ["schools", "staff", "students", "classes", "enrollments", "demographics"]
+
+    /// `roles`: the role of each person a change touches that no row names (sync removals).
+    public static func counts(_ items: [BatchItem], roles: [String: UserRole] = [:]) -> [EntityCounts] {
+        var named: [String: Set<String>] = [:]
+        var created: [String: Set<String>] = [:], updated: [String: Set<String>] = [:], removed: [String: Set<String>] = [:]
+        var errors: [String: Set<String>] = [:]
+        var roleOf = roles
+        for item in items where RosterPlanner.isUsersRow(item) {
+            if let user = item.input["userId"], let role = UserRole(lenient: item.input["userRole"] ?? ""), roleOf[user] == nil {
+                roleOf[user] = role
+            }
+        }
+        func personEntity(_ userID: String) -> String { roleOf[userID] == .student ? "students" : "staff" }
+        func entity(of change: FieldChange) -> String? {
+            switch change.entity {
+            case "school": "schools"
+            case "person": personEntity(change.key)
+            case "class": "classes"
+            case "enrollment": "enrollments"
+            case "demographics": "demographics"
+            default: nil
+            }
+        }
+        for item in items {
+            let user = item.input["userId"] ?? ""
+            if item.state == .error {
+                if RosterPlanner.isUsersRow(item) {
+                    errors[personEntity(user), default: []].insert(user)
+                } else if !RosterPlanner.isSyncItem(item) {
+                    errors["demographics", default: []].insert(user)
+                }
+                continue
+            }
+            guard item.state != .skipped else { continue }
+            if RosterPlanner.isUsersRow(item) {
+                if let school = item.input["schoolId"] { named["schools", default: []].insert(school) }
+                named[personEntity(user), default: []].insert(user)
+                if let classID = item.input["classId"], !classID.isEmpty {
+                    named["classes", default: []].insert(classID)
+                    named["enrollments", default: []].insert(RosterRecord.enrollmentKey(userID: user, classID: classID))
+                }
+            } else if !RosterPlanner.isSyncItem(item) {
+                named["demographics", default: []].insert(user)
+            }
+            let removing = RosterPlanner.isSyncItem(item) || item.input["action"]?.lowercased() == "delete"
+            for change in item.changes {
+                guard let entity = entity(of: change) else { continue }
+                if change.field == "*" && change.before == nil {
+                    created[entity, default: []].insert(change.key)
+                } else if (change.field == "*" && change.after == nil) || (removing && change.field == "userStatus") {
+                    removed[entity, default: []].insert(change.key)
+                } else {
+                    updated[entity, default: []].insert(change.key)
+                }
+            }
+        }
+        return entities.map { entity in
+            var counts = EntityCounts(entity: entity)
+            let made = created[entity] ?? [], changed = (updated[entity] ?? []).subtracting(made), gone = removed[entity] ?? []
+            counts.created = made.count
+            counts.updated = changed.subtracting(gone).count
+            counts.removed = gone.count
+            counts.unchanged = (named[entity] ?? []).subtracting(made).subtracting(changed).subtracting(gone).count
+            counts.errors = (errors[entity] ?? []).subtracting(named[entity] ?? []).count
+            return counts
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import BatchCore
+import Foundation
+
+/// The records a roster batch creates, changes and removes — schools, people, their schools, classes, enrollments,
+/// demographics — written in bulk: removals first (dependents before what they depend on), then changed fields,
+/// then new records (what they depend on first). A whole record's change has field `*`: `before` nil creates it
+/// from the JSON in `after`, `after` nil removes it; undo swaps the two.
+enum RosterWriter {
+    static let entities: Set<String> = ["school", "membership", "class", "enrollment", "demographics"]
+
+    static func isWhole(_ change: FieldChange) -> Bool { change.field == "*" }
+
+    static func removals(_ changes: [FieldChange], on db: any SQLConnection) throws {
+        let removed = changes.filter { isWhole($0) && $0.after == nil }
+        guard !removed.isEmpty else { return }
+        let schools = try RosterSnapshotLoader.schools(on: db).byID
+        func keys(_ entity: String) -> [String] { removed.filter { $0.entity == entity }.map(\.key) }
+        try db.execute(chunking: keys("demographics").map { .text($0) }) { "DELETE FROM demographics WHERE user_id IN (\($0))" }
+        for key in keys("enrollment") {
+            guard let (user, classID) = RosterRecord.splitKey(key) else { continue }
+            try db.execute("DELETE FROM enrollments WHERE user_id = ? AND class_id = ?", [.text(user), .text(classID)])
+        }
+        for key in keys("membership") {
+            guard let (user, schoolID) = RosterRecord.splitKey(key), let school = schools[schoolID] else { continue }
+            try db.execute("DELETE FROM person_schools WHERE user_id = ? AND school_key = ?", [.text(user), .id(school.key)])
+        }
+        try db.execute(chunking: keys("class").map { .text($0) }) { "DELETE FROM classes WHERE class_id IN (\($0))" }
+        try db.execute(chunking: keys("person").map { .text($0) }) { "DELETE FROM people WHERE user_id IN (\($0))" }
+        for id in keys("school") {
+            guard let school = schools[id] else { continue }
+            // A school another record still uses stays (undo of a batch whose school was used since).
+            let used = try db.scalarInt("SELECT COUNT(*) FROM person_schools WHERE school_key = ?", [.id(school.key)])
+                + db.scalarInt("SELECT COUNT(*) FROM classes WHERE school_key = ?", [.id(school.key)])
+            if used == 0 { try db.execute("DELETE FROM schools WHERE school_key = ?", [.id(school.key)]) }
+        }
+    }
+
+    static func updates(_ changes: [FieldChange], on db: any SQLConnection) throws {
+        let now = Clock.nowMillis()
+        let updated = changes.filter { !isWhole($0) && $0.entity != "person" }
+        guard !updated.isEmpty else { return }
+        for change in updated where change.entity == "school" {
+            try db.execute(
+                "UPDATE schools SET name = ?, updated_at = ? WHERE school_id = ?", [.text(change.after ?? ""), .int(now), .text(change.key)])
+        }
+        for change in updated where change.entity == "enrollment" {
+            guard let (user, classID) = RosterRecord.splitKey(change.key) else { continue }
+            let column = change.field == "role" ? "role" : "primary_teacher"
+            let value: SQLValue = change.field == "role" ? .text(change.after ?? "") : .bool(change.after == "true")
+            try db.execute("UPDATE enrollments SET \(column) = ? WHERE user_id = ? AND class_id = ?", [value, .text(user), .text(classID)])
+        }
+        // Classes and demographics: the changed records are read, changed and written back whole, a slice at a time.
+        let classChanges = Dictionary(grouping: updated.filter { $0.entity == "class" }, by: \.key)
+        for slice in classChanges.keys.sorted().chunked(FieldWriter.chunk) {
+            var rows: [[SQLValue]] = []
+            for row in try db.query("SELECT * FROM classes WHERE class_id IN (\(placeholders(slice.count)))", slice.map { .text($0) }) {
+                var record = try SchoolClass(row: row)
+                for change in classChanges[record.classID.rawValue] ?? [] {
+                    switch change.field {
+                    case "className": record.name = change.after ?? record.name
+                    case "classGrade": record.grade = change.after
+                    case "classSubject": record.subject = change.after
+                    default: break
+                    }
+                }
+                rows.append([.id(record.classID), .text(record.name), .optional(record.grade), .optional(record.subject), .int(now)])
+            }
+            try db.bulkUpdate(table: "classes", key: "class_id", columns: ["class_name", "class_grade", "class_subject", "updated_at"], rows: rows)
+        }
+        let demographicChanges = Dictionary(grouping: updated.filter { $0.entity == "demographics" }, by: \.key)
+        for slice in demographicChanges.keys.sorted().chunked(FieldWriter.chunk) {
+            var rows: [[SQLValue]] = []
+            for row in try db.query("SELECT * FROM demographics WHERE user_id IN (\(placeholders(slice.count)))", slice.map { .text($0) }) {
+                var fields = try RosterSnapshotLoader.demographicsFields(row)
+                for change in demographicChanges[try row.text("user_id")] ?? [] { fields[change.field] = change.after }
+                rows.append(demographicsRow(userID: try row.text("user_id"), fields, now: now))
+            }
+            try db.bulkUpdate(
+                table: "demographics", key: "user_id", columns: Array(demographicsColumns.dropFirst()), rows: rows)
+        }
+    }
+
+    static let demographicsColumns = ["user_id", "birth_date", "sex", "flags", "home_language", "country_of_birth_code", "updated_at"]
+
+    static func demographicsRow(userID: String, _ fields: [String: String], now: Int64) -> [SQLValue] {
+        var flags: [String: Bool] = [:]
+        for (column, _) in Demographics.flagColumns {
+            if let value = fields[column], !value.isEmpty { flags[column] = value == "true" }
+        }
+        func text(_ field: String) -> SQLValue { .optional(fields[field].flatMap { $0.isEmpty ? nil : $0 }) }
+        return [
+            .text(userID), text("birthDate"), text("sex"), .text(JSONText.encode(flags)), text("homeLanguage"),
+            text("countryOfBirthCode"), .int(now),
+        ]
+    }
+
+    static func creations(_ changes: [FieldChange], on db: any SQLConnection) throws {
+        let created = changes.filter { isWhole($0) && $0.before == nil && $0.after != nil }
+        guard !created.isEmpty else { return }
+        let now = Clock.nowMillis()
+        func records(_ entity: String) -> [(key: String, fields: [String: String])] {
+            created.filter { $0.entity == entity }.map { ($0.key, RosterRecord.fields($0.after)) }
+        }
+        let newSchools = records("school")
+        try db.bulkInsert(
+            table: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"],
+            rows: newSchools.map { [.text(UUID().uuidString.lowercased()), .text($0.key), .text($0.fields["schoolName"] ?? $0.key), .int(now), .int(now)] })
+        let schools = try RosterSnapshotLoader.schools(on: db).byID
+        func schoolKey(_ id: String) throws -> SQLValue {
+            guard let school = schools[id] else { throw StoreError.corrupt("a roster batch named the school \(id), which does not exist") }
+            return .id(school.key)
+        }
+        try db.bulkInsert(
+            table: "people",
+            columns: [
+                "user_id", "user_role", "login_id", "first_name", "middle_name", "last_name", "preferred_first_name",
+                "user_email", "email_key", "user_grade", "user_status", "user_district_id", "user_state_id",
+                "search_text", "created_at", "updated_at",
+            ],
+            rows: records("person").map { key, fields in
+                var person = Person(userID: UserID(rawValue: key), role: .staff, firstName: "", lastName: "", schoolKeys: [])
+                person.role = UserRole(rawValue: fields["userRole"] ?? "") ?? .staff
+                person.loginID = fields["loginId"].map(LoginID.init(rawValue:))
+                for (field, value) in fields where field != "userRole" && field != "loginId" { person.set(field, to: value) }
+                return [
+                    .id(person.userID), .text(person.role.rawValue), .id(person.loginID), .text(person.firstName),
+                    .optional(person.middleName), .text(person.lastName), .optional(person.preferredFirstName),
+                    .optional(person.email), .optional(person.email.map(Store.emailKey)), .optional(person.grade),
+                    .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
+                    .text(person.searchText), .int(now), .int(now),
+                ]
+            })
+        try db.bulkInsert(
+            table: "person_schools", columns: ["user_id", "school_key"],
+            rows: try records("membership").compactMap { key, _ in
+                guard let (user, school) = RosterRecord.splitKey(key) else { return nil }
+                return [.text(user), try schoolKey(school)]
+            })
+        try db.bulkInsert(
+            table: "classes",
+            columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"],
+            rows: try records("class").map { key, fields in
+                [
+                    .text(key), try schoolKey(fields["schoolId"] ?? ""), .text(fields["className"] ?? key), .optional(fields["classGrade"]),
+                    .optional(fields["classSubject"]), .int(now), .int(now),
+                ]
+            })
+        try db.bulkInsert(
+            table: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"],
+            rows: records("enrollment").compactMap { key, fields in
+                guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
+                return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
+            })
+        try db.bulkInsert(
+            table: "demographics", columns: demographicsColumns,
+            rows: records("demographics").map { demographicsRow(userID: $0.key, $0.fields, now: now) })
+    }
+
+    /// What each roster slot holds now, keyed like `FieldWriter.currentValues` (a whole record as its JSON).
+    static func currentValues(of changes: [FieldChange], into result: inout [String: String?], on db: any SQLConnection) throws {
+        let roster = changes.filter { entities.contains($0.entity) || ($0.entity == "person" && isWhole($0)) }
+        guard !roster.isEmpty else { return }
+        let (schoolIDs, schools) = try RosterSnapshotLoader.schools(on: db)
+        for change in roster { result[FieldWriter.slot(change.entity, change.key, change.field)] = .some(nil) }
+        func set(_ entity: String, _ key: String, _ fields: [String: String]) {
+            result[FieldWriter.slot(entity, key, "*")] = RosterRecord.json(fields)
+            for (field, value) in fields { result[FieldWriter.slot(entity, key, field)] = value }
+        }
+        func keys(_ entity: String) -> [String] { Array(Set(roster.filter { $0.entity == entity }.map(\.key))).sorted() }
+        for id in keys("school") {
+            if let school = schools[id] { set("school", id, ["schoolName": school.name]) }
+        }
+        for row in try db.query(chunking: keys("person").map { .text($0) }, { "SELECT * FROM people WHERE user_id IN (\($0))" }) {
+            set("person", try row.text("user_id"), RosterSnapshotLoader.personFields(row))
+        }
+        for key in keys("membership") {
+            guard let (user, schoolID) = RosterRecord.splitKey(key), let school = schools[schoolID] else { continue }
+            if try db.first("SELECT user_id FROM person_schools WHERE user_id = ? AND school_key = ?", [.text(user), .id(school.key)]) != nil {
+                result[FieldWriter.slot("membership", key, "*")] = "{}"
+            }
+        }
+        for row in try db.query(chunking: keys("class").map { .text($0) }, { "SELECT * FROM classes WHERE class_id IN (\($0))" }) {
+            set("class", try row.text("class_id"), RosterSnapshotLoader.classFields(row, schoolIDs: schoolIDs))
+        }
+        let enrollmentUsers = Set(keys("enrollment").compactMap { RosterRecord.splitKey($0)?.0 }).sorted().map { SQLValue.text($0) }
+        for row in try db.query(chunking: enrollmentUsers, { "SELECT * FROM enrollments WHERE user_id IN (\($0))" }) {
+            set("enrollment", RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: try row.text("class_id")), RosterSnapshotLoader.enrollmentFields(row))
+        }
+        for row in try db.query(chunking: keys("demographics").map { .text($0) }, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) {
+            set("demographics", try row.text("user_id"), try RosterSnapshotLoader.demographicsFields(row))
+        }
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

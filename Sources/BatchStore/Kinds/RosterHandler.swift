@@ -1,0 +1,266 @@
+import BatchCore
+import Foundation
+
+/// The roster batch (SPEC §4) on the shared lifecycle: a users.csv and, optionally, its demographics.csv. Each row
+/// is an item; in sync mode one more item stands for what the file leaves out. Reading and the checks that need
+/// only the file are `RosterFile`'s, planning against the data is `RosterPlanner`'s; this loads the snapshot the
+/// planner needs, in a few queries for any number of rows.
+public struct RosterHandler: BatchKindHandler {
+    public let kind = BatchKind.roster
+    public let limits = UploadLimits(maxFileBytes: 500 * 1024 * 1024, maxFiles: 2, extensions: ["csv", "txt"])
+    /// demographics.csv is checked against the users.csv of the same batch.
+    public let plansWholeBatch = true
+
+    public init() {}
+
+    /// The roster options a batch keeps: the mode, and the district's grade list when the batch was made.
+    public struct Options: Codable, Sendable {
+        public var mode: String?
+        public var allowMassChanges: Bool?
+        public var grades: [String]?
+    }
+
+    /// Which of the two files this is, from its header (or its name when the header names neither).
+    public static func isDemographics(fileName: String, bytes: Data) -> Bool {
+        let head = String(decoding: bytes.prefix(4096), as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let lower = head.lowercased().filter { $0 != "\0" }
+        if lower.contains("userrole") || lower.contains("schoolid") || lower.contains("firstname") { return false }
+        return lower.contains("birthdate") || lower.contains("sex") || fileName.lowercased().contains("demographic")
+    }
+
+    public func inspect(fileName: String, bytes: Data, firstItemID: Int64, batch: Batch) throws -> FileInspection {
+        let options = JSONText.decode(Options.self, batch.options)
+        let rules = RosterRowRules(grades: options?.grades ?? GradeLevels.oneRoster, today: Self.today())
+        let demographics = Self.isDemographics(fileName: fileName, bytes: bytes)
+        let dictionary = demographics ? RosterDictionaries.demographics : RosterDictionaries.users
+        let table: CSVTable
+        switch CSVTable.read(bytes: bytes, fileName: fileName, dictionary: dictionary) {
+        case .failure(let rejection): throw rejection
+        case .success(let read): table = read
+        }
+        var items: [BatchItem] = []
+        if demographics {
+            items.reserveCapacity(table.records.count)
+            for record in table.records {
+                let values = table.values(of: record)
+                let issues = rules.demographicsRow(values, line: record.line).map { issue -> BatchIssue in
+                    var issue = issue
+                    issue.file = fileName
+                    issue.row = record.line
+                    return issue
+                }
+                items.append(
+                    BatchItem(
+                        id: firstItemID + Int64(items.count), fileName: fileName, row: record.line, input: values,
+                        state: issues.contains { $0.severity == .error } ? .error : .ready, issues: issues))
+            }
+        } else {
+            let file = RosterFile.inspect(users: table, demographics: nil, rules: rules)
+            items.reserveCapacity(file.users.count + 1)
+            for row in file.users {
+                let issues = row.issues.map { issue -> BatchIssue in
+                    var issue = issue
+                    issue.file = fileName
+                    issue.row = row.line
+                    return issue
+                }
+                items.append(
+                    BatchItem(
+                        id: firstItemID + Int64(items.count), fileName: fileName, row: row.line, input: row.values,
+                        state: row.hasErrors ? .error : .ready, issues: issues))
+            }
+            if RosterMode.of(options: batch.options) == .sync {
+                items.append(
+                    BatchItem(
+                        id: firstItemID + Int64(items.count), fileName: fileName, row: nil,
+                        input: [RosterPlanner.syncColumn: "true"], label: "Not in the file (sync)", state: .unchanged))
+            }
+        }
+        return FileInspection(items: items, warnings: table.warnings)
+    }
+
+    static func today() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: Date())
+    }
+
+    public func plan(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem] {
+        let mode = RosterMode.of(options: batch.options)
+        let snapshot = try RosterSnapshotLoader.load(for: items, mode: mode, on: db)
+        return RosterPlanner(snapshot: snapshot, mode: mode, scope: batch.scope).plan(items)
+    }
+
+    public func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]? {
+        var unnamed: Set<String> = []
+        for item in planned where RosterPlanner.isSyncItem(item) {
+            for change in item.changes where change.entity == "person" { unnamed.insert(change.key) }
+        }
+        var roles: [String: UserRole] = [:]
+        for row in try db.query(chunking: unnamed.sorted().map { .text($0) }, { "SELECT user_id, user_role FROM people WHERE user_id IN (\($0))" }) {
+            roles[try row.text("user_id")] = UserRole(rawValue: try row.text("user_role"))
+        }
+        return RosterSummary.counts(planned, roles: roles)
+    }
+
+    public func lockKeys(_ items: [BatchItem], on db: any SQLConnection) throws -> Set<String> {
+        let schoolIDs = Set(items.compactMap { RosterPlanner.isUsersRow($0) ? $0.input["schoolId"] : nil })
+        var keys: Set<String> = []
+        var found: Set<String> = []
+        for row in try db.query(chunking: schoolIDs.sorted().map { .text($0) }, { "SELECT school_key, school_id FROM schools WHERE school_id IN (\($0))" }) {
+            keys.insert(try row.text("school_key"))
+            found.insert(try row.text("school_id"))
+        }
+        // A school the batch creates has no key yet: two batches creating it wait for each other.
+        for id in schoolIDs.subtracting(found) { keys.insert("new-school:" + id) }
+        // And the schools of the people it touches.
+        let people = Set(items.flatMap(\.changes).filter { $0.entity == "person" }.map(\.key))
+        keys.formUnion(try StudentLookup.schoolKeys(ofPeople: Array(people), on: db))
+        return keys
+    }
+}
+
+/// Loads what a roster batch's rows name from the database.
+enum RosterSnapshotLoader {
+    static let personColumns: [(field: String, column: String)] = [
+        ("userRole", "user_role"), ("loginId", "login_id"), ("firstName", "first_name"), ("middleName", "middle_name"),
+        ("lastName", "last_name"), ("preferredFirstName", "preferred_first_name"), ("userEmail", "user_email"),
+        ("userGrade", "user_grade"), ("userStatus", "user_status"), ("userDistrictId", "user_district_id"),
+        ("userStateId", "user_state_id"),
+    ]
+
+    static func personFields(_ row: SQLRow) -> [String: String] {
+        var fields: [String: String] = [:]
+        for (field, column) in personColumns {
+            if let value = row.optionalText(column), !value.isEmpty { fields[field] = value }
+        }
+        return fields
+    }
+
+    static func classFields(_ row: SQLRow, schoolIDs: [String: String]) -> [String: String] {
+        var fields = ["schoolId": schoolIDs[row.optionalText("school_key") ?? ""] ?? "", "className": row.optionalText("class_name") ?? ""]
+        if let grade = row.optionalText("class_grade"), !grade.isEmpty { fields["classGrade"] = grade }
+        if let subject = row.optionalText("class_subject"), !subject.isEmpty { fields["classSubject"] = subject }
+        return fields
+    }
+
+    static func enrollmentFields(_ row: SQLRow) -> [String: String] {
+        ["role": row.optionalText("role") ?? "", "primaryTeacher": row.bool("primary_teacher") ? "true" : "false"]
+    }
+
+    static func demographicsFields(_ row: SQLRow) throws -> [String: String] {
+        let record = try Demographics(row: row)
+        var fields: [String: String] = [:]
+        if let birth = record.birthDate, !birth.isEmpty { fields["birthDate"] = birth }
+        if let sex = record.sex, !sex.isEmpty { fields["sex"] = sex }
+        for (column, _) in Demographics.flagColumns {
+            if let flag = record.flags[column] { fields[column] = flag ? "true" : "false" }
+        }
+        if let language = record.homeLanguage, !language.isEmpty { fields["homeLanguage"] = language }
+        if let country = record.countryOfBirthCode, !country.isEmpty { fields["countryOfBirthCode"] = country }
+        return fields
+    }
+
+    /// school key → school ID, and the snapshot's schools by ID.
+    static func schools(on db: any SQLConnection) throws -> (byKey: [String: String], byID: [String: RosterSnapshot.School]) {
+        var byKey: [String: String] = [:], byID: [String: RosterSnapshot.School] = [:]
+        for row in try db.query("SELECT school_key, school_id, name FROM schools") {
+            guard let id = row.optionalText("school_id"), !id.isEmpty else { continue }
+            let key = try row.text("school_key")
+            byKey[key] = id
+            byID[id] = RosterSnapshot.School(key: SchoolKey(rawValue: key), name: try row.text("name"))
+        }
+        return (byKey, byID)
+    }
+
+    /// People by userId with their schools.
+    static func people(_ column: String, in values: [String], schoolIDs: [String: String], on db: any SQLConnection) throws
+        -> [String: RosterSnapshot.Person]
+    {
+        var result: [String: RosterSnapshot.Person] = [:]
+        guard !values.isEmpty else { return result }
+        result.reserveCapacity(values.count)
+        var keys: [String: [SchoolKey]] = [:]
+        let rows = try db.query(chunking: values.map { .text($0) }, { "SELECT * FROM people WHERE \(column) IN (\($0))" })
+        let ids = rows.compactMap { $0.optionalText("user_id") }
+        for row in try db.query(chunking: ids.map { .text($0) }, { "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\($0))" }) {
+            keys[try row.text("user_id"), default: []].append(SchoolKey(rawValue: try row.text("school_key")))
+        }
+        for row in rows {
+            let id = try row.text("user_id")
+            let schoolKeys = keys[id] ?? []
+            result[id] = RosterSnapshot.Person(
+                fields: personFields(row), schoolIDs: Set(schoolKeys.compactMap { schoolIDs[$0.rawValue] }), schoolKeys: schoolKeys)
+        }
+        return result
+    }
+
+    static func paddedCandidates(_ ids: some Sequence<String>) -> [String] {
+        var result: [String] = []
+        for id in ids where !id.isEmpty && !id.hasPrefix("0") && id.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
+            for zeros in 1...max(1, min(12, 64 - id.count)) { result.append(String(repeating: "0", count: zeros) + id) }
+        }
+        return result
+    }
+
+    static func load(for items: [BatchItem], mode: RosterMode, on db: any SQLConnection) throws -> RosterSnapshot {
+        var snapshot = RosterSnapshot()
+        let (schoolIDs, schools) = try schools(on: db)
+        snapshot.schools = schools
+        var userIDs: Set<String> = [], logins: Set<String> = [], emails: Set<String> = [], classIDs: Set<String> = []
+        var namedSchools: Set<String> = []
+        for item in items {
+            let input = item.input
+            if let user = input["userId"], !user.isEmpty { userIDs.insert(user) }
+            guard RosterPlanner.isUsersRow(item) else { continue }
+            if let login = input["loginId"], !login.isEmpty { logins.insert(login.lowercased()) }
+            if let email = input["userEmail"], !email.isEmpty { emails.insert(Store.emailKey(email)) }
+            if let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
+            if let school = input["schoolId"], !school.isEmpty { namedSchools.insert(school) }
+        }
+        snapshot.people = try people("user_id", in: userIDs.sorted(), schoolIDs: schoolIDs, on: db)
+        for row in try db.query(chunking: logins.sorted().map { .text($0) }, { "SELECT user_id, login_id FROM people WHERE login_id IN (\($0))" }) {
+            snapshot.loginOwners[try row.text("login_id")] = try row.text("user_id")
+        }
+        for row in try db.query(chunking: emails.sorted().map { .text($0) }, { "SELECT user_id, user_email FROM people WHERE email_key IN (\($0))" }) {
+            snapshot.emailOwners[EmailAddress.key(try row.text("user_email"))] = try row.text("user_id")
+        }
+        let missingUsers = userIDs.filter { snapshot.people[$0] == nil }
+        for row in try db.query(chunking: paddedCandidates(missingUsers).map { .text($0) }, { "SELECT user_id FROM people WHERE user_id IN (\($0))" }) {
+            snapshot.paddedUserIDs.insert(try row.text("user_id"))
+        }
+        for row in try db.query(chunking: classIDs.sorted().map { .text($0) }, { "SELECT * FROM classes WHERE class_id IN (\($0))" }) {
+            snapshot.classes[try row.text("class_id")] = classFields(row, schoolIDs: schoolIDs)
+        }
+        let missingClasses = classIDs.filter { snapshot.classes[$0] == nil }
+        for row in try db.query(chunking: paddedCandidates(missingClasses).map { .text($0) }, { "SELECT class_id FROM classes WHERE class_id IN (\($0))" }) {
+            snapshot.paddedClassIDs.insert(try row.text("class_id"))
+        }
+        let known = snapshot.people.keys.sorted().map { SQLValue.text($0) }
+        for row in try db.query(chunking: known, { "SELECT * FROM enrollments WHERE user_id IN (\($0))" }) {
+            let key = RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: try row.text("class_id"))
+            snapshot.enrollments[key] = enrollmentFields(row)
+        }
+        for row in try db.query(chunking: known, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) {
+            snapshot.demographics[try row.text("user_id")] = try demographicsFields(row)
+        }
+        if mode == .sync {
+            let keys = namedSchools.compactMap { schools[$0]?.key.rawValue }.sorted().map { SQLValue.text($0) }
+            let members = try db.query(chunking: keys, { "SELECT DISTINCT user_id FROM person_schools WHERE school_key IN (\($0))" })
+                .compactMap { $0.optionalText("user_id") }
+            snapshot.syncPeople = try people("user_id", in: members, schoolIDs: schoolIDs, on: db)
+            for row in try db.query(chunking: keys, {
+                "SELECT e.*, c.school_key FROM enrollments e JOIN classes c ON c.class_id = e.class_id WHERE c.school_key IN (\($0))"
+            }) {
+                let classID = try row.text("class_id")
+                snapshot.syncEnrollments[RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: classID)] = enrollmentFields(row)
+                if snapshot.classes[classID] == nil {
+                    snapshot.classes[classID] = ["schoolId": schoolIDs[row.optionalText("school_key") ?? ""] ?? ""]
+                }
+            }
+        }
+        return snapshot
+    }
+}

@@ -1,0 +1,113 @@
+import BatchCore
+import BatchServer
+import BatchStore
+import BatchTestSupport
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+@Suite("HTTP: roster batches (SPEC §4, §10) — headers, preview counts, error reports, Process, report; pages")
+struct RosterHTTPTests {
+    struct ErrorBody: Decodable {
+        struct Inner: Decodable { var code: String; var message: String; var details: [String]? }
+        var error: Inner
+    }
+    struct BatchBody: Decodable {
+        var status: String
+        var counts: ItemCounts
+        var entityCounts: [EntityCounts]
+        var options: [String: String]
+    }
+
+    static let users = """
+        schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher\r
+        N,North School,0001,student,19chanw1,Wing Yan,Chan,,01,N-1A,1A,\r
+        N,North School,0003,student,19wongk1,Ka Yan,Wong,,01,N-1A,1A,\r
+        N,North School,T100,teacher,,Ann,Lee,ann.lee@north.example,,N-1A,1A,true\r
+        N,North School,1.23E+05,student,19hok1,Ka,Ho,,01,N-1A,1A,\r
+        N,North School,0005,student,19tamm1,Mei,Tam,,1st,N-1A,1A,\r
+
+        """
+
+    func put(_ t: TestApp, _ token: String, _ id: String, _ name: String, _ body: String, check: (TestingHTTPResponse) async throws -> Void) async throws {
+        try await t.app.testing().test(.PUT, "/api/v1/batches/\(id)/files/\(name)", beforeRequest: { req in
+            req.headers.bearerAuthorization = .init(token: token)
+            req.body = ByteBuffer(string: body)
+        }, afterResponse: check)
+    }
+
+    func get(_ t: TestApp, _ token: String, _ path: String, check: (TestingHTTPResponse) async throws -> Void) async throws {
+        try await t.app.testing().test(.GET, path, beforeRequest: { req in req.headers.bearerAuthorization = .init(token: token) }, afterResponse: check)
+    }
+
+    @Test("a misspelled header fails the file with the nearest name; bad rows show in the counts and the error report; Process applies the rest", arguments: TestDatabase.all)
+    func previewErrorsProcess(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            let token = try await t.token("admin")
+            let id = try await BatchHTTPTests.createBatch(t, token: token, kind: "roster")
+            try await put(t, token, id, "users.csv", Self.users.replacingOccurrences(of: "userEmail", with: "UserEmail")) { res in
+                #expect(res.status == .unprocessableEntity)
+                let body = try res.content.decode(ErrorBody.self)
+                #expect(body.error.details == [
+                    "\"UserEmail\" — did you mean \"userEmail\"? Rename the header to \"userEmail\" exactly (headers are case-sensitive)."
+                ])
+            }
+            try await put(t, token, id, "users.csv", Self.users) { res in #expect(res.status == .created) }
+            try await get(t, token, "/api/v1/batches/\(id)") { res in
+                let batch = try res.content.decode(BatchBody.self)
+                #expect(batch.options["mode"] == "add-update")
+                let students = batch.entityCounts.first { $0.entity == "students" }
+                #expect(students?.created == 1 && students?.unchanged == 1 && students?.errors == 2)
+                #expect(batch.entityCounts.first { $0.entity == "classes" }?.created == 1)
+                #expect(batch.entityCounts.first { $0.entity == "staff" }?.created == 1)
+            }
+            try await get(t, token, "/api/v1/batches/\(id)/error-report") { res in
+                #expect(res.headers.first(name: .contentDisposition)?.contains("users-errors.csv") == true)
+                let text = res.body.string
+                let lines = text.split(whereSeparator: \.isNewline)
+                #expect(lines.first == "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher,rowNumber,severity,issues,howToFix")
+                #expect(lines.count == 3)
+                #expect(text.contains("N,North School,1.23E+05,student,19hok1,Ka,Ho,,01,N-1A,1A,,5,error,"))
+                #expect(text.contains("scientific notation"))
+                #expect(text.contains(",6,error,") && text.contains("userGrade"))
+            }
+            try await t.app.testing().test(.POST, "/api/v1/batches/\(id)/submit", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+                try req.content.encode(["confirm": true, "allowMassChanges": true], as: .json)
+            }, afterResponse: { res in #expect(res.status == .accepted) })
+            #expect(try await JobWorker(engine: t.services.engine, name: "test").runNext())
+            try await get(t, token, "/api/v1/batches/\(id)") { res in
+                let batch = try res.content.decode(BatchBody.self)
+                #expect(batch.status == "completed_with_errors")
+                #expect(batch.entityCounts.first { $0.entity == "enrollments" }?.created == 3)
+            }
+            try await get(t, token, "/api/v1/students/0003") { res in #expect(res.status == .ok) }
+        }
+    }
+
+    @Test("the roster page: upload form, templates and dictionaries; closed by the activation gate with the reason", arguments: [TestDatabase.sqlite])
+    func pages(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            let session = try await t.signIn("admin")
+            try await t.app.testing().test(.GET, "/roster", beforeRequest: { req in req.headers.replaceOrAdd(name: .cookie, value: session.cookie) }, afterResponse: { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("Upload and preview"))
+                #expect(res.body.string.contains("Download your data"))
+            })
+            try await t.app.testing().test(.GET, "/roster/users-template.csv", beforeRequest: { req in req.headers.replaceOrAdd(name: .cookie, value: session.cookie) }, afterResponse: { res in
+                #expect(res.body.string.hasPrefix("action,schoolId,schoolName,userId"))
+            })
+            try await t.app.testing().test(.GET, "/roster/dictionary/demographics", beforeRequest: { req in req.headers.replaceOrAdd(name: .cookie, value: session.cookie) }, afterResponse: { res in
+                #expect(res.body.string.contains("countryOfBirthCode"))
+            })
+            var settings = try await t.services.store.settings()
+            settings.batchUploadEnabled = false
+            try await t.services.store.updateSettings(settings, by: .system)
+            try await t.app.testing().test(.GET, "/roster", beforeRequest: { req in req.headers.replaceOrAdd(name: .cookie, value: session.cookie) }, afterResponse: { res in
+                #expect(res.body.string.contains("Roster upload is switched off"))
+                #expect(!res.body.string.contains("Upload and preview"))
+            })
+        }
+    }
+}

@@ -1,0 +1,224 @@
+import BatchCore
+import BatchStore
+import BatchTestSupport
+import Foundation
+import Testing
+
+@Suite("Roster batches (SPEC §4) on the engine: plan, preview counts, apply, undo, on SQLite and PostgreSQL")
+struct RosterEngineTests {
+    static let header =
+        "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher\n"
+
+    func batch(_ engine: BatchEngine, _ files: [(String, String)], mode: String = "add-update", by account: Account = EngineFixture.clerk)
+        async throws -> Batch
+    {
+        try await EngineFixture.fileBatch(
+            engine, kind: .roster, files: files.map { ($0.0, Data($0.1.utf8)) }, by: account, options: #"{"mode":"\#(mode)"}"#)
+    }
+
+    func apply(_ engine: BatchEngine, _ batch: Batch, allowMassChanges: Bool = true) async throws -> Batch {
+        _ = try await engine.submit(batch.id, confirm: true, allowMassChanges: allowMassChanges, by: Actor(EngineFixture.clerk))
+        #expect(try await JobWorker(engine: engine, name: "w").runNext())
+        return try await engine.store.batch(batch.id)
+    }
+
+    func counts(_ batch: Batch) -> [String: EntityCounts] { Dictionary(uniqueKeysWithValues: batch.entityCounts.map { ($0.entity, $0) }) }
+
+    func items(_ store: Store, _ batch: Batch) async throws -> [BatchItem] { try await store.items(of: batch.id, limit: 1000).items }
+
+    func export(_ store: Store) async throws -> (users: String, demographics: String) {
+        let users = CollectedText(), demographics = CollectedText()
+        try await store.exportRoster(
+            Store.RosterExportQuery(scope: .district), users: { users.append($0) }, demographics: { demographics.append($0) })
+        return (users.text, demographics.text)
+    }
+
+    @Test("a first import creates schools, staff, students, classes, enrollments and demographics; the preview counts them first", arguments: TestDatabase.all)
+    func firstImport(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
+            let engine = try EngineFixture.engine(store)
+            let files = RosterGenerator(schools: 2, students: 40).files(.original)
+            let draft = try await batch(engine, [("users.csv", files.users), ("demographics.csv", files.demographics)])
+            let preview = counts(draft)
+            #expect(preview["schools"]?.created == 2)
+            #expect(preview["students"]?.created == 40)
+            #expect(preview["demographics"]?.created == 40)
+            #expect((preview["staff"]?.created ?? 0) > 0)
+            #expect(preview["enrollments"]?.created == 40 * 7 + (preview["classes"]?.created ?? 0))
+            #expect(try await store.peopleCount() == 0, "nothing is written before Process")
+            let done = try await apply(engine, draft)
+            #expect(done.status == .completed)
+            #expect(try await store.peopleCount(role: .student) == 40)
+            let exported = try await export(store)
+            let stored = try await store.backend.read { db in try db.scalarInt("SELECT COUNT(*) FROM demographics") }
+            #expect(stored == 40)
+            #expect(exported.demographics.split(whereSeparator: \.isNewline).count == 41, "\(exported.demographics.prefix(300))")
+
+            // Download → upload unchanged → every row unchanged.
+            let again = try await batch(engine, [("users.csv", exported.users), ("demographics.csv", exported.demographics)])
+            let rows = try await items(store, again)
+            #expect(!rows.isEmpty)
+            #expect(rows.allSatisfy { $0.state == .unchanged }, "\(rows.filter { $0.state != .unchanged }.prefix(3).map { "\($0.label): \($0.changes) \($0.issues.map(\.message))" })")
+            let unchanged = counts(again)
+            #expect(unchanged["students"]?.unchanged == 40 && unchanged["students"]?.created == 0 && unchanged["students"]?.updated == 0)
+            #expect(unchanged["enrollments"]?.unchanged == preview["enrollments"]?.created)
+            await #expect(throws: StoreError.self) {
+                try await engine.submit(again.id, confirm: true, allowMassChanges: true, by: Actor(EngineFixture.clerk))
+            }
+        }
+    }
+
+    @Test("the same file round-trips leading zeros and Chinese names byte for byte", arguments: TestDatabase.all)
+    func roundTrip(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
+            let engine = try EngineFixture.engine(store)
+            let users = Self.header
+                + "N,North School,000123,student,19chanw1,詠欣,陳,,05,N-5A,5A,\n"
+                + "N,North School,000124,student,19garciaj1,José,García,,05,N-5A,5A,\n"
+                + "N,North School,T0042,teacher,,Ann,Lee,ann.lee@school.edu,,N-5A,5A,true\n"
+            _ = try await apply(engine, try await batch(engine, [("users.csv", users)]))
+            let first = try await export(store)
+            #expect(first.users.contains(",000123,student,19chanw1,詠欣,陳,"))
+            let second = try await batch(engine, [("users.csv", first.users)])
+            #expect(try await items(store, second).allSatisfy { $0.state == .unchanged })
+            _ = try await engine.cancel(second.id, by: Actor(EngineFixture.clerk))
+            #expect(try await export(store).users == first.users)
+        }
+    }
+
+    @Test("re-import of a changed file writes only the differences; sync removes what it leaves out; the guard stops a mass change", arguments: TestDatabase.all)
+    func changedAndSync(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
+            let engine = try EngineFixture.engine(store)
+            let generator = RosterGenerator(schools: 1, students: 200)
+            let original = generator.files(.original)
+            _ = try await apply(engine, try await batch(engine, [("users.csv", original.users), ("demographics.csv", original.demographics)]))
+            let changed = generator.files(.changed)
+            let update = try await batch(engine, [("users.csv", changed.users)])
+            let byEntity = counts(update)
+            #expect(byEntity["students"]?.created == 2)
+            // Every 20th student changes a preferred name, address or grade (a grade-12 student stays in 12).
+            let updated = byEntity["students"]?.updated ?? 0
+            #expect((7...10).contains(updated))
+            #expect(byEntity["students"]?.removed == 0, "add-update leaves absent students alone")
+            #expect((byEntity["students"]?.unchanged ?? 0) == 200 - 2 - updated, "the two gone students are not in the file")
+            let applied = try await apply(engine, update)
+            #expect(applied.status == .completed)
+            let changes = try await store.changes(of: update.id, limit: 1000).items
+            #expect(!changes.contains { $0.entity == "class" && $0.field == "*" }, "no class is created again")
+
+            let sync = try await batch(engine, [("users.csv", changed.users)], mode: "sync")
+            let removals = counts(sync)
+            #expect(removals["students"]?.removed == 2)
+            #expect((removals["enrollments"]?.removed ?? 0) == 14)
+            try await store.updateSettings(
+                { var settings = try await store.settings(); settings.changeThreshold = 0; return settings }(), by: .system)
+            await #expect(throws: StoreError.self) {
+                try await engine.submit(sync.id, confirm: true, allowMassChanges: false, by: Actor(EngineFixture.clerk))
+            }
+            let synced = try await apply(engine, sync)
+            #expect(synced.status == .completed)
+            let left = try await store.backend.read { db in try db.scalarInt("SELECT COUNT(*) FROM people WHERE user_status = 'left'") }
+            #expect(left == 2)
+
+            // Undo of the sync batch brings the students and their enrollments back.
+            _ = try await engine.requestUndo(sync.id, by: Actor(EngineFixture.clerk))
+            #expect(try await JobWorker(engine: engine, name: "w").runNext())
+            let leftAfterUndo = try await store.backend.read { db in try db.scalarInt("SELECT COUNT(*) FROM people WHERE user_status = 'left'") }
+            #expect(leftAfterUndo == 0)
+            #expect(try await store.batch(sync.id).status == .undone)
+        }
+    }
+
+    @Test("undo of a first import removes everything it created", arguments: TestDatabase.all)
+    func undoFirstImport(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
+            let engine = try EngineFixture.engine(store)
+            let files = RosterGenerator(schools: 1, students: 20).files(.original)
+            let done = try await apply(engine, try await batch(engine, [("users.csv", files.users), ("demographics.csv", files.demographics)]))
+            _ = try await engine.requestUndo(done.id, by: Actor(EngineFixture.clerk))
+            #expect(try await JobWorker(engine: engine, name: "w").runNext())
+            let left = try await store.backend.read { db in
+                try ["people", "classes", "enrollments", "demographics", "person_schools", "schools"].map {
+                    try db.scalarInt("SELECT COUNT(*) FROM \($0)")
+                }
+            }
+            #expect(left == [0, 0, 0, 0, 0, 0])
+            #expect(try await store.batch(done.id).report?.changedSince.isEmpty == true)
+        }
+    }
+
+    @Test("planning against the data: scope, lost leading zeros, login IDs and addresses in use, new school or class without a name", arguments: TestDatabase.all)
+    func planningRules(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await EngineFixture.load(into: store, students: 6)
+            let engine = try EngineFixture.engine(store)
+            let northClerk = Account(
+                id: "acct-north", username: "northclerk", displayName: "North", role: .enrollmentAdmin, scope: .schools(["north"]))
+            try await store.createAccount(northClerk, passwordHash: "x", by: .system)
+            let users = Self.header
+                + "S,,000002,student,s000002,First2,Last2,,05,,,\n"  // another school
+                + "N,,1,student,s000001,First1,Last1,,05,,,\n"  // 000001 with its zeros lost
+                + "N,,000009,student,s000004,New,Student,,05,,,\n"  // s000004 belongs to 000004
+                + "N,,000010,student,s000010,New,Other,S000004@old.example,05,,,\n"  // address of 000004
+                + "NEW,,000011,student,s000011,New,School,,05,,,\n"  // a school nobody named
+                + "N,,000003,student,s000003,First3,Last3,,05,N-9Z,,\n"  // a class nobody named
+                + "N,,000005,student,s000005,First5,Renamed,s000005@old.example,05,,,\n"  // fine
+            let draft = try await batch(engine, [("users.csv", users)], by: northClerk)
+            let rows = Dictionary(uniqueKeysWithValues: try await items(store, draft).compactMap { item in item.row.map { ($0, item) } })
+            func codes(_ row: Int) -> [String] { rows[row]?.issues.map(\.code) ?? [] }
+            #expect(codes(2) == ["school_out_of_scope"])
+            #expect(rows[2]?.issues.first?.message.contains("you may not change school S") == true)
+            #expect(codes(3) == ["leading_zeros_lost"])
+            #expect(rows[3]?.issues.first?.message.contains("did you mean 000001?") == true)
+            #expect(codes(4) == ["login_id_in_use"])
+            #expect(codes(5) == ["email_in_use"])
+            #expect(codes(6) == ["school_out_of_scope"], "a school-scoped account cannot create a school")
+            #expect(codes(7) == ["new_class_needs_name"])
+            #expect(rows[8]?.state == .ready)
+            #expect(rows[8]?.changes == [FieldChange(entity: "person", key: "000005", field: "lastName", before: "Last5", after: "Renamed")])
+
+            let district = try await batch(engine, [("users.csv", Self.header + "NEW,,000011,student,s000011,New,School,,05,,,\n")])
+            #expect(try await items(store, district).first?.issues.map(\.code) == ["new_school_needs_name"])
+        }
+    }
+
+    @Test("demographics: created with its users.csv; alone, every row says it needs one; a row for a non-student is refused", arguments: TestDatabase.all)
+    func demographics(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
+            let engine = try EngineFixture.engine(store)
+            let demographics = "userId,birthDate,sex,asian,homeLanguage,countryOfBirthCode\n000123,2014-09-02,female,true,yue,HK\nT0042,1980-01-01,male,,,\n"
+            let alone = try await batch(engine, [("demographics.csv", demographics)])
+            #expect(try await items(store, alone).allSatisfy { $0.issues.contains { $0.code == "demographics_without_users" } })
+            let users = Self.header
+                + "N,North School,000123,student,19chanw1,詠欣,陳,,05,,,\n"
+                + "N,North School,T0042,teacher,,Ann,Lee,ann.lee@school.edu,,,,\n"
+            let together = try await batch(engine, [("demographics.csv", demographics), ("users.csv", users)])
+            let rows = try await items(store, together)
+            #expect(rows.first { $0.input["userId"] == "000123" && $0.input["userRole"] == nil }?.state == .ready)
+            #expect(rows.first { $0.input["userId"] == "T0042" && $0.input["userRole"] == nil }?.issues.map(\.code) == ["not_in_users"])
+            _ = try await apply(engine, together)
+            let exported = try await export(store)
+            #expect(exported.demographics.contains("000123,2014-09-02,female,,,true,"))
+        }
+    }
+
+    @Test("a batch applied after another is planned again against the data as that one left it", arguments: TestDatabase.all)
+    func replanAtApply(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await EngineFixture.load(into: store, students: 2)
+            let engine = try EngineFixture.engine(store)
+            let first = try await batch(engine, [("users.csv", Self.header + "N,,000001,student,s000001,First1,Changed,,05,,,\n")])
+            let second = try await batch(engine, [("users.csv", Self.header + "N,,000001,student,s000001,First1,Changed,,06,,,\n")])
+            _ = try await apply(engine, first)
+            let done = try await apply(engine, second)
+            let changes = try await store.changes(of: done.id).items
+            #expect(changes == [FieldChange(entity: "person", key: "000001", field: "userGrade", before: "05", after: "06")])
+        }
+    }
+}
