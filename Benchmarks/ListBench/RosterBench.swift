@@ -101,8 +101,8 @@ enum RosterBench {
 
             `make bench` (BENCH_ONLY=roster for this part alone), release build, this 2-core machine. A generated users.csv
             (`RosterGenerator`: \(schools) schools, \(students.formatted()) students, seven rows a student plus the teachers' rows:
-            \(rows.formatted()) rows, \(String(format: "%.0f", size)) MB). Medians of \(runs) runs in one sitting. There is no roster
-            database work yet (planning, applying): these are the first steps of an import only.
+            \(rows.formatted()) rows, \(String(format: "%.0f", size)) MB). Medians of \(runs) runs in one sitting, in the bench process
+            (no database): the first steps of an import; the whole import is the next section.
 
             | step | median s | MB/s | target |
             |---|---|---|---|
@@ -112,8 +112,7 @@ enum RosterBench {
 
             Where the checking goes (one run): the values of each row \(String(format: "%.2f", valuesTime)) s, every row's own rules
             \(String(format: "%.2f", rulesTime)) s, the rest is the checks across rows. Peak memory of the bench process: \(peakKB / 1024) MB (every
-            row is held as a dictionary of its cells; the import target is 600 MB for the whole import, so the next step
-            reads and checks in columns, a slice of rows at a time). The target of 150 MB/s is not met yet.
+            row is held as a dictionary of its cells). The target of 150 MB/s is not met.
 
             Reading and checking takes \(String(format: "%.2f", checkMedian / importMedian))× the time of `sqlite3 .import` (which checks nothing
             but the key).

@@ -113,6 +113,10 @@ if only.isEmpty || only == "roster" {
     let section = try RosterBench.section(schools: 200, students: students, runs: 3)
     print(section)
     try writeSection("## Roster files at state size", section)
+    let runs = Int(ProcessInfo.processInfo.environment["BENCH_ROSTER_RUNS"] ?? "") ?? 3
+    let imports = try RosterImportBench.section(schools: 200, students: students, runs: runs)
+    print(imports)
+    try writeSection("## Roster import at state size", imports)
 }
 if only == "roster" { exit(0) }
 

@@ -83,6 +83,12 @@ struct RosterHTTPTests {
                 #expect(batch.entityCounts.first { $0.entity == "enrollments" }?.created == 3)
             }
             try await get(t, token, "/api/v1/students/0003") { res in #expect(res.status == .ok) }
+            try await get(t, token, "/api/v1/batches/\(id)/report.csv") { res in
+                let lines = res.body.string.split(whereSeparator: \.isNewline).map(String.init)
+                #expect(lines.first == "records,created,updated,unchanged,removed,errors,warnings")
+                #expect(lines.contains("Students,1,0,1,0,2,"))
+                #expect(lines.contains("Enrollments,3,0,0,0,0,"))
+            }
         }
     }
 

@@ -76,4 +76,61 @@ struct WorkerProcessTests {
         let attempts = try await store.backend.read { db in try db.scalarInt("SELECT attempts FROM jobs") }
         #expect(attempts == 2)
     }
+
+    /// Every row of the roster tables, as text, in key order: the database as a person would compare it.
+    static func rosterDump(_ store: Store) async throws -> [String: [String]] {
+        try await store.backend.read { db in
+            var dump: [String: [String]] = [:]
+            for (table, order) in [
+                ("schools", "school_id"), ("people", "user_id"), ("person_schools", "user_id, school_key"), ("classes", "class_id"),
+                ("enrollments", "class_id, user_id"), ("demographics", "user_id"),
+            ] {
+                dump[table] = try db.query("SELECT * FROM \(table) ORDER BY \(order)").map { row in
+                    row.cells.map { $0.text ?? "∅" }.joined(separator: "|")
+                }
+            }
+            return dump
+        }
+    }
+
+    @Test("a worker killed while applying a roster batch leaves every roster table exactly as before; restarted, it finishes", arguments: TestDatabase.all)
+    func killMidRosterApply(database: TestDatabase) async throws {
+        let (store, environment, _) = try await database.makeLocatedStore()
+        defer { Task { try? await store.close() } }
+        try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
+        let engine = try EngineFixture.engine(store)
+        // A district that exists already (one school), then a file for ten schools: updates, new people, new classes.
+        let small = RosterGenerator(schools: 1, students: 100).files(.original)
+        let first = try await EngineFixture.fileBatch(
+            engine, kind: .roster, files: [("users.csv", Data(small.users.utf8)), ("demographics.csv", Data(small.demographics.utf8))])
+        _ = try await engine.submit(first.id, confirm: true, allowMassChanges: true, by: Actor(EngineFixture.clerk))
+        #expect(try await JobWorker(engine: engine, name: "setup").runNext())
+        let big = RosterGenerator(schools: 10, students: 4_000).files(.changed)
+        let batch = try await EngineFixture.fileBatch(
+            engine, kind: .roster, files: [("users.csv", Data(big.users.utf8)), ("demographics.csv", Data(big.demographics.utf8))],
+            options: #"{"mode":"sync"}"#)
+        _ = try await engine.submit(batch.id, confirm: true, allowMassChanges: true, by: Actor(EngineFixture.clerk))
+        let before = try await Self.rosterDump(store)
+        var env = environment
+        env["SCHOOLBATCH_JOB_LEASE_SECONDS"] = "2"
+
+        let killed = try WorkerProcess(environment: env)
+        #expect(await killed.waitForOutput("applying batch \(batch.id.rawValue)", seconds: 240), "\(killed.output)")
+        try await Task.sleep(nanoseconds: 200_000_000)
+        killed.kill()
+        #expect(try await store.jobCounts()["running"] == 1, "the kill must land before the batch commits; make it bigger")
+        #expect(try await store.batch(batch.id).status == .processing)
+        #expect(try await Self.rosterDump(store) == before, "nothing of the batch is applied")
+        #expect(try await store.changes(of: batch.id).total == 0)
+
+        let second = try WorkerProcess(environment: env)
+        let completed = try await eventually(seconds: 300) {
+            [.completed, .completedWithErrors].contains(try await store.batch(batch.id).status)
+        }
+        #expect(second.stop() == 0)
+        #expect(completed, "\(second.output)")
+        let after = try await Self.rosterDump(store)
+        #expect(after["people"]?.count ?? 0 > before["people"]?.count ?? 0)
+        #expect(after["schools"]?.count == 10)
+    }
 }

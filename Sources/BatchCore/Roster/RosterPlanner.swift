@@ -70,15 +70,12 @@ public enum RosterRecord {
     /// A whole record as the `after` of its creation (or the `before` of its removal): its fields as JSON with
     /// sorted keys, empty values left out, so the same record always reads the same.
     public static func json(_ fields: [String: String]) -> String {
-        let kept = fields.filter { !$0.value.isEmpty }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(kept)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        FlatJSON.object(fields.filter { !$0.value.isEmpty })
     }
 
     public static func fields(_ json: String?) -> [String: String] {
-        guard let json, let data = json.data(using: .utf8) else { return [:] }
-        return (try? JSONDecoder().decode([String: String].self, from: data)) ?? [:]
+        guard let json else { return [:] }
+        return FlatJSON.readObject(json) ?? [:]
     }
 }
 
@@ -149,7 +146,10 @@ public struct RosterPlanner: Sendable {
         func usable(_ index: Int) -> Bool {
             items[index].state != .skipped && !items[index].issues.contains { $0.severity == .error }
         }
-        let usersFiles = Array(NSOrderedSet(array: users.map { items[$0].fileName })) as? [String] ?? []
+        var usersFiles: [String] = []
+        for index in users where usersFiles.last != items[index].fileName && !usersFiles.contains(items[index].fileName) {
+            usersFiles.append(items[index].fileName)
+        }
         if usersFiles.count > 1 {
             for index in users where items[index].fileName != usersFiles[0] {
                 fail(

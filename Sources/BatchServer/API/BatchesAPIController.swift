@@ -17,6 +17,7 @@ struct BatchesAPIController: RouteCollection {
         batches.get(":id", "items", use: items)
         batches.patch(":id", "items", ":itemId", use: resolveItem)
         batches.get(":id", "error-report", use: errorReport)
+        batches.get(":id", "report.csv", use: reportCSV)
         batches.post(":id", "submit", use: submit)
         batches.post(":id", "undo", use: undo)
     }
@@ -196,6 +197,22 @@ struct BatchesAPIController: RouteCollection {
         let response = Response(status: .ok, body: .init(string: report.csv))
         response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
         response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(report.fileName)\"")
+        return response
+    }
+
+    /// The report as CSV (SPEC §4.5): per entity created, updated, unchanged, removed, errors; then the rows of
+    /// the files with the number that had warnings.
+    func reportCSV(req: Request) async throws -> Response {
+        let batch = try await batch(req).1
+        var text = CSVWriter.line(["records", "created", "updated", "unchanged", "removed", "errors", "warnings"])
+        for entity in batch.entityCounts {
+            text += CSVWriter.line([entity.label, "\(entity.created)", "\(entity.updated)", "\(entity.unchanged)", "\(entity.removed)", "\(entity.errors)", ""])
+        }
+        let counts = batch.counts
+        text += CSVWriter.line(["Rows", "", "\(counts.ready + counts.applied)", "\(counts.unchanged)", "", "\(counts.error + counts.unmatched)", "\(counts.warnings)"])
+        let response = Response(status: .ok, body: .init(string: text))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(batch.kind.rawValue)-report.csv\"")
         return response
     }
 

@@ -59,6 +59,8 @@ public enum BatchImport {
         let actor = Actor(account)
         say("Batch \(batch.id.rawValue) (\(request.kind.label)) as \(account.username).")
         var skippedFiles = 0
+        // A roster's users.csv and demographics.csv are received together (planned once).
+        var together: [(fileName: String, url: URL)] = []
         for url in files {
             let name = url.lastPathComponent
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
@@ -71,6 +73,10 @@ public enum BatchImport {
                 }
                 continue
             }
+            if request.kind == .roster {
+                together.append((name, url))
+                continue
+            }
             do {
                 _ = try await engine.receive(fileName: name, contentsOf: url, into: try await store.batch(batch.id), by: actor)
             } catch let rejection as FileRejection {
@@ -80,6 +86,20 @@ public enum BatchImport {
                 return .refused
             } catch let error as StoreError {
                 say("\(name): \(error.userMessage)")
+                _ = try? await engine.cancel(batch.id, by: actor)
+                return .refused
+            }
+        }
+        if !together.isEmpty {
+            do {
+                _ = try await engine.receive(files: together, into: try await store.batch(batch.id), by: actor)
+            } catch let rejection as FileRejection {
+                say("\(rejection.fileName) cannot be used, so nothing was imported:")
+                for issue in rejection.issues { say("  error: \(issue.message) \(issue.fix)") }
+                _ = try? await engine.cancel(batch.id, by: actor)
+                return .refused
+            } catch let error as StoreError {
+                say(error.userMessage)
                 _ = try? await engine.cancel(batch.id, by: actor)
                 return .refused
             }

@@ -113,12 +113,23 @@ struct UploadsController: RouteCollection {
         /// What Process will do, in words, for the confirmation (photos: how many replaced and added).
         var confirmDetail: String?
         /// Roster batches: per entity, what the batch will do (preview) or did (report).
-        var entityCounts: [EntityCounts]
+        var entityCounts: [EntityRow]
         var entityTitle: String
         /// The error reports to download (roster: users-errors.csv and demographics-errors.csv).
         var errorReports: [Link]
         var showFilter: [Option]
         var whoLabel: String
+    }
+
+    struct EntityRow: Encodable {
+        var entity: String
+        var label: String
+        var created, updated, unchanged, removed, errors: Int
+        init(_ counts: EntityCounts) {
+            entity = counts.entity
+            label = counts.label
+            (created, updated, unchanged, removed, errors) = (counts.created, counts.updated, counts.unchanged, counts.removed, counts.errors)
+        }
     }
 
     struct Link: Encodable {
@@ -140,7 +151,8 @@ struct UploadsController: RouteCollection {
         let offset = max(req.query[Int.self, at: "offset"] ?? 0, 0)
         let show = req.query[String.self, at: "show"].flatMap { wanted in Self.showOptions.first { $0.value == wanted }?.value }
         let page = try await req.store.items(
-            of: batch.id, state: state, warningsOnly: show == "warnings", changing: show == "warnings" ? nil : show, offset: offset, limit: 100)
+            of: batch.id, state: state, warningsOnly: show == "warnings", changing: show == "warnings" ? nil : show,
+            problemsFirst: batch.kind == .roster, offset: offset, limit: 100)
         let files = try await req.store.files(of: batch.id)
         let written = try await req.store.changes(of: batch.id, limit: 50)
         let mayChange = account.can(batch.kind.capability)
@@ -196,7 +208,8 @@ struct UploadsController: RouteCollection {
             notice: Notice.text(req.query[String.self, at: "done"]),
             confirmDetail: batch.kind == .photos ? try await Self.photoConfirmation(batch, store: req.store)
                 : batch.kind == .roster ? Self.rosterConfirmation(batch) : nil,
-            entityCounts: batch.entityCounts,
+            // Kinds of record the files do not touch at all (no demographics.csv) are left out.
+            entityCounts: batch.entityCounts.filter { $0.created + $0.updated + $0.unchanged + $0.removed + $0.errors > 0 }.map(EntityRow.init),
             entityTitle: [.completed, .completedWithErrors, .undoing, .undone].contains(batch.status)
                 ? "What this batch did" : "What this batch will do",
             errorReports: batch.kind == .roster
@@ -205,7 +218,7 @@ struct UploadsController: RouteCollection {
                         ? [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report?file=demographics", label: "Download demographics-errors.csv")] : [])
                 : [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report", label: "Download the error report (CSV)")],
             showFilter: batch.kind == .roster ? Self.showOptions.map { Option(value: $0.value, label: $0.label, selected: $0.value == show) } : [],
-            whoLabel: batch.kind == .roster ? "Row" : "Student")
+            whoLabel: batch.kind == .roster ? "Record" : "Student")
         return try await req.view.render("upload", context)
     }
 

@@ -53,6 +53,12 @@ enum Uploads {
     {
         var results: [BatchesAPIController.ReceivedJSON] = []
         var current = batch
+        if batch.kind == .roster {
+            // users.csv and demographics.csv are planned together once.
+            let received = try await req.engine.receive(files: spooled.map { ($0.fileName, $0.url) }, into: current, by: Actor(account))
+            current = try await req.store.batch(batch.id)
+            return received.map { .init(file: FileJSON($0.file), counts: $0.counts, batch: BatchJSON(current)) }
+        }
         for file in spooled {
             let received = try await req.engine.receive(
                 fileName: file.fileName, contentsOf: file.url, into: current, by: Actor(account))

@@ -49,44 +49,68 @@ public final class BatchEngine: Sendable {
     /// against the current data and stores both. A file that cannot be used throws `FileRejection` and nothing of
     /// it is kept.
     public func receive(fileName: String, contentsOf url: URL, into batch: Batch, by actor: Actor) async throws -> Received {
+        try await receive(files: [(fileName, url)], into: batch, by: actor)[0]
+    }
+
+    /// Adds several files at once (a roster's users.csv and demographics.csv): each is read, then the batch is
+    /// planned once with all of them. A file that cannot be used throws `FileRejection` and none of them is kept.
+    public func receive(files: [(fileName: String, url: URL)], into batch: Batch, by actor: Actor) async throws -> [Received] {
         guard batch.status == .draft else {
             throw StoreError.conflict(
                 "Files can only be added while a batch is a draft; this one is \(batch.status.words). Start a new batch.")
         }
         let handler = try handler(for: batch.kind)
-        let name = SafeFileName.display(fileName)
-        let ext = (name as NSString).pathExtension.lowercased()
-        guard handler.limits.extensions.isEmpty || handler.limits.extensions.contains(ext) else {
-            throw FileRejection(
-                fileName: name,
-                issues: [
-                    .error(
-                        "wrong_file_type",
-                        "\(name) is not a .\(handler.limits.extensions.joined(separator: " or ."))) file.",
-                        fix: "Upload a \(handler.limits.extensions.map { ".\($0)" }.joined(separator: " or ")) file.")
-                ])
-        }
         let existing = try await store.files(of: batch.id)
-        guard existing.count < handler.limits.maxFiles else {
+        guard existing.count + files.count <= handler.limits.maxFiles else {
             throw StoreError.conflict(
                 "This batch already has \(existing.count) file\(existing.count == 1 ? "" : "s"), the most a "
-                    + "\(batch.kind.label.lowercased()) batch takes. Cancel it and start a new batch to use another file.")
+                    + "\(batch.kind.label.lowercased()) batch takes is \(handler.limits.maxFiles). Cancel it and start a new batch to use another file.")
         }
-        let bytes = try Data(contentsOf: url, options: .alwaysMapped)
-        let inspected = try handler.inspect(fileName: name, bytes: bytes, firstItemID: 1, batch: batch)
-        let blobKey = try blobs.put(inspected.kept ?? bytes)
-        for extra in inspected.derived { _ = try blobs.put(extra) }
-        let fileID = UUID().uuidString.lowercased()
-        let fileWarnings = inspected.warnings
-        let stored = try await store.backend.write { db -> Received in
+        struct Read: Sendable {
+            var name: String
+            var size: Int64
+            var blobKey: String
+            var inspected: FileInspection
+        }
+        var reads: [Read] = []
+        for (fileName, url) in files {
+            let name = SafeFileName.display(fileName)
+            let ext = (name as NSString).pathExtension.lowercased()
+            guard handler.limits.extensions.isEmpty || handler.limits.extensions.contains(ext) else {
+                throw FileRejection(
+                    fileName: name,
+                    issues: [
+                        .error(
+                            "wrong_file_type",
+                            "\(name) is not a .\(handler.limits.extensions.joined(separator: " or ."))) file.",
+                            fix: "Upload a \(handler.limits.extensions.map { ".\($0)" }.joined(separator: " or ")) file.")
+                    ])
+            }
+            let bytes = try Data(contentsOf: url, options: .alwaysMapped)
+            let inspected = try handler.inspect(fileName: name, bytes: bytes, firstItemID: 1, batch: batch)
+            let blobKey = try blobs.put(inspected.kept ?? bytes)
+            for extra in inspected.derived { _ = try blobs.put(extra) }
+            reads.append(Read(name: name, size: Int64(bytes.count), blobKey: blobKey, inspected: inspected))
+        }
+        let received = reads
+        return try await store.backend.write { db -> [Received] in
             guard let row = try db.first("SELECT status FROM batches WHERE batch_id = ?", [.id(batch.id)]),
                 row.optionalText("status") == BatchStatus.draft.rawValue
             else { throw StoreError.conflict("The batch was submitted or cancelled while the file was uploading.") }
-            let base = try Store.nextItemID(db, batchID: batch.id)
-            var items = inspected.items
-            for index in items.indices { items[index].id = base + Int64(index) }
+            var next = try Store.nextItemID(db, batchID: batch.id)
+            var items: [BatchItem] = []
+            var ranges: [Range<Int>] = []
+            for read in received {
+                let start = items.count
+                for var item in read.inspected.items {
+                    item.id = next
+                    next += 1
+                    items.append(item)
+                }
+                ranges.append(start..<items.count)
+            }
             if handler.plansWholeBatch {
-                // The earlier files are planned again with the new one (two files for one student conflict).
+                // The earlier files are planned again with the new ones (two files for one student conflict).
                 let earlier = try Store.loadItems(db, batchID: batch.id)
                 let planned = try handler.plan(earlier + items, batch: batch, on: db)
                 for (old, new) in zip(earlier, planned) where old != new { try Store.updateItem(db, batchID: batch.id, item: new) }
@@ -97,26 +121,29 @@ public final class BatchEngine: Sendable {
             }
             try Store.insertItems(db, batchID: batch.id, items: items)
             let now = Clock.nowMillis()
-            try db.execute(
-                """
-                INSERT INTO batch_files (file_id, batch_id, file_name, blob_key, byte_size, item_count, issues, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    .text(fileID), .id(batch.id), .text(name), .text(blobKey), .int(Int64(bytes.count)),
-                    .int(Int64(items.count)), .text(JSONText.encode(fileWarnings)), .int(now),
-                ])
+            var files: [BatchFile] = []
+            for (read, range) in zip(received, ranges) {
+                let fileID = UUID().uuidString.lowercased()
+                try db.execute(
+                    """
+                    INSERT INTO batch_files (file_id, batch_id, file_name, blob_key, byte_size, item_count, issues, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .text(fileID), .id(batch.id), .text(read.name), .text(read.blobKey), .int(read.size),
+                        .int(Int64(range.count)), .text(JSONText.encode(read.inspected.warnings)), .int(now),
+                    ])
+                try Store.appendAudit(
+                    db, actor: actor, action: "batch.file_added", targetType: "batch", targetID: batch.id.rawValue,
+                    batchID: batch.id, changes: [.init(field: "file", before: nil, after: "\(read.name) (\(range.count) rows)")])
+                files.append(
+                    BatchFile(
+                        id: fileID, fileName: read.name, blobKey: read.blobKey, byteSize: read.size, itemCount: range.count,
+                        issues: read.inspected.warnings, createdAt: now))
+            }
             let counts = try Store.refreshCounts(db, batchID: batch.id)
-            try Store.appendAudit(
-                db, actor: actor, action: "batch.file_added", targetType: "batch", targetID: batch.id.rawValue,
-                batchID: batch.id, changes: [.init(field: "file", before: nil, after: "\(name) (\(items.count) rows)")])
-            return Received(
-                file: BatchFile(
-                    id: fileID, fileName: name, blobKey: blobKey, byteSize: Int64(bytes.count), itemCount: items.count,
-                    issues: fileWarnings, createdAt: now),
-                counts: counts)
+            return files.map { Received(file: $0, counts: counts) }
         }
-        return stored
     }
 
     /// Plans a draft batch again against the data as it is now (the preview's Refresh).

@@ -1,0 +1,250 @@
+// A whole roster import at state size (issue 4), as a person runs it: `schoolbatch roster import --users F
+// --demographics F` of the release build (read, check, plan, preview counts, apply in one transaction, report), into
+// an empty SQLite database, the changed variant into the imported one, and the first import on PostgreSQL; each
+// timed with /usr/bin/time (wall clock, peak resident memory of the process). Then a worker killed while applying
+// a state-size batch: the roster tables must be exactly as before, and a restarted worker finishes the batch.
+import BatchCore
+import Foundation
+
+enum RosterImportBench {
+    struct Run {
+        var seconds: Double
+        var peakMB: Int
+        var output: String
+    }
+
+    static let bin = ProcessInfo.processInfo.environment["SCHOOLBATCH_BIN"] ?? ".build/release/schoolbatch"
+
+    @discardableResult
+    static func run(_ arguments: [String], environment: [String: String], input: String? = nil, timed: Bool = false) throws -> Run {
+        let process = Process()
+        let timing = FileManager.default.temporaryDirectory.appendingPathComponent("time-\(UUID().uuidString)")
+        if timed {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+            process.arguments = ["-o", timing.path, "-f", "%e %M", bin] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: bin)
+            process.arguments = arguments
+        }
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        let stdin = Pipe()
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        defer { try? FileManager.default.removeItem(at: timing) }
+        guard process.terminationStatus == 0 else {
+            throw NSError(domain: "bench", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "\(arguments.prefix(2)): \(text.suffix(2000))"])
+        }
+        guard timed else { return Run(seconds: 0, peakMB: 0, output: text) }
+        let parts = (try String(contentsOf: timing, encoding: .utf8)).split(whereSeparator: \.isWhitespace)
+        return Run(seconds: Double(parts.first ?? "0") ?? 0, peakMB: (Int(parts.dropFirst().first ?? "0") ?? 0) / 1024, output: text)
+    }
+
+    /// A data directory with the schema and an admin, on SQLite or the given PostgreSQL database.
+    static func prepare(_ directory: URL, databaseURL: String?) throws -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "DATABASE_URL")
+        if let databaseURL { environment["DATABASE_URL"] = databaseURL }
+        environment["SCHOOLBATCH_BCRYPT_COST"] = "4"
+        environment["SCHOOLBATCH_DATA_DIR"] = directory.path
+        try run(["migrate", "--data-dir", directory.path], environment: environment)
+        try run(
+            ["admin", "create", "--data-dir", directory.path, "--username", "bench", "--role", "system-admin", "--password-stdin"],
+            environment: environment, input: "bench-password-123\n")
+        return environment
+    }
+
+    /// A fresh PostgreSQL database next to the bench's DATABASE_URL.
+    static func freshPostgres(_ name: String) throws -> String? {
+        guard let base = ProcessInfo.processInfo.environment["DATABASE_URL"], var url = URLComponents(string: base) else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        process.arguments = [base, "-q", "-c", "CREATE DATABASE \(name)"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        url.path = "/\(name)"
+        return url.string
+    }
+
+    static func importArguments(_ directory: URL, users: URL, demographics: URL, mode: String = "add-update") -> [String] {
+        ["roster", "import", "--data-dir", directory.path, "--users", users.path, "--demographics", demographics.path, "--mode", mode,
+         "--username", "bench", "--allow-mass-changes"]
+    }
+
+    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    static func medianInt(_ values: [Int]) -> Int { values.sorted()[values.count / 2] }
+
+    static func section(schools: Int, students: Int, runs: Int) throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sb-roster-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let generator = RosterGenerator(schools: schools, students: students)
+        var files: [String: URL] = [:]
+        for (variant, suffix) in [(RosterGenerator.Variant.original, ""), (.changed, "-changed")] {
+            let users = root.appendingPathComponent("users\(suffix).csv"), demographics = root.appendingPathComponent("demographics\(suffix).csv")
+            FileManager.default.createFile(atPath: users.path, contents: nil)
+            FileManager.default.createFile(atPath: demographics.path, contents: nil)
+            let u = try FileHandle(forWritingTo: users), d = try FileHandle(forWritingTo: demographics)
+            try generator.write(variant, users: { try u.write(contentsOf: Data($0.utf8)) }, demographics: { try d.write(contentsOf: Data($0.utf8)) })
+            try u.close()
+            try d.close()
+            files["users\(suffix)"] = users
+            files["demographics\(suffix)"] = demographics
+        }
+        let megabytes = Double((try FileManager.default.attributesOfItem(atPath: files["users"]!.path)[.size] as? Int) ?? 0) / 1_048_576
+
+        var first: [Run] = [], changed: [Run] = [], postgres: [Run] = []
+        var imported: URL?
+        for index in 1...runs {
+            let directory = root.appendingPathComponent("sqlite-\(index)")
+            let environment = try prepare(directory, databaseURL: nil)
+            let result = try run(importArguments(directory, users: files["users"]!, demographics: files["demographics"]!), environment: environment, timed: true)
+            print(String(format: "  SQLite first import run %d: %.1f s, peak %d MB", index, result.seconds, result.peakMB))
+            first.append(result)
+            imported = directory
+        }
+        for index in 1...runs {
+            let directory = root.appendingPathComponent("changed-\(index)")
+            let copy = Process()
+            copy.executableURL = URL(fileURLWithPath: "/bin/cp")
+            copy.arguments = ["-r", imported!.path, directory.path]
+            try copy.run()
+            copy.waitUntilExit()
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "DATABASE_URL")
+            let result = try run(
+                importArguments(directory, users: files["users-changed"]!, demographics: files["demographics-changed"]!), environment: environment,
+                timed: true)
+            print(String(format: "  SQLite re-import of the changed variant run %d: %.1f s, peak %d MB", index, result.seconds, result.peakMB))
+            changed.append(result)
+            try? FileManager.default.removeItem(at: directory)
+        }
+        for index in 1...runs {
+            guard let url = try freshPostgres("roster_bench_\(UUID().uuidString.prefix(8).lowercased())") else { break }
+            let directory = root.appendingPathComponent("pg-\(index)")
+            let environment = try prepare(directory, databaseURL: url)
+            let result = try run(importArguments(directory, users: files["users"]!, demographics: files["demographics"]!), environment: environment, timed: true)
+            print(String(format: "  PostgreSQL first import run %d: %.1f s, peak %d MB", index, result.seconds, result.peakMB))
+            postgres.append(result)
+        }
+        let kill = try killedWorker(root: root, users: files["users"]!, demographics: files["demographics"]!)
+        let summary = first.last?.output.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.contains("created") }.prefix(6)
+            .map { "    " + $0.trimmingCharacters(in: .whitespaces) } ?? []
+        func row(_ label: String, _ runs: [Run], target: String) -> String {
+            guard !runs.isEmpty else { return "| \(label) | not run (no PostgreSQL) | | \(target) |" }
+            return "| \(label) | \(String(format: "%.1f", median(runs.map(\.seconds)))) (\(runs.map { String(format: "%.1f", $0.seconds) }.joined(separator: " / "))) | \(medianInt(runs.map(\.peakMB))) | \(target) |"
+        }
+        return """
+            ## Roster import at state size (issue 4)
+
+            `make bench` (`BENCH_ONLY=roster`), release build, this 2-core machine, \(runs) runs each in one sitting. The
+            command a person runs, `schoolbatch roster import --users users.csv --demographics demographics.csv` (read, all
+            checks, plan against the database, preview counts, apply in one transaction, report), timed with
+            `/usr/bin/time` (wall clock; peak resident memory of the process). Files from `RosterGenerator`: \(schools) schools,
+            \(students.formatted()) students, users.csv \(String(format: "%.0f", megabytes)) MB; the changed variant has about 5 % of the
+            students updated, 1 % new and 1 % gone (add-update: the gone are left alone).
+
+            | import | median s (runs) | peak MB | target |
+            |---|---|---|---|
+            \(row("first import into an empty SQLite database", first, target: "≤ 10 s, ≤ 600 MB"))
+            \(row("re-import of the changed variant (SQLite)", changed, target: "≤ 6 s"))
+            \(row("first import into an empty PostgreSQL database", postgres, target: "≤ 18 s"))
+
+            What the first import created (its report):
+
+            \(summary.joined(separator: "\n"))
+
+            **Killed worker at state size** (SQLite): `schoolbatch roster import` of the same files, which receives, queues and
+            then runs the apply job itself, killed with SIGKILL \(String(format: "%.1f", kill.killedAfter)) s after it logged "applying batch" (inside the apply transaction);
+            afterwards \(kill.tablesEmpty ? "every roster table was exactly as before the batch (empty)" : "THE ROSTER TABLES WERE NOT AS BEFORE: \(kill.counts)"),
+            the batch `\(kill.statusAfterKill)`; a `schoolbatch worker` started then finished it in \(String(format: "%.1f", kill.secondSeconds)) s (status `\(kill.finalStatus)`, \(kill.people) people).
+
+            """
+    }
+
+    struct KillResult {
+        var killedAfter: Double
+        var tablesEmpty: Bool
+        var counts: String
+        var statusAfterKill: String
+        var secondSeconds: Double
+        var finalStatus: String
+        var people: Int
+    }
+
+    static func sqlite(_ database: URL, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [database.path, sql]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func killedWorker(root: URL, users: URL, demographics: URL) throws -> KillResult {
+        let directory = root.appendingPathComponent("kill")
+        var environment = try prepare(directory, databaseURL: nil)
+        environment["SCHOOLBATCH_JOB_LEASE_SECONDS"] = "2"
+        // `roster import` receives, queues and then runs the job itself: it is the worker killed.
+        let database = directory.appendingPathComponent("schoolbatch.sqlite")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bin)
+        process.arguments = importArguments(directory, users: users, demographics: demographics)
+        var logEnvironment = environment
+        logEnvironment["LOG_LEVEL"] = "info"
+        process.environment = logEnvironment
+        let log = directory.appendingPathComponent("import.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        var applyingAt: Date?
+        while process.isRunning {
+            if applyingAt == nil, (try? String(contentsOf: log, encoding: .utf8))?.contains("applying batch") == true { applyingAt = Date() }
+            if let applyingAt, Date().timeIntervalSince(applyingAt) >= 1.0 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let killedAfter = applyingAt.map { Date().timeIntervalSince($0) } ?? -1
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try handle.close()
+        let counts = try ["people", "schools", "classes", "enrollments", "demographics", "person_schools"].map {
+            "\($0) \(try sqlite(database, "SELECT COUNT(*) FROM \($0)"))"
+        }.joined(separator: ", ")
+        let empty = counts.split(separator: ",").allSatisfy { $0.hasSuffix(" 0") }
+        let statusAfterKill = try sqlite(database, "SELECT status FROM batches")
+        let start = Date()
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: bin)
+        worker.arguments = ["worker", "--data-dir", directory.path]
+        worker.environment = environment
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        var status = statusAfterKill
+        while Date().timeIntervalSince(start) < 1800 {
+            status = try sqlite(database, "SELECT status FROM batches")
+            if status.hasPrefix("completed") || status == "failed" { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        worker.terminate()
+        worker.waitUntilExit()
+        let people = Int(try sqlite(database, "SELECT COUNT(*) FROM people")) ?? 0
+        print(String(format: "  killed worker: %@; after the kill %@ (%@); finished in %.1f s: %@", counts, empty ? "empty" : "NOT EMPTY", statusAfterKill, seconds, status))
+        return KillResult(
+            killedAfter: killedAfter, tablesEmpty: empty, counts: counts, statusAfterKill: statusAfterKill, secondSeconds: seconds,
+            finalStatus: status, people: people)
+    }
+}

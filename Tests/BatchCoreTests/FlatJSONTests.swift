@@ -1,0 +1,34 @@
+import BatchCore
+import Foundation
+import Testing
+
+@Suite("FlatJSON: the cells and changes of batch items, written and read without Foundation's coder")
+struct FlatJSONTests {
+    let cells = ["userId": "000123", "lastName": "陳", "note": "a \"quoted\" \\ back\nslash\t\u{1}", "empty": ""]
+
+    @Test("an object of strings round-trips, and JSONDecoder reads what it writes (and it reads JSONEncoder's)")
+    func objects() throws {
+        let text = FlatJSON.object(cells)
+        #expect(FlatJSON.readObject(text) == cells)
+        #expect(try JSONDecoder().decode([String: String].self, from: Data(text.utf8)) == cells)
+        let encoded = String(decoding: try JSONEncoder().encode(cells), as: UTF8.self)
+        #expect(FlatJSON.readObject(encoded) == cells)
+        #expect(FlatJSON.readObject(#"{"a":"\u00e9\ud83d\ude00","b":"x\/y"}"#) == ["a": "é😀", "b": "x/y"])
+        #expect(FlatJSON.readObject("{}") == [:])
+        #expect(FlatJSON.readObject(#"{"a":1}"#) == nil, "not a flat object of strings: the caller falls back to JSONDecoder")
+    }
+
+    @Test("changes with nil before or after round-trip, both ways with Foundation")
+    func changes() throws {
+        let changes = [
+            FieldChange(entity: "person", key: "000123", field: "*", before: nil, after: #"{"firstName":"詠欣"}"#),
+            FieldChange(entity: "enrollment", key: "000123|N-5A", field: "*", before: "{}", after: nil),
+            FieldChange(entity: "person", key: "000124", field: "lastName", before: "Lee", after: "Li"),
+        ]
+        let text = FlatJSON.changes(changes)
+        #expect(FlatJSON.readChanges(text) == changes)
+        #expect(try JSONDecoder().decode([FieldChange].self, from: Data(text.utf8)) == changes)
+        #expect(FlatJSON.readChanges(String(decoding: try JSONEncoder().encode(changes), as: UTF8.self)) == changes)
+        #expect(FlatJSON.readChanges("[]") == [])
+    }
+}
