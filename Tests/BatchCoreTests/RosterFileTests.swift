@@ -110,4 +110,32 @@ struct RosterFileTests {
         #expect(rejection.issues.map(\.code) == ["demographics_without_users"])
         #expect(rejection.issues[0].message.contains("only together with the users.csv"))
     }
+
+    func rejection(_ text: String) -> [BatchIssue] {
+        switch CSVTable.read(bytes: Data(text.utf8), fileName: "users.csv", dictionary: RosterDictionaries.users) {
+        case .failure(let rejection): return rejection.issues
+        case .success: return []
+        }
+    }
+
+    @Test("users.csv headers: misspelled, wrongly capitalised, duplicated, unknown and missing headers fail the file at once, one message each")
+    func headers() throws {
+        let issues = rejection(
+            "schoolId,schoolname,userId,userId,UserRole,loginId,firstName,lastNme,favouriteColour\nHVP,x,1,1,student,a,b,c,red\n")
+        let messages = issues.map(\.message)
+        #expect(messages.contains("\"schoolname\" — did you mean \"schoolName\"?"))
+        #expect(messages.contains("\"UserRole\" — did you mean \"userRole\"?"))
+        #expect(messages.contains { $0.contains("\"lastNme\"") && $0.contains("lastName") })
+        #expect(messages.contains { $0.contains("userId") && $0.lowercased().contains("twice") || $0.contains("more than once") })
+        #expect(messages.contains { $0.contains("favouriteColour") })
+        #expect(Set(issues.map(\.code)).count >= 3, "\(issues.map(\.code))")
+        #expect(!rejection("schoolId,userId,userRole,firstName\nHVP,1,student,a\n").isEmpty, "lastName is required")
+        #expect(rejection(header + "\n").map(\.code) == ["no_rows"], "a header and no data rows")
+        let trimmed = try CSVTable.read(
+            bytes: Data((header.replacingOccurrences(of: "userId", with: "userId ") + "\n" + chan + ",,,\n\n\n").utf8), fileName: "users.csv",
+            dictionary: RosterDictionaries.users
+        ).get()
+        #expect(trimmed.warnings.map(\.code) == ["header_trimmed"])
+        #expect(trimmed.records.count == 1, "blank lines are ignored")
+    }
 }

@@ -72,6 +72,16 @@ struct RosterHTTPTests {
                 #expect(text.contains("scientific notation"))
                 #expect(text.contains(",6,error,") && text.contains("userGrade"))
             }
+            // The error report, corrected, uploads as it is (its extra columns are ignored).
+            var report = ""
+            try await get(t, token, "/api/v1/batches/\(id)/error-report") { res in report = res.body.string }
+            let corrected = report.replacingOccurrences(of: "1.23E+05", with: "0006").replacingOccurrences(of: ",1st,", with: ",01,")
+            let again = try await BatchHTTPTests.createBatch(t, token: token, kind: "roster")
+            try await put(t, token, again, "users-errors.csv", corrected) { res in #expect(res.status == .created) }
+            try await get(t, token, "/api/v1/batches/\(again)") { res in
+                let batch = try res.content.decode(BatchBody.self)
+                #expect(batch.counts.ready == 2 && batch.counts.error == 0, "\(batch.counts)")
+            }
             try await t.app.testing().test(.POST, "/api/v1/batches/\(id)/submit", beforeRequest: { req in
                 req.headers.bearerAuthorization = .init(token: token)
                 try req.content.encode(["confirm": true, "allowMassChanges": true], as: .json)
@@ -114,6 +124,54 @@ struct RosterHTTPTests {
                 #expect(res.body.string.contains("Roster upload is switched off"))
                 #expect(!res.body.string.contains("Upload and preview"))
             })
+        }
+    }
+
+    static func form(_ boundary: String, files: [(field: String, name: String, text: String)], mode: String) -> String {
+        var body = ""
+        for file in files {
+            body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.name)\"\r\n"
+                + "Content-Type: text/csv\r\n\r\n\(file.text)\r\n"
+        }
+        return body + "--\(boundary)\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\n\(mode)\r\n--\(boundary)--\r\n"
+    }
+
+    @Test("the page takes users.csv and demographics.csv in one form and plans them together; demographics.csv alone is refused", arguments: TestDatabase.all)
+    func pageForm(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            let session = try await t.signIn("admin")
+            let boundary = "----sbroster\(UUID().uuidString.prefix(8))"
+            let demographics = "userId,birthDate,sex,asian\r\n0001,2019-03-04,female,true\r\n0003,2019-05-06,male,\r\n"
+            func post(_ body: String, check: (TestingHTTPResponse) async throws -> Void) async throws {
+                try await t.app.testing().test(.POST, "/roster?_csrf=\(session.csrf)", beforeRequest: { req in
+                    req.headers.replaceOrAdd(name: .cookie, value: session.cookie)
+                    req.headers.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
+                    req.body = ByteBuffer(string: body)
+                }, afterResponse: check)
+            }
+            var location = ""
+            try await post(Self.form(boundary, files: [("demographics", "demographics.csv", demographics), ("users", "users.csv", Self.users)], mode: "add-update")) { res in
+                #expect(res.status == .seeOther)
+                location = res.headers.first(name: .location) ?? ""
+            }
+            let id = String(location.dropFirst("/uploads/".count))
+            let token = try await t.token("admin")
+            try await get(t, token, "/api/v1/batches/\(id)") { res in
+                let batch = try res.content.decode(BatchBody.self)
+                #expect(batch.entityCounts.first { $0.entity == "demographics" }?.created == 2)
+                #expect(batch.options["mode"] == "add-update")
+            }
+            try await t.app.testing().test(.GET, location, beforeRequest: { req in req.headers.replaceOrAdd(name: .cookie, value: session.cookie) }, afterResponse: { res in
+                let html = res.body.string
+                #expect(html.contains("What this batch will do"))
+                #expect(html.contains("Download demographics-errors.csv"))
+                #expect(html.contains("Add and update: nothing missing from the file is touched"))
+            })
+            try await post(Self.form(boundary, files: [("users", "demographics.csv", demographics)], mode: "sync")) { res in
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains("demographics.csv cannot be used on its own, so nothing was uploaded"))
+                #expect(res.body.string.contains("Upload users.csv and demographics.csv together in one batch."))
+            }
         }
     }
 }

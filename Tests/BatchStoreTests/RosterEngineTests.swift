@@ -22,6 +22,14 @@ struct RosterEngineTests {
         return try await engine.store.batch(batch.id)
     }
 
+    /// An empty district with the clerk's account, and the engine.
+    func emptyDistrict(_ database: TestDatabase, _ body: (Store, BatchEngine) async throws -> Void) async throws {
+        try await database.withStore { store in
+            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
+            try await body(store, try EngineFixture.engine(store))
+        }
+    }
+
     func counts(_ batch: Batch) -> [String: EntityCounts] { Dictionary(uniqueKeysWithValues: batch.entityCounts.map { ($0.entity, $0) }) }
 
     func items(_ store: Store, _ batch: Batch) async throws -> [BatchItem] { try await store.items(of: batch.id, limit: 1000).items }
@@ -35,9 +43,7 @@ struct RosterEngineTests {
 
     @Test("a first import creates schools, staff, students, classes, enrollments and demographics; the preview counts them first", arguments: TestDatabase.all)
     func firstImport(database: TestDatabase) async throws {
-        try await database.withStore { store in
-            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
-            let engine = try EngineFixture.engine(store)
+        try await emptyDistrict(database) { store, engine in
             let files = RosterGenerator(schools: 2, students: 40).files(.original)
             let draft = try await batch(engine, [("users.csv", files.users), ("demographics.csv", files.demographics)])
             let preview = counts(draft)
@@ -71,9 +77,7 @@ struct RosterEngineTests {
 
     @Test("the same file round-trips leading zeros and Chinese names byte for byte", arguments: TestDatabase.all)
     func roundTrip(database: TestDatabase) async throws {
-        try await database.withStore { store in
-            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
-            let engine = try EngineFixture.engine(store)
+        try await emptyDistrict(database) { store, engine in
             let users = Self.header
                 + "N,North School,000123,student,19chanw1,詠欣,陳,,05,N-5A,5A,\n"
                 + "N,North School,000124,student,19garciaj1,José,García,,05,N-5A,5A,\n"
@@ -90,9 +94,7 @@ struct RosterEngineTests {
 
     @Test("re-import of a changed file writes only the differences; sync removes what it leaves out; the guard stops a mass change", arguments: TestDatabase.all)
     func changedAndSync(database: TestDatabase) async throws {
-        try await database.withStore { store in
-            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
-            let engine = try EngineFixture.engine(store)
+        try await emptyDistrict(database) { store, engine in
             let generator = RosterGenerator(schools: 1, students: 200)
             let original = generator.files(.original)
             _ = try await apply(engine, try await batch(engine, [("users.csv", original.users), ("demographics.csv", original.demographics)]))
@@ -135,9 +137,7 @@ struct RosterEngineTests {
 
     @Test("undo of a first import removes everything it created", arguments: TestDatabase.all)
     func undoFirstImport(database: TestDatabase) async throws {
-        try await database.withStore { store in
-            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
-            let engine = try EngineFixture.engine(store)
+        try await emptyDistrict(database) { store, engine in
             let files = RosterGenerator(schools: 1, students: 20).files(.original)
             let done = try await apply(engine, try await batch(engine, [("users.csv", files.users), ("demographics.csv", files.demographics)]))
             _ = try await engine.requestUndo(done.id, by: Actor(EngineFixture.clerk))
@@ -189,9 +189,7 @@ struct RosterEngineTests {
 
     @Test("demographics: created with its users.csv; alone, every row says it needs one; a row for a non-student is refused", arguments: TestDatabase.all)
     func demographics(database: TestDatabase) async throws {
-        try await database.withStore { store in
-            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
-            let engine = try EngineFixture.engine(store)
+        try await emptyDistrict(database) { store, engine in
             let demographics = "userId,birthDate,sex,asian,homeLanguage,countryOfBirthCode\n000123,2014-09-02,female,true,yue,HK\nT0042,1980-01-01,male,,,\n"
             let alone = try await batch(engine, [("demographics.csv", demographics)])
             #expect(try await items(store, alone).allSatisfy { $0.issues.contains { $0.code == "demographics_without_users" } })
@@ -219,6 +217,56 @@ struct RosterEngineTests {
             let done = try await apply(engine, second)
             let changes = try await store.changes(of: done.id).items
             #expect(changes == [FieldChange(entity: "person", key: "000001", field: "userGrade", before: "05", after: "06")])
+        }
+    }
+
+    @Test("sync over the threshold: a file that leaves out a quarter of a school's students stops before applying, with the numbers", arguments: TestDatabase.all)
+    func syncOverThreshold(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let files = RosterGenerator(schools: 1, students: 100).files(.original)
+            _ = try await apply(engine, try await batch(engine, [("users.csv", files.users)]))
+            // The same school with every fourth student left out: 25 students become left, their enrollments end.
+            let lines = files.users.split(separator: "\r\n", omittingEmptySubsequences: true).map(String.init)
+            let kept = [lines[0]] + lines.dropFirst().filter { line in
+                guard let user = line.split(separator: ",", omittingEmptySubsequences: false).dropFirst(3).first, let number = Int(user) else { return true }
+                return number % 4 != 0 || !line.contains(",student,")
+            }
+            let sync = try await batch(engine, [("users.csv", kept.joined(separator: "\r\n") + "\r\n")], mode: "sync")
+            #expect(counts(sync)["students"]?.removed == 25)
+            let refusal = try await EngineFixture.refusal {
+                _ = try await engine.submit(sync.id, confirm: true, allowMassChanges: false, by: Actor(EngineFixture.clerk))
+            }
+            #expect(refusal?.contains("more than the 10%") == true, "\(refusal ?? "not refused")")
+            #expect(refusal?.contains("Allow mass changes") == true)
+            #expect(try await store.batch(sync.id).status == .draft, "nothing queued, nothing applied")
+            let done = try await apply(engine, sync, allowMassChanges: true)
+            #expect(done.status == .completed)
+        }
+    }
+
+    @Test("undo restores what nobody changed since and lists what it leaves alone", arguments: TestDatabase.all)
+    func undoChangedSince(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await EngineFixture.load(into: store, students: 2)
+            let engine = try EngineFixture.engine(store)
+            let roster = try await apply(
+                engine,
+                try await batch(engine, [("users.csv", Self.header + "N,,000001,student,s000001,First1,Renamed,,06,,,\nN,,000002,student,s000002,First2,Renamed,,06,,,\n")]))
+            #expect(roster.status == .completed)
+            // Someone changes 000002's grade again afterwards.
+            let later = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "N,,000002,student,s000002,First2,Renamed,,07,,,\n")]))
+            #expect(later.status == .completed)
+            _ = try await engine.requestUndo(roster.id, by: Actor(EngineFixture.clerk))
+            #expect(try await JobWorker(engine: engine, name: "w").runNext())
+            let undone = try await store.batch(roster.id)
+            #expect(undone.status == .undone)
+            let people = try await store.backend.read { db in
+                try db.query("SELECT user_id, last_name, user_grade FROM people ORDER BY user_id").map {
+                    "\(try $0.text("user_id")) \(try $0.text("last_name")) \($0.optionalText("user_grade") ?? "")"
+                }
+            }
+            #expect(people == ["000001 Last1 05", "000002 Last2 07"], "000002's lastName comes back; its grade, changed since, stays")
+            #expect(undone.report?.changedSince.map { "\($0.key) \($0.field)" } == ["000002 userGrade"])
         }
     }
 }

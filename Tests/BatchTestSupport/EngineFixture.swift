@@ -45,6 +45,16 @@ public enum EngineFixture {
         return try await engine.submit(batch.id, confirm: true, allowMassChanges: allowMassChanges, by: Actor(clerk))
     }
 
+    /// The message of the `StoreError` the body throws, or nil when it does not throw one.
+    public static func refusal(_ body: () async throws -> Void) async throws -> String? {
+        do {
+            try await body()
+            return nil
+        } catch let error as StoreError {
+            return error.userMessage
+        }
+    }
+
     /// Every student's address, by userId.
     public static func addresses(_ store: Store) async throws -> [String: String] {
         try await store.backend.read { db in

@@ -128,7 +128,8 @@ public struct RosterFile: Sendable {
                 }
             }
             let email = value("userEmail")
-            if !email.isEmpty && EmailAddress.problem(with: email) == nil {
+            // An address the row's own checks refused is not compared (they ran already: no second parse).
+            if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }) {
                 let key = EmailAddress.key(email)
                 if let owner = emailOwner[key], owner.userID != userID {
                     rows[index].issues.append(

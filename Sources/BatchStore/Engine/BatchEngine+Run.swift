@@ -37,15 +37,18 @@ extension BatchEngine {
             try FieldWriter.write(changes, on: db) { done in
                 board.post(batch.id, done: Int64(done), total: total)
             }
-            try db.bulkInsert(
-                table: "batch_changes",
-                columns: ["batch_id", "seq", "entity", "entity_key", "field", "before_value", "after_value"],
-                rows: changes.enumerated().map { index, change in
-                    [
-                        .id(batch.id), .int(Int64(index + 1)), .text(change.entity), .text(change.key), .text(change.field),
-                        .optional(change.before), .optional(change.after),
-                    ]
-                })
+            for start in stride(from: 0, to: changes.count, by: Store.insertSlice) {
+                try db.bulkInsert(
+                    table: "batch_changes",
+                    columns: ["batch_id", "seq", "entity", "entity_key", "field", "before_value", "after_value"],
+                    rows: (start..<min(start + Store.insertSlice, changes.count)).map { index in
+                        let change = changes[index]
+                        return [
+                            .id(batch.id), .int(Int64(index + 1)), .text(change.entity), .text(change.key), .text(change.field),
+                            .optional(change.before), .optional(change.after),
+                        ]
+                    })
+            }
             for (old, new) in zip(stored, planned) where old != new {
                 try Store.updateItem(db, batchID: batch.id, item: new)
             }

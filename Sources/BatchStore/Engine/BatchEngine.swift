@@ -240,7 +240,7 @@ public final class BatchEngine: Sendable {
                     "Nothing in this batch would change anything (\(counts.unchanged) unchanged, \(counts.error) with "
                         + "errors). Correct the errors and upload the file again, or cancel the batch.")
             }
-            let items = try Store.loadItems(db, batchID: batchID).filter { $0.state == .ready }
+            let items = try Store.loadItems(db, batchID: batchID, state: .ready)
             if !allowMassChanges, let warning = try Self.massChange(items, on: db) {
                 throw StoreError.conflict(warning)
             }

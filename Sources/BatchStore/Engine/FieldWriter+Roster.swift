@@ -98,26 +98,29 @@ enum RosterWriter {
         let created = changes.filter { isWhole($0) && $0.before == nil && $0.after != nil }
         guard !created.isEmpty else { return }
         let now = Clock.nowMillis()
-        func records(_ entity: String) -> [(key: String, fields: [String: String])] {
-            created.filter { $0.entity == entity }.map { ($0.key, RosterRecord.fields($0.after)) }
+        // Each kind's new records are read from their JSON and written a slice at a time.
+        func records(_ entity: String, _ write: ([(key: String, fields: [String: String])]) throws -> Void) throws {
+            let wanted = created.filter { $0.entity == entity }
+            for slice in wanted.chunked(Store.insertSlice) { try write(slice.map { ($0.key, RosterRecord.fields($0.after)) }) }
         }
-        let newSchools = records("school")
-        try db.bulkInsert(
-            table: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"],
-            rows: newSchools.map { [.text(UUID().uuidString.lowercased()), .text($0.key), .text($0.fields["schoolName"] ?? $0.key), .int(now), .int(now)] })
+        try records("school") { slice in
+            try db.bulkInsert(
+                table: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"],
+                rows: slice.map { [.text(UUID().uuidString.lowercased()), .text($0.key), .text($0.fields["schoolName"] ?? $0.key), .int(now), .int(now)] })
+        }
         let schools = try RosterSnapshotLoader.schools(on: db).byID
         func schoolKey(_ id: String) throws -> SQLValue {
             guard let school = schools[id] else { throw StoreError.corrupt("a roster batch named the school \(id), which does not exist") }
             return .id(school.key)
         }
-        try db.bulkInsert(
+        try records("person") { slice in try db.bulkInsert(
             table: "people",
             columns: [
                 "user_id", "user_role", "login_id", "first_name", "middle_name", "last_name", "preferred_first_name",
                 "user_email", "email_key", "user_grade", "user_status", "user_district_id", "user_state_id",
                 "search_text", "created_at", "updated_at",
             ],
-            rows: records("person").map { key, fields in
+            rows: slice.map { key, fields in
                 var person = Person(userID: UserID(rawValue: key), role: .staff, firstName: "", lastName: "", schoolKeys: [])
                 person.role = UserRole(rawValue: fields["userRole"] ?? "") ?? .staff
                 person.loginID = fields["loginId"].map(LoginID.init(rawValue:))
@@ -129,31 +132,31 @@ enum RosterWriter {
                     .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
                     .text(person.searchText), .int(now), .int(now),
                 ]
-            })
-        try db.bulkInsert(
+            }) }
+        try records("membership") { slice in try db.bulkInsert(
             table: "person_schools", columns: ["user_id", "school_key"],
-            rows: try records("membership").compactMap { key, _ in
+            rows: try slice.compactMap { key, _ in
                 guard let (user, school) = RosterRecord.splitKey(key) else { return nil }
                 return [.text(user), try schoolKey(school)]
-            })
-        try db.bulkInsert(
+            }) }
+        try records("class") { slice in try db.bulkInsert(
             table: "classes",
             columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"],
-            rows: try records("class").map { key, fields in
+            rows: try slice.map { key, fields in
                 [
                     .text(key), try schoolKey(fields["schoolId"] ?? ""), .text(fields["className"] ?? key), .optional(fields["classGrade"]),
                     .optional(fields["classSubject"]), .int(now), .int(now),
                 ]
-            })
-        try db.bulkInsert(
+            }) }
+        try records("enrollment") { slice in try db.bulkInsert(
             table: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"],
-            rows: records("enrollment").compactMap { key, fields in
+            rows: slice.compactMap { key, fields in
                 guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
                 return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
-            })
-        try db.bulkInsert(
+            }) }
+        try records("demographics") { slice in try db.bulkInsert(
             table: "demographics", columns: demographicsColumns,
-            rows: records("demographics").map { demographicsRow(userID: $0.key, $0.fields, now: now) })
+            rows: slice.map { demographicsRow(userID: $0.key, $0.fields, now: now) }) }
     }
 
     /// What each roster slot holds now, keyed like `FieldWriter.currentValues` (a whole record as its JSON).

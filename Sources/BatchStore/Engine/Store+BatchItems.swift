@@ -25,19 +25,25 @@ extension Store {
         func json<T: Encodable & Collection>(_ value: T) throws -> SQLValue {
             value.isEmpty ? .text(T.self == [String: String].self ? "{}" : "[]") : .text(String(decoding: try encoder.encode(value), as: UTF8.self))
         }
-        var rows: [[SQLValue]] = []
-        rows.reserveCapacity(items.count)
         // The row's cells and its changes are written by hand: one JSONEncoder call an item and column costs more
-        // than the rest of a 1.4-million-row roster import.
-        for item in items {
-            rows.append([
-                .id(batchID), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)), .text(FlatJSON.object(item.input)),
-                .optional(item.target), .text(item.label), .text(item.state.rawValue), .text(FlatJSON.changes(item.changes)),
-                try json(item.issues), .optional(item.manualTarget), try json(item.suggestions),
-            ])
+        // than the rest of a 1.4-million-row roster import. A slice at a time: the encoded rows of a whole state-size
+        // file would be gigabytes.
+        for slice in items.chunked(insertSlice) {
+            var rows: [[SQLValue]] = []
+            rows.reserveCapacity(slice.count)
+            for item in slice {
+                rows.append([
+                    .id(batchID), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)), .text(FlatJSON.object(item.input)),
+                    .optional(item.target), .text(item.label), .text(item.state.rawValue), .text(FlatJSON.changes(item.changes)),
+                    try json(item.issues), .optional(item.manualTarget), try json(item.suggestions),
+                ])
+            }
+            try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: rows)
         }
-        try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: rows)
     }
+
+    /// Rows a bulk write builds at once.
+    static let insertSlice = 10_000
 
     static func updateItem(_ db: any SQLConnection, batchID: BatchID, item: BatchItem) throws {
         try db.execute(
@@ -55,8 +61,25 @@ extension Store {
 
     /// Every item of a batch. 200,000 separate JSONDecoder calls cost several seconds in the decoder's per-call setup,
     /// so the common columns are read by hand and the rest decoded in one call for all rows.
-    static func loadItems(_ db: any SQLConnection, batchID: BatchID) throws -> [BatchItem] {
-        let rows = try db.query("SELECT * FROM batch_items WHERE batch_id = ? ORDER BY item_id", [.id(batchID)])
+    static func loadItems(_ db: any SQLConnection, batchID: BatchID, state: ItemState? = nil) throws -> [BatchItem] {
+        // A page of rows at a time: the database's rows and the decoded items are not both held for the whole batch.
+        var items: [BatchItem] = []
+        var after: Int64 = 0
+        while true {
+            let filter = state.map { _ in " AND state = ?" } ?? ""
+            let rows = try db.query(
+                "SELECT * FROM batch_items WHERE batch_id = ? AND item_id > ?\(filter) ORDER BY item_id LIMIT \(loadPage)",
+                [.id(batchID), .int(after)] + (state.map { [.text($0.rawValue)] } ?? []))
+            guard let last = rows.last else { return items }
+            items += try decodeItems(rows)
+            after = try last.int("item_id")
+            if rows.count < loadPage { return items }
+        }
+    }
+
+    static let loadPage = 20_000
+
+    static func decodeItems(_ rows: [SQLRow]) throws -> [BatchItem] {
         guard !rows.isEmpty else { return [] }
         // Cells and changes are read by hand (`FlatJSON`); issues and suggestions, mostly empty, by one JSONDecoder
         // call for all the rows that have any.
