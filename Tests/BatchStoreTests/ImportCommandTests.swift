@@ -167,4 +167,50 @@ struct ImportCommandTests {
         let refused = try await run(["roster", "export", "--school", "NOPE", "--out", folder.path], environment: environment)
         #expect(refused.status == 2 && refused.output.contains("“NOPE”"), "\(refused.output)")
     }
+
+    @Test("roster import: the preview's counts per entity, the error reports, the apply; a bad header exits 2; demographics need --users", arguments: TestDatabase.all)
+    func rosterImport(database: TestDatabase) async throws {
+        let (store, environment, directory) = try await database.makeLocatedStore()
+        defer { Task { try? await store.close() } }
+        try await EngineFixture.load(into: store, students: 2)
+        try await store.createAccount(
+            Account(id: "acct-enrol", username: "enrol", displayName: "Enrolment", role: .enrollmentAdmin, scope: .district), passwordHash: "x",
+            by: .system)
+        let header = "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher\n"
+        let users = try write(
+            header + "N,,000001,student,s000001,First1,Last1,s000001@old.example,05,N-5A,5A,\n"
+                + "N,,000007,student,s000007,陳,詠欣,,05,N-5A,5A,\n"
+                + "N,,1.23E+05,student,s000008,Bad,Row,,05,N-5A,5A,\n",
+            name: "users.csv", in: directory)
+        let demographics = try write(
+            "userId,birthDate,sex\n000007,2015-01-31,female\n000009,2015-02-01,male\n", name: "demographics.csv", in: directory)
+        let errors = directory.appendingPathComponent("reports")
+
+        let dry = try await run(
+            ["roster", "import", "--users", users, "--demographics", demographics, "--username", "enrol", "--dry-run", "--errors", errors.path],
+            environment: environment)
+        #expect(dry.status == 1, "\(dry.output)")
+        #expect(dry.output.contains("Students: 1 created, 0 updated, 1 unchanged, 0 removed, 1 with errors"), "\(dry.output)")
+        #expect(dry.output.contains("Classes: 1 created"))
+        #expect(dry.output.contains("scientific notation"))
+        let usersErrors = try String(contentsOf: errors.appendingPathComponent("users-errors.csv"), encoding: .utf8)
+        #expect(usersErrors.contains("1.23E+05") && usersErrors.contains("rowNumber,severity,issues,howToFix"))
+        let demographicsErrors = try String(contentsOf: errors.appendingPathComponent("demographics-errors.csv"), encoding: .utf8)
+        #expect(demographicsErrors.contains("000009,2015-02-01,male,3,error,"), "\(demographicsErrors)")
+        #expect(try await store.peopleCount() == 2, "a dry run changes nothing")
+
+        let applied = try await run(
+            ["roster", "import", "--users", users, "--demographics", demographics, "--username", "enrol", "--allow-mass-changes"],
+            environment: environment)
+        #expect(applied.status == 0, "\(applied.output)")
+        #expect(applied.output.contains("completed with errors"))
+        #expect(try await store.peopleCount() == 3)
+
+        let badHeader = try write(header.replacingOccurrences(of: "userEmail", with: "UserEmail") + "N,,000001,student,s000001,A,B,,05,,,\n", name: "bad.csv", in: directory)
+        let refused = try await run(["roster", "import", "--users", badHeader, "--username", "enrol"], environment: environment)
+        #expect(refused.status == 2, "\(refused.output)")
+        #expect(refused.output.contains("did you mean \"userEmail\"?"))
+        let missing = try await run(["roster", "import", "--demographics", demographics, "--username", "enrol"], environment: environment)
+        #expect(missing.status != 0 && missing.output.contains("--users"), "\(missing.output)")
+    }
 }

@@ -35,7 +35,8 @@ public enum BatchImport {
     public static func run(_ request: Request, services: AppServices, print say: (String) -> Void) async throws -> Exit {
         let store = services.store, engine = services.engine
         guard let account = try await actingAccount(request.username, store: store, kind: request.kind) else {
-            say("No account \(request.username.map { "“\($0)” " } ?? "")may run \(request.kind.label.lowercased()) batches. Use --username with a system-admin or student-records account.")
+            let roles = AccountRole.allCases.filter { $0.can(request.kind.capability) }.map(\.rawValue).joined(separator: " or ")
+            say("No account \(request.username.map { "“\($0)” " } ?? "")may run \(request.kind.label.lowercased()) batches. Use --username with a \(roles) account.")
             return .refused
         }
         var optionsJSON = "{}"
