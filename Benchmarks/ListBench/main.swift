@@ -110,11 +110,11 @@ if only.isEmpty || only == "photos" {
 if only == "photos" { exit(0) }
 if only.isEmpty || only == "roster" {
     let students = Int(ProcessInfo.processInfo.environment["BENCH_ROSTER_STUDENTS"] ?? "") ?? 200_000
-    let section = try RosterBench.section(schools: 200, students: students, runs: 3)
+    let (section, sqliteImport) = try RosterBench.section(schools: 200, students: students, runs: 3)
     print(section)
     try writeSection("## Roster files at state size", section)
     let runs = Int(ProcessInfo.processInfo.environment["BENCH_ROSTER_RUNS"] ?? "") ?? 3
-    let imports = try RosterImportBench.section(schools: 200, students: students, runs: runs)
+    let imports = try RosterImportBench.section(schools: 200, students: students, runs: runs, sqliteImport: sqliteImport)
     print(imports)
     try writeSection("## Roster import at state size", imports)
 }
