@@ -122,19 +122,67 @@ struct BlockingPostgresConnection: SQLConnection {
         try run(sql, binds).metadata.rows ?? 0
     }
 
+    /// `COPY … FROM STDIN` (text format): the rows go as one stream, with no statement to parse and no binds per row.
     func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
-        // PostgreSQL allows 65,535 binds a statement.
-        let perStatement = max(1, 60_000 / columns.count)
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(rows.count, start + perStatement)]
-            let tuple = "(\(placeholders(columns.count)))"
-            let sql =
-                "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-                + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
-            try execute(sql, chunk.flatMap { $0 })
-            start += perStatement
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(rows.count * columns.count * 12)
+        for row in rows {
+            for (index, value) in row.enumerated() {
+                if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                Self.appendCopyValue(value, to: &buffer)
+            }
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+        let connection = self.connection, logger = self.logger
+        final class Outcome: @unchecked Sendable { var error: (any Error)? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let data = buffer
+        Task {
+            do {
+                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                    var rest = data
+                    // In slices of 1 MB, so the backend is fed as the stream goes.
+                    while rest.readableBytes > 0, let slice = rest.readSlice(length: min(rest.readableBytes, 1 << 20)) {
+                        try await writer.write(slice)
+                    }
+                }
+            } catch {
+                outcome.error = error
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error as? PSQLError { throw PostgresBackend.map(error) }
+        if let error = outcome.error { throw error }
+    }
+
+    /// One value in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return escaped.
+    static func appendCopyValue(_ value: SQLValue, to buffer: inout ByteBuffer) {
+        switch value {
+        case .null: buffer.writeStaticString("\\N")
+        case .int(let number): buffer.writeString(String(number))
+        case .double(let number): buffer.writeString(String(number))
+        case .bool(let flag): buffer.writeStaticString(flag ? "t" : "f")
+        case .text(let text):
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+                default: buffer.writeInteger(byte)
+                }
+            }
+        case .blob(let bytes):
+            // bytea in hex, its backslash escaped for COPY.
+            buffer.writeStaticString("\\\\x")
+            let hex = Array("0123456789abcdef".utf8)
+            for byte in bytes {
+                buffer.writeInteger(hex[Int(byte >> 4)])
+                buffer.writeInteger(hex[Int(byte & 0xF)])
+            }
         }
     }
 

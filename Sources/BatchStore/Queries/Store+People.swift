@@ -301,7 +301,7 @@ extension Demographics {
 
 extension Store {
     /// Inserts people, classes and enrollments that do not exist yet, in one transaction, through the backend's
-    /// bulk path (a reused prepared statement on SQLite, multi-row inserts on PostgreSQL).
+    /// bulk path (a reused prepared statement on SQLite, COPY on PostgreSQL).
     public func insertNew(people: [Person], classes: [SchoolClass] = [], enrollments: [Enrollment] = []) async throws {
         try await backend.write { db in
             let now = Clock.nowMillis()
