@@ -60,7 +60,21 @@ public enum BatchImport {
         let actor = Actor(account)
         say("Batch \(batch.id.rawValue) (\(request.kind.label)) as \(account.username).")
         var skippedFiles = 0
-        // A roster's users.csv and demographics.csv are received together (planned once).
+        /// Hands files to the engine; a refused file or batch is said and cancels the batch (false).
+        func receive(_ files: [(fileName: String, url: URL)]) async throws -> Bool {
+            do {
+                _ = try await engine.receive(files: files, into: try await store.batch(batch.id), by: actor)
+                return true
+            } catch let rejection as FileRejection {
+                say("\(rejection.fileName) cannot be used, so nothing was imported:")
+                for issue in rejection.issues { say("  error: \(issue.message) \(issue.fix)") }
+            } catch let error as StoreError {
+                say("\(files.map(\.fileName).joined(separator: ", ")): \(error.userMessage)")
+            }
+            _ = try? await engine.cancel(batch.id, by: actor)
+            return false
+        }
+        // A roster's users.csv and demographics.csv are received together (planned once); other files one by one.
         var together: [(fileName: String, url: URL)] = []
         for url in files {
             let name = url.lastPathComponent
@@ -76,35 +90,11 @@ public enum BatchImport {
             }
             if request.kind == .roster {
                 together.append((name, url))
-                continue
-            }
-            do {
-                _ = try await engine.receive(fileName: name, contentsOf: url, into: try await store.batch(batch.id), by: actor)
-            } catch let rejection as FileRejection {
-                say("\(rejection.fileName) cannot be used, so nothing was imported:")
-                for issue in rejection.issues { say("  error: \(issue.message) \(issue.fix)") }
-                _ = try? await engine.cancel(batch.id, by: actor)
-                return .refused
-            } catch let error as StoreError {
-                say("\(name): \(error.userMessage)")
-                _ = try? await engine.cancel(batch.id, by: actor)
+            } else if try await !receive([(name, url)]) {
                 return .refused
             }
         }
-        if !together.isEmpty {
-            do {
-                _ = try await engine.receive(files: together, into: try await store.batch(batch.id), by: actor)
-            } catch let rejection as FileRejection {
-                say("\(rejection.fileName) cannot be used, so nothing was imported:")
-                for issue in rejection.issues { say("  error: \(issue.message) \(issue.fix)") }
-                _ = try? await engine.cancel(batch.id, by: actor)
-                return .refused
-            } catch let error as StoreError {
-                say(error.userMessage)
-                _ = try? await engine.cancel(batch.id, by: actor)
-                return .refused
-            }
-        }
+        if !together.isEmpty, try await !receive(together) { return .refused }
         var current = try await store.batch(batch.id)
         say(summary(current.counts, kind: request.kind))
         for line in entityLines(current.entityCounts) { say(line) }

@@ -85,33 +85,35 @@ struct RosterController: RouteCollection {
     ]
 
     func usersDictionary(req: Request) async throws -> View {
-        _ = try req.account(with: .rosterUpload)
-        return try await req.view.render(
-            "dictionary",
-            EmailsController.DictionaryPage(
-                layout: LayoutContext(request: req, title: "users.csv data dictionary"), fileName: RosterDictionaries.users.fileName,
-                columns: RosterDictionaries.users.columns,
-                rules: Self.fileRules + [
-                    "One row per person per class; a person with no class has one row with the class columns empty.",
-                    "The same userId on several rows must carry the same person fields. loginId and userEmail are unique in the file and the district.",
-                    "A new schoolId or classId needs its name (schoolName, className) on at least one of its rows; a class belongs to one school.",
-                    "A class with more than 80 students gets a warning; an exact duplicate row a warning, and counts once.",
-                    "Mode add-update (default) creates and updates; sync also ends enrollments absent from the file, and marks "
-                        + "students and staff of the file's schools who are absent as left.",
-                ]))
+        try await dictionary(
+            req, RosterDictionaries.users,
+            rules: [
+                "One row per person per class; a person with no class has one row with the class columns empty.",
+                "The same userId on several rows must carry the same person fields. loginId and userEmail are unique in the file and the district.",
+                "A new schoolId or classId needs its name (schoolName, className) on at least one of its rows; a class belongs to one school.",
+                "A class with more than 80 students gets a warning; an exact duplicate row a warning, and counts once.",
+                "Mode add-update (default) creates and updates; sync also ends enrollments absent from the file, and marks "
+                    + "students and staff of the file's schools who are absent as left.",
+            ])
     }
 
     func demographicsDictionary(req: Request) async throws -> View {
+        try await dictionary(
+            req, RosterDictionaries.demographics,
+            rules: [
+                "Accepted only together with its users.csv, in the same upload: each userId must be a student in that users.csv.",
+                "One row per student. A student whose users.csv row has an error is skipped here too, naming the row to fix.",
+            ])
+    }
+
+    /// A data dictionary page: the columns from the definition that validates, the file rules, the file's own rules.
+    func dictionary(_ req: Request, _ dictionary: DataDictionary, rules: [String]) async throws -> View {
         _ = try req.account(with: .rosterUpload)
         return try await req.view.render(
             "dictionary",
             EmailsController.DictionaryPage(
-                layout: LayoutContext(request: req, title: "demographics.csv data dictionary"),
-                fileName: RosterDictionaries.demographics.fileName, columns: RosterDictionaries.demographics.columns,
-                rules: Self.fileRules + [
-                    "Accepted only together with its users.csv, in the same upload: each userId must be a student in that users.csv.",
-                    "One row per student. A student whose users.csv row has an error is skipped here too, naming the row to fix.",
-                ]))
+                layout: LayoutContext(request: req, title: "\(dictionary.fileName) data dictionary"), fileName: dictionary.fileName,
+                columns: dictionary.columns, rules: Self.fileRules + rules))
     }
 
     /// The upload form: both files (users.csv first) and the mode, streamed in; the batch's preview opens.

@@ -39,36 +39,29 @@ public struct RosterHandler: BatchKindHandler {
         case .success(let read): table = read
         }
         var items: [BatchItem] = []
+        /// One row as an item, its issues placed in the file and row.
+        func append(line: Int, values: [String: String], issues: [BatchIssue]) {
+            let placed = issues.map { issue -> BatchIssue in
+                var issue = issue
+                issue.file = fileName
+                issue.row = line
+                return issue
+            }
+            items.append(
+                BatchItem(
+                    id: firstItemID + Int64(items.count), fileName: fileName, row: line, input: values,
+                    state: placed.contains { $0.severity == .error } ? .error : .ready, issues: placed))
+        }
         if demographics {
             items.reserveCapacity(table.records.count)
             for record in table.records {
                 let values = table.values(of: record)
-                let issues = rules.demographicsRow(values, line: record.line).map { issue -> BatchIssue in
-                    var issue = issue
-                    issue.file = fileName
-                    issue.row = record.line
-                    return issue
-                }
-                items.append(
-                    BatchItem(
-                        id: firstItemID + Int64(items.count), fileName: fileName, row: record.line, input: values,
-                        state: issues.contains { $0.severity == .error } ? .error : .ready, issues: issues))
+                append(line: record.line, values: values, issues: rules.demographicsRow(values, line: record.line))
             }
         } else {
             let file = RosterFile.inspect(users: table, demographics: nil, rules: rules)
             items.reserveCapacity(file.users.count + 1)
-            for row in file.users {
-                let issues = row.issues.map { issue -> BatchIssue in
-                    var issue = issue
-                    issue.file = fileName
-                    issue.row = row.line
-                    return issue
-                }
-                items.append(
-                    BatchItem(
-                        id: firstItemID + Int64(items.count), fileName: fileName, row: row.line, input: row.values,
-                        state: row.hasErrors ? .error : .ready, issues: issues))
-            }
+            for row in file.users { append(line: row.line, values: row.values, issues: row.issues) }
             if RosterMode.of(options: batch.options) == .sync {
                 items.append(
                     BatchItem(
