@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages SchoolBatch needs, only those missing. Usage: install-deps.sh run|test
 set -euo pipefail
-want=(libturbojpeg0-dev pkg-config libsqlite3-dev zlib1g-dev)
+want=(libturbojpeg0-dev pkg-config libsqlite3-dev zlib1g-dev libmimalloc-dev)
 if [ "${1:-run}" = "test" ]; then
   want+=(postgresql chromium chromium-driver fonts-wqy-zenhei python3-pip unzip)
 fi

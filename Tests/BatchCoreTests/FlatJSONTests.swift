@@ -15,6 +15,8 @@ struct FlatJSONTests {
         #expect(FlatJSON.readObject(encoded) == cells)
         #expect(FlatJSON.readObject(#"{"a":"\u00e9\ud83d\ude00","b":"x\/y"}"#) == ["a": "é😀", "b": "x/y"])
         #expect(FlatJSON.readObject("{}") == [:])
+        #expect(FlatJSON.readObject(FlatJSON.object(cells, sorted: false)) == cells)
+        #expect(FlatJSON.readObject(text, keeping: ["userId", "empty", "absent"]) == ["userId": "000123", "empty": ""])
         #expect(FlatJSON.readObject(#"{"a":1}"#) == nil, "not a flat object of strings: the caller falls back to JSONDecoder")
     }
 

@@ -106,6 +106,15 @@ public struct ItemCounts: Sendable, Hashable, Codable {
 
     public init() {}
 
+    /// The counts of a whole batch's items, as `Store.refreshCounts` finds them in the database.
+    public init(_ items: some Sequence<BatchItem>) {
+        for item in items {
+            self[item.state] += 1
+            total += 1
+            if item.issues.contains(where: { $0.severity == .warning }) { warnings += 1 }
+        }
+    }
+
     public subscript(state: ItemState) -> Int {
         get {
             switch state {

@@ -7,6 +7,12 @@ public enum FlatJSON {
 
     static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(0x22)
+        // Most values need no escape: copied whole.
+        if !text.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
+            out.append(contentsOf: text.utf8)
+            out.append(0x22)
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case 0x22: out.append(0x5C); out.append(0x22)
@@ -37,11 +43,26 @@ public enum FlatJSON {
         out.append(0x7D)
     }
 
-    /// `{"a":"1","b":"2"}`, keys sorted.
-    public static func object(_ fields: [String: String]) -> String {
+    /// `{"a":"1","b":"2"}`, keys sorted; `sorted: false` writes them in the dictionary's order (an item's cells,
+    /// which are only ever read back whole: sorting twenty keys a row was most of writing them).
+    public static func object(_ fields: [String: String], sorted: Bool = true) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(fields.count * 24 + 2)
-        appendObject(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, to: &out, skipNil: true)
+        if !sorted {
+            out.append(0x7B)
+            var first = true
+            for (key, value) in fields {
+                if !first { out.append(0x2C) }
+                first = false
+                appendString(key, to: &out)
+                out.append(0x3A)
+                appendString(value, to: &out)
+            }
+            out.append(0x7D)
+            return String(decoding: out, as: UTF8.self)
+        }
+        // Sorted by UTF-8 bytes (the same as by characters for the ASCII column names; cheaper a row).
+        appendObject(fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) }, to: &out, skipNil: true)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -141,35 +162,38 @@ public enum FlatJSON {
             return nil
         }
 
-        /// An object whose values are strings or null (null → nil).
-        mutating func object() -> [(String, String?)]? {
-            guard expect(0x7B) else { return nil }
-            var pairs: [(String, String?)] = []
-            if peek() == 0x7D { at += 1; return pairs }
+        /// An object whose values are strings or null (null → nil), each pair handed to `pair`; false when the
+        /// text is not such an object.
+        mutating func object(_ pair: (String, String?) -> Void) -> Bool {
+            guard expect(0x7B) else { return false }
+            if peek() == 0x7D { at += 1; return true }
             while true {
-                guard let key = string(), expect(0x3A) else { return nil }
+                guard let key = string(), expect(0x3A) else { return false }
                 if peek() == 0x6E {
-                    guard at + 4 <= bytes.count else { return nil }
+                    guard at + 4 <= bytes.count else { return false }
                     at += 4
-                    pairs.append((key, nil))
+                    pair(key, nil)
                 } else {
-                    guard let value = string() else { return nil }
-                    pairs.append((key, value))
+                    guard let value = string() else { return false }
+                    pair(key, value)
                 }
                 if expect(0x2C) { continue }
-                guard expect(0x7D) else { return nil }
-                return pairs
+                return expect(0x7D)
             }
         }
     }
 
-    /// `{"a":"1"}` → ["a": "1"]; nil when the text is not such an object.
-    public static func readObject(_ text: String) -> [String: String]? {
+    /// `{"a":"1"}` → ["a": "1"]; nil when the text is not such an object. `keeping`: only these keys (nil: all).
+    public static func readObject(_ text: String, keeping: Set<String>? = nil) -> [String: String]? {
         var reader = Reader(bytes: Array(text.utf8))
-        guard let pairs = reader.object() else { return nil }
         var result: [String: String] = [:]
-        result.reserveCapacity(pairs.count)
-        for (key, value) in pairs { result[key] = value ?? "" }
+        if let keeping {
+            result.reserveCapacity(keeping.count)
+            guard reader.object({ key, value in if keeping.contains(key) { result[key] = value ?? "" } }) else { return nil }
+        } else {
+            result.reserveCapacity(24)
+            guard reader.object({ result[$0] = $1 ?? "" }) else { return nil }
+        }
         return result
     }
 
@@ -181,11 +205,19 @@ public enum FlatJSON {
         var result: [FieldChange] = []
         if reader.peek() == 0x5D { return [] }
         while true {
-            guard let pairs = reader.object() else { return nil }
-            var fields: [String: String?] = [:]
-            for (key, value) in pairs { fields[key] = .some(value) }
-            guard let entity = fields["entity"] ?? nil, let key = fields["key"] ?? nil, let field = fields["field"] ?? nil else { return nil }
-            result.append(FieldChange(entity: entity, key: key, field: field, before: fields["before"] ?? nil, after: fields["after"] ?? nil))
+            var entity: String?, key: String?, field: String?, before: String?, after: String?
+            let read = reader.object { name, value in
+                switch name {
+                case "entity": entity = value
+                case "key": key = value
+                case "field": field = value
+                case "before": before = value
+                case "after": after = value
+                default: break
+                }
+            }
+            guard read, let entity, let key, let field else { return nil }
+            result.append(FieldChange(entity: entity, key: key, field: field, before: before, after: after))
             if reader.expect(0x2C) { continue }
             guard reader.expect(0x5D) else { return nil }
             return result

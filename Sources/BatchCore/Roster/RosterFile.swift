@@ -39,11 +39,13 @@ public struct RosterFile: Sendable {
     }
 
     public static func inspect(users table: CSVTable, demographics: CSVTable?, rules: RosterRowRules) -> RosterFile {
-        var users = table.records.map { record in
-            let values = table.values(of: record)
-            return Row(
-                file: table.fileName, line: record.line, values: values,
-                issues: rules.usersRow(values, line: record.line))
+        // Each row's own checks need nothing but the row: on every core at once.
+        var users = Parallel.map(table.records.count) { range in
+            range.map { index in
+                let record = table.records[index]
+                let values = table.values(of: record)
+                return Row(file: table.fileName, line: record.line, values: values, issues: rules.usersRow(values, line: record.line))
+            }
         }
         checkAcrossRows(&users)
         var demographicRows: [Row] =
@@ -75,7 +77,14 @@ public struct RosterFile: Sendable {
         var firstOfPerson: [String: Int] = [:]
         var loginOwner: [String: (userID: String, line: Int)] = [:]
         var emailOwner: [String: (userID: String, line: Int)] = [:]
-        var seenRow: [[String]: Int] = [:]
+        // Exact duplicates are found by a hash of the row's cells (the first row with that hash, and the few rows
+        // whose hash an earlier different row already had): holding every row's cells once more as a key would cost
+        // hundreds of megabytes at state size.
+        var seenRow: [Int: Int] = [:], sameHash: [Int: [Int]] = [:]
+        firstOfPerson.reserveCapacity(rows.count / 4)
+        loginOwner.reserveCapacity(rows.count / 4)
+        emailOwner.reserveCapacity(rows.count / 4)
+        seenRow.reserveCapacity(rows.count)
         var classSchool: [String: (school: String, line: Int)] = [:]
         var className: [String: (name: String, line: Int)] = [:]
         var schoolName: [String: (name: String, line: Int)] = [:]
@@ -87,15 +96,22 @@ public struct RosterFile: Sendable {
             let row = rows[index]
             func value(_ column: String) -> String { row.values[column] ?? "" }
             let userID = value("userId")
-            let whole = columns.map(value)
-            if let earlier = seenRow[whole] {
-                rows[index].issues.append(
-                    issue(
-                        .warning, "duplicate_row", row, "userId", "the same row as row \(earlier); it counts once.",
-                        fix: "Delete one of the two rows."))
-                continue
+            var hasher = Hasher()
+            for column in columns { hasher.combine(value(column)) }
+            let hash = hasher.finalize()
+            func same(_ other: Int) -> Bool { columns.allSatisfy { (rows[other].values[$0] ?? "") == value($0) } }
+            if let first = seenRow[hash] {
+                if let earlier = ([first] + (sameHash[hash] ?? [])).first(where: same) {
+                    rows[index].issues.append(
+                        issue(
+                            .warning, "duplicate_row", row, "userId", "the same row as row \(rows[earlier].line); it counts once.",
+                            fix: "Delete one of the two rows."))
+                    continue
+                }
+                sameHash[hash, default: []].append(index)
+            } else {
+                seenRow[hash] = index
             }
-            seenRow[whole] = row.line
             guard !userID.isEmpty else { continue }
             if let first = firstOfPerson[userID] {
                 let earlier = rows[first]

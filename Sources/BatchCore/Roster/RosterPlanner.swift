@@ -115,15 +115,17 @@ public struct RosterPlanner: Sendable {
     /// A users.csv row's value, normalised as it is stored.
     static func stored(_ column: String, _ input: [String: String]) -> String {
         let value = input[column] ?? ""
-        switch column {
-        case "userRole", "loginId", "action": return value.lowercased()
-        case "userStatus": return value.isEmpty ? UserStatus.active.rawValue : value.lowercased()
-        case "primaryTeacher": return value.lowercased() == "true" ? "true" : "false"
-        case "sex": return value.lowercased()
-        default:
-            if Demographics.flagColumns.contains(where: { $0.column == column }) { return value.lowercased() }
-            return value
-        }
+        if column == "userStatus" { return value.isEmpty ? UserStatus.active.rawValue : lowercased(value) }
+        if column == "primaryTeacher" { return lowercased(value) == "true" ? "true" : "false" }
+        return lowercasedColumns.contains(column) ? lowercased(value) : value
+    }
+
+    /// The columns stored lower-cased.
+    static let lowercasedColumns: Set<String> = Set(["userRole", "loginId", "action", "sex"] + Demographics.flagColumns.map(\.column))
+
+    /// Most values already are (`student`, `true`): those are returned as they are.
+    static func lowercased(_ value: String) -> String {
+        value.utf8.contains(where: { (0x41...0x5A).contains($0) || $0 >= 0x80 }) ? value.lowercased() : value
     }
 
     public func plan(_ input: [BatchItem]) -> [BatchItem] {
@@ -174,6 +176,14 @@ public struct RosterPlanner: Sendable {
             if let email = input["userEmail"] { fileEmail[user] = EmailAddress.key(email) }
         }
 
+        // A new school's rows all ask whether its ID lost leading zeros: asked once a school.
+        var restoredSchools: [String: String?] = [:]
+        func restoredSchool(_ id: String) -> String? {
+            if let known = restoredSchools[id] { return known }
+            let restored = ExcelDamage.restoredLeadingZeros(id, exists: { snapshot.schools[$0] != nil })
+            restoredSchools[id] = .some(restored)
+            return restored
+        }
         // Checks against the database, row by row.
         for index in users where usable(index) {
             let input = items[index].input
@@ -185,7 +195,7 @@ public struct RosterPlanner: Sendable {
                         fix: "Upload rows for your own schools only, or ask a district administrator to upload this file.")
                     continue
                 }
-            } else if let restored = ExcelDamage.restoredLeadingZeros(schoolID, exists: { snapshot.schools[$0] != nil }) {
+            } else if let restored = restoredSchool(schoolID) {
                 fail(
                     index, "leading_zeros_lost", "schoolId",
                     "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
@@ -210,7 +220,7 @@ public struct RosterPlanner: Sendable {
                         fix: "Check the userId; if the person is moving to your school, ask a district administrator.")
                     continue
                 }
-            } else if let restored = ExcelDamage.restoredLeadingZeros(userID, exists: snapshot.paddedUserIDs.contains) {
+            } else if !snapshot.paddedUserIDs.isEmpty, let restored = ExcelDamage.restoredLeadingZeros(userID, exists: snapshot.paddedUserIDs.contains) {
                 fail(
                     index, "leading_zeros_lost", "userId",
                     "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
@@ -240,7 +250,7 @@ public struct RosterPlanner: Sendable {
                         "class \(classID) belongs to school \(existing["schoolId"] ?? "?"); a class cannot move to another school.",
                         fix: "Use a new classId for this school's class, or correct the schoolId.")
                 }
-            } else if let restored = ExcelDamage.restoredLeadingZeros(classID, exists: snapshot.paddedClassIDs.contains) {
+            } else if !snapshot.paddedClassIDs.isEmpty, let restored = ExcelDamage.restoredLeadingZeros(classID, exists: snapshot.paddedClassIDs.contains) {
                 fail(
                     index, "leading_zeros_lost", "classId",
                     "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
@@ -281,15 +291,28 @@ public struct RosterPlanner: Sendable {
         var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenClass: Set<String> = [], seenMembership: Set<String> = []
         var seenEnrollment: Set<String> = []
         var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
+        // A new enrollment's record is one of a handful (role, primary teacher): written once each.
+        var enrollmentJSON: [[String: String]: String] = [:]
+        seenPerson.reserveCapacity(users.count / 4)
+        filePeople.reserveCapacity(users.count / 4)
+        seenMembership.reserveCapacity(users.count / 4)
+        seenEnrollment.reserveCapacity(users.count)
+        fileEnrollments.reserveCapacity(users.count)
+        // A file's rows come person by person: the previous row's person and school are not looked up again (each
+        // `last…` is already in its set).
+        var previous: (userID: String, schoolID: String)?
+        var lastPerson: String?, lastMembership: (userID: String, schoolID: String)?
         for index in users where usable(index) {
             let input = items[index].input
             let schoolID = input["schoolId"] ?? "", userID = input["userId"] ?? "", classID = input["classId"] ?? ""
             let action = Self.stored("action", input)
             var changes: [FieldChange] = []
-            namedSchools.insert(schoolID)
-            filePeople.insert(userID)
+            let samePerson = previous?.userID == userID, sameSchool = previous?.schoolID == schoolID
+            previous = (userID, schoolID)
+            if !sameSchool { namedSchools.insert(schoolID) }
+            if !samePerson { filePeople.insert(userID) }
             if !classID.isEmpty { fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID)) }
-            if seenSchool.insert(schoolID).inserted {
+            if !sameSchool && seenSchool.insert(schoolID).inserted {
                 if let school = snapshot.schools[schoolID] {
                     if let name = input["schoolName"], !name.isEmpty, name != school.name {
                         changes.append(FieldChange(entity: "school", key: schoolID, field: "schoolName", before: school.name, after: name))
@@ -316,7 +339,8 @@ public struct RosterPlanner: Sendable {
                 items[index].changes = changes
                 continue
             }
-            if seenPerson.insert(userID).inserted {
+            if lastPerson != userID && seenPerson.insert(userID).inserted {
+                lastPerson = userID
                 if let person = snapshot.people[userID] {
                     for field in RosterRecord.personFields where input[field] != nil {
                         let after = Self.stored(field, input)
@@ -333,9 +357,12 @@ public struct RosterPlanner: Sendable {
                     changes.append(FieldChange(entity: "person", key: userID, field: "*", before: nil, after: RosterRecord.json(fields)))
                 }
             }
-            let membership = RosterRecord.membershipKey(userID: userID, schoolID: schoolID)
-            if seenMembership.insert(membership).inserted && snapshot.people[userID]?.schoolIDs.contains(schoolID) != true {
-                changes.append(FieldChange(entity: "membership", key: membership, field: "*", before: nil, after: "{}"))
+            if lastMembership?.userID != userID || lastMembership?.schoolID != schoolID {
+                let membership = RosterRecord.membershipKey(userID: userID, schoolID: schoolID)
+                if seenMembership.insert(membership).inserted && snapshot.people[userID]?.schoolIDs.contains(schoolID) != true {
+                    changes.append(FieldChange(entity: "membership", key: membership, field: "*", before: nil, after: "{}"))
+                }
+                lastMembership = (userID, schoolID)
             }
             if !classID.isEmpty {
                 if seenClass.insert(classID).inserted {
@@ -363,7 +390,9 @@ public struct RosterPlanner: Sendable {
                             changes.append(FieldChange(entity: "enrollment", key: key, field: field, before: existing[field], after: wanted[field]))
                         }
                     } else {
-                        changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: nil, after: RosterRecord.json(wanted)))
+                        let json = enrollmentJSON[wanted] ?? RosterRecord.json(wanted)
+                        enrollmentJSON[wanted] = json
+                        changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: nil, after: json))
                     }
                 }
             }

@@ -26,17 +26,22 @@ extension BatchEngine {
                 try Store.completeJob(db, job, worker: worker)
                 return
             }
+            var clock = PhaseClock(logger, "apply \(batch.id)")
             let stored = try Store.loadItems(db, batchID: batch.id)
+            clock.step("load \(stored.count) items")
             // Planned again inside the transaction: the batch applies to the data as the previous batch left it.
             let planned = try handler.plan(stored, batch: batch, on: db)
+            clock.step("plan")
             let changes = planned.filter { $0.state == .ready }.flatMap(\.changes)
             let total = Int64(changes.count)
             logger.info("applying batch \(batch.id): \(changes.count) field changes")
             board.post(batch.id, done: 0, total: total)
             try handler.prepareApply(planned, batch: batch, on: db)
+            clock.step("prepare")
             try FieldWriter.write(changes, on: db) { done in
                 board.post(batch.id, done: Int64(done), total: total)
             }
+            clock.step("write \(changes.count) changes")
             for start in stride(from: 0, to: changes.count, by: Store.insertSlice) {
                 try db.bulkInsert(
                     table: "batch_changes",
@@ -49,13 +54,26 @@ extension BatchEngine {
                         ]
                     })
             }
+            clock.step("record the changes")
+            var replanned = false
             for (old, new) in zip(stored, planned) where old != new {
                 try Store.updateItem(db, batchID: batch.id, item: new)
+                replanned = true
             }
-            try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
-            try db.execute(
-                "UPDATE batch_items SET state = 'applied' WHERE batch_id = ? AND state = 'ready'", [.id(batch.id)])
-            let counts = try Store.refreshCounts(db, batchID: batch.id)
+            clock.step("update items")
+            // The counts per entity stored with the preview still hold when the plan came out the same.
+            if replanned || batch.entityCounts.isEmpty {
+                try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
+                clock.step("entity counts")
+            }
+            // The ready items are not rewritten as applied: the batch's status says they are (`Store.wasApplied`).
+            let counts = try Store.saveCounts(
+                db, batchID: batch.id, ItemCounts(planned.lazy.map { item in
+                    var item = item
+                    if item.state == .ready { item.state = .applied }
+                    return item
+                }))
+            clock.step("mark applied, count")
             let now = Clock.nowMillis()
             var fields: [String: Int] = [:]
             for change in changes { fields[change.field, default: 0] += 1 }

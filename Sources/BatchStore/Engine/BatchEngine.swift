@@ -73,6 +73,7 @@ public final class BatchEngine: Sendable {
             var inspected: FileInspection
         }
         var reads: [Read] = []
+        var clock = PhaseClock(logger, "receive \(batch.id)")
         for (fileName, url) in files {
             let name = SafeFileName.display(fileName)
             let ext = (name as NSString).pathExtension.lowercased()
@@ -88,18 +89,24 @@ public final class BatchEngine: Sendable {
             }
             let bytes = try Data(contentsOf: url, options: .alwaysMapped)
             let inspected = try handler.inspect(fileName: name, bytes: bytes, firstItemID: 1, batch: batch)
+            clock.step("read and check \(name)")
             let blobKey = try blobs.put(inspected.kept ?? bytes)
             for extra in inspected.derived { _ = try blobs.put(extra) }
             reads.append(Read(name: name, size: Int64(bytes.count), blobKey: blobKey, inspected: inspected))
+            clock.step("keep \(name)")
         }
         let received = reads
+        let logger = logger
         return try await store.backend.write { db -> [Received] in
+            var clock = PhaseClock(logger, "receive \(batch.id)")
             guard let row = try db.first("SELECT status FROM batches WHERE batch_id = ?", [.id(batch.id)]),
                 row.optionalText("status") == BatchStatus.draft.rawValue
             else { throw StoreError.conflict("The batch was submitted or cancelled while the file was uploading.") }
             var next = try Store.nextItemID(db, batchID: batch.id)
             var items: [BatchItem] = []
             var ranges: [Range<Int>] = []
+            // The whole batch as planned, when the kind plans it whole: its counts are then found in memory.
+            var whole: [BatchItem]?
             for read in received {
                 let start = items.count
                 for var item in read.inspected.items {
@@ -112,14 +119,20 @@ public final class BatchEngine: Sendable {
             if handler.plansWholeBatch {
                 // The earlier files are planned again with the new ones (two files for one student conflict).
                 let earlier = try Store.loadItems(db, batchID: batch.id)
+                clock.step("load \(earlier.count) earlier items")
                 let planned = try handler.plan(earlier + items, batch: batch, on: db)
+                clock.step("plan \(planned.count) items")
                 for (old, new) in zip(earlier, planned) where old != new { try Store.updateItem(db, batchID: batch.id, item: new) }
                 try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
+                clock.step("entity counts")
                 items = Array(planned.dropFirst(earlier.count))
+                whole = planned
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
+                clock.step("plan \(items.count) items")
             }
             try Store.insertItems(db, batchID: batch.id, items: items)
+            clock.step("store \(items.count) items")
             let now = Clock.nowMillis()
             var files: [BatchFile] = []
             for (read, range) in zip(received, ranges) {
@@ -141,7 +154,7 @@ public final class BatchEngine: Sendable {
                         id: fileID, fileName: read.name, blobKey: read.blobKey, byteSize: read.size, itemCount: range.count,
                         issues: read.inspected.warnings, createdAt: now))
             }
-            let counts = try Store.refreshCounts(db, batchID: batch.id)
+            let counts = try whole.map { try Store.saveCounts(db, batchID: batch.id, ItemCounts($0)) } ?? Store.refreshCounts(db, batchID: batch.id)
             return files.map { Received(file: $0, counts: counts) }
         }
     }
@@ -218,6 +231,7 @@ public final class BatchEngine: Sendable {
         // Not planned again here: the apply job plans every item again inside its transaction, against the data as
         // it is then, and that plan is the one written.
         let maxAttempts = timing.maxAttempts
+        let logger = logger
         return try await store.backend.write { db in
             guard let row = try db.first("SELECT * FROM batches WHERE batch_id = ?", [.id(batchID)]) else {
                 throw StoreError.notFound("That batch does not exist.")
@@ -240,11 +254,15 @@ public final class BatchEngine: Sendable {
                     "Nothing in this batch would change anything (\(counts.unchanged) unchanged, \(counts.error) with "
                         + "errors). Correct the errors and upload the file again, or cancel the batch.")
             }
-            let items = try Store.loadItems(db, batchID: batchID, state: .ready)
+            var clock = PhaseClock(logger, "submit \(batchID)")
+            let items = try Store.loadItems(db, batchID: batchID, state: .ready, columns: handler.lockKeyColumns)
+            clock.step("load \(items.count) ready items")
             if !allowMassChanges, let warning = try Self.massChange(items, on: db) {
                 throw StoreError.conflict(warning)
             }
+            clock.step("mass-change guard")
             let keys = try handler.lockKeys(items, on: db)
+            clock.step("lock keys")
             try Store.enqueue(db, batchID: batchID, action: .apply, lockKeys: keys, maxAttempts: maxAttempts)
             let now = Clock.nowMillis()
             try db.execute(

@@ -31,12 +31,16 @@ public protocol BatchKindHandler: Sendable {
     /// Per-entity counts of a whole planned batch (created, updated, unchanged, removed, errors), for kinds whose
     /// rows write several kinds of record; nil for the others.
     func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]?
+    /// The input columns `lockKeys` reads, when it reads only some: submit then decodes only those of each item
+    /// (nil: all).
+    var lockKeyColumns: Set<String>? { get }
 }
 
 extension BatchKindHandler {
     public var plansWholeBatch: Bool { false }
     public func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws {}
     public func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]? { nil }
+    public var lockKeyColumns: Set<String>? { nil }
 }
 
 /// How much a batch of one kind may receive. Enforced while the bytes stream in.

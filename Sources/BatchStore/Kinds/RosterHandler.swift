@@ -98,6 +98,9 @@ public struct RosterHandler: BatchKindHandler {
         return RosterSummary.counts(planned, roles: roles)
     }
 
+    /// What `lockKeys` and `isUsersRow` read of a row.
+    public var lockKeyColumns: Set<String>? { ["userRole", "schoolId"] }
+
     public func lockKeys(_ items: [BatchItem], on db: any SQLConnection) throws -> Set<String> {
         let schoolIDs = Set(items.compactMap { RosterPlanner.isUsersRow($0) ? $0.input["schoolId"] : nil })
         var keys: Set<String> = []

@@ -96,7 +96,9 @@ struct GRDBConnection: SQLConnection {
     }
 
     private func arguments(_ binds: [SQLValue]) -> StatementArguments {
-        StatementArguments(binds.map(Self.databaseValue))
+        // Through the initialiser of optional existentials: the one taking `[DatabaseValue]` maps with a key path
+        // that, unspecialised in GRDB, is instantiated again for every call — 70 % of a bulk insert's time.
+        StatementArguments(binds.map { Self.databaseValue($0) as (any DatabaseValueConvertible)? })
     }
 
     static func databaseValue(_ value: SQLValue) -> DatabaseValue {

@@ -1,0 +1,37 @@
+import Dispatch
+import Foundation
+
+/// Work over a large batch split across the machine's cores: the rows of a state-size roster are decoded, encoded
+/// and checked in pieces at once, each piece's results kept in order.
+public enum Parallel {
+    /// `body` over `0..<count` cut into one piece a core (none smaller than `minimumPiece`); the pieces' results
+    /// joined in order. With one core or few items, one piece on the calling thread.
+    public static func map<T: Sendable>(_ count: Int, minimumPiece: Int = 4_000, _ body: @Sendable (Range<Int>) -> [T]) -> [T] {
+        let pieces = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / max(1, minimumPiece)))
+        guard pieces > 1 else { return body(0..<count) }
+        let results = Results<T>(pieces)
+        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+            let start = count * piece / pieces, end = count * (piece + 1) / pieces
+            results.set(piece, body(start..<end))
+        }
+        return results.joined()
+    }
+
+    /// Each piece writes only its own slot.
+    private final class Results<T>: @unchecked Sendable {
+        private var slots: [[T]]
+        private let lock = NSLock()
+        init(_ count: Int) { slots = Array(repeating: [], count: count) }
+        func set(_ index: Int, _ value: [T]) {
+            lock.lock()
+            slots[index] = value
+            lock.unlock()
+        }
+        func joined() -> [T] {
+            var all: [T] = []
+            all.reserveCapacity(slots.reduce(0) { $0 + $1.count })
+            for slot in slots { all += slot }
+            return all
+        }
+    }
+}

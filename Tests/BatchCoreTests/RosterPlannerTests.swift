@@ -1,0 +1,68 @@
+import BatchCore
+import Foundation
+import Testing
+
+@Suite("Roster planning over rows that come person by person, and the parallel pieces it is read in")
+struct RosterPlannerTests {
+    static let columns = ["userId", "schoolId", "classId", "className", "userRole", "firstName", "lastName", "action"]
+
+    static func row(_ line: Int, _ values: [String: String]) -> BatchItem {
+        var input: [String: String] = [:]
+        for column in columns { input[column] = values[column] ?? "" }
+        return BatchItem(id: Int64(line), fileName: "users.csv", row: line, input: input, state: .ready)
+    }
+
+    static var snapshot: RosterSnapshot {
+        var snapshot = RosterSnapshot()
+        snapshot.schools = [
+            "S1": .init(key: SchoolKey(rawValue: "k1"), name: "North"), "S2": .init(key: SchoolKey(rawValue: "k2"), name: "South"),
+        ]
+        snapshot.people["007"] = .init(
+            fields: ["userRole": "student", "firstName": "Wing", "lastName": "Chan", "userStatus": "active"], schoolIDs: ["S1"],
+            schoolKeys: [SchoolKey(rawValue: "k1")])
+        snapshot.classes["C1"] = ["schoolId": "S1", "className": "5A"]
+        snapshot.classes["C2"] = ["schoolId": "S2", "className": "5B"]
+        snapshot.enrollments[RosterRecord.enrollmentKey(userID: "007", classID: "C1")] = ["role": "student", "primaryTeacher": "false"]
+        return snapshot
+    }
+
+    @Test("a person's first row ending an enrollment does not hide the name change and the new school on the next rows")
+    func deleteThenUpdate() {
+        let items = [
+            Self.row(2, ["userId": "007", "schoolId": "S1", "classId": "C1", "userRole": "student", "firstName": "Wing", "lastName": "Chan", "action": "delete"]),
+            Self.row(3, ["userId": "007", "schoolId": "S2", "classId": "C2", "userRole": "student", "firstName": "Wing Yan", "lastName": "Chan"]),
+            Self.row(4, ["userId": "007", "schoolId": "S2", "classId": "C2", "className": "5B", "userRole": "student", "firstName": "Wing Yan", "lastName": "Chan"]),
+        ]
+        let planned = RosterPlanner(snapshot: Self.snapshot, mode: .addUpdate, scope: .district).plan(items)
+        #expect(planned[0].changes == [FieldChange(entity: "enrollment", key: "007|C1", field: "*", before: #"{"primaryTeacher":"false","role":"student"}"#, after: nil)])
+        #expect(planned[1].changes.contains(FieldChange(entity: "person", key: "007", field: "firstName", before: "Wing", after: "Wing Yan")))
+        #expect(planned[1].changes.contains(FieldChange(entity: "membership", key: "007|S2", field: "*", before: nil, after: "{}")))
+        #expect(planned[1].changes.contains { $0.entity == "enrollment" && $0.key == "007|C2" && $0.before == nil })
+        #expect(planned[2].state == .unchanged, "the same person, school and class again: nothing more to write")
+        let counts = RosterSummary.counts(planned)
+        #expect(counts.first { $0.entity == "students" }?.updated == 1)
+        #expect(counts.first { $0.entity == "enrollments" }?.created == 1)
+        #expect(counts.first { $0.entity == "enrollments" }?.removed == 1)
+    }
+
+    @Test("two people in a row, each with two rows, are each created once with their own membership")
+    func newPeople() {
+        var items: [BatchItem] = []
+        for (index, user) in ["101", "101", "102", "102"].enumerated() {
+            items.append(Self.row(index + 2, ["userId": user, "schoolId": "S1", "classId": index % 2 == 0 ? "C1" : "N1", "className": "5N", "userRole": "student", "firstName": "A", "lastName": "B"]))
+        }
+        let planned = RosterPlanner(snapshot: Self.snapshot, mode: .addUpdate, scope: .district).plan(items)
+        let changes = planned.flatMap(\.changes)
+        #expect(changes.filter { $0.entity == "person" && $0.field == "*" }.map(\.key) == ["101", "102"])
+        #expect(changes.filter { $0.entity == "membership" }.map(\.key) == ["101|S1", "102|S1"])
+        #expect(changes.filter { $0.entity == "class" && $0.field == "*" }.map(\.key) == ["N1"])
+        #expect(changes.filter { $0.entity == "enrollment" }.count == 4)
+    }
+
+    @Test("Parallel.map keeps every result in order, whatever the pieces")
+    func parallelOrder() {
+        for count in [0, 1, 3_999, 8_001, 50_003] {
+            #expect(Parallel.map(count, minimumPiece: 1_000) { range in range.map { $0 * 2 } } == (0..<count).map { $0 * 2 })
+        }
+    }
+}
