@@ -170,10 +170,15 @@ enum RosterImportBench {
             |---|---|---|
             \(steps.joined(separator: "\n"))
 
+            History: before the second round of speed work (2026-12-02: mimalloc, every core for the per-row checks and
+            the items' JSON, GRDB arguments without a key path a call, applied items no longer rewritten, counts from
+            memory) the same command took 333.1 s at a peak of 8,136 MB, the changed variant 228.1 s, PostgreSQL 452.5 s
+            (398.5 s by hand after the switch to COPY).
+
             Every row lives as a dictionary of its cells from the CSV reader to the batch items, and every row is a stored
-            item (its cells as JSON) written once, read at submit and again at apply, and rewritten when marked applied;
-            getting near the targets needs a columnar path (cells as byte ranges, checks and the plan over columns, items
-            stored compactly or only where they have something to show), not more tuning of this one.
+            item (its cells as JSON) written once, then read at submit and again at apply; getting near the targets needs
+            a columnar path (cells as byte ranges, checks and the plan over columns, items stored compactly or only where
+            they have something to show), not more tuning of this one.
 
             What the first import created (its report):
 

@@ -109,10 +109,17 @@ public final class BatchEngine: Sendable {
             var whole: [BatchItem]?
             for read in received {
                 let start = items.count
-                for var item in read.inspected.items {
-                    item.id = next
-                    next += 1
-                    items.append(item)
+                let inspected = read.inspected.items
+                if items.isEmpty, inspected.first?.id == next, inspected.last?.id == next + Int64(inspected.count) - 1 {
+                    // Already numbered from here (the first file of a new batch): the same array, not a copy.
+                    items = inspected
+                    next += Int64(inspected.count)
+                } else {
+                    for var item in inspected {
+                        item.id = next
+                        next += 1
+                        items.append(item)
+                    }
                 }
                 ranges.append(start..<items.count)
             }
@@ -125,7 +132,7 @@ public final class BatchEngine: Sendable {
                 for (old, new) in zip(earlier, planned) where old != new { try Store.updateItem(db, batchID: batch.id, item: new) }
                 try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
                 clock.step("entity counts")
-                items = Array(planned.dropFirst(earlier.count))
+                items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))
                 whole = planned
             } else {
                 items = try handler.plan(items, batch: batch, on: db)

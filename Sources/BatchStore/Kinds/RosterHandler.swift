@@ -33,11 +33,13 @@ public struct RosterHandler: BatchKindHandler {
         let rules = RosterRowRules(grades: options?.grades ?? GradeLevels.oneRoster, today: Self.today())
         let demographics = Self.isDemographics(fileName: fileName, bytes: bytes)
         let dictionary = demographics ? RosterDictionaries.demographics : RosterDictionaries.users
-        let table: CSVTable
+        // The table's cells are let go once the rows are made (at state size they are half a gigabyte).
+        var table: CSVTable? = nil
         switch CSVTable.read(bytes: bytes, fileName: fileName, dictionary: dictionary) {
         case .failure(let rejection): throw rejection
         case .success(let read): table = read
         }
+        let warnings = table?.warnings ?? []
         var items: [BatchItem] = []
         /// One row as an item, its issues placed in the file and row.
         func append(line: Int, values: [String: String], issues: [BatchIssue]) {
@@ -52,14 +54,16 @@ public struct RosterHandler: BatchKindHandler {
                     id: firstItemID + Int64(items.count), fileName: fileName, row: line, input: values,
                     state: placed.contains { $0.severity == .error } ? .error : .ready, issues: placed))
         }
-        if demographics {
-            items.reserveCapacity(table.records.count)
-            for record in table.records {
-                let values = table.values(of: record)
+        if demographics, let read = table {
+            table = nil
+            items.reserveCapacity(read.records.count)
+            for record in read.records {
+                let values = read.values(of: record)
                 append(line: record.line, values: values, issues: rules.demographicsRow(values, line: record.line))
             }
-        } else {
-            let file = RosterFile.inspect(users: table, demographics: nil, rules: rules)
+        } else if let read = table {
+            table = nil
+            let file = RosterFile.inspect(users: read, demographics: nil, rules: rules)
             items.reserveCapacity(file.users.count + 1)
             for row in file.users { append(line: row.line, values: row.values, issues: row.issues) }
             if RosterMode.of(options: batch.options) == .sync {
@@ -69,7 +73,7 @@ public struct RosterHandler: BatchKindHandler {
                         input: [RosterPlanner.syncColumn: "true"], label: "Not in the file (sync)", state: .unchanged))
             }
         }
-        return FileInspection(items: items, warnings: table.warnings)
+        return FileInspection(items: items, warnings: warnings)
     }
 
     static func today() -> String {
