@@ -29,7 +29,7 @@ public enum FlatJSON {
         out.append(0x22)
     }
 
-    static func appendObject(_ pairs: [(String, String?)], to out: inout [UInt8], skipNil: Bool) {
+    static func appendObject(_ pairs: some Sequence<(String, String?)>, to out: inout [UInt8], skipNil: Bool) {
         out.append(0x7B)
         var first = true
         for (key, value) in pairs {
@@ -48,21 +48,12 @@ public enum FlatJSON {
     public static func object(_ fields: [String: String], sorted: Bool = true) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(fields.count * 24 + 2)
-        if !sorted {
-            out.append(0x7B)
-            var first = true
-            for (key, value) in fields {
-                if !first { out.append(0x2C) }
-                first = false
-                appendString(key, to: &out)
-                out.append(0x3A)
-                appendString(value, to: &out)
-            }
-            out.append(0x7D)
-            return String(decoding: out, as: UTF8.self)
+        if sorted {
+            // Sorted by UTF-8 bytes (the same as by characters for the ASCII column names; cheaper a row).
+            appendObject(fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) }, to: &out, skipNil: true)
+        } else {
+            appendObject(fields.lazy.map { ($0.key, $0.value) }, to: &out, skipNil: true)
         }
-        // Sorted by UTF-8 bytes (the same as by characters for the ASCII column names; cheaper a row).
-        appendObject(fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) }, to: &out, skipNil: true)
         return String(decoding: out, as: UTF8.self)
     }
 

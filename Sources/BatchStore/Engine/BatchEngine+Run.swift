@@ -67,12 +67,7 @@ extension BatchEngine {
                 clock.step("entity counts")
             }
             // The ready items are not rewritten as applied: the batch's status says they are (`Store.wasApplied`).
-            let counts = try Store.saveCounts(
-                db, batchID: batch.id, ItemCounts(planned.lazy.map { item in
-                    var item = item
-                    if item.state == .ready { item.state = .applied }
-                    return item
-                }))
+            let counts = try Store.saveCounts(db, batchID: batch.id, ItemCounts(planned.lazy.map { $0.applied(true) }))
             clock.step("mark applied, count")
             let now = Clock.nowMillis()
             var fields: [String: Int] = [:]

@@ -155,13 +155,10 @@ extension Store {
         counts.warnings = Int(
             try db.scalarInt(
                 "SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND issues LIKE ?", [.id(batchID), .text("%\"warning\"%")]))
-        try db.execute(
-            "UPDATE batches SET counts = ?, updated_at = ? WHERE batch_id = ?",
-            [.text(JSONText.encode(counts)), .int(Clock.nowMillis()), .id(batchID)])
-        return counts
+        return try saveCounts(db, batchID: batchID, counts)
     }
 
-    /// Stores counts found in memory from the whole batch's items (no scan of the items table).
+    /// Stores a batch's counts (found in memory from the whole batch's items, or by `refreshCounts`).
     @discardableResult
     static func saveCounts(_ db: any SQLConnection, batchID: BatchID, _ counts: ItemCounts) throws -> ItemCounts {
         try db.execute(
