@@ -79,6 +79,13 @@ public struct BatchItem: Sendable, Hashable, Codable {
     }
 
     public var hasErrors: Bool { issues.contains { $0.severity == .error } }
+
+    /// Whether planning left the item as it was: the parts a plan sets (and `Store.updateItem` writes), not the
+    /// cells, which planning never changes — comparing a row's cells too was a dictionary comparison a row.
+    public func samePlan(as other: BatchItem) -> Bool {
+        state == other.state && target == other.target && label == other.label && manualTarget == other.manualTarget
+            && changes == other.changes && issues == other.issues && suggestions == other.suggestions
+    }
 }
 
 /// A student an unmatched item may be about.

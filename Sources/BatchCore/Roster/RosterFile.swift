@@ -40,14 +40,20 @@ public struct RosterFile: Sendable {
 
     public static func inspect(users table: CSVTable, demographics: CSVTable?, rules: RosterRowRules) -> RosterFile {
         // Each row's own checks need nothing but the row: on every core at once.
-        var users = Parallel.map(table.records.count) { range in
+        // Each row's own checks need nothing but the row: on every core at once, with the hashes the checks
+        // across rows compare.
+        let checked = Parallel.map(table.records.count) { range in
             range.map { index in
                 let record = table.records[index]
                 let values = table.values(of: record)
-                return Row(file: table.fileName, line: record.line, values: values, issues: rules.usersRow(values, line: record.line))
+                return (
+                    Row(file: table.fileName, line: record.line, values: values, issues: rules.usersRow(values, line: record.line)),
+                    hashes(values)
+                )
             }
         }
-        checkAcrossRows(&users)
+        var users = checked.map(\.0)
+        checkAcrossRows(&users, hashes: checked.map(\.1))
         var demographicRows: [Row] =
             demographics.map { demographicsTable in
                 demographicsTable.records.map { record -> Row in
@@ -73,7 +79,29 @@ public struct RosterFile: Sendable {
             column: column, value: row.values[column] ?? "")
     }
 
-    static func checkAcrossRows(_ rows: inout [Row]) {
+    /// A hash of a row's cells (the dictionary's columns), and one of its person columns as they are compared across
+    /// rows (role, status and login ID in any letter case).
+    struct RowHashes {
+        var cells: Int
+        var person: Int
+    }
+
+    static let usersColumns = RosterDictionaries.users.columns.map(\.name)
+
+    static func hashes(_ values: [String: String]) -> RowHashes {
+        var cells = Hasher(), person = Hasher()
+        for column in usersColumns { cells.combine(values[column] ?? "") }
+        for column in personColumns {
+            let value = values[column] ?? ""
+            let caseless = column == "userRole" || column == "userStatus" || column == "loginId"
+            person.combine(caseless ? RosterPlanner.lowercased(value) : value)
+        }
+        return RowHashes(cells: cells.finalize(), person: person.finalize())
+    }
+
+    /// `hashes`: each row's `RowHashes`, when the caller found them already (on every core).
+    static func checkAcrossRows(_ rows: inout [Row], hashes given: [RowHashes]? = nil) {
+        let hashes = given ?? rows.map { Self.hashes($0.values) }
         var firstOfPerson: [String: Int] = [:]
         var loginOwner: [String: (userID: String, line: Int)] = [:]
         var emailOwner: [String: (userID: String, line: Int)] = [:]
@@ -91,14 +119,12 @@ public struct RosterFile: Sendable {
         var primary: [String: Int] = [:]
         var classStudents: [String: Set<String>] = [:]
         var classFirstRow: [String: Int] = [:]
-        let columns = RosterDictionaries.users.columns.map(\.name)
+        let columns = usersColumns
         for index in rows.indices {
             let row = rows[index]
             func value(_ column: String) -> String { row.values[column] ?? "" }
             let userID = value("userId")
-            var hasher = Hasher()
-            for column in columns { hasher.combine(value(column)) }
-            let hash = hasher.finalize()
+            let hash = hashes[index].cells
             func same(_ other: Int) -> Bool { columns.allSatisfy { (rows[other].values[$0] ?? "") == value($0) } }
             if let first = seenRow[hash] {
                 if let earlier = ([first] + (sameHash[hash] ?? [])).first(where: same) {
@@ -113,9 +139,12 @@ public struct RosterFile: Sendable {
                 seenRow[hash] = index
             }
             guard !userID.isEmpty else { continue }
+            // The same person columns as the person's first row (equal hashes) need no comparing: two different
+            // sets of values with the same 64-bit hash are not a case that happens.
             if let first = firstOfPerson[userID] {
                 let earlier = rows[first]
-                for column in personColumns where value(column) != (earlier.values[column] ?? "") {
+                let differs = hashes[first].person != hashes[index].person
+                for column in personColumns where differs && value(column) != (earlier.values[column] ?? "") {
                     let same =
                         column == "userRole" || column == "userStatus" || column == "loginId"
                         ? value(column).lowercased() == (earlier.values[column] ?? "").lowercased() : false
@@ -215,10 +244,20 @@ public struct RosterFile: Sendable {
     }
 
     static func checkDemographics(_ rows: inout [Row], users: [Row]) {
-        var students: Set<String> = []
-        for row in users where UserRole(lenient: row.values["userRole"] ?? "") == .student {
-            students.insert(row.values["userId"] ?? "")
+        checkDemographics(&rows, students: students(users.lazy.map { ($0.values["userId"] ?? "", $0.values["userRole"] ?? "") }))
+    }
+
+    /// The userIds of the students among users.csv rows (userId, userRole), whose rows come person by person.
+    static func students(_ rows: some Sequence<(userID: String, role: String)>) -> Set<String> {
+        var students: Set<String> = [], previous: String?
+        for (userID, role) in rows where userID != previous {
+            previous = userID
+            if UserRole(lenient: role) == .student { students.insert(userID) }
         }
+        return students
+    }
+
+    static func checkDemographics(_ rows: inout [Row], students: Set<String>) {
         var seen: [String: Int] = [:]
         for index in rows.indices {
             let userID = rows[index].values["userId"] ?? ""
@@ -250,6 +289,7 @@ public struct RosterFile: Sendable {
             let userID = row.values["userId"] ?? ""
             if !userID.isEmpty && badRow[userID] == nil { badRow[userID] = row.line }
         }
+        guard !badRow.isEmpty else { return }
         func skip(_ row: inout Row) {
             guard !row.hasErrors, let userID = row.values["userId"], let bad = badRow[userID] else { return }
             row.issues.append(

@@ -113,11 +113,38 @@ public struct RosterPlanner: Sendable {
     public static func isSyncItem(_ item: BatchItem) -> Bool { item.input[syncColumn] != nil }
 
     /// A users.csv row's value, normalised as it is stored.
-    static func stored(_ column: String, _ input: [String: String]) -> String {
-        let value = input[column] ?? ""
-        if column == "userStatus" { return value.isEmpty ? UserStatus.active.rawValue : lowercased(value) }
-        if column == "primaryTeacher" { return lowercased(value) == "true" ? "true" : "false" }
-        return lowercasedColumns.contains(column) ? lowercased(value) : value
+    static func stored(_ column: String, _ input: [String: String]) -> String { stored(column, value: input[column] ?? "") }
+
+    static func stored(_ column: String, value: String) -> String {
+        // The columns of every row first, compared as they are (no hash of the name).
+        switch column {
+        case "userStatus": return value.isEmpty ? UserStatus.active.rawValue : lowercased(value)
+        case "primaryTeacher": return lowercased(value) == "true" ? "true" : "false"
+        case "userRole", "loginId", "action": return lowercased(value)
+        default: return lowercasedColumns.contains(column) ? lowercased(value) : value
+        }
+    }
+
+    /// What the planner reads of a users.csv row, looked up once a row rather than in every pass.
+    struct UsersRow {
+        var userID: String, schoolID: String, classID: String
+        var schoolName: String?, className: String?
+        var loginID: String?, email: String?
+        /// Stored forms (lower-cased).
+        var login: String, action: String, role: String
+
+        init(_ input: [String: String]) {
+            userID = input["userId"] ?? ""
+            schoolID = input["schoolId"] ?? ""
+            classID = input["classId"] ?? ""
+            schoolName = input["schoolName"]
+            className = input["className"]
+            loginID = input["loginId"]
+            email = input["userEmail"]
+            login = RosterPlanner.stored("loginId", value: loginID ?? "")
+            action = RosterPlanner.stored("action", value: input["action"] ?? "")
+            role = RosterPlanner.stored("userRole", value: input["userRole"] ?? "")
+        }
     }
 
     /// The columns stored lower-cased.
@@ -137,6 +164,7 @@ public struct RosterPlanner: Sendable {
         }
         let users = items.indices.filter { Self.isUsersRow(items[$0]) }
         let demographics = items.indices.filter { !Self.isUsersRow(items[$0]) && !Self.isSyncItem(items[$0]) }
+        let rows = users.map { UsersRow(items[$0].input) }
         func fail(_ index: Int, _ code: String, _ column: String, _ message: String, fix: String) {
             let item = items[index]
             items[index].issues.append(
@@ -162,18 +190,18 @@ public struct RosterPlanner: Sendable {
 
         // Names given anywhere in the file for new schools and classes.
         var schoolNames: [String: String] = [:], classNames: [String: String] = [:]
-        for index in users {
-            let input = items[index].input
-            if let id = input["schoolId"], let name = input["schoolName"], !name.isEmpty, schoolNames[id] == nil { schoolNames[id] = name }
-            if let id = input["classId"], let name = input["className"], !name.isEmpty, classNames[id] == nil { classNames[id] = name }
+        for row in rows {
+            if let name = row.schoolName, !name.isEmpty, schoolNames[row.schoolID] == nil { schoolNames[row.schoolID] = name }
+            if let name = row.className, !name.isEmpty, classNames[row.classID] == nil { classNames[row.classID] = name }
         }
         // Whose login ID and address move in this batch (the old ones are then free).
         var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
-        for index in users where usable(index) {
-            let input = items[index].input
-            let user = input["userId"] ?? ""
-            if input["loginId"] != nil { fileLogin[user] = Self.stored("loginId", input) }
-            if let email = input["userEmail"] { fileEmail[user] = EmailAddress.key(email) }
+        var previousUser: String?
+        for (position, index) in users.enumerated() where usable(index) && rows[position].userID != previousUser {
+            let row = rows[position]
+            previousUser = row.userID
+            if row.loginID != nil { fileLogin[row.userID] = row.login }
+            if let email = row.email { fileEmail[row.userID] = EmailAddress.key(email) }
         }
 
         // A new school's rows all ask whether its ID lost leading zeros: asked once a school.
@@ -185,9 +213,9 @@ public struct RosterPlanner: Sendable {
             return restored
         }
         // Checks against the database, row by row.
-        for index in users where usable(index) {
-            let input = items[index].input
-            let schoolID = input["schoolId"] ?? "", userID = input["userId"] ?? "", classID = input["classId"] ?? ""
+        for (position, index) in users.enumerated() where usable(index) {
+            let row = rows[position]
+            let schoolID = row.schoolID, userID = row.userID, classID = row.classID
             if let school = snapshot.schools[schoolID] {
                 if !scope.allows(school.key) {
                     fail(
@@ -227,14 +255,14 @@ public struct RosterPlanner: Sendable {
                     fix: "Write \(restored), and format the column as Text before saving from a spreadsheet.")
                 continue
             }
-            let login = Self.stored("loginId", input)
+            let login = row.login
             if !login.isEmpty, let owner = snapshot.loginOwners[login], owner != userID, fileLogin[owner].map({ $0 != login }) != true {
                 fail(
-                    index, "login_id_in_use", "loginId", "“\(input["loginId"] ?? "")” is already the login ID of another person in the district.",
+                    index, "login_id_in_use", "loginId", "“\(row.loginID ?? "")” is already the login ID of another person in the district.",
                     fix: "Every person needs a login ID of their own; check it against the Students and Staff lists.")
                 continue
             }
-            if let email = input["userEmail"], !email.isEmpty, let owner = snapshot.emailOwners[EmailAddress.key(email)],
+            if let email = row.email, !email.isEmpty, let owner = snapshot.emailOwners[EmailAddress.key(email)],
                 owner != userID, fileEmail[owner].map({ $0 != EmailAddress.key(email) }) != true
             {
                 fail(
@@ -255,18 +283,21 @@ public struct RosterPlanner: Sendable {
                     index, "leading_zeros_lost", "classId",
                     "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
                     fix: "Write \(restored), and format the column as Text before saving from a spreadsheet.")
-            } else if classNames[classID] == nil && Self.stored("action", input) != "delete" {
+            } else if classNames[classID] == nil && row.action != "delete" {
                 fail(
                     index, "new_class_needs_name", "className", "class \(classID) does not exist yet and no row gives its name.",
                     fix: "Write the class's name in className on at least one of its rows (or correct the classId).")
             }
         }
 
-        // Cross-file checks, and the rows that depend on a bad one.
-        var userRows = users.map { RosterFile.Row(file: items[$0].fileName, line: items[$0].row ?? 0, values: items[$0].input, issues: items[$0].issues) }
-        var demographicRows = demographics.map {
-            RosterFile.Row(file: items[$0].fileName, line: items[$0].row ?? 0, values: items[$0].input, issues: items[$0].issues)
+        // Cross-file checks, and the rows that depend on a bad one (users.csv rows are looked at again only when one
+        // of them has an error: a bad row is what others depend on).
+        func row(_ index: Int) -> RosterFile.Row {
+            RosterFile.Row(file: items[index].fileName, line: items[index].row ?? 0, values: items[index].input, issues: items[index].issues)
         }
+        let anyBadUser = users.contains { items[$0].hasErrors }
+        var userRows = anyBadUser ? users.map(row) : []
+        var demographicRows = demographics.map(row)
         let before = (users: userRows.map(\.issues.count), demographics: demographicRows.map(\.issues.count))
         if users.isEmpty {
             for index in demographicRows.indices where demographicRows[index].issues.isEmpty || !demographicRows[index].hasErrors {
@@ -276,11 +307,11 @@ public struct RosterPlanner: Sendable {
                         "demographics.csv is accepted only together with its users.csv, and this batch has none.",
                         fix: "Upload users.csv and demographics.csv together in one batch."))
             }
-        } else {
-            RosterFile.checkDemographics(&demographicRows, users: userRows)
+        } else if !demographics.isEmpty {
+            RosterFile.checkDemographics(&demographicRows, students: RosterFile.students(rows.lazy.map { ($0.userID, $0.role) }))
         }
         RosterFile.skipDependents(&userRows, &demographicRows)
-        for (position, index) in users.enumerated() {
+        for (position, index) in users.enumerated() where anyBadUser {
             items[index].issues += userRows[position].issues.dropFirst(before.users[position]).map(\.fromPlanning)
         }
         for (position, index) in demographics.enumerated() {
@@ -297,24 +328,25 @@ public struct RosterPlanner: Sendable {
         filePeople.reserveCapacity(users.count / 4)
         seenMembership.reserveCapacity(users.count / 4)
         seenEnrollment.reserveCapacity(users.count)
-        fileEnrollments.reserveCapacity(users.count)
+        if mode == .sync { fileEnrollments.reserveCapacity(users.count) }
         // A file's rows come person by person: the previous row's person and school are not looked up again (each
         // `last…` is already in its set).
         var previous: (userID: String, schoolID: String)?
         var lastPerson: String?, lastMembership: (userID: String, schoolID: String)?
-        for index in users where usable(index) {
-            let input = items[index].input
-            let schoolID = input["schoolId"] ?? "", userID = input["userId"] ?? "", classID = input["classId"] ?? ""
-            let action = Self.stored("action", input)
+        for (position, index) in users.enumerated() where usable(index) {
+            let row = rows[position], input = items[index].input
+            let schoolID = row.schoolID, userID = row.userID, classID = row.classID
+            let action = row.action
             var changes: [FieldChange] = []
             let samePerson = previous?.userID == userID, sameSchool = previous?.schoolID == schoolID
             previous = (userID, schoolID)
             if !sameSchool { namedSchools.insert(schoolID) }
             if !samePerson { filePeople.insert(userID) }
-            if !classID.isEmpty { fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID)) }
+            // What sync removes is what the file leaves out: only then are the file's enrollments listed.
+            if mode == .sync && !classID.isEmpty { fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID)) }
             if !sameSchool && seenSchool.insert(schoolID).inserted {
                 if let school = snapshot.schools[schoolID] {
-                    if let name = input["schoolName"], !name.isEmpty, name != school.name {
+                    if let name = row.schoolName, !name.isEmpty, name != school.name {
                         changes.append(FieldChange(entity: "school", key: schoolID, field: "schoolName", before: school.name, after: name))
                     }
                 } else {
@@ -383,7 +415,7 @@ public struct RosterPlanner: Sendable {
                 }
                 let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
                 if seenEnrollment.insert(key).inserted {
-                    let role = Self.stored("userRole", input)
+                    let role = row.role
                     let wanted = ["role": role, "primaryTeacher": role == "teacher" ? Self.stored("primaryTeacher", input) : "false"]
                     if let existing = snapshot.enrollments[key] {
                         for field in ["role", "primaryTeacher"] where wanted[field] != existing[field] {
@@ -455,7 +487,8 @@ public struct RosterPlanner: Sendable {
 
         for index in items.indices {
             let item = items[index]
-            if items[index].label.isEmpty || !Self.isSyncItem(item) {
+            // A row's label depends on its cells only: made once, kept through later plans.
+            if items[index].label.isEmpty && !Self.isSyncItem(item) {
                 let userID = item.input["userId"] ?? ""
                 if Self.isUsersRow(item) {
                     let name = [item.input["lastName"] ?? "", item.input["firstName"] ?? ""].filter { !$0.isEmpty }.joined(separator: ", ")

@@ -56,7 +56,7 @@ extension BatchEngine {
             }
             clock.step("record the changes")
             var replanned = false
-            for (old, new) in zip(stored, planned) where old != new {
+            for (old, new) in zip(stored, planned) where !old.samePlan(as: new) {
                 try Store.updateItem(db, batchID: batch.id, item: new)
                 replanned = true
             }

@@ -129,13 +129,15 @@ public final class BatchEngine: Sendable {
                 clock.step("load \(earlier.count) earlier items")
                 let planned = try handler.plan(earlier + items, batch: batch, on: db)
                 clock.step("plan \(planned.count) items")
-                for (old, new) in zip(earlier, planned) where old != new { try Store.updateItem(db, batchID: batch.id, item: new) }
+                for (old, new) in zip(earlier, planned) where !old.samePlan(as: new) { try Store.updateItem(db, batchID: batch.id, item: new) }
                 try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
+                try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler))
                 clock.step("entity counts")
                 items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))
                 whole = planned
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
+                try Store.savePlanDigest(db, batchID: batch.id, nil)
                 clock.step("plan \(items.count) items")
             }
             try Store.insertItems(db, batchID: batch.id, items: items)
@@ -173,10 +175,11 @@ public final class BatchEngine: Sendable {
         return try await store.backend.write { db in
             let items = try Store.loadItems(db, batchID: batch.id)
             let planned = try handler.plan(items, batch: batch, on: db)
-            for (old, new) in zip(items, planned) where old != new {
+            for (old, new) in zip(items, planned) where !old.samePlan(as: new) {
                 try Store.updateItem(db, batchID: batch.id, item: new)
             }
             try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
+            try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler))
             return try Store.refreshCounts(db, batchID: batch.id)
         }
     }
@@ -207,14 +210,16 @@ public final class BatchEngine: Sendable {
                 var items = try Store.loadItems(db, batchID: batch.id)
                 if let index = items.firstIndex(where: { $0.id == itemID }) { items[index] = item }
                 let planned = try handler.plan(items, batch: batch, on: db)
-                for (old, new) in zip(items, planned) where old != new || new.id == itemID {
+                for (old, new) in zip(items, planned) where !old.samePlan(as: new) || new.id == itemID {
                     try Store.updateItem(db, batchID: batch.id, item: new)
                 }
                 try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
+                try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler))
                 item = planned.first { $0.id == itemID } ?? item
             } else {
                 item = try handler.plan([item], batch: batch, on: db).first ?? item
                 try Store.updateItem(db, batchID: batch.id, item: item)
+                try Store.savePlanDigest(db, batchID: batch.id, nil)
             }
             try Store.refreshCounts(db, batchID: batch.id)
             try Store.appendAudit(
@@ -262,13 +267,21 @@ public final class BatchEngine: Sendable {
                         + "errors). Correct the errors and upload the file again, or cancel the batch.")
             }
             var clock = PhaseClock(logger, "submit \(batchID)")
-            let items = try Store.loadItems(db, batchID: batchID, state: .ready, columns: handler.lockKeyColumns)
-            clock.step("load \(items.count) ready items")
-            if !allowMassChanges, let warning = try Self.massChange(items, on: db) {
+            // Kept with the whole batch's plan; otherwise found from the ready items.
+            let digest: PlanDigest
+            if let kept = try Store.planDigest(db, batchID: batchID) {
+                digest = kept
+                clock.step("read the plan's digest")
+            } else {
+                let items = try Store.loadItems(db, batchID: batchID, state: .ready, columns: handler.lockKeyColumns)
+                digest = PlanDigest(changedExisting: PlanDigest.changedExisting(items), lockScope: handler.lockScope(items))
+                clock.step("load \(items.count) ready items")
+            }
+            if !allowMassChanges, let warning = try Self.massChange(digest.changedExisting, on: db) {
                 throw StoreError.conflict(warning)
             }
             clock.step("mass-change guard")
-            let keys = try handler.lockKeys(items, on: db)
+            let keys = try Self.lockKeys(digest.lockScope, on: db)
             clock.step("lock keys")
             try Store.enqueue(db, batchID: batchID, action: .apply, lockKeys: keys, maxAttempts: maxAttempts)
             let now = Clock.nowMillis()
@@ -290,18 +303,14 @@ public final class BatchEngine: Sendable {
 
     /// The mass-change guard (SPEC §4.4): a batch that removes, or changes a field of, more than `changeThreshold`
     /// percent of the existing records of any entity needs explicit approval.
-    static func massChange(_ items: [BatchItem], on db: any SQLConnection) throws -> String? {
+    static func massChange(_ changedExisting: [String: Int], on db: any SQLConnection) throws -> String? {
         let threshold = try db.scalarInt("SELECT change_threshold FROM district_settings WHERE id = 1")
         let tables: [(entity: String, table: String, words: String)] = [
             ("person", "people", "people"), ("school", "schools", "schools"), ("class", "classes", "classes"),
             ("enrollment", "enrollments", "enrollments"), ("demographics", "demographics", "students' demographics"),
         ]
-        var touched: [String: Set<String>] = [:]
-        for item in items {
-            for change in item.changes where change.before != nil { touched[change.entity, default: []].insert(change.key) }
-        }
         for (entity, table, words) in tables {
-            let changed = touched[entity]?.count ?? 0
+            let changed = changedExisting[entity] ?? 0
             guard changed > 0 else { continue }
             let existing = try db.scalarInt("SELECT COUNT(*) FROM \(table)")
             guard existing > 0, Int64(changed) * 100 > threshold * existing else { continue }
@@ -310,6 +319,25 @@ public final class BatchEngine: Sendable {
                 + "\"Allow mass changes\" (API: allowMassChanges: true; command line: --allow-mass-changes)."
         }
         return nil
+    }
+
+    /// What Process keeps of a whole planned batch: its ready items' changed records and lock scope.
+    static func digest(_ planned: [BatchItem], _ handler: any BatchKindHandler) -> PlanDigest {
+        let ready = planned.filter { $0.state == .ready }
+        return PlanDigest(changedExisting: PlanDigest.changedExisting(ready), lockScope: handler.lockScope(ready))
+    }
+
+    /// The lock keys of a scope: the keys of the schools it names (a school not created yet locks its ID: two
+    /// batches creating it wait for each other) and of the schools of the people it changes.
+    static func lockKeys(_ scope: LockScope, on db: any SQLConnection) throws -> Set<String> {
+        var keys: Set<String> = [], found: Set<String> = []
+        for row in try db.query(chunking: scope.schoolIDs.map { .text($0) }, { "SELECT school_key, school_id FROM schools WHERE school_id IN (\($0))" }) {
+            keys.insert(try row.text("school_key"))
+            found.insert(try row.text("school_id"))
+        }
+        for id in scope.schoolIDs where !found.contains(id) { keys.insert("new-school:" + id) }
+        keys.formUnion(try StudentLookup.schoolKeys(ofPeople: scope.people, on: db))
+        return keys
     }
 
     /// Cancels a draft or queued batch.

@@ -16,9 +16,9 @@ public protocol BatchKindHandler: Sendable {
     /// works out each field's before and after. Runs for the preview and again inside the apply transaction.
     func plan(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem]
 
-    /// The lock keys (school keys, or `*`) of the records the items touch: batches with overlapping keys are
-    /// applied one after the other.
-    func lockKeys(_ items: [BatchItem], on db: any SQLConnection) throws -> Set<String>
+    /// What the ready items lock (`BatchEngine.lockKeys` turns it into school keys): batches with overlapping keys
+    /// are applied one after the other. By default the people the items are matched to.
+    func lockScope(_ items: [BatchItem]) -> LockScope
 
     /// Whether planning one item needs the batch's other items (two files for one student): a person's decision
     /// on one item then plans the whole batch again.
@@ -31,7 +31,7 @@ public protocol BatchKindHandler: Sendable {
     /// Per-entity counts of a whole planned batch (created, updated, unchanged, removed, errors), for kinds whose
     /// rows write several kinds of record; nil for the others.
     func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]?
-    /// The input columns `lockKeys` reads, when it reads only some: submit then decodes only those of each item
+    /// The input columns `lockScope` reads, when it reads only some: submit then decodes only those of each item
     /// (nil: all).
     var lockKeyColumns: Set<String>? { get }
 }
@@ -41,6 +41,7 @@ extension BatchKindHandler {
     public func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws {}
     public func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]? { nil }
     public var lockKeyColumns: Set<String>? { nil }
+    public func lockScope(_ items: [BatchItem]) -> LockScope { LockScope(people: items.compactMap(\.target)) }
 }
 
 /// How much a batch of one kind may receive. Enforced while the bytes stream in.

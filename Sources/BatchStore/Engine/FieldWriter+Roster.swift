@@ -98,10 +98,20 @@ enum RosterWriter {
         let created = changes.filter { isWhole($0) && $0.before == nil && $0.after != nil }
         guard !created.isEmpty else { return }
         let now = Clock.nowMillis()
-        // Each kind's new records are read from their JSON and written a slice at a time.
+        // Each kind's new records are read from their JSON and written a slice at a time. Enrollments and
+        // memberships are a million records of a handful of distinct JSONs: each is read once.
+        var read: [String: [String: String]] = [:]
         func records(_ entity: String, _ write: ([(key: String, fields: [String: String])]) throws -> Void) throws {
             let wanted = created.filter { $0.entity == entity }
-            for slice in wanted.chunked(Store.insertSlice) { try write(slice.map { ($0.key, RosterRecord.fields($0.after)) }) }
+            let few = entity == "enrollment" || entity == "membership"
+            func fields(_ json: String?) -> [String: String] {
+                guard few, let json else { return RosterRecord.fields(json) }
+                if let known = read[json] { return known }
+                let fields = RosterRecord.fields(json)
+                read[json] = fields
+                return fields
+            }
+            for slice in wanted.chunked(Store.insertSlice) { try write(slice.map { ($0.key, fields($0.after)) }) }
         }
         try records("school") { slice in
             try db.bulkInsert(

@@ -134,6 +134,20 @@ extension Store {
         try db.execute("UPDATE batches SET entity_counts = ? WHERE batch_id = ?", [.text(JSONText.encode(counts)), .id(batchID)])
     }
 
+    /// Keeps what Process needs of a whole planned batch, or forgets it (nil: the items were planned in part, so
+    /// submit reads them).
+    static func savePlanDigest(_ db: any SQLConnection, batchID: BatchID, _ digest: PlanDigest?) throws {
+        try db.execute("DELETE FROM batch_plan_digests WHERE batch_id = ?", [.id(batchID)])
+        guard let digest else { return }
+        try db.execute(
+            "INSERT INTO batch_plan_digests (batch_id, digest) VALUES (?, ?)", [.id(batchID), .text(JSONText.encode(digest))])
+    }
+
+    static func planDigest(_ db: any SQLConnection, batchID: BatchID) throws -> PlanDigest? {
+        let row = try db.first("SELECT digest FROM batch_plan_digests WHERE batch_id = ?", [.id(batchID)])
+        return JSONText.decode(PlanDigest.self, row?.optionalText("digest"))
+    }
+
     static func nextItemID(_ db: any SQLConnection, batchID: BatchID) throws -> Int64 {
         try db.scalarInt("SELECT COALESCE(MAX(item_id), 0) FROM batch_items WHERE batch_id = ?", [.id(batchID)]) + 1
     }

@@ -101,7 +101,4 @@ public struct DocumentsHandler: BatchKindHandler {
         }
     }
 
-    public func lockKeys(_ items: [BatchItem], on db: any SQLConnection) throws -> Set<String> {
-        try StudentLookup.schoolKeys(ofPeople: items.compactMap(\.target), on: db)
-    }
 }

@@ -82,9 +82,6 @@ public struct EmailsHandler: BatchKindHandler {
         }
     }
 
-    public func lockKeys(_ items: [BatchItem], on db: any SQLConnection) throws -> Set<String> {
-        try StudentLookup.schoolKeys(ofPeople: items.compactMap(\.target), on: db)
-    }
 }
 
 /// Finds the students a batch's rows name, in a few queries for any number of rows.

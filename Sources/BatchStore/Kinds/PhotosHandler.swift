@@ -107,7 +107,4 @@ public struct PhotosHandler: BatchKindHandler {
         }
     }
 
-    public func lockKeys(_ items: [BatchItem], on db: any SQLConnection) throws -> Set<String> {
-        try StudentLookup.schoolKeys(ofPeople: items.compactMap(\.target), on: db)
-    }
 }

@@ -102,23 +102,14 @@ public struct RosterHandler: BatchKindHandler {
         return RosterSummary.counts(planned, roles: roles)
     }
 
-    /// What `lockKeys` and `isUsersRow` read of a row.
+    /// What `lockScope` and `isUsersRow` read of a row.
     public var lockKeyColumns: Set<String>? { ["userRole", "schoolId"] }
 
-    public func lockKeys(_ items: [BatchItem], on db: any SQLConnection) throws -> Set<String> {
-        let schoolIDs = Set(items.compactMap { RosterPlanner.isUsersRow($0) ? $0.input["schoolId"] : nil })
-        var keys: Set<String> = []
-        var found: Set<String> = []
-        for row in try db.query(chunking: schoolIDs.sorted().map { .text($0) }, { "SELECT school_key, school_id FROM schools WHERE school_id IN (\($0))" }) {
-            keys.insert(try row.text("school_key"))
-            found.insert(try row.text("school_id"))
-        }
-        // A school the batch creates has no key yet: two batches creating it wait for each other.
-        for id in schoolIDs.subtracting(found) { keys.insert("new-school:" + id) }
-        // And the schools of the people it touches.
-        let people = Set(items.flatMap(\.changes).filter { $0.entity == "person" }.map(\.key))
-        keys.formUnion(try StudentLookup.schoolKeys(ofPeople: Array(people), on: db))
-        return keys
+    /// The schools the rows name, and the people the changes are about.
+    public func lockScope(_ items: [BatchItem]) -> LockScope {
+        LockScope(
+            schoolIDs: items.lazy.compactMap { RosterPlanner.isUsersRow($0) ? $0.input["schoolId"] : nil },
+            people: items.lazy.flatMap(\.changes).filter { $0.entity == "person" }.map(\.key))
     }
 }
 

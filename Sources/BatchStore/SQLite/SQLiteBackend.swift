@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// SQLite through GRDB: a WAL database pool (many readers, one writer), foreign keys on.
 public final class SQLiteBackend: DatabaseBackend {
@@ -59,15 +60,20 @@ struct GRDBConnection: SQLConnection {
     func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
         let statement = try db.makeStatement(sql: sql)
         let columns = SQLColumns(statement.columnNames)
-        let cursor = try Row.fetchCursor(statement, arguments: arguments(binds))
+        let handle = statement.sqliteStatement
+        try bind(binds, to: handle, sql: sql)
+        defer { withExtendedLifetime(statement) { _ = sqlite3_reset(handle) } }
         var rows: [SQLRow] = []
-        while let row = try cursor.next() {
+        let width = Int32(columns.names.count)
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return rows }
+            guard code == SQLITE_ROW else { throw failure(code, sql: sql) }
             var cells: [SQLValue] = []
-            cells.reserveCapacity(columns.names.count)
-            for (_, dbValue) in row { cells.append(Self.value(dbValue)) }
+            cells.reserveCapacity(Int(width))
+            for column in 0..<width { cells.append(Self.cell(handle, column)) }
             rows.append(SQLRow(columns: columns, cells: cells))
         }
-        return rows
     }
 
     func execute(_ sql: String, _ binds: [SQLValue]) throws -> Int {
@@ -77,21 +83,84 @@ struct GRDBConnection: SQLConnection {
 
     func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
-        let statement = try db.makeStatement(
-            sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders(columns.count)))")
-        for row in rows {
-            try statement.execute(arguments: arguments(row))
+        let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders(columns.count)))"
+        let statement = try db.makeStatement(sql: sql)
+        try withExtendedLifetime(statement) {
+            for row in rows { try run(statement.sqliteStatement, row, sql: sql) }
         }
     }
 
     func bulkUpdate(table: String, key: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
         // One statement per row through the primary key: SQLite plans `UPDATE … FROM (VALUES …)` as a scan of the
-        // table for every slice (7.8 s instead of under a second for 200,000 rows, docs/benchmarks.md).
-        let assignments = columns.map { "\($0) = ?" }.joined(separator: ", ")
-        let statement = try db.makeStatement(sql: "UPDATE \(table) SET \(assignments) WHERE \(key) = ?")
-        for row in rows {
-            try statement.execute(arguments: arguments(Array(row.dropFirst()) + [row[0]]))
+        // table for every slice (7.8 s instead of under a second for 200,000 rows, docs/benchmarks.md). The key is
+        // placeholder ?1, as it comes first in the row.
+        let sql = "UPDATE \(table) SET " + columns.enumerated().map { "\($1) = ?\($0 + 2)" }.joined(separator: ", ") + " WHERE \(key) = ?1"
+        let statement = try db.makeStatement(sql: sql)
+        try withExtendedLifetime(statement) {
+            for row in rows { try run(statement.sqliteStatement, row, sql: sql) }
+        }
+    }
+
+    // Bulk statements bind and step through SQLite's own functions on GRDB's prepared statement: GRDB's
+    // `StatementArguments` boxes every value in an existential and checks its count for every row, which was more
+    // than half of a bulk insert's time (docs/architecture.md).
+
+    /// Binds one row and runs the statement to its end.
+    private func run(_ handle: OpaquePointer, _ row: [SQLValue], sql: String) throws {
+        try bind(row, to: handle, sql: sql)
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE || code == SQLITE_ROW else { throw failure(code, sql: sql) }
+    }
+
+    private func bind(_ values: [SQLValue], to handle: OpaquePointer, sql: String) throws {
+        sqlite3_reset(handle)
+        guard values.count == Int(sqlite3_bind_parameter_count(handle)) else {
+            throw DatabaseError(
+                resultCode: .SQLITE_MISUSE,
+                message: "\(values.count) values for \(sqlite3_bind_parameter_count(handle)) placeholders", sql: sql)
+        }
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
+            switch value {
+            case .null: code = sqlite3_bind_null(handle, index)
+            case .int(let number): code = sqlite3_bind_int64(handle, index, number)
+            case .bool(let flag): code = sqlite3_bind_int64(handle, index, flag ? 1 : 0)
+            case .double(let number): code = sqlite3_bind_double(handle, index, number)
+            case .text(var text):
+                code = text.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+            case .blob(let bytes):
+                code = bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+            }
+            guard code == SQLITE_OK else { throw failure(code, sql: sql) }
+        }
+    }
+
+    /// SQLite copies the bytes it is given (the Swift buffer lives only for the call).
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private func failure(_ code: Int32, sql: String) -> DatabaseError {
+        let connection = db.sqliteConnection
+        let extended = connection.map { sqlite3_extended_errcode($0) } ?? code
+        let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+        return DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: sql)
+    }
+
+    private static func cell(_ handle: OpaquePointer, _ column: Int32) -> SQLValue {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, column))
+        case SQLITE_FLOAT: return .double(sqlite3_column_double(handle, column))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        default:
+            guard let text = sqlite3_column_text(handle, column) else { return .text("") }
+            let count = Int(sqlite3_column_bytes(handle, column))
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
         }
     }
 
@@ -112,13 +181,4 @@ struct GRDBConnection: SQLConnection {
         }
     }
 
-    static func value(_ dbValue: DatabaseValue) -> SQLValue {
-        switch dbValue.storage {
-        case .null: .null
-        case .int64(let i): .int(i)
-        case .double(let d): .double(d)
-        case .string(let s): .text(s)
-        case .blob(let data): .blob([UInt8](data))
-        }
-    }
 }

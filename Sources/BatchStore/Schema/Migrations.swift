@@ -1,6 +1,6 @@
 /// The schema's history, oldest first.
 public enum Migrations {
-    public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts]
+    public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts, addPlanDigests]
 
     /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
     /// API tokens, sign-in throttling and the audit log.
@@ -174,6 +174,19 @@ public enum Migrations {
     /// Per-entity counts of roster batches (preview and report).
     static let addEntityCounts = Migration(
         name: "AddEntityCounts", statements: ["ALTER TABLE batches ADD COLUMN entity_counts TEXT"])
+
+    /// What Process needs of a whole planned batch (`PlanDigest`), apart from the batch row: a state-size roster's
+    /// holds 200,000 userIds, which every list of batches would otherwise read.
+    static let addPlanDigests = Migration(
+        name: "AddPlanDigests",
+        statements: [
+            """
+            CREATE TABLE batch_plan_digests (
+                batch_id TEXT PRIMARY KEY REFERENCES batches (batch_id) ON DELETE CASCADE,
+                digest TEXT NOT NULL
+            )
+            """
+        ])
 
     /// Batches: one row per upload or export, with its lifecycle status.
     static let createBatch = Migration(

@@ -1,0 +1,37 @@
+/// What the records a batch touches are locked by: the schools its rows name and the people its changes are about.
+/// Batches whose lock keys (the schools' keys) overlap are applied one after the other.
+public struct LockScope: Sendable, Hashable, Codable {
+    /// School IDs the rows name (a school the batch creates has no key yet).
+    public var schoolIDs: [String]
+    /// userIds of the people the batch changes.
+    public var people: [String]
+
+    public init(schoolIDs: some Sequence<String> = [], people: some Sequence<String>) {
+        self.schoolIDs = Set(schoolIDs).sorted()
+        self.people = Set(people).sorted()
+    }
+}
+
+/// What Process needs of a planned batch's ready items, kept with the plan when the whole batch was planned at once
+/// (receive of a roster, Refresh, a decision on one item): submitting then reads this instead of every item again —
+/// 13 s of a 1.4-million-row roster's submit went into loading its items only to find these.
+public struct PlanDigest: Sendable, Hashable, Codable {
+    /// Entity → how many existing records (a change with a `before`) the ready items change or remove; the
+    /// mass-change guard compares these with the district's totals.
+    public var changedExisting: [String: Int]
+    public var lockScope: LockScope
+
+    public init(changedExisting: [String: Int], lockScope: LockScope) {
+        self.changedExisting = changedExisting
+        self.lockScope = lockScope
+    }
+
+    /// The distinct existing records of each entity the items' changes touch.
+    public static func changedExisting(_ items: some Sequence<BatchItem>) -> [String: Int] {
+        var touched: [String: Set<String>] = [:]
+        for item in items {
+            for change in item.changes where change.before != nil { touched[change.entity, default: []].insert(change.key) }
+        }
+        return touched.mapValues(\.count)
+    }
+}
