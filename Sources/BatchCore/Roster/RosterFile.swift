@@ -39,7 +39,6 @@ public struct RosterFile: Sendable {
     }
 
     public static func inspect(users table: CSVTable, demographics: CSVTable?, rules: RosterRowRules) -> RosterFile {
-        // Each row's own checks need nothing but the row: on every core at once.
         // Each row's own checks need nothing but the row: on every core at once, with the hashes the checks
         // across rows compare.
         let checked = Parallel.map(table.records.count) { range in

@@ -100,5 +100,4 @@ public struct DocumentsHandler: BatchKindHandler {
                 ])
         }
     }
-
 }

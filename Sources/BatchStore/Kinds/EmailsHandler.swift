@@ -81,7 +81,6 @@ public struct EmailsHandler: BatchKindHandler {
             return item
         }
     }
-
 }
 
 /// Finds the students a batch's rows name, in a few queries for any number of rows.

@@ -106,5 +106,4 @@ public struct PhotosHandler: BatchKindHandler {
                 ])
         }
     }
-
 }

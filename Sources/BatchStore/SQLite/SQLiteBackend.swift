@@ -104,7 +104,7 @@ struct GRDBConnection: SQLConnection {
 
     // Bulk statements bind and step through SQLite's own functions on GRDB's prepared statement: GRDB's
     // `StatementArguments` boxes every value in an existential and checks its count for every row, which was more
-    // than half of a bulk insert's time (docs/architecture.md).
+    // than half of a bulk insert's time (docs/decisions.md).
 
     /// Binds one row and runs the statement to its end.
     private func run(_ handle: OpaquePointer, _ row: [SQLValue], sql: String) throws {
@@ -114,8 +114,8 @@ struct GRDBConnection: SQLConnection {
         guard code == SQLITE_DONE || code == SQLITE_ROW else { throw failure(code, sql: sql) }
     }
 
+    /// Binds the values of a fresh statement, or of one `run` has reset.
     private func bind(_ values: [SQLValue], to handle: OpaquePointer, sql: String) throws {
-        sqlite3_reset(handle)
         guard values.count == Int(sqlite3_bind_parameter_count(handle)) else {
             throw DatabaseError(
                 resultCode: .SQLITE_MISUSE,
@@ -180,5 +180,4 @@ struct GRDBConnection: SQLConnection {
         case .blob(let bytes): Data(bytes).databaseValue
         }
     }
-
 }
