@@ -1,4 +1,5 @@
 import BatchCore
+import Foundation
 import Testing
 
 @Suite("Identifiers, suggestions, the demo district and the batch lifecycle")
@@ -69,5 +70,18 @@ struct DomainTests {
     func auditDiff() {
         let changes = AuditEntry.diff(before: ["a": "1", "b": "2", "c": nil], after: ["a": "1", "b": "3", "c": "x"])
         #expect(changes == [.init(field: "b", before: "2", after: "3"), .init(field: "c", before: nil, after: "x")])
+    }
+
+    @Test("demographics flags are stored as JSONEncoder writes them and read back, other JSON spellings too")
+    func demographicsFlags() throws {
+        let flags = ["white": true, "asian": false, "section504": true]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let expected = String(decoding: try encoder.encode(flags), as: UTF8.self)
+        #expect(Demographics.flagsJSON(flags) == expected)
+        #expect(Demographics.flagsJSON([:]) == "{}")
+        #expect(Demographics.flags(json: expected) == flags)
+        #expect(Demographics.flags(json: "{ \"asian\" : true }") == ["asian": true])
+        #expect(Demographics.flags(json: "{}").isEmpty && Demographics.flags(json: nil).isEmpty)
     }
 }

@@ -217,6 +217,31 @@ struct RosterEngineTests {
             let done = try await apply(engine, second)
             let changes = try await store.changes(of: done.id).items
             #expect(changes == [FieldChange(entity: "person", key: "000001", field: "userGrade", before: "05", after: "06")])
+
+            // A change made outside batches (a school renamed on its page) between the preview and the apply: the
+            // kept plan no longer holds, so the apply plans again and records nothing stale.
+            let third = try await batch(
+                engine, [("users.csv", "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userGrade\nN,North,000001,student,s000001,First1,Changed,06\n")])
+            #expect(counts(third)["schools"]?.updated == 1)
+            try await store.updateSchool(School(key: "north", schoolID: "N", name: "North"), by: .system)
+            let renamed = try await apply(engine, third)
+            #expect(try await store.changes(of: renamed.id).items.isEmpty, "the school already has the name the file gives it")
+            #expect(try await store.school(id: "N")?.name == "North")
+        }
+    }
+
+    @Test("an apply with nothing written since the preview writes the kept plan: the same records as planning again", arguments: TestDatabase.all)
+    func keptPlanAtApply(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let files = RosterGenerator(schools: 1, students: 12).files(.original)
+            let draft = try await batch(engine, [("users.csv", files.users), ("demographics.csv", files.demographics)])
+            let planned = try await items(store, draft).filter { $0.state == .ready }.flatMap(\.changes)
+            #expect(planned.count > 100)
+            let done = try await apply(engine, draft)
+            #expect(done.status == .completed)
+            #expect(done.counts.applied == draft.counts.ready && done.counts.ready == 0)
+            #expect(try await store.changes(of: done.id, limit: 10_000).items == planned)
+            #expect(try await store.peopleCount(role: .student) == 12)
         }
     }
 

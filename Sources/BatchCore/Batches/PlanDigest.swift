@@ -20,10 +20,14 @@ public struct PlanDigest: Sendable, Hashable, Codable {
     /// mass-change guard compares these with the district's totals.
     public var changedExisting: [String: Int]
     public var lockScope: LockScope
+    /// The data version the plan was made at (`Store.dataVersion`): while the data is still at that version, the
+    /// plan still holds and the apply writes it as it is. Nil for digests kept by earlier versions.
+    public var dataVersion: Int64?
 
-    public init(changedExisting: [String: Int], lockScope: LockScope) {
+    public init(changedExisting: [String: Int], lockScope: LockScope, dataVersion: Int64? = nil) {
         self.changedExisting = changedExisting
         self.lockScope = lockScope
+        self.dataVersion = dataVersion
     }
 
     /// The distinct existing records of each entity the items' changes touch.

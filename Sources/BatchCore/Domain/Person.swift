@@ -1,3 +1,5 @@
+import Foundation
+
 /// A student or staff member (SPEC §3).
 public struct Person: Sendable, Hashable, Codable {
     public var userID: UserID
@@ -116,4 +118,44 @@ public struct Demographics: Sendable, Hashable, Codable {
         ("section504", "Section 504"),
         ("economicallyDisadvantaged", "Economically disadvantaged"),
     ]
+
+    /// The flags as stored: a JSON object with sorted keys, as `JSONEncoder` with `.sortedKeys` writes it. Written
+    /// by hand: one encoder a student cost seconds of a state-size roster's apply.
+    public static func flagsJSON(_ flags: [String: Bool]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for key in flags.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
+            FlatJSON.appendString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: flags[key]! ? Array("true".utf8) : Array("false".utf8))
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Reads stored flags: the known flag names with `true` or `false`, as `flagsJSON` writes them; anything else
+    /// through `JSONDecoder`.
+    public static func flags(json: String?) -> [String: Bool] {
+        guard let json, !json.isEmpty else { return [:] }
+        var flags: [String: Bool] = [:]
+        var rest = Substring(json)
+        guard rest.hasPrefix("{"), rest.hasSuffix("}") else { return decoded(json) }
+        rest = rest.dropFirst().dropLast()
+        guard !rest.isEmpty else { return [:] }
+        for pair in rest.split(separator: ",", omittingEmptySubsequences: false) {
+            guard pair.hasPrefix("\""), let colon = pair.lastIndex(of: ":") else { return decoded(json) }
+            let key = pair[pair.index(after: pair.startIndex)..<colon].dropLast()
+            guard pair[pair.index(before: colon)] == "\"", !key.contains("\"") && !key.contains("\\") else { return decoded(json) }
+            switch pair[pair.index(after: colon)...] {
+            case "true": flags[String(key)] = true
+            case "false": flags[String(key)] = false
+            default: return decoded(json)
+            }
+        }
+        return flags
+    }
+
+    private static func decoded(_ json: String) -> [String: Bool] {
+        (try? JSONDecoder().decode([String: Bool].self, from: Data(json.utf8))) ?? [:]
+    }
 }

@@ -27,17 +27,47 @@ extension BatchEngine {
                 return
             }
             var clock = PhaseClock(logger, "apply \(batch.id)")
-            let stored = try Store.loadItems(db, batchID: batch.id)
-            clock.step("load \(stored.count) items")
-            // Planned again inside the transaction: the batch applies to the data as the previous batch left it.
-            let planned = try handler.plan(stored, batch: batch, on: db)
-            clock.step("plan")
-            let changes = planned.filter { $0.state == .ready }.flatMap(\.changes)
+            let changes: [FieldChange]
+            var counts: ItemCounts
+            var planned: [BatchItem]?
+            let kept = handler.appliesKeptPlan ? try Store.planDigest(db, batchID: batch.id) : nil
+            if let version = kept?.dataVersion, try version == Store.dataVersion(db) {
+                // Nothing has been written since the preview was planned: that plan is still the plan, and its
+                // items, counts and per-entity counts stand as stored.
+                changes = try Store.loadChanges(db, batchID: batch.id)
+                clock.step("load the kept plan's \(changes.count) changes")
+                counts = batch.counts
+                counts.applied += counts.ready
+                counts.ready = 0
+            } else {
+                let stored = try Store.loadItems(db, batchID: batch.id)
+                clock.step("load \(stored.count) items")
+                // Planned again inside the transaction: the batch applies to the data as the previous batch left it.
+                let replanned = try handler.plan(stored, batch: batch, on: db)
+                clock.step("plan")
+                changes = replanned.filter { $0.state == .ready }.flatMap(\.changes)
+                var differs = false
+                for (old, new) in zip(stored, replanned) where !old.samePlan(as: new) {
+                    try Store.updateItem(db, batchID: batch.id, item: new)
+                    differs = true
+                }
+                clock.step("update items")
+                // The counts per entity stored with the preview still hold when the plan came out the same.
+                if differs || batch.entityCounts.isEmpty {
+                    try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(replanned, on: db))
+                    clock.step("entity counts")
+                }
+                // The ready items are not rewritten as applied: the batch's status says they are (`Store.wasApplied`).
+                counts = ItemCounts(replanned.lazy.map { $0.applied(true) })
+                planned = replanned
+            }
             let total = Int64(changes.count)
             logger.info("applying batch \(batch.id): \(changes.count) field changes")
             board.post(batch.id, done: 0, total: total)
-            try handler.prepareApply(planned, batch: batch, on: db)
-            clock.step("prepare")
+            if let planned {
+                try handler.prepareApply(planned, batch: batch, on: db)
+                clock.step("prepare")
+            }
             try FieldWriter.write(changes, on: db) { done in
                 board.post(batch.id, done: Int64(done), total: total)
             }
@@ -55,20 +85,7 @@ extension BatchEngine {
                     })
             }
             clock.step("record the changes")
-            var replanned = false
-            for (old, new) in zip(stored, planned) where !old.samePlan(as: new) {
-                try Store.updateItem(db, batchID: batch.id, item: new)
-                replanned = true
-            }
-            clock.step("update items")
-            // The counts per entity stored with the preview still hold when the plan came out the same.
-            if replanned || batch.entityCounts.isEmpty {
-                try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
-                clock.step("entity counts")
-            }
-            // The ready items are not rewritten as applied: the batch's status says they are (`Store.wasApplied`).
-            let counts = try Store.saveCounts(db, batchID: batch.id, ItemCounts(planned.lazy.map { $0.applied(true) }))
-            clock.step("mark applied, count")
+            counts = try Store.saveCounts(db, batchID: batch.id, counts)
             let now = Clock.nowMillis()
             var fields: [String: Int] = [:]
             for change in changes { fields[change.field, default: 0] += 1 }

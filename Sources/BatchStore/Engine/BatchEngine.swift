@@ -131,7 +131,7 @@ public final class BatchEngine: Sendable {
                 clock.step("plan \(planned.count) items")
                 for (old, new) in zip(earlier, planned) where !old.samePlan(as: new) { try Store.updateItem(db, batchID: batch.id, item: new) }
                 try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
-                try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler))
+                try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
                 clock.step("entity counts")
                 items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))
                 whole = planned
@@ -179,7 +179,7 @@ public final class BatchEngine: Sendable {
                 try Store.updateItem(db, batchID: batch.id, item: new)
             }
             try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
-            try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler))
+            try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
             return try Store.refreshCounts(db, batchID: batch.id)
         }
     }
@@ -214,7 +214,7 @@ public final class BatchEngine: Sendable {
                     try Store.updateItem(db, batchID: batch.id, item: new)
                 }
                 try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
-                try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler))
+                try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
                 item = planned.first { $0.id == itemID } ?? item
             } else {
                 item = try handler.plan([item], batch: batch, on: db).first ?? item
@@ -322,9 +322,11 @@ public final class BatchEngine: Sendable {
     }
 
     /// What Process keeps of a whole planned batch: its ready items' changed records and lock scope.
-    static func digest(_ planned: [BatchItem], _ handler: any BatchKindHandler) -> PlanDigest {
+    /// The data version it was planned at lets the apply write the kept plan while nothing has changed since.
+    static func digest(_ planned: [BatchItem], _ handler: any BatchKindHandler, on db: any SQLConnection) throws -> PlanDigest {
         let ready = planned.filter { $0.state == .ready }
-        return PlanDigest(changedExisting: PlanDigest.changedExisting(ready), lockScope: handler.lockScope(ready))
+        return PlanDigest(
+            changedExisting: PlanDigest.changedExisting(ready), lockScope: handler.lockScope(ready), dataVersion: try Store.dataVersion(db))
     }
 
     /// The lock keys of a scope: the keys of the schools it names (a school not created yet locks its ID: two

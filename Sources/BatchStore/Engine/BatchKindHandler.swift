@@ -34,6 +34,10 @@ public protocol BatchKindHandler: Sendable {
     /// The input columns `lockScope` reads, when it reads only some: submit then decodes only those of each item
     /// (nil: all).
     var lockKeyColumns: Set<String>? { get }
+    /// Whether the apply may write the plan kept with the preview, without planning again, when no record has been
+    /// written since it was made (`PlanDigest.dataVersion`): the plan then depends on nothing but the items and the
+    /// data. Kinds that `prepareApply` from planned items say no.
+    var appliesKeptPlan: Bool { get }
 }
 
 extension BatchKindHandler {
@@ -41,6 +45,7 @@ extension BatchKindHandler {
     public func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws {}
     public func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]? { nil }
     public var lockKeyColumns: Set<String>? { nil }
+    public var appliesKeptPlan: Bool { false }
     public func lockScope(_ items: [BatchItem]) -> LockScope { LockScope(people: items.compactMap(\.target)) }
 }
 

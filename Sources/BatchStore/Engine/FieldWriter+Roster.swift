@@ -89,7 +89,7 @@ enum RosterWriter {
         }
         func text(_ field: String) -> SQLValue { .optional(fields[field].flatMap { $0.isEmpty ? nil : $0 }) }
         return [
-            .text(userID), text("birthDate"), text("sex"), .text(JSONText.encode(flags)), text("homeLanguage"),
+            .text(userID), text("birthDate"), text("sex"), .text(Demographics.flagsJSON(flags)), text("homeLanguage"),
             text("countryOfBirthCode"), .int(now),
         ]
     }

@@ -85,6 +85,30 @@ extension Store {
 
     static let loadPage = 20_000
 
+    /// The changes of a batch's ready items in item order, without the rest of the items: what an apply writes when
+    /// the plan kept with the preview still holds. Read by hand on every core, a page at a time.
+    static func loadChanges(_ db: any SQLConnection, batchID: BatchID) throws -> [FieldChange] {
+        var changes: [FieldChange] = []
+        var after: Int64 = 0
+        while true {
+            let rows = try db.query(
+                """
+                SELECT item_id, changes FROM batch_items WHERE batch_id = ? AND state = ? AND item_id > ?
+                ORDER BY item_id LIMIT \(loadPage)
+                """, [.id(batchID), .text(ItemState.ready.rawValue), .int(after)])
+            guard let last = rows.last else { return changes }
+            let pieces: [[FieldChange]] = try Parallel.map(rows.count) { range in
+                range.map { rows[$0]["changes"].text.flatMap(FlatJSON.readChanges) }
+            }.map { decoded in
+                guard let decoded else { throw StoreError.corrupt("a batch item's changes could not be read") }
+                return decoded
+            }
+            for piece in pieces { changes += piece }
+            after = try last.int("item_id")
+            if rows.count < loadPage { return changes }
+        }
+    }
+
     static func decodeItems(_ rows: [SQLRow], columns: Set<String>? = nil) throws -> [BatchItem] {
         guard !rows.isEmpty else { return [] }
         // Cells and changes are read by hand (`FlatJSON`), on every core at once; issues and suggestions, mostly

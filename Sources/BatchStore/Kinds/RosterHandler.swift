@@ -10,6 +10,8 @@ public struct RosterHandler: BatchKindHandler {
     public let limits = UploadLimits(maxFileBytes: 500 * 1024 * 1024, maxFiles: 2, extensions: ["csv", "txt"])
     /// demographics.csv is checked against the users.csv of the same batch.
     public let plansWholeBatch = true
+    /// A state-size roster's plan takes half a minute; planned again at apply only if the data changed since.
+    public let appliesKeptPlan = true
 
     public init() {}
 

@@ -164,6 +164,7 @@ extension Store {
     }
 
     static func upsert(_ db: any SQLConnection, people: [Person]) throws {
+        try bumpDataVersion(db)
         let now = Clock.nowMillis()
         for person in people {
             try db.execute(
@@ -201,6 +202,7 @@ extension Store {
     /// Creates or updates classes.
     public func upsert(classes: [SchoolClass]) async throws {
         try await backend.write { db in
+            try Self.bumpDataVersion(db)
             let now = Clock.nowMillis()
             for item in classes {
                 try db.execute(
@@ -222,6 +224,7 @@ extension Store {
     /// Creates or updates enrollments.
     public func upsert(enrollments: [Enrollment]) async throws {
         try await backend.write { db in
+            try Self.bumpDataVersion(db)
             for item in enrollments {
                 try db.execute(
                     """
@@ -236,6 +239,7 @@ extension Store {
     /// Creates or updates demographics.
     public func upsert(demographics: [Demographics]) async throws {
         try await backend.write { db in
+            try Self.bumpDataVersion(db)
             let now = Clock.nowMillis()
             for item in demographics {
                 try db.execute(
@@ -248,7 +252,7 @@ extension Store {
                     """,
                     [
                         .id(item.userID), .optional(item.birthDate), .optional(item.sex),
-                        .text(JSONText.encode(item.flags)), .optional(item.homeLanguage),
+                        .text(Demographics.flagsJSON(item.flags)), .optional(item.homeLanguage),
                         .optional(item.countryOfBirthCode), .int(now),
                     ])
             }
@@ -294,7 +298,7 @@ extension Demographics {
     init(row: SQLRow) throws {
         self.init(
             userID: UserID(rawValue: try row.text("user_id")), birthDate: row.optionalText("birth_date"),
-            sex: row.optionalText("sex"), flags: JSONText.decode([String: Bool].self, row.optionalText("flags")) ?? [:],
+            sex: row.optionalText("sex"), flags: Demographics.flags(json: row.optionalText("flags")),
             homeLanguage: row.optionalText("home_language"), countryOfBirthCode: row.optionalText("country_of_birth_code"))
     }
 }
@@ -304,6 +308,7 @@ extension Store {
     /// bulk path (a reused prepared statement on SQLite, COPY on PostgreSQL).
     public func insertNew(people: [Person], classes: [SchoolClass] = [], enrollments: [Enrollment] = []) async throws {
         try await backend.write { db in
+            try Self.bumpDataVersion(db)
             let now = Clock.nowMillis()
             try db.bulkInsert(
                 table: "classes",

@@ -65,6 +65,7 @@ extension Store {
     /// Adds a school. A school ID already in use is refused with a message naming the other school.
     public func createSchool(_ school: School, by actor: Actor) async throws {
         try await backend.write { db in
+            try Self.bumpDataVersion(db)
             try Self.refuseDuplicateSchoolID(db, school.schoolID, except: nil)
             let now = Clock.nowMillis()
             try db.execute(
@@ -79,6 +80,7 @@ extension Store {
     /// Changes a school's ID and name.
     public func updateSchool(_ school: School, by actor: Actor) async throws {
         try await backend.write { db in
+            try Self.bumpDataVersion(db)
             guard
                 let before = try db.first(
                     "SELECT school_key, school_id, name FROM schools WHERE school_key = ?", [.id(school.key)]

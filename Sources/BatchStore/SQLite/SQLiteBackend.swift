@@ -5,10 +5,15 @@ import GRDBSQLite
 /// SQLite through GRDB: a WAL database pool (many readers, one writer), foreign keys on.
 public final class SQLiteBackend: DatabaseBackend {
     public let dialect = SQLDialect.sqlite
+    /// From `SCHOOLBATCH_SQLITE_WRITER_CACHE_MB`, else 64.
+    public static var defaultWriterCacheMB: Int {
+        ProcessInfo.processInfo.environment["SCHOOLBATCH_SQLITE_WRITER_CACHE_MB"].flatMap(Int.init).map { max(2, $0) } ?? 64
+    }
     let pool: DatabasePool
 
-    /// Opens (creating if needed) the database file at `path`.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the database file at `path`. `writerCacheMB`: the page cache of the connection
+    /// that writes (`SCHOOLBATCH_SQLITE_WRITER_CACHE_MB`); readers keep 64 MB each.
+    public init(path: String, writerCacheMB: Int = SQLiteBackend.defaultWriterCacheMB) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(30)
@@ -21,6 +26,10 @@ public final class SQLiteBackend: DatabaseBackend {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // The one writer connection gets a larger cache: a state-size roster's apply changes gigabytes of pages
+            // in one transaction, and every page the cache cannot hold is written to the WAL early and read back.
+            let writerCacheKB = writerCacheMB * 1024
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(writerCacheKB)") }
         } catch {
             throw StoreError.unavailable("cannot open SQLite database at \(path): \(error)")
         }

@@ -1,6 +1,6 @@
 /// The schema's history, oldest first.
 public enum Migrations {
-    public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts, addPlanDigests]
+    public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts, addPlanDigests, addDataVersion]
 
     /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
     /// API tokens, sign-in throttling and the audit log.
@@ -186,6 +186,17 @@ public enum Migrations {
                 digest TEXT NOT NULL
             )
             """
+        ])
+
+    /// One number that every write to the records a roster plan reads (people, their schools, schools, classes,
+    /// enrollments, demographics, photos and documents through `FieldWriter`) moves on. A plan made at version N
+    /// still holds at apply if the version is still N, so the apply writes the kept plan instead of planning every
+    /// row again (`Store.bumpDataVersion`).
+    static let addDataVersion = Migration(
+        name: "AddDataVersion",
+        statements: [
+            "CREATE TABLE data_version (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)",
+            "INSERT INTO data_version (id, version) VALUES (1, 0)",
         ])
 
     /// Batches: one row per upload or export, with its lifecycle status.
