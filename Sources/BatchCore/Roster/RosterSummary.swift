@@ -31,10 +31,14 @@ public enum RosterSummary {
 
     /// `roles`: the role of each person a change touches that no row names (sync removals).
     public static func counts(_ items: [BatchItem], roles: [String: UserRole] = [:]) -> [EntityCounts] {
-        // One set of keys an entity (in `entities` order) for each of named, created, updated, removed, errors.
+        // What happens to each record, as bits a key (in `entities` order): one hash a row and record instead of a
+        // set for each of named, created, updated, removed and errors and the differences between them.
         let schools = 0, staff = 1, students = 2, classes = 3, enrollments = 4, demographics = 5
-        func sets() -> [Set<String>] { Array(repeating: [], count: entities.count) }
-        var named = sets(), created = sets(), updated = sets(), removed = sets(), errors = sets()
+        let named: UInt8 = 1, created: UInt8 = 2, updated: UInt8 = 4, removed: UInt8 = 8, errors: UInt8 = 16
+        var records: [[String: UInt8]] = Array(repeating: [:], count: entities.count)
+        records[enrollments].reserveCapacity(items.count)
+        records[students].reserveCapacity(items.count / 8)
+        func mark(_ entity: Int, _ key: String, _ bit: UInt8) { records[entity][key, default: 0] |= bit }
         var roleOf = roles
         roleOf.reserveCapacity(items.count / 4)
         var lastUser: String?
@@ -54,15 +58,16 @@ public enum RosterSummary {
             default: nil
             }
         }
-        // Rows come person by person: the previous row's person and school are not counted again.
+        // Rows come person by person: the previous row's person, school and class are not marked again.
         var previous: (user: String, school: String?)?
+        var previousClass: String?
         for item in items {
             let user = item.input["userId"] ?? ""
             if item.state == .error {
                 if RosterPlanner.isUsersRow(item) {
-                    errors[personEntity(user)].insert(user)
+                    mark(personEntity(user), user, errors)
                 } else if !RosterPlanner.isSyncItem(item) {
-                    errors[demographics].insert(user)
+                    mark(demographics, user, errors)
                 }
                 continue
             }
@@ -70,38 +75,43 @@ public enum RosterSummary {
             if RosterPlanner.isUsersRow(item) {
                 let school = item.input["schoolId"]
                 if previous?.user != user || previous?.school != school {
-                    if let school { named[schools].insert(school) }
-                    named[personEntity(user)].insert(user)
+                    if let school { mark(schools, school, named) }
+                    mark(personEntity(user), user, named)
                     previous = (user, school)
                 }
                 if let classID = item.input["classId"], !classID.isEmpty {
-                    named[classes].insert(classID)
-                    named[enrollments].insert(RosterRecord.enrollmentKey(userID: user, classID: classID))
+                    if classID != previousClass {
+                        mark(classes, classID, named)
+                        previousClass = classID
+                    }
+                    mark(enrollments, RosterRecord.enrollmentKey(userID: user, classID: classID), named)
                 }
             } else if !RosterPlanner.isSyncItem(item) {
-                named[demographics].insert(user)
+                mark(demographics, user, named)
             }
             guard !item.changes.isEmpty else { continue }
             let removing = RosterPlanner.isSyncItem(item) || item.input["action"]?.lowercased() == "delete"
             for change in item.changes {
                 guard let entity = entity(of: change) else { continue }
                 if change.field == "*" && change.before == nil {
-                    created[entity].insert(change.key)
+                    mark(entity, change.key, created)
                 } else if (change.field == "*" && change.after == nil) || (removing && change.field == "userStatus") {
-                    removed[entity].insert(change.key)
+                    mark(entity, change.key, removed)
                 } else {
-                    updated[entity].insert(change.key)
+                    mark(entity, change.key, updated)
                 }
             }
         }
         return entities.indices.map { entity in
             var counts = EntityCounts(entity: entities[entity])
-            let made = created[entity], changed = updated[entity].subtracting(made), gone = removed[entity]
-            counts.created = made.count
-            counts.updated = changed.subtracting(gone).count
-            counts.removed = gone.count
-            counts.unchanged = named[entity].subtracting(made).subtracting(changed).subtracting(gone).count
-            counts.errors = errors[entity].subtracting(named[entity]).count
+            for bits in records[entity].values {
+                let made = bits & created != 0, gone = bits & removed != 0, changed = bits & updated != 0 && !made
+                if made { counts.created += 1 }
+                if gone { counts.removed += 1 }
+                if changed && !gone { counts.updated += 1 }
+                if bits & named != 0 && !made && !changed && !gone { counts.unchanged += 1 }
+                if bits & errors != 0 && bits & named == 0 { counts.errors += 1 }
+            }
             return counts
         }
     }

@@ -324,7 +324,8 @@ public final class BatchEngine: Sendable {
     /// What Process keeps of a whole planned batch: its ready items' changed records and lock scope.
     /// The data version it was planned at lets the apply write the kept plan while nothing has changed since.
     static func digest(_ planned: [BatchItem], _ handler: any BatchKindHandler, on db: any SQLConnection) throws -> PlanDigest {
-        let ready = planned.filter { $0.state == .ready }
+        // Not copied when every item is ready (a first import): a copy of 1.6 million items is seconds of retains.
+        let ready = planned.allSatisfy { $0.state == .ready } ? planned : planned.filter { $0.state == .ready }
         return PlanDigest(
             changedExisting: PlanDigest.changedExisting(ready), lockScope: handler.lockScope(ready), dataVersion: try Store.dataVersion(db))
     }

@@ -109,9 +109,20 @@ public struct RosterHandler: BatchKindHandler {
 
     /// The schools the rows name, and the people the changes are about.
     public func lockScope(_ items: [BatchItem]) -> LockScope {
-        LockScope(
-            schoolIDs: items.lazy.compactMap { RosterPlanner.isUsersRow($0) ? $0.input["schoolId"] : nil },
-            people: items.lazy.flatMap(\.changes).filter { $0.entity == "person" }.map(\.key))
+        // Rows come person by person: a school or person repeating the previous one is not hashed again.
+        var schools: Set<String> = [], people: Set<String> = []
+        var lastSchool: String?, lastPerson: String?
+        for item in items {
+            if RosterPlanner.isUsersRow(item), let school = item.input["schoolId"], school != lastSchool {
+                schools.insert(school)
+                lastSchool = school
+            }
+            for change in item.changes where change.entity == "person" && change.key != lastPerson {
+                people.insert(change.key)
+                lastPerson = change.key
+            }
+        }
+        return LockScope(schoolIDs: schools, people: people)
     }
 }
 
@@ -204,14 +215,23 @@ enum RosterSnapshotLoader {
         snapshot.schools = schools
         var userIDs: Set<String> = [], logins: Set<String> = [], emails: Set<String> = [], classIDs: Set<String> = []
         var namedSchools: Set<String> = []
+        // Rows come person by person: the person columns of a row repeating the previous row's userId are the same
+        // (or the row is an error), so they are not hashed again.
+        var lastUser: String?, lastSchool: String?
         for item in items {
             let input = item.input
-            if let user = input["userId"], !user.isEmpty { userIDs.insert(user) }
+            let user = input["userId"]
+            if let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
             guard RosterPlanner.isUsersRow(item) else { continue }
+            if let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
+            if let school = input["schoolId"], !school.isEmpty, school != lastSchool {
+                namedSchools.insert(school)
+                lastSchool = school
+            }
+            guard user != lastUser || item.state == .error else { continue }
+            lastUser = user
             if let login = input["loginId"], !login.isEmpty { logins.insert(login.lowercased()) }
             if let email = input["userEmail"], !email.isEmpty { emails.insert(Store.emailKey(email)) }
-            if let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
-            if let school = input["schoolId"], !school.isEmpty { namedSchools.insert(school) }
         }
         snapshot.people = try people("user_id", in: userIDs.sorted(), schoolIDs: schoolIDs, on: db)
         for row in try db.query(chunking: logins.sorted().map { .text($0) }, { "SELECT user_id, login_id FROM people WHERE login_id IN (\($0))" }) {
