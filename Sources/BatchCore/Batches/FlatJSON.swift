@@ -7,9 +7,14 @@ public enum FlatJSON {
 
     static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(0x22)
-        // Most values need no escape: copied whole.
-        if !text.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
-            out.append(contentsOf: text.utf8)
+        // Most values need no escape: copied whole, from the string's own bytes (a native string's are contiguous).
+        var text = text
+        let plain = text.withUTF8 { bytes -> Bool in
+            for byte in bytes where byte == 0x22 || byte == 0x5C || byte < 0x20 { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain {
             out.append(0x22)
             return
         }

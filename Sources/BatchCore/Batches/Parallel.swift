@@ -17,6 +17,18 @@ public enum Parallel {
         return results.joined()
     }
 
+    /// `side` on another thread while `main` runs on the calling thread (which may be the one a database connection
+    /// belongs to); both results once both are done.
+    public static func both<A: Sendable, B>(_ side: @escaping @Sendable () -> A, _ main: () throws -> B) rethrows -> (A, B) {
+        let result = Results<A>(1)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { result.set(0, [side()]) }
+        defer { group.wait() }
+        let value = try main()
+        group.wait()
+        return (result.joined()[0], value)
+    }
+
     /// Each piece writes only its own slot.
     private final class Results<T>: @unchecked Sendable {
         private var slots: [[T]]

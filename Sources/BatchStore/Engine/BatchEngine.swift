@@ -130,18 +130,24 @@ public final class BatchEngine: Sendable {
                 let planned = try handler.plan(earlier + items, batch: batch, on: db)
                 clock.step("plan \(planned.count) items")
                 for (old, new) in zip(earlier, planned) where !old.samePlan(as: new) { try Store.updateItem(db, batchID: batch.id, item: new) }
-                try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
-                try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
-                clock.step("entity counts")
                 items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))
                 whole = planned
+                // The per-entity counts and the digest are counted on another core while the items are stored.
+                let counter = try handler.entityCounter(planned, on: db)
+                let version = try Store.dataVersion(db)
+                let (summary, _) = try Parallel.both({ (counter(), Self.digest(planned, handler, dataVersion: version)) }) {
+                    try Store.insertItems(db, batchID: batch.id, items: items)
+                }
+                try Store.saveEntityCounts(db, batchID: batch.id, summary.0)
+                try Store.savePlanDigest(db, batchID: batch.id, summary.1)
+                clock.step("store \(items.count) items, entity counts")
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
                 try Store.savePlanDigest(db, batchID: batch.id, nil)
                 clock.step("plan \(items.count) items")
+                try Store.insertItems(db, batchID: batch.id, items: items)
+                clock.step("store \(items.count) items")
             }
-            try Store.insertItems(db, batchID: batch.id, items: items)
-            clock.step("store \(items.count) items")
             let now = Clock.nowMillis()
             var files: [BatchFile] = []
             for (read, range) in zip(received, ranges) {
@@ -324,10 +330,14 @@ public final class BatchEngine: Sendable {
     /// What Process keeps of a whole planned batch: its ready items' changed records and lock scope.
     /// The data version it was planned at lets the apply write the kept plan while nothing has changed since.
     static func digest(_ planned: [BatchItem], _ handler: any BatchKindHandler, on db: any SQLConnection) throws -> PlanDigest {
+        digest(planned, handler, dataVersion: try Store.dataVersion(db))
+    }
+
+    static func digest(_ planned: [BatchItem], _ handler: any BatchKindHandler, dataVersion: Int64) -> PlanDigest {
         // Not copied when every item is ready (a first import): a copy of 1.6 million items is seconds of retains.
         let ready = planned.allSatisfy { $0.state == .ready } ? planned : planned.filter { $0.state == .ready }
         return PlanDigest(
-            changedExisting: PlanDigest.changedExisting(ready), lockScope: handler.lockScope(ready), dataVersion: try Store.dataVersion(db))
+            changedExisting: PlanDigest.changedExisting(ready), lockScope: handler.lockScope(ready), dataVersion: dataVersion)
     }
 
     /// The lock keys of a scope: the keys of the schools it names (a school not created yet locks its ID: two

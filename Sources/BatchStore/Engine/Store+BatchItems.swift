@@ -29,10 +29,10 @@ extension Store {
         // than the rest of a 1.4-million-row roster import. A slice at a time: the encoded rows of a whole state-size
         // file would be gigabytes.
         for slice in items.chunked(insertSlice) {
-            let slice = Array(slice)
-            // The two hand-written columns on every core at once.
+            // The two hand-written columns on every core at once (the slice's indices are the array's: not copied).
+            let start = slice.startIndex
             let encoded = Parallel.map(slice.count, minimumPiece: 2_000) { range in
-                range.map { (FlatJSON.object(slice[$0].input, sorted: false), FlatJSON.changes(slice[$0].changes)) }
+                range.map { (FlatJSON.object(items[start + $0].input, sorted: false), FlatJSON.changes(items[start + $0].changes)) }
             }
             var rows: [[SQLValue]] = []
             rows.reserveCapacity(slice.count)

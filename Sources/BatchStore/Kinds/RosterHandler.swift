@@ -93,6 +93,11 @@ public struct RosterHandler: BatchKindHandler {
     }
 
     public func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]? {
+        try entityCounter(planned, on: db)()
+    }
+
+    /// The roles of the people only sync removals name are read now; the counting over every item comes later.
+    public func entityCounter(_ planned: [BatchItem], on db: any SQLConnection) throws -> @Sendable () -> [EntityCounts]? {
         var unnamed: Set<String> = []
         for item in planned where RosterPlanner.isSyncItem(item) {
             for change in item.changes where change.entity == "person" { unnamed.insert(change.key) }
@@ -101,7 +106,8 @@ public struct RosterHandler: BatchKindHandler {
         for row in try db.query(chunking: unnamed.sorted().map { .text($0) }, { "SELECT user_id, user_role FROM people WHERE user_id IN (\($0))" }) {
             roles[try row.text("user_id")] = UserRole(rawValue: try row.text("user_role"))
         }
-        return RosterSummary.counts(planned, roles: roles)
+        let known = roles
+        return { RosterSummary.counts(planned, roles: known) }
     }
 
     /// What `lockScope` and `isUsersRow` read of a row.
