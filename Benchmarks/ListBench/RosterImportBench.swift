@@ -170,10 +170,15 @@ enum RosterImportBench {
             |---|---|---|
             \(steps.joined(separator: "\n"))
 
-            History: before the second round of speed work (2026-12-02: mimalloc, every core for the per-row checks and
-            the items' JSON, GRDB arguments without a key path a call, applied items no longer rewritten, counts from
-            memory) the same command took 333.1 s at a peak of 8,136 MB, the changed variant 228.1 s, PostgreSQL 452.5 s
-            (398.5 s by hand after the switch to COPY).
+            History (all 2026-12-02, this machine): before the second round of speed work (mimalloc, every core for the
+            per-row checks and the items' JSON, GRDB arguments without a key path a call, applied items no longer
+            rewritten, counts from memory) the same command took 333.1 s at a peak of 8,136 MB, the changed variant
+            228.1 s, PostgreSQL 452.5 s (398.5 s by hand after the switch to COPY). After it: 210.8 s, 191.8 s and
+            329.6 s. The third round (SQLite's own binding, the plan digest) was not measured at this size. The fourth
+            round, measured by hand one SQLite first import at a time on the way: the apply writes the plan kept with the
+            preview while nothing was written since (132.7 s, with a profiler attached), per-entity counts as bits a
+            record (124.8 s), items encoded without copies (116.8 s), counts made on the second core while the items
+            are stored (112.3 s).
 
             Every row lives as a dictionary of its cells from the CSV reader to the batch items, and every row is a stored
             item (its cells as JSON) written once, then read at submit and again at apply; getting near the targets needs
