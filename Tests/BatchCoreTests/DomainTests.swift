@@ -83,5 +83,7 @@ struct DomainTests {
         #expect(Demographics.flags(json: expected) == flags)
         #expect(Demographics.flags(json: "{ \"asian\" : true }") == ["asian": true])
         #expect(Demographics.flags(json: "{}").isEmpty && Demographics.flags(json: nil).isEmpty)
+        #expect(Demographics.flags(json: #"{"a\"b":false}"#) == ["a\"b": false])
+        #expect(Demographics.flags(json: #"{"asian":tru}"#).isEmpty)
     }
 }

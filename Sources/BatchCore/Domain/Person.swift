@@ -136,23 +136,47 @@ public struct Demographics: Sendable, Hashable, Codable {
     /// Reads stored flags: the known flag names with `true` or `false`, as `flagsJSON` writes them; anything else
     /// through `JSONDecoder`.
     public static func flags(json: String?) -> [String: Bool] {
-        guard let json, !json.isEmpty else { return [:] }
-        var flags: [String: Bool] = [:]
-        var rest = Substring(json)
-        guard rest.hasPrefix("{"), rest.hasSuffix("}") else { return decoded(json) }
-        rest = rest.dropFirst().dropLast()
-        guard !rest.isEmpty else { return [:] }
-        for pair in rest.split(separator: ",", omittingEmptySubsequences: false) {
-            guard pair.hasPrefix("\""), let colon = pair.lastIndex(of: ":") else { return decoded(json) }
-            let key = pair[pair.index(after: pair.startIndex)..<colon].dropLast()
-            guard pair[pair.index(before: colon)] == "\"", !key.contains("\"") && !key.contains("\\") else { return decoded(json) }
-            switch pair[pair.index(after: colon)...] {
-            case "true": flags[String(key)] = true
-            case "false": flags[String(key)] = false
-            default: return decoded(json)
+        guard var json, !json.isEmpty else { return [:] }
+        // Byte by byte: 200,000 students' flags read through Substring took 8 s of a state-size re-import's plan.
+        let read = json.withUTF8 { bytes -> [String: Bool]? in
+            let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), close = UInt8(ascii: "}")
+            guard bytes.count >= 2, bytes[0] == UInt8(ascii: "{"), bytes[bytes.count - 1] == close else { return nil }
+            var flags: [String: Bool] = [:]
+            var at = 1
+            if bytes.count == 2 { return flags }
+            func matches(_ word: StaticString) -> Bool {
+                let count = word.utf8CodeUnitCount
+                guard at + count <= bytes.count else { return false }
+                for offset in 0..<count where bytes[at + offset] != word.utf8Start[offset] { return false }
+                at += count
+                return true
             }
+            while at < bytes.count {
+                guard bytes[at] == quote else { return nil }
+                let start = at + 1
+                var end = start
+                while end < bytes.count, bytes[end] != quote {
+                    guard bytes[end] != UInt8(ascii: "\\") else { return nil }
+                    end += 1
+                }
+                guard end + 1 < bytes.count, bytes[end + 1] == UInt8(ascii: ":") else { return nil }
+                let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                at = end + 2
+                if matches("true") {
+                    flags[key] = true
+                } else if matches("false") {
+                    flags[key] = false
+                } else {
+                    return nil
+                }
+                guard at < bytes.count else { return nil }
+                if bytes[at] == close { return at == bytes.count - 1 ? flags : nil }
+                guard bytes[at] == comma else { return nil }
+                at += 1
+            }
+            return nil
         }
-        return flags
+        return read ?? decoded(json)
     }
 
     private static func decoded(_ json: String) -> [String: Bool] {
