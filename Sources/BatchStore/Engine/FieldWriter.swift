@@ -55,12 +55,14 @@ enum FieldWriter {
         for change in changes where !["person", "document", "photo"].contains(change.entity) && !RosterWriter.entities.contains(change.entity) {
             throw StoreError.corrupt("a batch tried to change the unknown record kind \(change.entity)")
         }
-        if !changes.isEmpty { try Store.bumpDataVersion(db) }
         try RosterWriter.removals(changes, on: db)
         try writeVersions(changes.filter { $0.entity == "document" || $0.entity == "photo" }, on: db, progress: progress)
         try writePeople(changes.filter { $0.entity == "person" && !RosterWriter.isWhole($0) }, on: db, progress: progress)
         try RosterWriter.updates(changes, on: db)
         try RosterWriter.creations(changes, on: db)
+        // Moved on last: on PostgreSQL the version's row stays locked until the transaction ends, and other batches'
+        // writes wait for it only from here, not for the whole of a long write.
+        if !changes.isEmpty { try Store.bumpDataVersion(db) }
         progress(changes.count)
     }
 
