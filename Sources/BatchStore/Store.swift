@@ -11,14 +11,15 @@ public final class Store: Sendable {
     }
 
     /// Opens the database the configuration names: PostgreSQL when `databaseURL` is a `postgres://` URL, else the
-    /// SQLite file `schoolbatch.sqlite` in the data directory (created if needed).
-    public static func open(databaseURL: String?, dataDirectory: URL) throws -> Store {
+    /// SQLite file `schoolbatch.sqlite` in the data directory (created if needed), its writer's page cache
+    /// `sqliteWriterCacheMB`.
+    public static func open(databaseURL: String?, dataDirectory: URL, sqliteWriterCacheMB: Int = 64) throws -> Store {
         if let url = databaseURL, !url.isEmpty {
             return Store(backend: try PostgresBackend(url: url))
         }
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         let path = dataDirectory.appendingPathComponent("schoolbatch.sqlite").path
-        return Store(backend: try SQLiteBackend(path: path))
+        return Store(backend: try SQLiteBackend(path: path, writerCacheMB: sqliteWriterCacheMB))
     }
 
     /// Creates or updates the schema and the district's settings row.

@@ -29,6 +29,8 @@ public struct AppConfig: Sendable {
     public var workers: Int = 2
     /// `SCHOOLBATCH_JOB_LEASE_SECONDS`: how long a job stays claimed without a heartbeat (default 60).
     public var jobLeaseSeconds: Int = 60
+    /// `SCHOOLBATCH_SQLITE_WRITER_CACHE_MB`: the page cache of the SQLite connection that writes (default 64).
+    public var sqliteWriterCacheMB: Int = 64
 
     public enum SecureCookies: String, Sendable { case auto, always, never }
 
@@ -70,6 +72,9 @@ public struct AppConfig: Sendable {
         }
         if let workers = environment["SCHOOLBATCH_WORKERS"].flatMap(Int.init), workers >= 0 { config.workers = workers }
         if let lease = environment["SCHOOLBATCH_JOB_LEASE_SECONDS"].flatMap(Int.init), lease > 0 { config.jobLeaseSeconds = lease }
+        if let cache = environment["SCHOOLBATCH_SQLITE_WRITER_CACHE_MB"].flatMap(Int.init), cache >= 2 {
+            config.sqliteWriterCacheMB = cache
+        }
         return config
     }
 

@@ -7,7 +7,8 @@ import Vapor
 public enum Bootstrap {
     /// Opens the store and blob store the configuration names and brings the schema up to date.
     public static func services(_ config: AppConfig) async throws -> AppServices {
-        let store = try Store.open(databaseURL: config.databaseURL, dataDirectory: config.dataDirectory)
+        let store = try Store.open(
+            databaseURL: config.databaseURL, dataDirectory: config.dataDirectory, sqliteWriterCacheMB: config.sqliteWriterCacheMB)
         try await store.migrate()
         let blobs = try FileBlobStore(root: config.blobDirectory)
         return AppServices(config: config, store: store, blobs: blobs)

@@ -29,10 +29,8 @@ public protocol BatchKindHandler: Sendable {
     func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws
 
     /// Per-entity counts of a whole planned batch (created, updated, unchanged, removed, errors), for kinds whose
-    /// rows write several kinds of record; nil for the others.
-    func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]?
-    /// The same in two parts: what needs the database now, and the counting, which may run on another thread while
-    /// the items are stored.
+    /// rows write several kinds of record; nil for the others. In two parts: what needs the database is read now,
+    /// the counting itself is returned, so it may run on another thread while the items are stored.
     func entityCounter(_ planned: [BatchItem], on db: any SQLConnection) throws -> @Sendable () -> [EntityCounts]?
     /// The input columns `lockScope` reads, when it reads only some: submit then decodes only those of each item
     /// (nil: all).
@@ -46,10 +44,12 @@ public protocol BatchKindHandler: Sendable {
 extension BatchKindHandler {
     public var plansWholeBatch: Bool { false }
     public func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws {}
-    public func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]? { nil }
     public func entityCounter(_ planned: [BatchItem], on db: any SQLConnection) throws -> @Sendable () -> [EntityCounts]? {
-        let counts = try entityCounts(planned, on: db)
-        return { counts }
+        { nil }
+    }
+    /// `entityCounter`'s counts, counted here.
+    public func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]? {
+        try entityCounter(planned, on: db)()
     }
     public var lockKeyColumns: Set<String>? { nil }
     public var appliesKeptPlan: Bool { false }

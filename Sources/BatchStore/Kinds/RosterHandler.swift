@@ -92,10 +92,6 @@ public struct RosterHandler: BatchKindHandler {
         return RosterPlanner(snapshot: snapshot, mode: mode, scope: batch.scope).plan(items)
     }
 
-    public func entityCounts(_ planned: [BatchItem], on db: any SQLConnection) throws -> [EntityCounts]? {
-        try entityCounter(planned, on: db)()
-    }
-
     /// The roles of the people only sync removals name are read now; the counting over every item comes later.
     public func entityCounter(_ planned: [BatchItem], on db: any SQLConnection) throws -> @Sendable () -> [EntityCounts]? {
         var unnamed: Set<String> = []

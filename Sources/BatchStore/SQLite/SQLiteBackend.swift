@@ -5,15 +5,11 @@ import GRDBSQLite
 /// SQLite through GRDB: a WAL database pool (many readers, one writer), foreign keys on.
 public final class SQLiteBackend: DatabaseBackend {
     public let dialect = SQLDialect.sqlite
-    /// From `SCHOOLBATCH_SQLITE_WRITER_CACHE_MB`, else 64.
-    public static var defaultWriterCacheMB: Int {
-        ProcessInfo.processInfo.environment["SCHOOLBATCH_SQLITE_WRITER_CACHE_MB"].flatMap(Int.init).map { max(2, $0) } ?? 64
-    }
     let pool: DatabasePool
 
     /// Opens (creating if needed) the database file at `path`. `writerCacheMB`: the page cache of the connection
-    /// that writes (`SCHOOLBATCH_SQLITE_WRITER_CACHE_MB`); readers keep 64 MB each.
-    public init(path: String, writerCacheMB: Int = SQLiteBackend.defaultWriterCacheMB) throws {
+    /// that writes (`AppConfig.sqliteWriterCacheMB`); readers keep 64 MB each.
+    public init(path: String, writerCacheMB: Int = 64) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(30)
