@@ -33,4 +33,24 @@ struct FlatJSONTests {
         #expect(FlatJSON.readChanges(String(decoding: try JSONEncoder().encode(changes), as: UTF8.self)) == changes)
         #expect(FlatJSON.readChanges("[]") == [])
     }
+
+    @Test("a row's cells as values only round-trip with the file's columns, in any order; other cells are refused")
+    func values() throws {
+        let columns = Array(cells.keys)
+        let text = try #require(FlatJSON.values(cells, columns: columns))
+        #expect(!text.contains("userId"), "the column names are not in every row")
+        #expect(FlatJSON.readValues(text, columns: columns) == cells)
+        #expect(try JSONDecoder().decode([String].self, from: Data(text.utf8)).count == cells.count)
+        // Columns in another order than the dictionary's: looked up, still right.
+        let sorted = columns.sorted()
+        #expect(FlatJSON.readValues(try #require(FlatJSON.values(cells, columns: sorted)), columns: sorted) == cells)
+        #expect(FlatJSON.readValues(text, columns: columns, keeping: ["userId", "absent"]) == ["userId": "000123"])
+        // Cells that are not exactly the columns are written as an object instead.
+        #expect(FlatJSON.values(cells, columns: columns + ["extra"]) == nil)
+        #expect(FlatJSON.values(["other": "1", "userId": "2", "lastName": "3", "note": "4"], columns: columns) == nil)
+        // A value count that does not match the columns is not read as a row.
+        #expect(FlatJSON.readValues(text, columns: Array(columns.dropLast())) == nil)
+        #expect(FlatJSON.readValues(#"["a"]"#, columns: ["a", "b"]) == nil)
+        #expect(FlatJSON.readValues("[]", columns: []) == [:])
+    }
 }

@@ -59,6 +59,20 @@ struct RosterFileTests {
             "HVP,,000124,student,19CHANW1,Ka Ho,Chan,W@X.edu,05,,,",
         ])
         #expect(codes(file) == [3: ["duplicate_login_id", "duplicate_email"]])
+
+        // Each row of the second person says so, not only its first (the later rows of one person reuse the first
+        // row's answers), and a differing row of the same person is still compared with the first.
+        let rows = try inspect([
+            "HVP,,000123,student,19chanw1,Wing Yan,Chan,w@x.edu,05,C5A,5A,",
+            "HVP,,000124,student,19CHANW1,Ka Ho,Chan,W@X.edu,05,C5A,5A,",
+            "HVP,,000124,student,19CHANW1,Ka Ho,Chan,W@X.edu,05,C5A-EN,5A English,",
+            "HVP,,000124,student,19CHANW1,Ka Ho,Chen,W@X.edu,05,C5A-MA,5A Maths,",
+        ])
+        #expect(codes(rows)[3] == ["duplicate_login_id", "duplicate_email"])
+        #expect(codes(rows)[4] == ["duplicate_login_id", "duplicate_email"])
+        #expect(codes(rows)[5] == ["inconsistent_person", "duplicate_login_id", "duplicate_email"])
+        let message = try #require(rows.users[2].issues.first?.message)
+        #expect(message == "Row 4, loginId: “19CHANW1” is also the login ID of userId 000123 on row 2.", "\(message)")
     }
 
     @Test("a class in two schools, a class under two names, a school under two names, two primary teachers")

@@ -92,6 +92,31 @@ struct RosterEngineTests {
         }
     }
 
+    @Test("a row's cells are stored as values with the file's column names kept once; rows stored whole still read", arguments: TestDatabase.all)
+    func storedCells(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let users = Self.header + "N,North School,000123,student,19chanw1,詠欣,陳,,05,N-5A,\"5A, \"\"blue\"\"\",\n"
+            let draft = try await batch(engine, [("users.csv", users)], mode: "sync")
+            let stored = try await store.backend.read { db in
+                try db.query("SELECT input FROM batch_items WHERE batch_id = ? ORDER BY item_id", [.id(draft.id)]).map { try $0.text("input") }
+            }
+            #expect(stored.count == 2, "the row and the sync item")
+            #expect(stored[0].hasPrefix("[") && !stored[0].contains("schoolId"), "\(stored[0])")
+            #expect(stored[1].hasPrefix("{"), "the sync item's cells are not the file's columns: stored whole")
+            let row = try #require(try await items(store, draft).first)
+            #expect(row.input["firstName"] == "詠欣" && row.input["userId"] == "000123" && row.input["className"] == "5A, \"blue\"")
+            #expect(row.input.count == Self.header.split(separator: ",").count)
+            // A row stored whole (as batches before the column list were) reads the same.
+            try await store.backend.write { db in
+                _ = try db.execute(
+                    "UPDATE batch_items SET input = ? WHERE batch_id = ? AND item_id = ?",
+                    [.text(FlatJSON.object(row.input)), .id(draft.id), .int(row.id)])
+            }
+            #expect(try await items(store, draft).first?.input == row.input)
+            #expect(try await store.item(row.id, of: draft.id)?.input == row.input)
+        }
+    }
+
     @Test("re-import of a changed file writes only the differences; sync removes what it leaves out; the guard stops a mass change", arguments: TestDatabase.all)
     func changedAndSync(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

@@ -62,6 +62,36 @@ public enum FlatJSON {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A row's cells as an array of values in the order of `columns` (`["1","2"]`): a file's column names are kept
+    /// once (`Store.saveInputColumns`) instead of in every row, a third of a roster item's bytes. nil when the cells
+    /// are not exactly those columns (the row is then written as an object).
+    public static func values(_ fields: [String: String], columns: [String]) -> String? {
+        guard fields.count == columns.count else { return nil }
+        var out: [UInt8] = [0x5B]
+        out.reserveCapacity(fields.count * 12 + 2)
+        // The cells of a file's rows are usually in the columns' order already (made by mapping one index).
+        var position = 0
+        for (key, value) in fields {
+            guard key == columns[position] else { return valuesLookingUp(fields, columns: columns) }
+            if position > 0 { out.append(0x2C) }
+            appendString(value, to: &out)
+            position += 1
+        }
+        out.append(0x5D)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func valuesLookingUp(_ fields: [String: String], columns: [String]) -> String? {
+        var out: [UInt8] = [0x5B]
+        for (position, column) in columns.enumerated() {
+            guard let value = fields[column] else { return nil }
+            if position > 0 { out.append(0x2C) }
+            appendString(value, to: &out)
+        }
+        out.append(0x5D)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// An array of changes, as JSONEncoder would write `[FieldChange]` (nil values left out).
     public static func changes(_ changes: [FieldChange]) -> String {
         guard !changes.isEmpty else { return "[]" }
@@ -191,6 +221,26 @@ public enum FlatJSON {
             guard reader.object({ result[$0] = $1 ?? "" }) else { return nil }
         }
         return result
+    }
+
+    /// `["1","2"]` as `values(_:columns:)` wrote it → [column: value]; nil when the text is something else or has
+    /// another number of values. `keeping`: only these columns (nil: all).
+    public static func readValues(_ text: String, columns: [String], keeping: Set<String>? = nil) -> [String: String]? {
+        var reader = Reader(bytes: Array(text.utf8))
+        guard reader.expect(0x5B) else { return nil }
+        var result: [String: String] = [:]
+        result.reserveCapacity(keeping?.count ?? columns.count)
+        if reader.peek() == 0x5D { return columns.isEmpty ? result : nil }
+        var position = 0
+        while true {
+            guard position < columns.count, let value = reader.string() else { return nil }
+            let column = columns[position]
+            if keeping?.contains(column) ?? true { result[column] = value }
+            position += 1
+            if reader.expect(0x2C) { continue }
+            guard reader.expect(0x5D), position == columns.count else { return nil }
+            return result
+        }
     }
 
     /// An array of changes as `changes(_:)` or JSONEncoder wrote it; nil when the text is something else.

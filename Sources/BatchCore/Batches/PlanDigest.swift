@@ -31,10 +31,11 @@ public struct PlanDigest: Sendable, Hashable, Codable {
     }
 
     /// The distinct existing records of each entity the items' changes touch.
-    public static func changedExisting(_ items: some Sequence<BatchItem>) -> [String: Int] {
+    public static func changedExisting(_ items: [BatchItem]) -> [String: Int] {
         var touched: [String: Set<String>] = [:]
-        for item in items {
-            for change in item.changes where change.before != nil { touched[change.entity, default: []].insert(change.key) }
+        // Read through the array, not from a copy of each item.
+        for index in items.indices {
+            for change in items[index].changes where change.before != nil { touched[change.entity, default: []].insert(change.key) }
         }
         return touched.mapValues(\.count)
     }

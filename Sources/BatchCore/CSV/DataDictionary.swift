@@ -60,6 +60,9 @@ public struct CSVTable: Sendable {
         return record.cells[i].trimmedCell
     }
 
+    /// The dictionary's columns that are present, in the order `values(of:)` gives them.
+    public var columns: [String] { Array(index.keys) }
+
     /// Column name → trimmed value for every column of the dictionary that is present.
     public func values(of record: CSVRecord) -> [String: String] {
         index.mapValues { i in i < record.cells.count ? record.cells[i].trimmedCell : "" }

@@ -101,9 +101,19 @@ public struct RosterFile: Sendable {
     /// `hashes`: each row's `RowHashes`, when the caller found them already (on every core).
     static func checkAcrossRows(_ rows: inout [Row], hashes given: [RowHashes]? = nil) {
         let hashes = given ?? rows.map { Self.hashes($0.values) }
+        typealias Owner = (userID: String, line: Int)
         var firstOfPerson: [String: Int] = [:]
-        var loginOwner: [String: (userID: String, line: Int)] = [:]
-        var emailOwner: [String: (userID: String, line: Int)] = [:]
+        var loginOwner: [String: Owner] = [:]
+        var emailOwner: [String: Owner] = [:]
+        /// What the checks of one person's row found, for the next row of the same person.
+        struct PersonAnswer {
+            var userID: String
+            var hash: Int
+            var first: Int
+            var loginOwner: Owner?
+            var emailOwner: Owner?
+        }
+        var lastAnswer: PersonAnswer?
         // Exact duplicates are found by a hash of the row's cells (the first row with that hash, and the few rows
         // whose hash an earlier different row already had): holding every row's cells once more as a key would cost
         // hundreds of megabytes at state size.
@@ -138,12 +148,12 @@ public struct RosterFile: Sendable {
                 seenRow[hash] = index
             }
             guard !userID.isEmpty else { continue }
-            // The same person columns as the person's first row (equal hashes) need no comparing: two different
-            // sets of values with the same 64-bit hash are not a case that happens.
-            if let first = firstOfPerson[userID] {
+            /// The person columns against the person's first row. The same columns (equal hashes) need no comparing:
+            /// two different sets of values with the same 64-bit hash are not a case that happens.
+            func compare(withFirst first: Int) {
                 let earlier = rows[first]
-                let differs = hashes[first].person != hashes[index].person
-                for column in personColumns where differs && value(column) != (earlier.values[column] ?? "") {
+                guard hashes[first].person != hashes[index].person else { return }
+                for column in personColumns where value(column) != (earlier.values[column] ?? "") {
                     let same =
                         column == "userRole" || column == "userStatus" || column == "loginId"
                         ? value(column).lowercased() == (earlier.values[column] ?? "").lowercased() : false
@@ -156,34 +166,56 @@ public struct RosterFile: Sendable {
                                 "A person's details must be the same on each of their rows; correct one of the two rows."
                         ))
                 }
+            }
+            func loginClash(_ owner: Owner) {
+                rows[index].issues.append(
+                    issue(
+                        .error, "duplicate_login_id", row, "loginId",
+                        "“\(value("loginId"))” is also the login ID of userId \(owner.userID) on row \(owner.line).",
+                        fix: "Every person needs a login ID of their own; correct one of the two."))
+            }
+            func emailClash(_ owner: Owner) {
+                rows[index].issues.append(
+                    issue(
+                        .error, "duplicate_email", row, "userEmail",
+                        "“\(value("userEmail"))” is also the address of userId \(owner.userID) on row \(owner.line).",
+                        fix: "Every person needs an address of their own; correct one of the two."))
+            }
+            if let answer = lastAnswer, answer.userID == userID, answer.hash == hashes[index].person {
+                // The previous row's person with the same person columns (so the same login ID and address): the
+                // same answers, without hashing them again (rows come person by person: most rows are this case).
+                compare(withFirst: answer.first)
+                if let owner = answer.loginOwner { loginClash(owner) }
+                if let owner = answer.emailOwner { emailClash(owner) }
             } else {
-                firstOfPerson[userID] = index
-            }
-            let login = value("loginId").lowercased()
-            if !login.isEmpty {
-                if let owner = loginOwner[login], owner.userID != userID {
-                    rows[index].issues.append(
-                        issue(
-                            .error, "duplicate_login_id", row, "loginId",
-                            "“\(value("loginId"))” is also the login ID of userId \(owner.userID) on row \(owner.line).",
-                            fix: "Every person needs a login ID of their own; correct one of the two."))
-                } else if loginOwner[login] == nil {
-                    loginOwner[login] = (userID, row.line)
+                var answer = PersonAnswer(userID: userID, hash: hashes[index].person, first: index)
+                if let first = firstOfPerson[userID] {
+                    answer.first = first
+                    compare(withFirst: first)
+                } else {
+                    firstOfPerson[userID] = index
                 }
-            }
-            let email = value("userEmail")
-            // An address the row's own checks refused is not compared (they ran already: no second parse).
-            if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }) {
-                let key = EmailAddress.key(email)
-                if let owner = emailOwner[key], owner.userID != userID {
-                    rows[index].issues.append(
-                        issue(
-                            .error, "duplicate_email", row, "userEmail",
-                            "“\(email)” is also the address of userId \(owner.userID) on row \(owner.line).",
-                            fix: "Every person needs an address of their own; correct one of the two."))
-                } else if emailOwner[key] == nil {
-                    emailOwner[key] = (userID, row.line)
+                let login = value("loginId").lowercased()
+                if !login.isEmpty {
+                    if let owner = loginOwner[login], owner.userID != userID {
+                        loginClash(owner)
+                        answer.loginOwner = owner
+                    } else if loginOwner[login] == nil {
+                        loginOwner[login] = (userID, row.line)
+                    }
                 }
+                let email = value("userEmail")
+                // An address the row's own checks refused is not compared (they ran already: no second parse).
+                if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }) {
+                    let key = EmailAddress.key(email)
+                    if let owner = emailOwner[key], owner.userID != userID {
+                        emailClash(owner)
+                        answer.emailOwner = owner
+                    } else if emailOwner[key] == nil {
+                        emailOwner[key] = (userID, row.line)
+                    }
+                }
+                lastAnswer = answer
             }
             /// The first name given to a school or class holds; a different one on a later row is an error there.
             func sameName(

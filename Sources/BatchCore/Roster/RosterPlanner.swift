@@ -109,8 +109,11 @@ public struct RosterPlanner: Sendable {
     /// The key of the item that stands for the records a sync file leaves out.
     public static let syncColumn = "syncRemovals"
 
-    public static func isUsersRow(_ item: BatchItem) -> Bool { item.input["userRole"] != nil }
-    public static func isSyncItem(_ item: BatchItem) -> Bool { item.input[syncColumn] != nil }
+    public static func isUsersRow(_ item: BatchItem) -> Bool { isUsersRow(item.input) }
+    public static func isSyncItem(_ item: BatchItem) -> Bool { isSyncItem(item.input) }
+    /// The same from a row's cells: loops over a whole batch read them through the array instead of copying items.
+    public static func isUsersRow(_ input: [String: String]) -> Bool { input["userRole"] != nil }
+    public static func isSyncItem(_ input: [String: String]) -> Bool { input[syncColumn] != nil }
 
     /// A users.csv row's value, normalised as it is stored.
     static func stored(_ column: String, _ input: [String: String]) -> String { stored(column, value: input[column] ?? "") }
@@ -162,8 +165,8 @@ public struct RosterPlanner: Sendable {
             item.changes = []
             return item
         }
-        let users = items.indices.filter { Self.isUsersRow(items[$0]) }
-        let demographics = items.indices.filter { !Self.isUsersRow(items[$0]) && !Self.isSyncItem(items[$0]) }
+        let users = items.indices.filter { Self.isUsersRow(items[$0].input) }
+        let demographics = items.indices.filter { !Self.isUsersRow(items[$0].input) && !Self.isSyncItem(items[$0].input) }
         let rows = users.map { UsersRow(items[$0].input) }
         func fail(_ index: Int, _ code: String, _ column: String, _ message: String, fix: String) {
             let item = items[index]
@@ -486,21 +489,21 @@ public struct RosterPlanner: Sendable {
         }
 
         for index in items.indices {
-            let item = items[index]
+            let input = items[index].input
             // A row's label depends on its cells only: made once, kept through later plans.
-            if items[index].label.isEmpty && !Self.isSyncItem(item) {
-                let userID = item.input["userId"] ?? ""
-                if Self.isUsersRow(item) {
-                    let name = [item.input["lastName"] ?? "", item.input["firstName"] ?? ""].filter { !$0.isEmpty }.joined(separator: ", ")
-                    let classPart = (item.input["classId"] ?? "").isEmpty ? "" : " · class \(item.input["classId"]!)"
-                    items[index].label = "\(userID) · \(name) · \(Self.stored("userRole", item.input))\(classPart)"
-                } else if !Self.isSyncItem(item) {
+            if items[index].label.isEmpty && !Self.isSyncItem(input) {
+                let userID = input["userId"] ?? ""
+                if Self.isUsersRow(input) {
+                    let name = [input["lastName"] ?? "", input["firstName"] ?? ""].filter { !$0.isEmpty }.joined(separator: ", ")
+                    let classPart = (input["classId"] ?? "").isEmpty ? "" : " · class \(input["classId"]!)"
+                    items[index].label = "\(userID) · \(name) · \(Self.stored("userRole", input))\(classPart)"
+                } else {
                     items[index].label = "\(userID) · demographics"
                 }
             }
-            items[index].target = item.input["userId"]
-            if item.state == .skipped { continue }
-            if item.issues.contains(where: { $0.severity == .error }) {
+            items[index].target = input["userId"]
+            if items[index].state == .skipped { continue }
+            if items[index].issues.contains(where: { $0.severity == .error }) {
                 items[index].state = .error
                 items[index].changes = []
             } else {

@@ -123,6 +123,8 @@ public final class BatchEngine: Sendable {
                 }
                 ranges.append(start..<items.count)
             }
+            var columns: [String: [String]] = [:]
+            for read in received { if let names = read.inspected.columns { columns[read.name] = names } }
             if handler.plansWholeBatch {
                 // The earlier files are planned again with the new ones (two files for one student conflict).
                 let earlier = try Store.loadItems(db, batchID: batch.id)
@@ -136,7 +138,7 @@ public final class BatchEngine: Sendable {
                 let counter = try handler.entityCounter(planned, on: db)
                 let version = try Store.dataVersion(db)
                 let (summary, _) = try Parallel.both({ (counter(), Self.digest(planned, handler, dataVersion: version)) }) {
-                    try Store.insertItems(db, batchID: batch.id, items: items)
+                    try Store.insertItems(db, batchID: batch.id, items: items, columns: columns)
                 }
                 try Store.saveEntityCounts(db, batchID: batch.id, summary.0)
                 try Store.savePlanDigest(db, batchID: batch.id, summary.1)
@@ -145,7 +147,7 @@ public final class BatchEngine: Sendable {
                 items = try handler.plan(items, batch: batch, on: db)
                 try Store.savePlanDigest(db, batchID: batch.id, nil)
                 clock.step("plan \(items.count) items")
-                try Store.insertItems(db, batchID: batch.id, items: items)
+                try Store.insertItems(db, batchID: batch.id, items: items, columns: columns)
                 clock.step("store \(items.count) items")
             }
             let now = Clock.nowMillis()
@@ -203,7 +205,7 @@ public final class BatchEngine: Sendable {
                 let row = try db.first(
                     "SELECT * FROM batch_items WHERE batch_id = ? AND item_id = ?", [.id(batch.id), .int(itemID)])
             else { throw StoreError.notFound("This batch has no item \(itemID).") }
-            var item = try BatchItem(row: row, decoder: JSONDecoder())
+            var item = try BatchItem(row: row, decoder: JSONDecoder(), inputs: StoredInput(db, batchID: batch.id))
             let before = item.manualTarget
             if skip {
                 item.manualTarget = nil
@@ -335,7 +337,7 @@ public final class BatchEngine: Sendable {
 
     static func digest(_ planned: [BatchItem], _ handler: any BatchKindHandler, dataVersion: Int64) -> PlanDigest {
         // Not copied when every item is ready (a first import): a copy of 1.6 million items is seconds of retains.
-        let ready = planned.allSatisfy { $0.state == .ready } ? planned : planned.filter { $0.state == .ready }
+        let ready = planned.indices.allSatisfy { planned[$0].state == .ready } ? planned : planned.filter { $0.state == .ready }
         return PlanDigest(
             changedExisting: PlanDigest.changedExisting(ready), lockScope: handler.lockScope(ready), dataVersion: dataVersion)
     }

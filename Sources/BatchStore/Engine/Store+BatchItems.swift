@@ -19,12 +19,15 @@ extension Store {
         "manual_target", "suggestions",
     ]
 
-    static func insertItems(_ db: any SQLConnection, batchID: BatchID, items: [BatchItem]) throws {
+    /// `columns`: file name → the columns all of that file's items have (`FileInspection.columns`); those items
+    /// are stored as values only, the names once (`saveInputColumns`).
+    static func insertItems(_ db: any SQLConnection, batchID: BatchID, items: [BatchItem], columns: [String: [String]] = [:]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         func json<T: Encodable & Collection>(_ value: T) throws -> SQLValue {
             value.isEmpty ? .text(T.self == [String: String].self ? "{}" : "[]") : .text(String(decoding: try encoder.encode(value), as: UTF8.self))
         }
+        let columns = try saveInputColumns(db, batchID: batchID, columns)
         // The row's cells and its changes are written by hand: one JSONEncoder call an item and column costs more
         // than the rest of a 1.4-million-row roster import. A slice at a time: the encoded rows of a whole state-size
         // file would be gigabytes.
@@ -32,7 +35,11 @@ extension Store {
             // The two hand-written columns on every core at once (the slice's indices are the array's: not copied).
             let start = slice.startIndex
             let encoded = Parallel.map(slice.count, minimumPiece: 2_000) { range in
-                range.map { (FlatJSON.object(items[start + $0].input, sorted: false), FlatJSON.changes(items[start + $0].changes)) }
+                range.map { offset -> (String, String) in
+                    let item = items[start + offset]
+                    let input = columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
+                    return (input ?? FlatJSON.object(item.input, sorted: false), FlatJSON.changes(item.changes))
+                }
             }
             var rows: [[SQLValue]] = []
             rows.reserveCapacity(slice.count)
@@ -45,6 +52,37 @@ extension Store {
             }
             try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: rows)
         }
+    }
+
+    /// Keeps each file's column names for the batch, and returns those its new items may be written with: a file
+    /// name the batch already has with other columns keeps its first list, and the new items are written whole.
+    static func saveInputColumns(_ db: any SQLConnection, batchID: BatchID, _ columns: [String: [String]]) throws -> [String: [String]] {
+        guard !columns.isEmpty else { return [:] }
+        let stored = try inputColumns(db, batchID: batchID)
+        var usable: [String: [String]] = [:]
+        for (fileName, names) in columns.sorted(by: { $0.key < $1.key }) {
+            if let earlier = stored[fileName] {
+                if earlier == names { usable[fileName] = names }
+                continue
+            }
+            try db.execute(
+                "INSERT INTO batch_input_columns (batch_id, file_name, columns) VALUES (?, ?, ?)",
+                [.id(batchID), .text(fileName), .text(JSONText.encode(names))])
+            usable[fileName] = names
+        }
+        return usable
+    }
+
+    /// File name → the column names of the items stored as values only.
+    static func inputColumns(_ db: any SQLConnection, batchID: BatchID) throws -> [String: [String]] {
+        var columns: [String: [String]] = [:]
+        for row in try db.query("SELECT file_name, columns FROM batch_input_columns WHERE batch_id = ?", [.id(batchID)]) {
+            guard let names = JSONText.decode([String].self, row.optionalText("columns")) else {
+                throw StoreError.corrupt("the column names of a batch's file could not be read")
+            }
+            columns[try row.text("file_name")] = names
+        }
+        return columns
     }
 
     /// Rows a bulk write builds at once.
@@ -69,6 +107,7 @@ extension Store {
     /// `columns`: only these of each item's input (the rest is left out of `input`); nil: all.
     static func loadItems(_ db: any SQLConnection, batchID: BatchID, state: ItemState? = nil, columns: Set<String>? = nil) throws -> [BatchItem] {
         // A page of rows at a time: the database's rows and the decoded items are not both held for the whole batch.
+        let inputs = try StoredInput(db, batchID: batchID)
         var items: [BatchItem] = []
         var after: Int64 = 0
         while true {
@@ -77,7 +116,7 @@ extension Store {
                 "SELECT * FROM batch_items WHERE batch_id = ? AND item_id > ?\(filter) ORDER BY item_id LIMIT \(loadPage)",
                 [.id(batchID), .int(after)] + (state.map { [.text($0.rawValue)] } ?? []))
             guard let last = rows.last else { return items }
-            items += try decodeItems(rows, columns: columns)
+            items += try decodeItems(rows, inputs: inputs, columns: columns)
             after = try last.int("item_id")
             if rows.count < loadPage { return items }
         }
@@ -109,7 +148,7 @@ extension Store {
         }
     }
 
-    static func decodeItems(_ rows: [SQLRow], columns: Set<String>? = nil) throws -> [BatchItem] {
+    static func decodeItems(_ rows: [SQLRow], inputs: StoredInput, columns: Set<String>? = nil) throws -> [BatchItem] {
         guard !rows.isEmpty else { return [] }
         // Cells and changes are read by hand (`FlatJSON`), on every core at once; issues and suggestions, mostly
         // empty, and anything the hand-written reader does not take, by one JSONDecoder call for all such rows.
@@ -118,7 +157,7 @@ extension Store {
                 let row = rows[index]
                 guard let id = row["item_id"].int, let fileName = row["file_name"].text, let label = row["label"].text,
                     let state = row["state"].text.flatMap(ItemState.init(rawValue:)),
-                    let input = row["input"].text.flatMap({ FlatJSON.readObject($0, keeping: columns) }),
+                    let input = row["input"].text.flatMap({ inputs.read($0, fileName: fileName, keeping: columns) }),
                     let changes = row["changes"].text.flatMap(FlatJSON.readChanges)
                 else { return nil }
                 return BatchItem(
@@ -139,7 +178,7 @@ extension Store {
         var items: [BatchItem] = []
         items.reserveCapacity(rows.count)
         for (index, item) in fast.enumerated() {
-            items.append(try item ?? BatchItem(row: rows[index], decoder: decoder))
+            items.append(try item ?? BatchItem(row: rows[index], decoder: decoder, inputs: inputs))
         }
         let withIssues = rows.indices.filter { fast[$0] != nil && (rows[$0].optionalText("issues") ?? "[]") != "[]" }
         for (index, value) in zip(withIssues, try decoder.decode([[BatchIssue]].self, from: try array("issues", withIssues))) {
@@ -192,7 +231,8 @@ extension Store {
         }
         counts.warnings = Int(
             try db.scalarInt(
-                "SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND issues LIKE ?", [.id(batchID), .text("%\"warning\"%")]))
+                "SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND \(hasIssues) AND issues LIKE ?",
+                [.id(batchID), .text("%\"warning\"%")]))
         return try saveCounts(db, batchID: batchID, counts)
     }
 
@@ -216,6 +256,10 @@ extension Store {
 
     static let appliedStatuses: Set<BatchStatus> = [.completed, .completedWithErrors, .undoing, .undone]
 
+    /// An item with at least one issue: the condition of the partial index `batch_items_issues`, written the same
+    /// way in every query that should use it (both databases match an index's condition by its text).
+    static let hasIssues = "issues <> '[]'"
+
     /// One page of a batch's items, optionally of one state.
     /// `warningsOnly`: items with a warning; `changing`: items whose changes touch that record kind (`class`).
     public func items(
@@ -233,14 +277,14 @@ extension Store {
             case let state?: filter.add("state = ?", .text(state.rawValue))
             case nil: break
             }
-            if warningsOnly { filter.add("issues LIKE ?", .text("%\"warning\"%")) }
+            if warningsOnly { filter.add("\(Self.hasIssues) AND issues LIKE ?", .text("%\"warning\"%")) }
             if let entity { filter.add("changes LIKE ?", .text("%\"entity\":\"\(entity)\"%")) }
             let total = try db.scalarInt("SELECT COUNT(*) FROM batch_items \(filter.whereClause)", filter.binds)
-            let decoder = JSONDecoder()
+            let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
             let items = try db.query(
                 "SELECT * FROM batch_items \(filter.whereClause) ORDER BY \(problemsFirst ? Self.problemsFirstOrder : "") item_id LIMIT ? OFFSET ?",
                 filter.binds + [.int(Int64(limit)), .int(Int64(offset))]
-            ).map { try BatchItem(row: $0, decoder: decoder).applied(applied) }
+            ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs).applied(applied) }
             return Page(items: items, total: Int(total), offset: offset, limit: limit)
         }
     }
@@ -256,18 +300,18 @@ extension Store {
         try await backend.read { db in
             let applied = try Self.wasApplied(db, batchID: batchID)
             return try db.first("SELECT * FROM batch_items WHERE batch_id = ? AND item_id = ?", [.id(batchID), .int(itemID)])
-                .map { try BatchItem(row: $0, decoder: JSONDecoder()).applied(applied) }
+                .map { try BatchItem(row: $0, decoder: JSONDecoder(), inputs: StoredInput(db, batchID: batchID)).applied(applied) }
         }
     }
 
     /// Every item with an issue, in file order, for the error report.
     public func itemsWithIssues(of batchID: BatchID) async throws -> [BatchItem] {
         try await backend.read { db in
-            let decoder = JSONDecoder()
+            let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
             let applied = try Self.wasApplied(db, batchID: batchID)
             return try db.query(
-                "SELECT * FROM batch_items WHERE batch_id = ? AND issues <> '[]' ORDER BY item_id", [.id(batchID)]
-            ).map { try BatchItem(row: $0, decoder: decoder).applied(applied) }
+                "SELECT * FROM batch_items WHERE batch_id = ? AND \(Self.hasIssues) ORDER BY item_id", [.id(batchID)]
+            ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs).applied(applied) }
         }
     }
 
@@ -296,6 +340,22 @@ extension Store {
     }
 }
 
+/// Reads the cells of a batch's stored items: values only, named by their file's columns (`FlatJSON.values`), or an
+/// object.
+struct StoredInput {
+    let columns: [String: [String]]
+
+    init(_ db: any SQLConnection, batchID: BatchID) throws { columns = try Store.inputColumns(db, batchID: batchID) }
+
+    /// nil when the text is neither (the caller may try JSONDecoder).
+    func read(_ text: String, fileName: String, keeping: Set<String>? = nil) -> [String: String]? {
+        if text.utf8.first == UInt8(ascii: "[") {
+            return columns[fileName].flatMap { FlatJSON.readValues(text, columns: $0, keeping: keeping) }
+        }
+        return FlatJSON.readObject(text, keeping: keeping)
+    }
+}
+
 extension BatchItem {
     /// As read from a batch whose apply has committed (`Store.wasApplied`): ready means applied.
     func applied(_ applied: Bool) -> BatchItem {
@@ -305,14 +365,16 @@ extension BatchItem {
         return item
     }
 
-    init(row: SQLRow, decoder: JSONDecoder) throws {
+    init(row: SQLRow, decoder: JSONDecoder, inputs: StoredInput) throws {
         func decode<T: Decodable & RangeReplaceableCollection>(_ type: T.Type, _ column: String) throws -> T {
             let text = try row.text(column)
             return text == "[]" ? T() : try decoder.decode(type, from: Data(text.utf8))
         }
         func decodeInput(_ column: String) throws -> [String: String] {
             let text = try row.text(column)
-            return text == "{}" ? [:] : try decoder.decode([String: String].self, from: Data(text.utf8))
+            if text == "{}" { return [:] }
+            if let read = inputs.read(text, fileName: try row.text("file_name")) { return read }
+            return try decoder.decode([String: String].self, from: Data(text.utf8))
         }
         self.init(
             id: try row.int("item_id"), fileName: try row.text("file_name"), row: row["row_number"].int.map(Int.init),

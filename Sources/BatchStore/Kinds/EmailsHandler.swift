@@ -13,7 +13,7 @@ public struct EmailsHandler: BatchKindHandler {
         switch CSVTable.read(bytes: bytes, fileName: fileName, dictionary: EmailBatch.dictionary) {
         case .failure(let rejection): throw rejection
         case .success(let table):
-            return FileInspection(items: EmailBatch.items(from: table, firstID: firstItemID), warnings: table.warnings)
+            return FileInspection(items: EmailBatch.items(from: table, firstID: firstItemID), warnings: table.warnings, columns: table.columns)
         }
     }
 

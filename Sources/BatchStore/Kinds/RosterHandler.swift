@@ -42,6 +42,7 @@ public struct RosterHandler: BatchKindHandler {
         case .success(let read): table = read
         }
         let warnings = table?.warnings ?? []
+        let columns = table?.columns
         var items: [BatchItem] = []
         /// One row as an item, its issues placed in the file and row.
         func append(line: Int, values: [String: String], issues: [BatchIssue]) {
@@ -75,7 +76,7 @@ public struct RosterHandler: BatchKindHandler {
                         input: [RosterPlanner.syncColumn: "true"], label: "Not in the file (sync)", state: .unchanged))
             }
         }
-        return FileInspection(items: items, warnings: warnings)
+        return FileInspection(items: items, warnings: warnings, columns: columns)
     }
 
     static func today() -> String {
@@ -95,8 +96,8 @@ public struct RosterHandler: BatchKindHandler {
     /// The roles of the people only sync removals name are read now; the counting over every item comes later.
     public func entityCounter(_ planned: [BatchItem], on db: any SQLConnection) throws -> @Sendable () -> [EntityCounts]? {
         var unnamed: Set<String> = []
-        for item in planned where RosterPlanner.isSyncItem(item) {
-            for change in item.changes where change.entity == "person" { unnamed.insert(change.key) }
+        for index in planned.indices where RosterPlanner.isSyncItem(planned[index].input) {
+            for change in planned[index].changes where change.entity == "person" { unnamed.insert(change.key) }
         }
         var roles: [String: UserRole] = [:]
         for row in try db.query(chunking: unnamed.sorted().map { .text($0) }, { "SELECT user_id, user_role FROM people WHERE user_id IN (\($0))" }) {
@@ -114,12 +115,12 @@ public struct RosterHandler: BatchKindHandler {
         // Rows come person by person: a school or person repeating the previous one is not hashed again.
         var schools: Set<String> = [], people: Set<String> = []
         var lastSchool: String?, lastPerson: String?
-        for item in items {
-            if RosterPlanner.isUsersRow(item), let school = item.input["schoolId"], school != lastSchool {
+        for index in items.indices {
+            if RosterPlanner.isUsersRow(items[index].input), let school = items[index].input["schoolId"], school != lastSchool {
                 schools.insert(school)
                 lastSchool = school
             }
-            for change in item.changes where change.entity == "person" && change.key != lastPerson {
+            for change in items[index].changes where change.entity == "person" && change.key != lastPerson {
                 people.insert(change.key)
                 lastPerson = change.key
             }
@@ -220,17 +221,17 @@ enum RosterSnapshotLoader {
         // Rows come person by person: the person columns of a row repeating the previous row's userId are the same
         // (or the row is an error), so they are not hashed again.
         var lastUser: String?, lastSchool: String?
-        for item in items {
-            let input = item.input
+        for index in items.indices {
+            let input = items[index].input
             let user = input["userId"]
             if let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
-            guard RosterPlanner.isUsersRow(item) else { continue }
+            guard RosterPlanner.isUsersRow(input) else { continue }
             if let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
             if let school = input["schoolId"], !school.isEmpty, school != lastSchool {
                 namedSchools.insert(school)
                 lastSchool = school
             }
-            guard user != lastUser || item.state == .error else { continue }
+            guard user != lastUser || items[index].state == .error else { continue }
             lastUser = user
             if let login = input["loginId"], !login.isEmpty { logins.insert(login.lowercased()) }
             if let email = input["userEmail"], !email.isEmpty { emails.insert(Store.emailKey(email)) }

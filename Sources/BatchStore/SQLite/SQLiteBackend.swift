@@ -6,6 +6,8 @@ import GRDBSQLite
 public final class SQLiteBackend: DatabaseBackend {
     public let dialect = SQLDialect.sqlite
     let pool: DatabasePool
+    /// Checkpoints the log beside the writer instead of inside its commits.
+    let checkpointer: WALCheckpointer
 
     /// Opens (creating if needed) the database file at `path`. `writerCacheMB`: the page cache of the connection
     /// that writes (`AppConfig.sqliteWriterCacheMB`); readers keep 64 MB each.
@@ -20,12 +22,17 @@ public final class SQLiteBackend: DatabaseBackend {
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
+        let checkpointer = WALCheckpointer(path: path)
+        self.checkpointer = checkpointer
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // The one writer connection gets a larger cache: a state-size roster's apply changes gigabytes of pages
             // in one transaction, and every page the cache cannot hold is written to the WAL early and read back.
             let writerCacheKB = writerCacheMB * 1024
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(writerCacheKB)") }
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA cache_size = -\(writerCacheKB)")
+                checkpointer.install(on: db)
+            }
         } catch {
             throw StoreError.unavailable("cannot open SQLite database at \(path): \(error)")
         }
@@ -40,6 +47,7 @@ public final class SQLiteBackend: DatabaseBackend {
     }
 
     public func close() async throws {
+        checkpointer.close()
         try pool.close()
     }
 
