@@ -178,13 +178,18 @@ enum RosterImportBench {
             round, measured by hand one SQLite first import at a time on the way: the apply writes the plan kept with the
             preview while nothing was written since (132.7 s, with a profiler attached), per-entity counts as bits a
             record (124.8 s), items encoded without copies (116.8 s), counts made on the second core while the items
-            are stored (112.3 s).
+            are stored (112.3 s); `make bench` then gave 105.7 s, 77.4 s and 169.0 s. The fifth round, measured by hand the
+            same way on a quieter machine (the same code took 76.6 s there): the WAL checkpointed on its own connection
+            beside the writer instead of inside the receive's commit (74.7 s), a row's cells stored as values with the
+            file's column names kept once (70.5 s), loops over the whole batch reading items in place instead of copying
+            each, and a person's later rows reusing the first row's login and address answers (66.3 s).
 
             Every row still lives as a dictionary of its cells from the CSV reader to the batch items, and every row is a
-            stored item (its cells and changes as JSON, about 1 KB a row with its indexes) written once at receive; submit
+            stored item (its cells as a JSON array of values and its changes as JSON, about 700 bytes a row) written once
+            at receive; submit
             reads the plan's digest and an apply whose plan still holds reads only the changes. What is left is spread
-            over reading and checking, planning, storing the items (and writing them again from the WAL into the
-            database at commit) and the apply's writes, none of them more than a quarter of the whole: getting near the
+            over reading and checking, planning, storing the items and the apply's writes, none of them more than a
+            quarter of the whole: getting near the
             targets needs a columnar path (cells as byte ranges, checks and the plan over columns, items stored compactly
             or only where they have something to show), not more tuning of this one.
 

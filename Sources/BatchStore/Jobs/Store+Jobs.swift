@@ -87,9 +87,14 @@ extension Store {
     public func renewLease(_ job: Job, worker: String, timing: JobTiming) async throws -> Bool {
         try await backend.write { db in
             let now = Clock.nowMillis()
-            return try db.execute(
+            let renewed = try db.execute(
                 "UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE job_id = ? AND lease_owner = ? AND status = 'running'",
                 [.int(now + timing.leaseMillis), .int(now), .int(job.id), .text(worker)]) == 1
+            if renewed { return true }
+            // On SQLite a renewal waits for the job's own transaction (one writer) and so runs just after the job
+            // has finished: that is not a lost lease. Lost means another worker runs the job now.
+            let row = try db.first("SELECT status, lease_owner FROM jobs WHERE job_id = ?", [.int(job.id)])
+            return !(row?.optionalText("status") == "running" && row?.optionalText("lease_owner") != worker)
         }
     }
 
