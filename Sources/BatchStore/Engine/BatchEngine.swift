@@ -97,6 +97,11 @@ public final class BatchEngine: Sendable {
         }
         let received = reads
         let logger = logger
+        defer {
+            // The inspected rows are freed off the caller's path (their cells are the planned items' too).
+            Parallel.release(inBackground: reads)
+            reads = []
+        }
         return try await store.backend.write { db -> [Received] in
             var clock = PhaseClock(logger, "receive \(batch.id)")
             guard let row = try db.first("SELECT status FROM batches WHERE batch_id = ?", [.id(batch.id)]),
@@ -172,6 +177,10 @@ public final class BatchEngine: Sendable {
                         issues: read.inspected.warnings, createdAt: now))
             }
             let counts = try whole.map { try Store.saveCounts(db, batchID: batch.id, ItemCounts($0)) } ?? Store.refreshCounts(db, batchID: batch.id)
+            // The planned items are freed off the writer's path.
+            Parallel.release(inBackground: whole ?? items)
+            items = []
+            whole = nil
             return files.map { Received(file: $0, counts: counts) }
         }
     }

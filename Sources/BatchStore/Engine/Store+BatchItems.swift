@@ -22,35 +22,40 @@ extension Store {
     /// `columns`: file name → the columns all of that file's items have (`FileInspection.columns`); those items
     /// are stored as values only, the names once (`saveInputColumns`).
     static func insertItems(_ db: any SQLConnection, batchID: BatchID, items: [BatchItem], columns: [String: [String]] = [:]) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func json<T: Encodable & Collection>(_ value: T) throws -> SQLValue {
-            value.isEmpty ? .text(T.self == [String: String].self ? "{}" : "[]") : .text(String(decoding: try encoder.encode(value), as: UTF8.self))
-        }
         let columns = try saveInputColumns(db, batchID: batchID, columns)
-        // The row's cells and its changes are written by hand: one JSONEncoder call an item and column costs more
-        // than the rest of a 1.4-million-row roster import. A slice at a time: the encoded rows of a whole state-size
-        // file would be gigabytes.
-        for slice in items.chunked(insertSlice) {
-            // The two hand-written columns on every core at once (the slice's indices are the array's: not copied).
-            let start = slice.startIndex
-            let encoded = Parallel.map(slice.count, minimumPiece: 2_000) { range in
-                range.map { offset -> (String, String) in
-                    let item = items[start + offset]
+        // The rows of one slice of items, ready to insert. The row's cells and its changes are written by hand: one
+        // JSONEncoder call an item and column costs more than the rest of a 1.4-million-row roster import. Built on
+        // every core at once (the slice's indices are the array's: not copied); a slice at a time, as the encoded
+        // rows of a whole state-size file would be gigabytes.
+        @Sendable func rows(_ slice: Range<Int>) -> [[SQLValue]] {
+            Parallel.map(slice.count, minimumPiece: 2_000) { range in
+                // Issues and suggestions are empty on most rows; the others go through JSONEncoder, as `updateItem`.
+                func json<T: Encodable & Collection>(_ value: T) -> SQLValue { .text(value.isEmpty ? "[]" : JSONText.encode(value)) }
+                return range.map { offset -> [SQLValue] in
+                    let item = items[slice.lowerBound + offset]
                     let input = columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
-                    return (input ?? FlatJSON.object(item.input, sorted: false), FlatJSON.changes(item.changes))
+                    return [
+                        .id(batchID), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)),
+                        .text(input ?? FlatJSON.object(item.input, sorted: false)), .optional(item.target), .text(item.label),
+                        .text(item.state.rawValue), .text(FlatJSON.changes(item.changes)), json(item.issues),
+                        .optional(item.manualTarget), json(item.suggestions),
+                    ]
                 }
             }
-            var rows: [[SQLValue]] = []
-            rows.reserveCapacity(slice.count)
-            for (item, (input, changes)) in zip(slice, encoded) {
-                rows.append([
-                    .id(batchID), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)), .text(input),
-                    .optional(item.target), .text(item.label), .text(item.state.rawValue), .text(changes),
-                    try json(item.issues), .optional(item.manualTarget), try json(item.suggestions),
-                ])
+        }
+        // The next slice is built while this one is inserted (the database takes one writer thread; the building
+        // takes the others).
+        let slices = stride(from: 0, to: items.count, by: insertSlice).map { $0..<min($0 + insertSlice, items.count) }
+        guard let first = slices.first else { return }
+        var ready = rows(first)
+        for (position, _) in slices.enumerated() {
+            let current = ready
+            if position + 1 < slices.count {
+                let next = slices[position + 1]
+                (ready, _) = try Parallel.both({ rows(next) }) { try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: current) }
+            } else {
+                try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: current)
             }
-            try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: rows)
         }
     }
 
