@@ -122,12 +122,19 @@ public struct RosterFile: Sendable {
         loginOwner.reserveCapacity(rows.count / 4)
         emailOwner.reserveCapacity(rows.count / 4)
         seenRow.reserveCapacity(rows.count)
-        var classSchool: [String: (school: String, line: Int)] = [:]
-        var className: [String: (name: String, line: Int)] = [:]
         var schoolName: [String: (name: String, line: Int)] = [:]
-        var primary: [String: Int] = [:]
-        var classStudents: [String: Set<String>] = [:]
-        var classFirstRow: [String: Int] = [:]
+        /// What the rows so far said about one class: found with one lookup a row instead of one a check.
+        struct ClassSeen {
+            var school: (id: String, line: Int)?
+            var name: (name: String, line: Int)?
+            var primaryLine: Int?
+            var students: Set<String> = []
+            var firstStudentRow: Int?
+        }
+        var classes: [String: ClassSeen] = [:]
+        /// The previous row's school and name, and whether they clashed with an earlier name (then `schoolName`
+        /// holds that earlier one): a row repeating both gets the same answer without a lookup.
+        var lastSchoolName: (school: String, name: String, clash: (name: String, line: Int)?)?
         let columns = usersColumns
         for index in rows.indices {
             let row = rows[index]
@@ -167,26 +174,21 @@ public struct RosterFile: Sendable {
                         ))
                 }
             }
-            func loginClash(_ owner: Owner) {
+            /// Another person has this row's login ID (`loginId`) or address (`userEmail`) already.
+            func clash(_ column: String, with owner: Owner) {
+                let (code, what) = column == "loginId" ? ("duplicate_login_id", "a login ID") : ("duplicate_email", "an address")
                 rows[index].issues.append(
                     issue(
-                        .error, "duplicate_login_id", row, "loginId",
-                        "“\(value("loginId"))” is also the login ID of userId \(owner.userID) on row \(owner.line).",
-                        fix: "Every person needs a login ID of their own; correct one of the two."))
-            }
-            func emailClash(_ owner: Owner) {
-                rows[index].issues.append(
-                    issue(
-                        .error, "duplicate_email", row, "userEmail",
-                        "“\(value("userEmail"))” is also the address of userId \(owner.userID) on row \(owner.line).",
-                        fix: "Every person needs an address of their own; correct one of the two."))
+                        .error, code, row, column,
+                        "“\(value(column))” is also \(column == "loginId" ? "the login ID" : "the address") of userId \(owner.userID) on row \(owner.line).",
+                        fix: "Every person needs \(what) of their own; correct one of the two."))
             }
             if let answer = lastAnswer, answer.userID == userID, answer.hash == hashes[index].person {
                 // The previous row's person with the same person columns (so the same login ID and address): the
                 // same answers, without hashing them again (rows come person by person: most rows are this case).
                 compare(withFirst: answer.first)
-                if let owner = answer.loginOwner { loginClash(owner) }
-                if let owner = answer.emailOwner { emailClash(owner) }
+                if let owner = answer.loginOwner { clash("loginId", with: owner) }
+                if let owner = answer.emailOwner { clash("userEmail", with: owner) }
             } else {
                 var answer = PersonAnswer(userID: userID, hash: hashes[index].person, first: index)
                 if let first = firstOfPerson[userID] {
@@ -198,7 +200,7 @@ public struct RosterFile: Sendable {
                 let login = value("loginId").lowercased()
                 if !login.isEmpty {
                     if let owner = loginOwner[login], owner.userID != userID {
-                        loginClash(owner)
+                        clash("loginId", with: owner)
                         answer.loginOwner = owner
                     } else if loginOwner[login] == nil {
                         loginOwner[login] = (userID, row.line)
@@ -209,7 +211,7 @@ public struct RosterFile: Sendable {
                 if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }) {
                     let key = EmailAddress.key(email)
                     if let owner = emailOwner[key], owner.userID != userID {
-                        emailClash(owner)
+                        clash("userEmail", with: owner)
                         answer.emailOwner = owner
                     } else if emailOwner[key] == nil {
                         emailOwner[key] = (userID, row.line)
@@ -218,58 +220,80 @@ public struct RosterFile: Sendable {
                 lastAnswer = answer
             }
             /// The first name given to a school or class holds; a different one on a later row is an error there.
-            func sameName(
-                _ names: inout [String: (name: String, line: Int)], of key: String, column: String, what: String
-            ) {
-                let name = value(column)
-                guard !name.isEmpty, !key.isEmpty else { return }
-                if let named = names[key], named.name != name {
-                    rows[index].issues.append(
-                        issue(
-                            .error, "\(what)_name_differs", row, column,
-                            "“\(name)” differs from row \(named.line) (“\(named.name)”) for \(what) \(key).",
-                            fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one."
-                        ))
-                } else if names[key] == nil {
-                    names[key] = (name, row.line)
-                }
-            }
-            let school = value("schoolId")
-            sameName(&schoolName, of: school, column: "schoolName", what: "school")
-            let classID = value("classId")
-            guard !classID.isEmpty else { continue }
-            if let owner = classSchool[classID], owner.school != school {
+            func nameDiffers(_ name: String, from named: (name: String, line: Int), key: String, column: String, what: String) {
                 rows[index].issues.append(
                     issue(
-                        .error, "class_in_two_schools", row, "classId",
-                        "class \(classID) is in school \(owner.school) on row \(owner.line) and in \(school) here; a class belongs to one school.",
-                        fix: "Use a different classId for the other school's class."))
-            } else if classSchool[classID] == nil {
-                classSchool[classID] = (school, row.line)
+                        .error, "\(what)_name_differs", row, column,
+                        "“\(name)” differs from row \(named.line) (“\(named.name)”) for \(what) \(key).",
+                        fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one."
+                    ))
             }
-            sameName(&className, of: classID, column: "className", what: "class")
-            if value("primaryTeacher").lowercased() == "true" {
-                if let earlier = primary[classID] {
-                    rows[index].issues.append(
-                        issue(
-                            .error, "two_primary_teachers", row, "primaryTeacher",
-                            "class \(classID) already has its primary teacher on row \(earlier).",
-                            fix: "Set primaryTeacher to true for one teacher of the class only."))
+            let school = value("schoolId"), name = value("schoolName")
+            if !name.isEmpty && !school.isEmpty {
+                if let last = lastSchoolName, last.school == school, last.name == name {
+                    if let clash = last.clash { nameDiffers(name, from: clash, key: school, column: "schoolName", what: "school") }
                 } else {
-                    primary[classID] = row.line
+                    var clash: (name: String, line: Int)?
+                    if let named = schoolName[school] {
+                        if named.name != name {
+                            nameDiffers(name, from: named, key: school, column: "schoolName", what: "school")
+                            clash = named
+                        }
+                    } else {
+                        schoolName[school] = (name, row.line)
+                    }
+                    lastSchoolName = (school, name, clash)
                 }
             }
-            if UserRole(lenient: value("userRole")) == .student && value("action").lowercased() != "delete" {
-                classStudents[classID, default: []].insert(userID)
-                if classFirstRow[classID] == nil { classFirstRow[classID] = index }
+            let classID = value("classId")
+            guard !classID.isEmpty else { continue }
+            let className = value("className")
+            let primary = value("primaryTeacher").lowercased() == "true"
+            let student = UserRole(lenient: value("userRole")) == .student && value("action").lowercased() != "delete"
+            // Changed in place through the dictionary (one lookup; the class's set of students is not copied).
+            func visit(_ seen: inout ClassSeen) {
+                if let owner = seen.school {
+                    if owner.id != school {
+                        rows[index].issues.append(
+                            issue(
+                                .error, "class_in_two_schools", row, "classId",
+                                "class \(classID) is in school \(owner.id) on row \(owner.line) and in \(school) here; a class belongs to one school.",
+                                fix: "Use a different classId for the other school's class."))
+                    }
+                } else {
+                    seen.school = (school, row.line)
+                }
+                if !className.isEmpty {
+                    if let named = seen.name {
+                        if named.name != className { nameDiffers(className, from: named, key: classID, column: "className", what: "class") }
+                    } else {
+                        seen.name = (className, row.line)
+                    }
+                }
+                if primary {
+                    if let earlier = seen.primaryLine {
+                        rows[index].issues.append(
+                            issue(
+                                .error, "two_primary_teachers", row, "primaryTeacher",
+                                "class \(classID) already has its primary teacher on row \(earlier).",
+                                fix: "Set primaryTeacher to true for one teacher of the class only."))
+                    } else {
+                        seen.primaryLine = row.line
+                    }
+                }
+                if student {
+                    seen.students.insert(userID)
+                    if seen.firstStudentRow == nil { seen.firstStudentRow = index }
+                }
             }
+            visit(&classes[classID, default: ClassSeen()])
         }
-        for (classID, students) in classStudents where students.count > classSizeWarning {
-            guard let first = classFirstRow[classID] else { continue }
+        for (classID, seen) in classes where seen.students.count > classSizeWarning {
+            guard let first = seen.firstStudentRow else { continue }
             rows[first].issues.append(
                 issue(
                     .warning, "class_over_80", rows[first], "classId",
-                    "class \(classID) has \(students.count) students in this file; at most \(classSizeWarning) are recommended.",
+                    "class \(classID) has \(seen.students.count) students in this file; at most \(classSizeWarning) are recommended.",
                     fix: "Check that the class is right, or split it into two classes."))
         }
     }
