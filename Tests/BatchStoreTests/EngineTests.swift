@@ -135,6 +135,38 @@ struct EngineTests {
         }
     }
 
+    @Test("a batch applied with the older separate change log is listed and undone from that log", arguments: TestDatabase.all)
+    func undoFromOlderLog(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await EngineFixture.load(into: store, students: 4)
+            let engine = try EngineFixture.engine(store)
+            let before = try await EngineFixture.addresses(store)
+            let batch = try await EngineFixture.submitEmailBatch(engine, 1...2, domain: "new.example")
+            let worker = JobWorker(engine: engine, name: "w1")
+            try await worker.runNext()
+            #expect(try await store.changes(of: batch.id).items.map(\.key) == ["000001", "000002"])
+            // As an apply before the log was read from the items left it: the log in `batch_changes`. The items'
+            // changes are emptied so that only the log can say what to put back.
+            try await store.backend.write { db in
+                for (seq, user) in ["000001", "000002"].enumerated() {
+                    try db.execute(
+                        """
+                        INSERT INTO batch_changes (batch_id, seq, entity, entity_key, field, before_value, after_value)
+                        VALUES (?, ?, 'person', ?, 'userEmail', ?, ?)
+                        """,
+                        [.id(batch.id), .int(Int64(seq + 1)), .text(user), .text("s\(user)@old.example"), .text("s\(user)@new.example")])
+                }
+                try db.execute("UPDATE batch_items SET changes = '[]' WHERE batch_id = ?", [.id(batch.id)])
+            }
+            let logged = try await store.changes(of: batch.id)
+            #expect(logged.total == 2 && logged.items.map(\.after) == ["s000001@new.example", "s000002@new.example"])
+            _ = try await engine.requestUndo(batch.id, by: Actor(EngineFixture.clerk))
+            try await worker.runNext()
+            #expect(try await store.batch(batch.id).report?.restored == 2)
+            #expect(try await EngineFixture.addresses(store) == before)
+        }
+    }
+
     @Test("two students swapping addresses in one batch is no conflict, and undo swaps them back", arguments: TestDatabase.all)
     func swap(database: TestDatabase) async throws {
         try await database.withStore { store in

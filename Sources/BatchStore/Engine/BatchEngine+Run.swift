@@ -20,9 +20,9 @@ extension BatchEngine {
         let board = progress
         let logger = logger
         try await store.backend.write { db in
-            // Idempotent: a batch whose changes are recorded has been applied; only the job is left to close.
-            let recorded = try db.scalarInt("SELECT COUNT(*) FROM batch_changes WHERE batch_id = ?", [.id(batch.id)])
-            guard recorded == 0, batch.status == .processing else {
+            // Idempotent: the apply and the batch's new status commit together, so a batch no longer processing has
+            // been applied (or was stopped); only the job is left to close.
+            guard batch.status == .processing else {
                 try Store.completeJob(db, job, worker: worker)
                 return
             }
@@ -72,19 +72,9 @@ extension BatchEngine {
                 board.post(batch.id, done: Int64(done), total: total)
             }
             clock.step("write \(changes.count) changes")
-            for start in stride(from: 0, to: changes.count, by: Store.insertSlice) {
-                try db.bulkInsert(
-                    table: "batch_changes",
-                    columns: ["batch_id", "seq", "entity", "entity_key", "field", "before_value", "after_value"],
-                    rows: (start..<min(start + Store.insertSlice, changes.count)).map { index in
-                        let change = changes[index]
-                        return [
-                            .id(batch.id), .int(Int64(index + 1)), .text(change.entity), .text(change.key), .text(change.field),
-                            .optional(change.before), .optional(change.after),
-                        ]
-                    })
-            }
-            clock.step("record the changes")
+            // What was written is not copied into a log: the undo log is the batch's ready items' changes, which are
+            // exactly `changes` (the kept plan's, or the new plan's written back to the items above), and which stay
+            // as they are once the batch has left draft (`Store.appliedChanges`).
             counts = try Store.saveCounts(db, batchID: batch.id, counts)
             let now = Clock.nowMillis()
             var fields: [String: Int] = [:]
@@ -116,9 +106,7 @@ extension BatchEngine {
                 try Store.completeJob(db, job, worker: worker)
                 return
             }
-            let changes = try db.query(
-                "SELECT * FROM batch_changes WHERE batch_id = ? ORDER BY seq", [.id(batch.id)]
-            ).map(FieldChange.init(row:))
+            let changes = try Store.appliedChanges(db, batchID: batch.id)
             let current = try FieldWriter.currentValues(of: changes, on: db)
             var restore: [FieldChange] = []
             var changedSince: [FieldChangeSince] = []

@@ -333,15 +333,47 @@ extension Store {
         }
     }
 
-    /// The before → after of every field a batch wrote, in the order it wrote them.
+    /// The before → after of every field a batch wrote, in the order it wrote them (nothing before it is applied).
     public func changes(of batchID: BatchID, offset: Int = 0, limit: Int = 100) async throws -> Page<FieldChange> {
         try await backend.read { db in
-            let total = try db.scalarInt("SELECT COUNT(*) FROM batch_changes WHERE batch_id = ?", [.id(batchID)])
-            let rows = try db.query(
-                "SELECT * FROM batch_changes WHERE batch_id = ? ORDER BY seq LIMIT ? OFFSET ?",
-                [.id(batchID), .int(Int64(limit)), .int(Int64(offset))])
-            return Page(items: try rows.map(FieldChange.init(row:)), total: Int(total), offset: offset, limit: limit)
+            let logged = try db.scalarInt("SELECT COUNT(*) FROM batch_changes WHERE batch_id = ?", [.id(batchID)])
+            if logged > 0 {
+                let rows = try db.query(
+                    "SELECT * FROM batch_changes WHERE batch_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+                    [.id(batchID), .int(Int64(limit)), .int(Int64(offset))])
+                return Page(items: try rows.map(FieldChange.init(row:)), total: Int(logged), offset: offset, limit: limit)
+            }
+            guard try Self.wasApplied(db, batchID: batchID) else { return Page(items: [], total: 0, offset: offset, limit: limit) }
+            // The report counts the written fields; the page is read from the items, in item order, as far as it goes.
+            let report = JSONText.decode(BatchReport.self, try db.first("SELECT report FROM batches WHERE batch_id = ?", [.id(batchID)])?.optionalText("report"))
+            let total = report?.changedFields.values.reduce(0, +) ?? 0
+            var found: [FieldChange] = []
+            var after: Int64 = 0
+            pages: while found.count < offset + limit {
+                let rows = try db.query(
+                    """
+                    SELECT item_id, changes FROM batch_items WHERE batch_id = ? AND state = ? AND item_id > ?
+                    ORDER BY item_id LIMIT 500
+                    """, [.id(batchID), .text(ItemState.ready.rawValue), .int(after)])
+                guard let last = rows.last else { break pages }
+                for row in rows {
+                    guard let changes = row["changes"].text.flatMap(FlatJSON.readChanges) else {
+                        throw StoreError.corrupt("a batch item's changes could not be read")
+                    }
+                    found += changes
+                }
+                after = try last.int("item_id")
+            }
+            return Page(items: Array(found.dropFirst(offset).prefix(limit)), total: total, offset: offset, limit: limit)
         }
+    }
+
+    /// What an applied batch wrote, in the order it wrote it: its ready items' changes (which an apply writes, and
+    /// which cannot change once a batch has left draft), or, for a batch applied before that was so, the log of
+    /// `batch_changes` it kept then.
+    static func appliedChanges(_ db: any SQLConnection, batchID: BatchID) throws -> [FieldChange] {
+        let logged = try db.query("SELECT * FROM batch_changes WHERE batch_id = ? ORDER BY seq", [.id(batchID)])
+        return logged.isEmpty ? try loadChanges(db, batchID: batchID) : try logged.map(FieldChange.init(row:))
     }
 }
 
