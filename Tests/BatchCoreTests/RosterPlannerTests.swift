@@ -65,4 +65,20 @@ struct RosterPlannerTests {
             #expect(Parallel.map(count, minimumPiece: 1_000) { range in range.map { $0 * 2 } } == (0..<count).map { $0 * 2 })
         }
     }
+
+    @Test("Parallel.update changes every element in place with its own index, whatever the pieces")
+    func parallelUpdate() {
+        for count in [0, 1, 3_999, 8_001, 50_003] {
+            var values = Array(repeating: 1, count: count)
+            Parallel.update(&values, minimumPiece: 1_000) { value, index in value += index }
+            #expect(values == (0..<count).map { $0 + 1 })
+        }
+    }
+
+    @Test("a record written from its known sorted keys reads the same as from a dictionary, empty values left out")
+    func sortedKeysJSON() {
+        let fields = ["userRole": "student", "firstName": "家豪", "lastName": "張 \"Z\"", "middleName": "", "userStatus": "active"]
+        let keys = RosterRecord.personFields.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        #expect(RosterRecord.json(sortedKeys: keys) { fields[$0] } == RosterRecord.json(fields))
+    }
 }

@@ -62,6 +62,16 @@ public enum FlatJSON {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// An object of the given keys, in the given order, leaving out those whose value is nil or empty: for records
+    /// whose field list is known and sorted beforehand (no dictionary and no sort a record).
+    public static func object(keys: [String], _ value: (String) -> String?) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(keys.count * 24 + 2)
+        let pairs = keys.map { key in (key, value(key).flatMap { $0.isEmpty ? nil : $0 }) }
+        appendObject(pairs, to: &out, skipNil: true)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// A row's cells as an array of values in the order of `columns` (`["1","2"]`): a file's column names are kept
     /// once (`Store.saveInputColumns`) instead of in every row, a third of a roster item's bytes. nil when the cells
     /// are not exactly those columns (the row is then written as an object).

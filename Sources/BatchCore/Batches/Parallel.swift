@@ -29,6 +29,29 @@ public enum Parallel {
         return (result.joined()[0], value)
     }
 
+    /// `body` on every element of `array`, changed in place, on every core at once (pieces as `map`). Each call
+    /// gets its element and its index and touches nothing else of the array.
+    public static func update<T>(_ array: inout [T], minimumPiece: Int = 4_000, _ body: @Sendable (inout T, Int) -> Void) {
+        let count = array.count
+        let pieces = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / max(1, minimumPiece)))
+        array.withUnsafeMutableBufferPointer { buffer in
+            let elements = Elements(buffer)
+            guard pieces > 1 else {
+                for index in 0..<count { body(&elements.buffer[index], index) }
+                return
+            }
+            DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                for index in (count * piece / pieces)..<(count * (piece + 1) / pieces) { body(&elements.buffer[index], index) }
+            }
+        }
+    }
+
+    /// An array's storage shared by the pieces of `update`, which write disjoint elements.
+    private struct Elements<T>: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<T>
+        init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
+    }
+
     /// Lets go of a large value on another thread. The caller drops its own references right after, so the last
     /// one (and the freeing: 1.6 million planned items with their cells, labels and changes take a second or two)
     /// is usually this thread's, beside whatever the caller does next.

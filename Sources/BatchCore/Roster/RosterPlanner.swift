@@ -73,6 +73,13 @@ public enum RosterRecord {
         FlatJSON.object(fields.filter { !$0.value.isEmpty })
     }
 
+    /// `json` of a record whose fields are `keys` (sorted as `json` sorts them), read through `value`.
+    public static func json(sortedKeys keys: [String], _ value: (String) -> String?) -> String { FlatJSON.object(keys: keys, value) }
+
+    /// The field lists of a person and of a demographics record, sorted as `json` writes them.
+    static let sortedPersonFields = personFields.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    static let sortedDemographicsFields = demographicsFields.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+
     public static func fields(_ json: String?) -> [String: String] {
         guard let json else { return [:] }
         return FlatJSON.readObject(json) ?? [:]
@@ -174,7 +181,7 @@ public struct RosterPlanner: Sendable {
         }
         let users = inputs.indices.filter { Self.isUsersRow(inputs[$0]) }
         let demographics = inputs.indices.filter { !Self.isUsersRow(inputs[$0]) && !Self.isSyncItem(inputs[$0]) }
-        let rows = users.map { UsersRow(inputs[$0]) }
+        let rows = Parallel.map(users.count) { range in range.map { UsersRow(inputs[users[$0]]) } }
         func fail(_ index: Int, _ code: String, _ column: String, _ message: String, fix: String) {
             let item = items[index]
             items[index].issues.append(
@@ -333,8 +340,9 @@ public struct RosterPlanner: Sendable {
         var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenClass: Set<String> = [], seenMembership: Set<String> = []
         var seenEnrollment: Set<String> = []
         var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
-        // A new enrollment's record is one of a handful (role, primary teacher): written once each.
-        var enrollmentJSON: [[String: String]: String] = [:]
+        // A new enrollment's record is one of a handful (role, primary teacher): written once each, found by a look
+        // along the few made so far (no dictionary a row).
+        var enrollmentJSON: [(role: String, primary: String, json: String)] = []
         seenPerson.reserveCapacity(users.count / 4)
         filePeople.reserveCapacity(users.count / 4)
         seenMembership.reserveCapacity(users.count / 4)
@@ -394,10 +402,11 @@ public struct RosterPlanner: Sendable {
                         }
                     }
                 } else {
-                    var fields: [String: String] = [:]
-                    for field in RosterRecord.personFields where input[field] != nil { fields[field] = Self.stored(field, input) }
-                    fields["userStatus"] = Self.stored("userStatus", input)
-                    changes.append(FieldChange(entity: "person", key: userID, field: "*", before: nil, after: RosterRecord.json(fields)))
+                    // The row's person fields, stored forms; the status always (empty means active).
+                    let json = RosterRecord.json(sortedKeys: RosterRecord.sortedPersonFields) { field in
+                        field == "userStatus" || input[field] != nil ? Self.stored(field, input) : nil
+                    }
+                    changes.append(FieldChange(entity: "person", key: userID, field: "*", before: nil, after: json))
                 }
             }
             if lastMembership?.userID != userID || lastMembership?.schoolID != schoolID {
@@ -427,14 +436,19 @@ public struct RosterPlanner: Sendable {
                 let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
                 if seenEnrollment.insert(key).inserted {
                     let role = row.role
-                    let wanted = ["role": role, "primaryTeacher": role == "teacher" ? Self.stored("primaryTeacher", input) : "false"]
-                    if let existing = snapshot.enrollments[key] {
-                        for field in ["role", "primaryTeacher"] where wanted[field] != existing[field] {
-                            changes.append(FieldChange(entity: "enrollment", key: key, field: field, before: existing[field], after: wanted[field]))
+                    let primary = role == "teacher" ? Self.stored("primaryTeacher", input) : "false"
+                    if let existing = snapshot.enrollments.isEmpty ? nil : snapshot.enrollments[key] {
+                        for (field, wanted) in [("role", role), ("primaryTeacher", primary)] where wanted != existing[field] {
+                            changes.append(FieldChange(entity: "enrollment", key: key, field: field, before: existing[field], after: wanted))
                         }
                     } else {
-                        let json = enrollmentJSON[wanted] ?? RosterRecord.json(wanted)
-                        enrollmentJSON[wanted] = json
+                        let json: String
+                        if let made = enrollmentJSON.first(where: { $0.role == role && $0.primary == primary }) {
+                            json = made.json
+                        } else {
+                            json = RosterRecord.json(["role": role, "primaryTeacher": primary])
+                            enrollmentJSON.append((role, primary, json))
+                        }
                         changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: nil, after: json))
                     }
                 }
@@ -453,9 +467,8 @@ public struct RosterPlanner: Sendable {
                         : FieldChange(entity: "demographics", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after)
                 }
             } else {
-                var fields: [String: String] = [:]
-                for field in RosterRecord.demographicsFields { fields[field] = Self.stored(field, input) }
-                items[index].changes = [FieldChange(entity: "demographics", key: userID, field: "*", before: nil, after: RosterRecord.json(fields))]
+                let json = RosterRecord.json(sortedKeys: RosterRecord.sortedDemographicsFields) { Self.stored($0, input) }
+                items[index].changes = [FieldChange(entity: "demographics", key: userID, field: "*", before: nil, after: json)]
             }
         }
         // Sync: the schools the file names are its whole truth.
@@ -496,8 +509,9 @@ public struct RosterPlanner: Sendable {
                 : "Not in the file: nothing (add-update)"
         }
 
-        // Each item changed in place (a read of `items[index].label` would copy the item).
-        for index in items.indices { Self.finish(&items[index], input: inputs[index], usable: isUsable[index]) }
+        // Each item changed in place (a read of `items[index].label` would copy the item), on every core.
+        let usableAtEnd = isUsable
+        Parallel.update(&items) { item, index in Self.finish(&item, input: inputs[index], usable: usableAtEnd[index]) }
         return items
     }
 
@@ -507,9 +521,13 @@ public struct RosterPlanner: Sendable {
         if item.label.isEmpty && !isSyncItem(input) {
             let userID = input["userId"] ?? ""
             if isUsersRow(input) {
-                let name = [input["lastName"] ?? "", input["firstName"] ?? ""].filter { !$0.isEmpty }.joined(separator: ", ")
-                let classPart = (input["classId"] ?? "").isEmpty ? "" : " · class \(input["classId"]!)"
-                item.label = "\(userID) · \(name) · \(stored("userRole", input))\(classPart)"
+                // Joined piece by piece (an interpolation or an array joined a row is several times slower).
+                let last = input["lastName"] ?? "", first = input["firstName"] ?? ""
+                var label = userID + " · "
+                label += last.isEmpty || first.isEmpty ? last + first : last + ", " + first
+                label += " · " + stored("userRole", input)
+                if let classID = input["classId"], !classID.isEmpty { label += " · class " + classID }
+                item.label = label
             } else {
                 item.label = "\(userID) · demographics"
             }
