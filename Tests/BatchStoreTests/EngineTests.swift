@@ -190,14 +190,15 @@ struct EngineTests {
     func leaseExpiry(database: TestDatabase) async throws {
         try await database.withStore { store in
             try await EngineFixture.load(into: store, students: 3)
-            // Long enough that a busy machine (tests run in parallel) does not outlive it between two claims.
-            let timing = JobTiming(leaseMillis: 2_000)
+            // Long enough that a busy machine (tests run in parallel) does not outlive it between two claims (2 s
+            // once did, on PostgreSQL, during a full run on a slower machine).
+            let timing = JobTiming(leaseMillis: 5_000)
             let engine = try EngineFixture.engine(store, timing: timing)
             let batch = try await EngineFixture.submitEmailBatch(engine, 1...3, domain: "lease.example")
             let dead = try #require(try await store.claimJob(worker: "dead", timing: timing))
             #expect(try await store.batch(batch.id).status == .processing)
             #expect(try await store.claimJob(worker: "other", timing: timing) == nil)
-            try await Task.sleep(nanoseconds: 2_100_000_000)
+            try await Task.sleep(nanoseconds: 5_100_000_000)
             let taken = try #require(try await store.claimJob(worker: "other", timing: timing))
             #expect(taken.id == dead.id)
             #expect(taken.attempts == 2)

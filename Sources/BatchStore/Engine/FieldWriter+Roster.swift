@@ -98,75 +98,75 @@ enum RosterWriter {
         let created = changes.filter { isWhole($0) && $0.before == nil && $0.after != nil }
         guard !created.isEmpty else { return }
         let now = Clock.nowMillis()
-        // Each kind's new records are read from their JSON and written a slice at a time. Enrollments and
-        // memberships are a million records of a handful of distinct JSONs: each is read once.
-        var read: [String: [String: String]] = [:]
-        func records(_ entity: String, _ write: ([(key: String, fields: [String: String])]) throws -> Void) throws {
+        // Each kind's new records are read from their JSON and written a slice at a time, the next slice's rows
+        // made on the other cores while this one is inserted. Enrollments and memberships are a million records of
+        // a handful of distinct JSONs: each piece reads each of those once.
+        func insert(
+            _ entity: String, into table: String, columns: [String], _ row: @escaping @Sendable (String, [String: String]) throws -> [SQLValue]?
+        ) throws {
             let wanted = created.filter { $0.entity == entity }
             let few = entity == "enrollment" || entity == "membership"
-            func fields(_ json: String?) -> [String: String] {
-                guard few, let json else { return RosterRecord.fields(json) }
-                if let known = read[json] { return known }
-                let fields = RosterRecord.fields(json)
-                read[json] = fields
-                return fields
+            try Store.insertPipelined(db, table: table, columns: columns, count: wanted.count) { slice in
+                try Store.rows(in: slice) { part in
+                    var read: [String: [String: String]] = [:]
+                    return try part.map { index in
+                        let change = wanted[index]
+                        guard few, let json = change.after else { return try row(change.key, RosterRecord.fields(change.after)) }
+                        if let known = read[json] { return try row(change.key, known) }
+                        let fields = RosterRecord.fields(json)
+                        read[json] = fields
+                        return try row(change.key, fields)
+                    }
+                }
             }
-            for slice in wanted.chunked(Store.insertSlice) { try write(slice.map { ($0.key, fields($0.after)) }) }
         }
-        try records("school") { slice in
-            try db.bulkInsert(
-                table: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"],
-                rows: slice.map { [.text(UUID().uuidString.lowercased()), .text($0.key), .text($0.fields["schoolName"] ?? $0.key), .int(now), .int(now)] })
+        try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields in
+            [.text(UUID().uuidString.lowercased()), .text(key), .text(fields["schoolName"] ?? key), .int(now), .int(now)]
         }
         let schools = try RosterSnapshotLoader.schools(on: db).byID
-        func schoolKey(_ id: String) throws -> SQLValue {
+        @Sendable func schoolKey(_ id: String) throws -> SQLValue {
             guard let school = schools[id] else { throw StoreError.corrupt("a roster batch named the school \(id), which does not exist") }
             return .id(school.key)
         }
-        try records("person") { slice in try db.bulkInsert(
-            table: "people",
+        try insert(
+            "person", into: "people",
             columns: [
                 "user_id", "user_role", "login_id", "first_name", "middle_name", "last_name", "preferred_first_name",
                 "user_email", "email_key", "user_grade", "user_status", "user_district_id", "user_state_id",
                 "search_text", "created_at", "updated_at",
-            ],
-            rows: slice.map { key, fields in
-                var person = Person(userID: UserID(rawValue: key), role: .staff, firstName: "", lastName: "", schoolKeys: [])
-                person.role = UserRole(rawValue: fields["userRole"] ?? "") ?? .staff
-                person.loginID = fields["loginId"].map(LoginID.init(rawValue:))
-                for (field, value) in fields where field != "userRole" && field != "loginId" { person.set(field, to: value) }
-                return [
-                    .id(person.userID), .text(person.role.rawValue), .id(person.loginID), .text(person.firstName),
-                    .optional(person.middleName), .text(person.lastName), .optional(person.preferredFirstName),
-                    .optional(person.email), .optional(person.email.map(Store.emailKey)), .optional(person.grade),
-                    .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
-                    .text(person.searchText), .int(now), .int(now),
-                ]
-            }) }
-        try records("membership") { slice in try db.bulkInsert(
-            table: "person_schools", columns: ["user_id", "school_key"],
-            rows: try slice.compactMap { key, _ in
-                guard let (user, school) = RosterRecord.splitKey(key) else { return nil }
-                return [.text(user), try schoolKey(school)]
-            }) }
-        try records("class") { slice in try db.bulkInsert(
-            table: "classes",
-            columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"],
-            rows: try slice.map { key, fields in
-                [
-                    .text(key), try schoolKey(fields["schoolId"] ?? ""), .text(fields["className"] ?? key), .optional(fields["classGrade"]),
-                    .optional(fields["classSubject"]), .int(now), .int(now),
-                ]
-            }) }
-        try records("enrollment") { slice in try db.bulkInsert(
-            table: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"],
-            rows: slice.compactMap { key, fields in
-                guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
-                return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
-            }) }
-        try records("demographics") { slice in try db.bulkInsert(
-            table: "demographics", columns: demographicsColumns,
-            rows: slice.map { demographicsRow(userID: $0.key, $0.fields, now: now) }) }
+            ]
+        ) { key, fields in
+            var person = Person(userID: UserID(rawValue: key), role: .staff, firstName: "", lastName: "", schoolKeys: [])
+            person.role = UserRole(rawValue: fields["userRole"] ?? "") ?? .staff
+            person.loginID = fields["loginId"].map(LoginID.init(rawValue:))
+            for (field, value) in fields where field != "userRole" && field != "loginId" { person.set(field, to: value) }
+            return [
+                .id(person.userID), .text(person.role.rawValue), .id(person.loginID), .text(person.firstName),
+                .optional(person.middleName), .text(person.lastName), .optional(person.preferredFirstName),
+                .optional(person.email), .optional(person.email.map(Store.emailKey)), .optional(person.grade),
+                .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
+                .text(person.searchText), .int(now), .int(now),
+            ]
+        }
+        try insert("membership", into: "person_schools", columns: ["user_id", "school_key"]) { key, _ in
+            guard let (user, school) = RosterRecord.splitKey(key) else { return nil }
+            return [.text(user), try schoolKey(school)]
+        }
+        try insert(
+            "class", into: "classes", columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"]
+        ) { key, fields in
+            [
+                .text(key), try schoolKey(fields["schoolId"] ?? ""), .text(fields["className"] ?? key), .optional(fields["classGrade"]),
+                .optional(fields["classSubject"]), .int(now), .int(now),
+            ]
+        }
+        try insert("enrollment", into: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"]) { key, fields in
+            guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
+            return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
+        }
+        try insert("demographics", into: "demographics", columns: demographicsColumns) { key, fields in
+            demographicsRow(userID: key, fields, now: now)
+        }
     }
 
     /// What each roster slot holds now, keyed like `FieldWriter.currentValues` (a whole record as its JSON).

@@ -43,20 +43,42 @@ extension Store {
                 }
             }
         }
-        // The next slice is built while this one is inserted (the database takes one writer thread; the building
-        // takes the others).
-        let slices = stride(from: 0, to: items.count, by: insertSlice).map { $0..<min($0 + insertSlice, items.count) }
+        try insertPipelined(db, table: "batch_items", columns: itemColumns, count: items.count) { slice in rows(slice) }
+    }
+
+    /// Inserts `count` rows a slice at a time, the next slice's rows built by `rows` (on the other cores) while the
+    /// current one is inserted: the database takes one writer thread, the building the others.
+    static func insertPipelined(
+        _ db: any SQLConnection, table: String, columns: [String], count: Int,
+        rows: @escaping @Sendable (Range<Int>) throws -> [[SQLValue]]
+    ) throws {
+        let slices = stride(from: 0, to: count, by: insertSlice).map { $0..<min($0 + insertSlice, count) }
         guard let first = slices.first else { return }
-        var ready = rows(first)
-        for (position, _) in slices.enumerated() {
+        var ready = try rows(first)
+        for position in slices.indices {
             let current = ready
             if position + 1 < slices.count {
                 let next = slices[position + 1]
-                (ready, _) = try Parallel.both({ rows(next) }) { try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: current) }
+                let (built, _) = try Parallel.both({ Result { try rows(next) } }) {
+                    try db.bulkInsert(table: table, columns: columns, rows: current)
+                }
+                ready = try built.get()
             } else {
-                try db.bulkInsert(table: "batch_items", columns: itemColumns, rows: current)
+                try db.bulkInsert(table: table, columns: columns, rows: current)
             }
         }
+    }
+
+    /// The rows of `range`, made on every core: `part` makes those of one piece of it (and may keep what it read
+    /// for the rest of its piece); nil rows are left out.
+    static func rows(in range: Range<Int>, _ part: @escaping @Sendable (Range<Int>) throws -> [[SQLValue]?]) throws -> [[SQLValue]] {
+        let parts = Parallel.map(range.count, minimumPiece: 2_000) { piece in
+            [Result { try part((range.lowerBound + piece.lowerBound)..<(range.lowerBound + piece.upperBound)) }]
+        }
+        var rows: [[SQLValue]] = []
+        rows.reserveCapacity(range.count)
+        for made in parts { for row in try made.get() { if let row { rows.append(row) } } }
+        return rows
     }
 
     /// Keeps each file's column names for the batch, and returns those its new items may be written with: a file
