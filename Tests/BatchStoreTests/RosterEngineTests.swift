@@ -41,6 +41,38 @@ struct RosterEngineTests {
         return (users.text, demographics.text)
     }
 
+    /// A batch received as the command line receives it: its plan's changes also held in memory for the apply.
+    func heldBatch(_ engine: BatchEngine, users: String) async throws -> Batch {
+        let batch = try await engine.store.createBatch(kind: .roster, options: #"{"mode":"add-update"}"#, by: EngineFixture.clerk)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("users-\(UUID().uuidString).csv")
+        try Data(users.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try await engine.receive(files: [("users.csv", url)], into: batch, by: Actor(EngineFixture.clerk), holdingPlan: true)
+        return try await engine.store.batch(batch.id)
+    }
+
+    @Test("a plan held in memory from receive is what the apply writes, and a later plan (a row skipped) replaces it", arguments: TestDatabase.all)
+    func heldPlan(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let users = Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\nS1,One,102,student,l102,Bo,Ng,,05,C1,5A,\n"
+            let held = try await heldBatch(engine, users: users)
+            let done = try await apply(engine, held)
+            #expect(done.status == .completed)
+            #expect(try await store.peopleCount(role: .student) == 2)
+            // School, class, two people, their memberships and enrollments: listed as written, and counted so.
+            let written = try await store.changes(of: held.id, limit: 100)
+            #expect(written.items.count == 8 && written.total == 8 && done.report?.changedFields.values.reduce(0, +) == 8)
+            // Held again, then a person skips one row: the plan stored now is another, and the held one (which
+            // would also create student 103) must not be written.
+            let next = try await heldBatch(engine, users: Self.header + "S1,One,103,student,l103,Cy,Wu,,05,C1,5A,\nS1,One,104,student,l104,Di,Ho,,05,C1,5A,\n")
+            let row = try #require(try await items(store, next).first { $0.target == "103" })
+            _ = try await engine.resolve(itemID: row.id, of: next, target: nil, skip: true, by: Actor(EngineFixture.clerk))
+            #expect(try await apply(engine, try await store.batch(next.id)).status == .completed)
+            let people = try await store.backend.read { db in try db.query("SELECT user_id FROM people ORDER BY user_id").map { try $0.text("user_id") } }
+            #expect(people == ["101", "102", "104"])
+        }
+    }
+
     @Test("a first import creates schools, staff, students, classes, enrollments and demographics; the preview counts them first", arguments: TestDatabase.all)
     func firstImport(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

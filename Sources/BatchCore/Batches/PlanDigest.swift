@@ -23,11 +23,15 @@ public struct PlanDigest: Sendable, Hashable, Codable {
     /// The data version the plan was made at (`Store.dataVersion`): while the data is still at that version, the
     /// plan still holds and the apply writes it as it is. Nil for digests kept by earlier versions.
     public var dataVersion: Int64?
+    /// New each time a plan is made: a copy of the plan's changes held in memory (`BatchEngine.KeptPlans`) is the
+    /// stored plan's only while the stored digest has the same token (any later plan stores another).
+    public var token: String?
 
-    public init(changedExisting: [String: Int], lockScope: LockScope, dataVersion: Int64? = nil) {
+    public init(changedExisting: [String: Int], lockScope: LockScope, dataVersion: Int64? = nil, token: String? = nil) {
         self.changedExisting = changedExisting
         self.lockScope = lockScope
         self.dataVersion = dataVersion
+        self.token = token
     }
 
     /// The distinct existing records of each entity the items' changes touch.

@@ -63,7 +63,7 @@ public enum BatchImport {
         /// Hands files to the engine; a refused file or batch is said and cancels the batch (false).
         func receive(_ files: [(fileName: String, url: URL)]) async throws -> Bool {
             do {
-                _ = try await engine.receive(files: files, into: try await store.batch(batch.id), by: actor)
+                _ = try await engine.receive(files: files, into: try await store.batch(batch.id), by: actor, holdingPlan: !request.dryRun)
                 return true
             } catch let rejection as FileRejection {
                 say("\(rejection.fileName) cannot be used, so nothing was imported:")

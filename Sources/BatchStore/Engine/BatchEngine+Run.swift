@@ -31,11 +31,18 @@ extension BatchEngine {
             var counts: ItemCounts
             var planned: [BatchItem]?
             let kept = handler.appliesKeptPlan ? try Store.planDigest(db, batchID: batch.id) : nil
+            let held = self.keptPlans.take(batch.id, token: kept?.token)
             if let version = kept?.dataVersion, try version == Store.dataVersion(db) {
                 // Nothing has been written since the preview was planned: that plan is still the plan, and its
-                // items, counts and per-entity counts stand as stored.
-                changes = try Store.loadChanges(db, batchID: batch.id)
-                clock.step("load the kept plan's \(changes.count) changes")
+                // items, counts and per-entity counts stand as stored. Its changes are read back, unless this
+                // process made that very plan and still holds them.
+                if let held {
+                    changes = held
+                    clock.step("the kept plan's \(changes.count) changes, held since it was made")
+                } else {
+                    changes = try Store.loadChanges(db, batchID: batch.id)
+                    clock.step("load the kept plan's \(changes.count) changes")
+                }
                 counts = batch.counts
                 counts.applied += counts.ready
                 counts.ready = 0

@@ -9,6 +9,8 @@ public final class BatchEngine: Sendable {
     public let blobs: any BlobStore
     public let timing: JobTiming
     public let progress = ProgressBoard()
+    /// Plans kept in memory from receive to apply, for a caller that applies in this process (the command line).
+    let keptPlans = KeptPlans()
     let handlers: [BatchKind: any BatchKindHandler]
     let exporters: [BatchKind: any BatchExporter]
     /// Where finished downloads wait to be fetched (`{batchId}.zip`).
@@ -54,7 +56,12 @@ public final class BatchEngine: Sendable {
 
     /// Adds several files at once (a roster's users.csv and demographics.csv): each is read, then the batch is
     /// planned once with all of them. A file that cannot be used throws `FileRejection` and none of them is kept.
-    public func receive(files: [(fileName: String, url: URL)], into batch: Batch, by actor: Actor) async throws -> [Received] {
+    /// `holdingPlan`: the caller will submit and apply the batch in this process (the command line): the plan's
+    /// changes are also held in memory, and the apply takes them from there instead of reading them back while
+    /// the stored plan is still that one.
+    public func receive(files: [(fileName: String, url: URL)], into batch: Batch, by actor: Actor, holdingPlan: Bool = false) async throws
+        -> [Received]
+    {
         guard batch.status == .draft else {
             throw StoreError.conflict(
                 "Files can only be added while a batch is a draft; this one is \(batch.status.words). Start a new batch.")
@@ -142,11 +149,14 @@ public final class BatchEngine: Sendable {
                 // The per-entity counts and the digest are counted on another core while the items are stored.
                 let counter = try handler.entityCounter(planned, on: db)
                 let version = try Store.dataVersion(db)
-                let (summary, _) = try Parallel.both({ (counter(), Self.digest(planned, handler, dataVersion: version)) }) {
+                let (summary, _) = try Parallel.both({
+                    (counter(), Self.digest(planned, handler, dataVersion: version), holdingPlan ? Self.readyChanges(planned) : nil)
+                }) {
                     try Store.insertItems(db, batchID: batch.id, items: items, columns: columns)
                 }
                 try Store.saveEntityCounts(db, batchID: batch.id, summary.0)
                 try Store.savePlanDigest(db, batchID: batch.id, summary.1)
+                if let changes = summary.2, let token = summary.1.token { self.keptPlans.hold(batch.id, token: token, changes: changes) }
                 clock.step("store \(items.count) items, entity counts")
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
@@ -348,7 +358,37 @@ public final class BatchEngine: Sendable {
         // Not copied when every item is ready (a first import): a copy of 1.6 million items is seconds of retains.
         let ready = planned.indices.allSatisfy { planned[$0].state == .ready } ? planned : planned.filter { $0.state == .ready }
         return PlanDigest(
-            changedExisting: PlanDigest.changedExisting(ready), lockScope: handler.lockScope(ready), dataVersion: dataVersion)
+            changedExisting: PlanDigest.changedExisting(ready), lockScope: handler.lockScope(ready), dataVersion: dataVersion,
+            token: UUID().uuidString)
+    }
+
+    /// The changes of the ready items in item order: what an apply of the plan writes.
+    static func readyChanges(_ planned: [BatchItem]) -> [FieldChange] {
+        var changes: [FieldChange] = []
+        for index in planned.indices where planned[index].state == .ready { changes += planned[index].changes }
+        return changes
+    }
+
+    /// At most one batch's planned changes, held from its receive to its apply in the same process.
+    final class KeptPlans: @unchecked Sendable {
+        private let lock = NSLock()
+        private var held: (batchID: BatchID, token: String, changes: [FieldChange])?
+
+        func hold(_ batchID: BatchID, token: String, changes: [FieldChange]) {
+            lock.lock()
+            held = (batchID, token, changes)
+            lock.unlock()
+        }
+
+        /// The changes held for the batch if they are those of the plan with `token`; whatever is held for the
+        /// batch is let go either way.
+        func take(_ batchID: BatchID, token: String?) -> [FieldChange]? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard let kept = held, kept.batchID == batchID else { return nil }
+            held = nil
+            return kept.token == token ? kept.changes : nil
+        }
     }
 
     /// The lock keys of a scope: the keys of the schools it names (a school not created yet locks its ID: two
