@@ -170,7 +170,8 @@ enum RosterImportBench {
             |---|---|---|
             \(steps.joined(separator: "\n"))
 
-            History (all 2026-12-02, this machine): before the second round of speed work (mimalloc, every core for the
+            History (all 2026-12-02; sessions ran on machines of different speed, so compare a figure with `sqlite3 .import`
+            of the same run): before the second round of speed work (mimalloc, every core for the
             per-row checks and the items' JSON, GRDB arguments without a key path a call, applied items no longer
             rewritten, counts from memory) the same command took 333.1 s at a peak of 8,136 MB, the changed variant
             228.1 s, PostgreSQL 452.5 s (398.5 s by hand after the switch to COPY). After it: 210.8 s, 191.8 s and
@@ -182,12 +183,18 @@ enum RosterImportBench {
             same way on a quieter machine (the same code took 76.6 s there): the WAL checkpointed on its own connection
             beside the writer instead of inside the receive's commit (74.7 s), a row's cells stored as values with the
             file's column names kept once (70.5 s), loops over the whole batch reading items in place instead of copying
-            each, and a person's later rows reusing the first row's login and address answers (66.3 s).
+            each, and a person's later rows reusing the first row's login and address answers (66.3 s); `make bench` then
+            gave 67.3 s, 46.6 s and 123.3 s with `sqlite3 .import` at 5.12 s (13×, 9×, 24×), and a second run 83.6 s, 52.4 s
+            and 140.4 s with 5.22 s (16×, 10×, 27×). The sixth round ran on a slower machine (`sqlite3 .import` 10.84 s, the
+            bare CSV read 4.05 s against 2.57 s): no second copy of the changes in `batch_changes` (the applied items are
+            the record), both cores in the planner where rows are independent, new records' rows made while the previous
+            slice is inserted, and `roster import` applying the plan it holds in memory while the stored plan is still that
+            one. The tables above are that round's: 7×, 7× and 19× `sqlite3 .import`.
 
             Every row still lives as a dictionary of its cells from the CSV reader to the batch items, and every row is a
             stored item (its cells as a JSON array of values and its changes as JSON, about 700 bytes a row) written once
             at receive; submit
-            reads the plan's digest and an apply whose plan still holds reads only the changes. What is left is spread
+            reads the plan's digest and an apply whose plan still holds reads only the changes (`roster import` takes them from memory). What is left is spread
             over reading and checking, planning, storing the items and the apply's writes, none of them more than a
             quarter of the whole: getting near the
             targets needs a columnar path (cells as byte ranges, checks and the plan over columns, items stored compactly

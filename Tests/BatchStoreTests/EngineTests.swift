@@ -103,15 +103,24 @@ struct EngineTests {
         }
     }
 
+    /// A district of `students` students, and an e-mail batch giving the `changing` ones a new.example address,
+    /// applied by the returned worker; with the addresses before it.
+    func appliedEmailBatch(_ store: Store, students: Int, changing: ClosedRange<Int>) async throws
+        -> (engine: BatchEngine, before: [String: String], batch: Batch, worker: JobWorker)
+    {
+        try await EngineFixture.load(into: store, students: students)
+        let engine = try EngineFixture.engine(store)
+        let before = try await EngineFixture.addresses(store)
+        let batch = try await EngineFixture.submitEmailBatch(engine, changing, domain: "new.example")
+        let worker = JobWorker(engine: engine, name: "w1")
+        try await worker.runNext()
+        return (engine, before, batch, worker)
+    }
+
     @Test("undo restores the earlier state and reports, without overwriting, a field changed since", arguments: TestDatabase.all)
     func undo(database: TestDatabase) async throws {
         try await database.withStore { store in
-            try await EngineFixture.load(into: store, students: 6)
-            let engine = try EngineFixture.engine(store)
-            let before = try await EngineFixture.addresses(store)
-            let batch = try await EngineFixture.submitEmailBatch(engine, 1...4, domain: "new.example")
-            let worker = JobWorker(engine: engine, name: "w1")
-            try await worker.runNext()
+            let (engine, before, batch, worker) = try await appliedEmailBatch(store, students: 6, changing: 1...4)
             // Someone edits student 2 by hand after the batch.
             try await store.backend.write { db in
                 try db.execute(
@@ -138,12 +147,7 @@ struct EngineTests {
     @Test("a batch applied with the older separate change log is listed and undone from that log", arguments: TestDatabase.all)
     func undoFromOlderLog(database: TestDatabase) async throws {
         try await database.withStore { store in
-            try await EngineFixture.load(into: store, students: 4)
-            let engine = try EngineFixture.engine(store)
-            let before = try await EngineFixture.addresses(store)
-            let batch = try await EngineFixture.submitEmailBatch(engine, 1...2, domain: "new.example")
-            let worker = JobWorker(engine: engine, name: "w1")
-            try await worker.runNext()
+            let (engine, before, batch, worker) = try await appliedEmailBatch(store, students: 4, changing: 1...2)
             #expect(try await store.changes(of: batch.id).items.map(\.key) == ["000001", "000002"])
             // As an apply before the log was read from the items left it: the log in `batch_changes`. The items'
             // changes are emptied so that only the log can say what to put back.
