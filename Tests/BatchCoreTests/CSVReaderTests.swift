@@ -28,6 +28,38 @@ struct CSVReaderTests {
             records.map(\.line) == [1, 2, 4, 6], "the blank line 3 is skipped; the record on 4–5 is followed by line 6")
     }
 
+    @Test(
+        "a file read in pieces on several cores gives the same records, lines and unterminated quote as in one piece",
+        arguments: ["\n", "\r\n", "\r"])
+    func pieces(newline: String) throws {
+        let rows = (1...40).map { number -> String in
+            switch number % 7 {
+            case 0: "\"two\(newline)lines \(number)\",x"
+            case 1: "\"chan, \(number)\",\"a\"\"b\""
+            case 2: ""
+            case 3: "O\"Brien \(number),  \"padded\" "
+            default: "plain \(number),陳大文"
+            }
+        }
+        let texts = [
+            rows.joined(separator: newline), rows.joined(separator: newline) + newline,
+            (rows.prefix(30) + ["\"never closed", "after", "plain tail"]).joined(separator: newline),
+            (rows + ["\"last one open"]).joined(separator: newline),
+        ]
+        for text in texts {
+            var bytes = Array(text.utf8)
+            let whole = bytes.withUnsafeBufferPointer { CSVReader.parse(utf8: $0, pieces: 1) }
+            for count in 2...9 {
+                let pieced = bytes.withUnsafeBufferPointer { CSVReader.parse(utf8: $0, pieces: count) }
+                #expect(pieced == whole, "\(count) pieces")
+            }
+            bytes.removeAll()
+        }
+        let whole = try #require(CSVReader.parse(texts[0]).records.first { $0.cells.first == "two\(newline)lines 7" })
+        #expect(whole.line == 7 && whole.cells == ["two\(newline)lines 7", "x"])
+        #expect(CSVReader.parse(texts[2]).unterminatedQuoteLine == 35, "30 rows, 4 of them two lines long")
+    }
+
     @Test("a stray quote fails the file at once, naming the line where the quote opened")
     func strayQuote() throws {
         let result = table("loginId,userEmail\ns1,a@x.org\n\"s2,b@x.org\ns3,c@x.org\ns4,d@x.org\n")

@@ -59,6 +59,24 @@ struct RosterPlannerTests {
         #expect(changes.filter { $0.entity == "enrollment" }.count == 4)
     }
 
+    @Test("an enrollment named again is written once: later in the same person's rows, in a second run of their rows, or past a teacher's 32nd class")
+    func enrollmentsNamedAgain() {
+        var items: [BatchItem] = []
+        func add(_ user: String, _ classID: String, role: String = "student") {
+            items.append(Self.row(items.count + 2, ["userId": user, "schoolId": "S1", "classId": classID, "className": "n", "userRole": role, "firstName": "A", "lastName": "B"]))
+        }
+        add("201", "N1"); add("201", "N2"); add("201", "N1")
+        add("202", "N1")
+        add("201", "N2"); add("201", "N3")
+        for number in 1...40 { add("T1", "N\(number)", role: "teacher") }
+        add("T1", "N35", role: "teacher"); add("T1", "N2", role: "teacher"); add("T1", "N41", role: "teacher")
+        let planned = RosterPlanner(snapshot: Self.snapshot, mode: .addUpdate, scope: .district).plan(items)
+        let enrollments = planned.flatMap(\.changes).filter { $0.entity == "enrollment" }.map(\.key)
+        #expect(enrollments == ["201|N1", "201|N2", "202|N1", "201|N3"] + (1...41).map { "T1|N\($0)" })
+        #expect(planned[2].state == .unchanged && planned[4].state == .unchanged, "201's N1 again, and N2 in 201's second run")
+        #expect(planned[items.count - 3].state == .unchanged && planned[items.count - 2].state == .unchanged)
+    }
+
     @Test("Parallel.map keeps every result in order, whatever the pieces")
     func parallelOrder() {
         for count in [0, 1, 3_999, 8_001, 50_003] {

@@ -37,25 +37,13 @@ public struct CSVText: Sendable {
 }
 
 extension String {
-    /// The bytes as UTF-8 text, or nil when they are not valid UTF-8.
+    /// The bytes as UTF-8 text, or nil when they are not valid UTF-8 (checked and copied in one pass).
     init?(validatingUTF8Data data: Data) {
-        var valid = true
-        let text = data.withUnsafeBytes { raw -> String in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var iterator = bytes.makeIterator()
-            var decoder = UTF8()
-            loop: while true {
-                switch decoder.decode(&iterator) {
-                case .scalarValue: continue
-                case .emptyInput: break loop
-                case .error:
-                    valid = false
-                    break loop
-                }
-            }
-            return valid ? String(decoding: bytes, as: UTF8.self) : ""
-        }
-        guard valid else { return nil }
+        guard
+            let text = data.withUnsafeBytes({ raw in
+                String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self)
+            })
+        else { return nil }
         self = text
     }
 }

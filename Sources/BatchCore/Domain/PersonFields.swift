@@ -49,6 +49,14 @@ public enum GradeLevels {
 public enum IdentifierRules {
     /// 1–64 characters of `A–Z a–z 0–9 . _ -`.
     public static func isValidUserID(_ text: String) -> Bool {
+        // Valid IDs are ASCII: one byte a character, so the byte count is the length.
+        let bytes = text.utf8
+        if (1...64).contains(bytes.count) && bytes.allSatisfy({ byte in
+            (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2E
+                || byte == 0x5F || byte == 0x2D
+        }) {
+            return true
+        }
         guard (1...64).contains(text.count) else { return false }
         return text.unicodeScalars.allSatisfy { scalar in
             switch scalar {
@@ -61,7 +69,7 @@ public enum IdentifierRules {
     /// School IDs: 1–64 printable characters without surrounding spaces or control characters.
     public static func schoolIDProblem(_ text: String) -> String? {
         if text.isEmpty { return "The school ID is empty. Enter the school's external ID, for example 001 or HK-ST-12." }
-        if text.count > 64 { return "The school ID is \(text.count) characters long; at most 64 are allowed." }
+        if text.utf8.count > 64 && text.count > 64 { return "The school ID is \(text.count) characters long; at most 64 are allowed." }
         if text != text.trimmedCell {
             return "The school ID starts or ends with a space. Remove the spaces."
         }

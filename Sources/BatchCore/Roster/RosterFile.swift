@@ -41,13 +41,18 @@ public struct RosterFile: Sendable {
     public static func inspect(users table: CSVTable, demographics: CSVTable?, rules: RosterRowRules) -> RosterFile {
         // Each row's own checks need nothing but the row: on every core at once, with the hashes the checks
         // across rows compare.
+        // The hashes are made from the cells where the dictionary's columns are (no lookup by name).
+        let positions = usersColumns.map { table.index[$0] }
         let checked = Parallel.map(table.records.count) { range in
             range.map { index in
                 let record = table.records[index]
                 let values = table.values(of: record)
                 return (
                     Row(file: table.fileName, line: record.line, values: values, issues: rules.usersRow(values, line: record.line)),
-                    hashes(values)
+                    hashes { column in
+                        guard let position = positions[column], position < record.cells.count else { return "" }
+                        return record.cells[position].trimmedCell
+                    }
                 )
             }
         }
@@ -87,13 +92,20 @@ public struct RosterFile: Sendable {
 
     static let usersColumns = RosterDictionaries.users.columns.map(\.name)
 
-    static func hashes(_ values: [String: String]) -> RowHashes {
+    /// Where each person column is in `usersColumns`, and whether it is compared in any letter case.
+    static let personPositions = personColumns.map { column in
+        (position: usersColumns.firstIndex(of: column)!, caseless: column == "userRole" || column == "userStatus" || column == "loginId")
+    }
+
+    static func hashes(_ values: [String: String]) -> RowHashes { hashes { values[usersColumns[$0]] ?? "" } }
+
+    /// `value`: the trimmed value of the column at that position in `usersColumns`.
+    static func hashes(_ value: (Int) -> String) -> RowHashes {
         var cells = Hasher(), person = Hasher()
-        for column in usersColumns { cells.combine(values[column] ?? "") }
-        for column in personColumns {
-            let value = values[column] ?? ""
-            let caseless = column == "userRole" || column == "userStatus" || column == "loginId"
-            person.combine(caseless ? RosterPlanner.lowercased(value) : value)
+        for position in usersColumns.indices { cells.combine(value(position)) }
+        for (position, caseless) in personPositions {
+            let text = value(position)
+            person.combine(caseless ? RosterPlanner.lowercased(text) : text)
         }
         return RowHashes(cells: cells.finalize(), person: person.finalize())
     }

@@ -135,13 +135,14 @@ public struct RosterPlanner: Sendable {
         }
     }
 
-    /// What the planner reads of a users.csv row, looked up once a row rather than in every pass.
-    struct UsersRow {
-        var userID: String, schoolID: String, classID: String
-        var schoolName: String?, className: String?
-        var loginID: String?, email: String?
+    /// What the planner reads of a users.csv row, looked up once a row rather than in every pass. A class: the
+    /// passes read a row from the array with one reference counted, where a struct of ten strings was copied whole.
+    final class UsersRow: Sendable {
+        let userID: String, schoolID: String, classID: String
+        let schoolName: String?, className: String?
+        let loginID: String?, email: String?
         /// Stored forms (lower-cased).
-        var login: String, action: String, role: String
+        let login: String, action: String, role: String
 
         init(_ input: [String: String]) {
             userID = input["userId"] ?? ""
@@ -193,8 +194,10 @@ public struct RosterPlanner: Sendable {
         }
         func usable(_ index: Int) -> Bool { isUsable[index] }
         var usersFiles: [String] = []
-        for index in users where usersFiles.last != items[index].fileName && !usersFiles.contains(items[index].fileName) {
-            usersFiles.append(items[index].fileName)
+        items.withUnsafeBufferPointer { buffer in
+            for index in users where usersFiles.last != buffer[index].fileName && !usersFiles.contains(buffer[index].fileName) {
+                usersFiles.append(buffer[index].fileName)
+            }
         }
         if usersFiles.count > 1 {
             for index in users where items[index].fileName != usersFiles[0] {
@@ -205,9 +208,14 @@ public struct RosterPlanner: Sendable {
         }
 
         // Names given anywhere in the file for new schools and classes.
+        // (A row repeating the previous row's school, once that school has its name, is not looked up.)
         var schoolNames: [String: String] = [:], classNames: [String: String] = [:]
+        var lastNamedSchool: String?
         for row in rows {
-            if let name = row.schoolName, !name.isEmpty, schoolNames[row.schoolID] == nil { schoolNames[row.schoolID] = name }
+            if row.schoolID != lastNamedSchool, let name = row.schoolName, !name.isEmpty {
+                if schoolNames[row.schoolID] == nil { schoolNames[row.schoolID] = name }
+                lastNamedSchool = row.schoolID
+            }
             if let name = row.className, !name.isEmpty, classNames[row.classID] == nil { classNames[row.classID] = name }
         }
         // Whose login ID and address move in this batch (the old ones are then free).
@@ -338,7 +346,7 @@ public struct RosterPlanner: Sendable {
 
         // What the usable rows write. Each record is written by the first row that names it.
         var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenClass: Set<String> = [], seenMembership: Set<String> = []
-        var seenEnrollment: Set<String> = []
+        var seenEnrollment = SeenEnrollments(usable: users.indices.lazy.filter { usable(users[$0]) }.map { rows[$0].userID })
         var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
         // A new enrollment's record is one of a handful (role, primary teacher): written once each, found by a look
         // along the few made so far (no dictionary a row).
@@ -346,7 +354,6 @@ public struct RosterPlanner: Sendable {
         seenPerson.reserveCapacity(users.count / 4)
         filePeople.reserveCapacity(users.count / 4)
         seenMembership.reserveCapacity(users.count / 4)
-        seenEnrollment.reserveCapacity(users.count)
         if mode == .sync { fileEnrollments.reserveCapacity(users.count) }
         // A file's rows come person by person: the previous row's person and school are not looked up again (each
         // `last…` is already in its set).
@@ -378,7 +385,7 @@ public struct RosterPlanner: Sendable {
             if action == "delete" {
                 if !classID.isEmpty {
                     let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
-                    if let enrollment = snapshot.enrollments[key], seenEnrollment.insert(key).inserted {
+                    if let enrollment = snapshot.enrollments[key], seenEnrollment.first(userID: userID, classID: classID) {
                         changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: RosterRecord.json(enrollment), after: nil))
                     }
                 } else if let person = snapshot.people[userID], person.fields["userStatus"] != UserStatus.left.rawValue,
@@ -433,8 +440,8 @@ public struct RosterPlanner: Sendable {
                         changes.append(FieldChange(entity: "class", key: classID, field: "*", before: nil, after: RosterRecord.json(fields)))
                     }
                 }
-                let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
-                if seenEnrollment.insert(key).inserted {
+                if seenEnrollment.first(userID: userID, classID: classID) {
+                    let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
                     let role = row.role
                     let primary = role == "teacher" ? Self.stored("primaryTeacher", input) : "false"
                     if let existing = snapshot.enrollments.isEmpty ? nil : snapshot.enrollments[key] {
@@ -513,6 +520,51 @@ public struct RosterPlanner: Sendable {
         let usableAtEnd = isUsable
         Parallel.update(&items) { item, index in Self.finish(&item, input: inputs[index], usable: usableAtEnd[index]) }
         return items
+    }
+
+    /// Which (person, class) enrollments the rows so far named. A person's rows come together: their classes are
+    /// kept for the run of their rows only, in a short list, without making a key and hashing it a row. A person whose
+    /// rows come in more than one run (found up front) keeps all their classes in a set.
+    struct SeenEnrollments {
+        /// People with rows in more than one run.
+        let scattered: Set<String>
+        var scatteredClasses: [String: Set<String>] = [:]
+        var runPerson: String?
+        var runClasses: [String] = []
+        var runSet: Set<String> = []
+
+        /// `people`: each usable row's userId, in order.
+        init(usable people: some Sequence<String>) {
+            var started: Set<String> = [], scattered: Set<String> = []
+            var last: String?
+            for person in people where person != last {
+                last = person
+                if !started.insert(person).inserted { scattered.insert(person) }
+            }
+            self.scattered = scattered
+        }
+
+        /// Whether this is the first row naming the enrollment.
+        mutating func first(userID: String, classID: String) -> Bool {
+            if userID != runPerson {
+                runPerson = userID
+                runClasses.removeAll(keepingCapacity: true)
+                runSet.removeAll()
+            }
+            if !scattered.isEmpty && scattered.contains(userID) {
+                return scatteredClasses[userID, default: []].insert(classID).inserted
+            }
+            // A long run (a teacher of many classes) goes to a set instead of being looked along.
+            if runClasses.count >= 32 {
+                if runSet.isEmpty { runSet = Set(runClasses) }
+                guard runSet.insert(classID).inserted else { return false }
+                runClasses.append(classID)
+                return true
+            }
+            if runClasses.contains(classID) { return false }
+            runClasses.append(classID)
+            return true
+        }
     }
 
     /// An item's label, target and state once its issues and changes are known.

@@ -55,7 +55,7 @@ public struct RosterRowRules: Sendable {
                 "missing_login_id", "loginId", "a student needs a login ID.",
                 fix: "Fill in the student's login ID (WebloginID), e.g. 19chanw1.")
         } else if !loginID.isEmpty {
-            if loginID.contains(where: \.isWhitespace) || hasControl(loginID) {
+            if !Self.isPrintableASCII(loginID) && (loginID.contains(where: \.isWhitespace) || hasControl(loginID)) {
                 error(
                     "invalid_login_id", "loginId", "“\(loginID)” contains a space or an invisible character.",
                     fix: "Remove the spaces from the login ID.")
@@ -73,7 +73,7 @@ public struct RosterRowRules: Sendable {
                         "missing_value", column, "the name is empty.",
                         fix: "Fill in the \(column == "firstName" ? "first" : "last") name.")
                 }
-            } else if name.count > Self.maxNameLength {
+            } else if name.utf8.count > Self.maxNameLength && name.count > Self.maxNameLength {
                 error(
                     "too_long", column,
                     "the name is \(name.count) characters long; at most \(Self.maxNameLength) are allowed.",
@@ -209,7 +209,7 @@ public struct RosterRowRules: Sendable {
             error(
                 "invalid_user_id", "“\(visible(text))” is not a valid ID: use 1–64 of A–Z a–z 0–9 . _ -.",
                 fix: "Correct the userId.")
-        } else if hasControl(text) || text.count > 64 {
+        } else if hasControl(text) || (text.utf8.count > 64 && text.count > 64) {
             error(
                 "invalid_class_id", "“\(visible(text))” is too long or contains an invisible character.",
                 fix: "Correct the classId.")
@@ -220,6 +220,9 @@ public struct RosterRowRules: Sendable {
         let near = Similarity.nearest(to: grade, in: grades)
         return (near.map { "Did you mean \($0)? " } ?? "") + "Use one of: \(grades.joined(separator: " "))."
     }
+
+    /// Letters, digits and punctuation of ASCII only: no space, no control character (most cells).
+    static func isPrintableASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } }
 
     func hasControl(_ text: String) -> Bool {
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return false }
