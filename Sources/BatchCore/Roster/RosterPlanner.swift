@@ -167,11 +167,14 @@ public struct RosterPlanner: Sendable {
     }
 
     public func plan(_ input: [BatchItem]) -> [BatchItem] {
-        var items = input.map { item -> BatchItem in
-            var item = item
-            item.issues.removeAll { $0.planned == true }
-            item.changes = []
-            return item
+        // The items to plan, without what an earlier plan gave them (copied on every core).
+        var items = Parallel.map(input.count) { range in
+            range.map { index -> BatchItem in
+                var item = input[index]
+                if !item.issues.isEmpty { item.issues.removeAll { $0.planned == true } }
+                if !item.changes.isEmpty { item.changes = [] }
+                return item
+            }
         }
         // What the passes below read of every item, taken out once: reading a field of an item in the array
         // copies the whole item (its references counted up and down), which at 1.6 million items a pass was

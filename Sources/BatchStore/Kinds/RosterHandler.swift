@@ -113,16 +113,19 @@ public struct RosterHandler: BatchKindHandler {
     /// The schools the rows name, and the people the changes are about.
     public func lockScope(_ items: [BatchItem]) -> LockScope {
         // Rows come person by person: a school or person repeating the previous one is not hashed again.
+        // (Read through the buffer: an item read from the array is copied whole.)
         var schools: Set<String> = [], people: Set<String> = []
         var lastSchool: String?, lastPerson: String?
-        for index in items.indices {
-            if RosterPlanner.isUsersRow(items[index].input), let school = items[index].input["schoolId"], school != lastSchool {
-                schools.insert(school)
-                lastSchool = school
-            }
-            for change in items[index].changes where change.entity == "person" && change.key != lastPerson {
-                people.insert(change.key)
-                lastPerson = change.key
+        items.withUnsafeBufferPointer { items in
+            for index in items.indices {
+                if RosterPlanner.isUsersRow(items[index].input), let school = items[index].input["schoolId"], school != lastSchool {
+                    schools.insert(school)
+                    lastSchool = school
+                }
+                for change in items[index].changes where change.entity == "person" && change.key != lastPerson {
+                    people.insert(change.key)
+                    lastPerson = change.key
+                }
             }
         }
         return LockScope(schoolIDs: schools, people: people)
@@ -221,20 +224,23 @@ enum RosterSnapshotLoader {
         // Rows come person by person: the person columns of a row repeating the previous row's userId are the same
         // (or the row is an error), so they are not hashed again.
         var lastUser: String?, lastSchool: String?
-        for index in items.indices {
-            let input = items[index].input
-            let user = input["userId"]
-            if let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
-            guard RosterPlanner.isUsersRow(input) else { continue }
-            if let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
-            if let school = input["schoolId"], !school.isEmpty, school != lastSchool {
-                namedSchools.insert(school)
-                lastSchool = school
+        // (Read through the buffer: an item read from the array is copied whole.)
+        items.withUnsafeBufferPointer { items in
+            for index in items.indices {
+                let input = items[index].input
+                let user = input["userId"]
+                if let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
+                guard RosterPlanner.isUsersRow(input) else { continue }
+                if let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
+                if let school = input["schoolId"], !school.isEmpty, school != lastSchool {
+                    namedSchools.insert(school)
+                    lastSchool = school
+                }
+                guard user != lastUser || items[index].state == .error else { continue }
+                lastUser = user
+                if let login = input["loginId"], !login.isEmpty { logins.insert(login.lowercased()) }
+                if let email = input["userEmail"], !email.isEmpty { emails.insert(Store.emailKey(email)) }
             }
-            guard user != lastUser || items[index].state == .error else { continue }
-            lastUser = user
-            if let login = input["loginId"], !login.isEmpty { logins.insert(login.lowercased()) }
-            if let email = input["userEmail"], !email.isEmpty { emails.insert(Store.emailKey(email)) }
         }
         snapshot.people = try people("user_id", in: userIDs.sorted(), schoolIDs: schoolIDs, on: db)
         for row in try db.query(chunking: logins.sorted().map { .text($0) }, { "SELECT user_id, login_id FROM people WHERE login_id IN (\($0))" }) {
