@@ -465,21 +465,29 @@ public struct RosterPlanner: Sendable {
             }
             items[index].changes = changes
         }
-        for index in demographics where usable(index) {
-            let input = inputs[index]
-            let userID = input["userId"] ?? ""
-            if let existing = snapshot.demographics[userID] {
-                items[index].changes = RosterRecord.demographicsFields.compactMap { field in
-                    guard input[field] != nil else { return nil }
-                    let after = Self.stored(field, input), before = existing[field] ?? ""
-                    return after == before
-                        ? nil
-                        : FieldChange(entity: "demographics", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after)
+        // Each demographics row's changes need only the row and the snapshot: made on every core.
+        let usableNow = isUsable, known = snapshot.demographics
+        let demographicChanges = Parallel.map(demographics.count, minimumPiece: 2_000) { range in
+            range.map { position -> [FieldChange]? in
+                let index = demographics[position]
+                guard usableNow[index] else { return nil }
+                let input = inputs[index]
+                let userID = input["userId"] ?? ""
+                if let existing = known[userID] {
+                    return RosterRecord.demographicsFields.compactMap { field in
+                        guard input[field] != nil else { return nil }
+                        let after = Self.stored(field, input), before = existing[field] ?? ""
+                        return after == before
+                            ? nil
+                            : FieldChange(entity: "demographics", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after)
+                    }
                 }
-            } else {
                 let json = RosterRecord.json(sortedKeys: RosterRecord.sortedDemographicsFields) { Self.stored($0, input) }
-                items[index].changes = [FieldChange(entity: "demographics", key: userID, field: "*", before: nil, after: json)]
+                return [FieldChange(entity: "demographics", key: userID, field: "*", before: nil, after: json)]
             }
+        }
+        for (position, index) in demographics.enumerated() {
+            if let changes = demographicChanges[position] { items[index].changes = changes }
         }
         // Sync: the schools the file names are its whole truth.
         for index in items.indices where Self.isSyncItem(inputs[index]) && items[index].state != .skipped {
