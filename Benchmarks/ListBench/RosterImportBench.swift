@@ -170,7 +170,7 @@ enum RosterImportBench {
             |---|---|---|
             \(steps.joined(separator: "\n"))
 
-            History (all 2026-12-02; sessions ran on machines of different speed, so compare a figure with `sqlite3 .import`
+            History (2026-12-02 and 03; sessions ran on machines of different speed, so compare a figure with `sqlite3 .import`
             of the same run): before the second round of speed work (mimalloc, every core for the
             per-row checks and the items' JSON, GRDB arguments without a key path a call, applied items no longer
             rewritten, counts from memory) the same command took 333.1 s at a peak of 8,136 MB, the changed variant
@@ -189,7 +189,10 @@ enum RosterImportBench {
             bare CSV read 4.05 s against 2.57 s): no second copy of the changes in `batch_changes` (the applied items are
             the record), both cores in the planner where rows are independent, new records' rows made while the previous
             slice is inserted, and `roster import` applying the plan it holds in memory while the stored plan is still that
-            one. The tables above are that round's: 7×, 7× and 19× `sqlite3 .import`.
+            one: 7×, 7× and 19× `sqlite3 .import`. The seventh round (2026-12-03, the faster kind of machine again): the CSV
+            read in one piece a core with cells made straight from their bytes, UTF-8 checked in one pass, the row rules
+            answering ASCII cells by their bytes, the checks across rows on two cores, demographics rows on every core,
+            and fewer copies and keys in the planner; the tables above are that round's.
 
             Every row still lives as a dictionary of its cells from the CSV reader to the batch items, and every row is a
             stored item (its cells as a JSON array of values and its changes as JSON, about 700 bytes a row) written once
