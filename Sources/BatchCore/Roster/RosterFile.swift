@@ -150,6 +150,19 @@ public struct RosterFile: Sendable {
         for (index, issue) in person + schoolAndClass { rows[index].issues.append(issue) }
     }
 
+    /// Each row that is not a duplicate and names a userId, with that userId; `rows` is the array's buffer (a row read
+    /// from the array itself is copied).
+    static func forEachPersonRow(
+        _ rows: [Row], skipping duplicate: [Bool], _ body: (_ index: Int, _ row: Row, _ userID: String, _ rows: UnsafeBufferPointer<Row>) -> Void
+    ) {
+        rows.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices where !duplicate[index] {
+                let userID = buffer[index].values["userId"] ?? ""
+                if !userID.isEmpty { body(index, buffer[index], userID, buffer) }
+            }
+        }
+    }
+
     /// One person described two ways, and a login ID or address shared by two people: the issues, by row index.
     static func personIssues(_ rows: [Row], hashes: [RowHashes], skipping duplicate: [Bool]) -> [(Int, BatchIssue)] {
         var found: [(Int, BatchIssue)] = []
@@ -169,77 +182,72 @@ public struct RosterFile: Sendable {
         firstOfPerson.reserveCapacity(rows.count / 4)
         loginOwner.reserveCapacity(rows.count / 4)
         emailOwner.reserveCapacity(rows.count / 4)
-        rows.withUnsafeBufferPointer { rows in
-            for index in rows.indices where !duplicate[index] {
-                let row = rows[index]
-                func value(_ column: String) -> String { row.values[column] ?? "" }
-                func add(_ issue: BatchIssue) { found.append((index, issue)) }
-                let userID = value("userId")
-                guard !userID.isEmpty else { continue }
-                /// The person columns against the person's first row. The same columns (equal hashes) need no comparing:
-                /// two different sets of values with the same 64-bit hash are not a case that happens.
-                func compare(withFirst first: Int) {
-                    let earlier = rows[first]
-                    guard hashes[first].person != hashes[index].person else { return }
-                    for column in personColumns where value(column) != (earlier.values[column] ?? "") {
-                        let same =
-                            column == "userRole" || column == "userStatus" || column == "loginId"
-                            ? value(column).lowercased() == (earlier.values[column] ?? "").lowercased() : false
-                        if same { continue }
-                        add(
-                            issue(
-                                .error, "inconsistent_person", row, column,
-                                "“\(value(column))” differs from row \(earlier.line) (“\(earlier.values[column] ?? "")”) for the same userId \(userID).",
-                                fix:
-                                    "A person's details must be the same on each of their rows; correct one of the two rows."
-                            ))
-                    }
-                }
-                /// Another person has this row's login ID (`loginId`) or address (`userEmail`) already.
-                func clash(_ column: String, with owner: Owner) {
-                    let (code, what) = column == "loginId" ? ("duplicate_login_id", "a login ID") : ("duplicate_email", "an address")
+        forEachPersonRow(rows, skipping: duplicate) { index, row, userID, rows in
+            func value(_ column: String) -> String { row.values[column] ?? "" }
+            func add(_ issue: BatchIssue) { found.append((index, issue)) }
+            /// The person columns against the person's first row. The same columns (equal hashes) need no comparing:
+            /// two different sets of values with the same 64-bit hash are not a case that happens.
+            func compare(withFirst first: Int) {
+                let earlier = rows[first]
+                guard hashes[first].person != hashes[index].person else { return }
+                for column in personColumns where value(column) != (earlier.values[column] ?? "") {
+                    let same =
+                        column == "userRole" || column == "userStatus" || column == "loginId"
+                        ? value(column).lowercased() == (earlier.values[column] ?? "").lowercased() : false
+                    if same { continue }
                     add(
                         issue(
-                            .error, code, row, column,
-                            "“\(value(column))” is also \(column == "loginId" ? "the login ID" : "the address") of userId \(owner.userID) on row \(owner.line).",
-                            fix: "Every person needs \(what) of their own; correct one of the two."))
+                            .error, "inconsistent_person", row, column,
+                            "“\(value(column))” differs from row \(earlier.line) (“\(earlier.values[column] ?? "")”) for the same userId \(userID).",
+                            fix:
+                                "A person's details must be the same on each of their rows; correct one of the two rows."
+                        ))
                 }
-                if let answer = lastAnswer, answer.userID == userID, answer.hash == hashes[index].person {
-                    // The previous row's person with the same person columns (so the same login ID and address): the
-                    // same answers, without hashing them again (rows come person by person: most rows are this case).
-                    compare(withFirst: answer.first)
-                    if let owner = answer.loginOwner { clash("loginId", with: owner) }
-                    if let owner = answer.emailOwner { clash("userEmail", with: owner) }
+            }
+            /// Another person has this row's login ID (`loginId`) or address (`userEmail`) already.
+            func clash(_ column: String, with owner: Owner) {
+                let (code, what) = column == "loginId" ? ("duplicate_login_id", "a login ID") : ("duplicate_email", "an address")
+                add(
+                    issue(
+                        .error, code, row, column,
+                        "“\(value(column))” is also \(column == "loginId" ? "the login ID" : "the address") of userId \(owner.userID) on row \(owner.line).",
+                        fix: "Every person needs \(what) of their own; correct one of the two."))
+            }
+            if let answer = lastAnswer, answer.userID == userID, answer.hash == hashes[index].person {
+                // The previous row's person with the same person columns (so the same login ID and address): the
+                // same answers, without hashing them again (rows come person by person: most rows are this case).
+                compare(withFirst: answer.first)
+                if let owner = answer.loginOwner { clash("loginId", with: owner) }
+                if let owner = answer.emailOwner { clash("userEmail", with: owner) }
+            } else {
+                var answer = PersonAnswer(userID: userID, hash: hashes[index].person, first: index)
+                if let first = firstOfPerson[userID] {
+                    answer.first = first
+                    compare(withFirst: first)
                 } else {
-                    var answer = PersonAnswer(userID: userID, hash: hashes[index].person, first: index)
-                    if let first = firstOfPerson[userID] {
-                        answer.first = first
-                        compare(withFirst: first)
-                    } else {
-                        firstOfPerson[userID] = index
-                    }
-                    let login = value("loginId").lowercased()
-                    if !login.isEmpty {
-                        if let owner = loginOwner[login], owner.userID != userID {
-                            clash("loginId", with: owner)
-                            answer.loginOwner = owner
-                        } else if loginOwner[login] == nil {
-                            loginOwner[login] = (userID, row.line)
-                        }
-                    }
-                    let email = value("userEmail")
-                    // An address the row's own checks refused is not compared (they ran already: no second parse).
-                    if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }) {
-                        let key = EmailAddress.key(email)
-                        if let owner = emailOwner[key], owner.userID != userID {
-                            clash("userEmail", with: owner)
-                            answer.emailOwner = owner
-                        } else if emailOwner[key] == nil {
-                            emailOwner[key] = (userID, row.line)
-                        }
-                    }
-                    lastAnswer = answer
+                    firstOfPerson[userID] = index
                 }
+                let login = value("loginId").lowercased()
+                if !login.isEmpty {
+                    if let owner = loginOwner[login], owner.userID != userID {
+                        clash("loginId", with: owner)
+                        answer.loginOwner = owner
+                    } else if loginOwner[login] == nil {
+                        loginOwner[login] = (userID, row.line)
+                    }
+                }
+                let email = value("userEmail")
+                // An address the row's own checks refused is not compared (they ran already: no second parse).
+                if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }) {
+                    let key = EmailAddress.key(email)
+                    if let owner = emailOwner[key], owner.userID != userID {
+                        clash("userEmail", with: owner)
+                        answer.emailOwner = owner
+                    } else if emailOwner[key] == nil {
+                        emailOwner[key] = (userID, row.line)
+                    }
+                }
+                lastAnswer = answer
             }
         }
         return found
@@ -262,82 +270,77 @@ public struct RosterFile: Sendable {
         /// The previous row's school and name, and whether they clashed with an earlier name (then `schoolName`
         /// holds that earlier one): a row repeating both gets the same answer without a lookup.
         var lastSchoolName: (school: String, name: String, clash: (name: String, line: Int)?)?
-        rows.withUnsafeBufferPointer { rows in
-            for index in rows.indices where !duplicate[index] {
-                let row = rows[index]
-                func value(_ column: String) -> String { row.values[column] ?? "" }
-                func add(_ issue: BatchIssue) { found.append((index, issue)) }
-                let userID = value("userId")
-                guard !userID.isEmpty else { continue }
-                /// The first name given to a school or class holds; a different one on a later row is an error there.
-                func nameDiffers(_ name: String, from named: (name: String, line: Int), key: String, column: String, what: String) {
-                    add(
-                        issue(
-                            .error, "\(what)_name_differs", row, column,
-                            "“\(name)” differs from row \(named.line) (“\(named.name)”) for \(what) \(key).",
-                            fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one."
-                        ))
-                }
-                let school = value("schoolId"), name = value("schoolName")
-                if !name.isEmpty && !school.isEmpty {
-                    if let last = lastSchoolName, last.school == school, last.name == name {
-                        if let clash = last.clash { nameDiffers(name, from: clash, key: school, column: "schoolName", what: "school") }
-                    } else {
-                        var clash: (name: String, line: Int)?
-                        if let named = schoolName[school] {
-                            if named.name != name {
-                                nameDiffers(name, from: named, key: school, column: "schoolName", what: "school")
-                                clash = named
-                            }
-                        } else {
-                            schoolName[school] = (name, row.line)
-                        }
-                        lastSchoolName = (school, name, clash)
-                    }
-                }
-                let classID = value("classId")
-                guard !classID.isEmpty else { continue }
-                let className = value("className")
-                let primary = value("primaryTeacher").lowercased() == "true"
-                let student = UserRole(lenient: value("userRole")) == .student && value("action").lowercased() != "delete"
-                // Changed in place through the dictionary (one lookup; the class's set of students is not copied).
-                func visit(_ seen: inout ClassSeen) {
-                    if let owner = seen.school {
-                        if owner.id != school {
-                            add(
-                                issue(
-                                    .error, "class_in_two_schools", row, "classId",
-                                    "class \(classID) is in school \(owner.id) on row \(owner.line) and in \(school) here; a class belongs to one school.",
-                                    fix: "Use a different classId for the other school's class."))
-                        }
-                    } else {
-                        seen.school = (school, row.line)
-                    }
-                    if !className.isEmpty {
-                        if let named = seen.name {
-                            if named.name != className { nameDiffers(className, from: named, key: classID, column: "className", what: "class") }
-                        } else {
-                            seen.name = (className, row.line)
-                        }
-                    }
-                    if primary {
-                        if let earlier = seen.primaryLine {
-                            add(
-                                issue(
-                                    .error, "two_primary_teachers", row, "primaryTeacher",
-                                    "class \(classID) already has its primary teacher on row \(earlier).",
-                                    fix: "Set primaryTeacher to true for one teacher of the class only."))
-                        } else {
-                            seen.primaryLine = row.line
-                        }
-                    }
-                    if student {
-                        seen.students.insert(userID)
-                        if seen.firstStudentRow == nil { seen.firstStudentRow = index }
-                    }
-                }
-                visit(&classes[classID, default: ClassSeen()])
+        forEachPersonRow(rows, skipping: duplicate) { index, row, userID, rows in
+            func value(_ column: String) -> String { row.values[column] ?? "" }
+            func add(_ issue: BatchIssue) { found.append((index, issue)) }
+            /// The first name given to a school or class holds; a different one on a later row is an error there.
+            func nameDiffers(_ name: String, from named: (name: String, line: Int), key: String, column: String, what: String) {
+                add(
+                    issue(
+                        .error, "\(what)_name_differs", row, column,
+                        "“\(name)” differs from row \(named.line) (“\(named.name)”) for \(what) \(key).",
+                        fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one."
+                    ))
             }
+            let school = value("schoolId"), name = value("schoolName")
+            if !name.isEmpty && !school.isEmpty {
+                if let last = lastSchoolName, last.school == school, last.name == name {
+                    if let clash = last.clash { nameDiffers(name, from: clash, key: school, column: "schoolName", what: "school") }
+                } else {
+                    var clash: (name: String, line: Int)?
+                    if let named = schoolName[school] {
+                        if named.name != name {
+                            nameDiffers(name, from: named, key: school, column: "schoolName", what: "school")
+                            clash = named
+                        }
+                    } else {
+                        schoolName[school] = (name, row.line)
+                    }
+                    lastSchoolName = (school, name, clash)
+                }
+            }
+            let classID = value("classId")
+            guard !classID.isEmpty else { return }
+            let className = value("className")
+            let primary = value("primaryTeacher").lowercased() == "true"
+            let student = UserRole(lenient: value("userRole")) == .student && value("action").lowercased() != "delete"
+            // Changed in place through the dictionary (one lookup; the class's set of students is not copied).
+            func visit(_ seen: inout ClassSeen) {
+                if let owner = seen.school {
+                    if owner.id != school {
+                        add(
+                            issue(
+                                .error, "class_in_two_schools", row, "classId",
+                                "class \(classID) is in school \(owner.id) on row \(owner.line) and in \(school) here; a class belongs to one school.",
+                                fix: "Use a different classId for the other school's class."))
+                    }
+                } else {
+                    seen.school = (school, row.line)
+                }
+                if !className.isEmpty {
+                    if let named = seen.name {
+                        if named.name != className { nameDiffers(className, from: named, key: classID, column: "className", what: "class") }
+                    } else {
+                        seen.name = (className, row.line)
+                    }
+                }
+                if primary {
+                    if let earlier = seen.primaryLine {
+                        add(
+                            issue(
+                                .error, "two_primary_teachers", row, "primaryTeacher",
+                                "class \(classID) already has its primary teacher on row \(earlier).",
+                                fix: "Set primaryTeacher to true for one teacher of the class only."))
+                    } else {
+                        seen.primaryLine = row.line
+                    }
+                }
+                if student {
+                    seen.students.insert(userID)
+                    if seen.firstStudentRow == nil { seen.firstStudentRow = index }
+                }
+            }
+            visit(&classes[classID, default: ClassSeen()])
         }
         for (classID, seen) in classes where seen.students.count > classSizeWarning {
             guard let first = seen.firstStudentRow else { continue }
