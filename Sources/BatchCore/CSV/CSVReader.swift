@@ -37,6 +37,8 @@ public enum CSVReader {
         return text.withUTF8 { parse(utf8: $0) }
     }
 
+    /// `pieces`: how many pieces to read at once; by default one a core for a file of a megabyte or more (tests
+    /// ask for more, to put cuts where they want them).
     public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>, pieces wanted: Int? = nil) -> Parse {
         let shared = Bytes(buffer: bytes)
         let bounds = pieceBounds(bytes, pieces: wanted ?? (bytes.count < pieceMinimum ? 1 : ProcessInfo.processInfo.activeProcessorCount))
