@@ -124,9 +124,10 @@ public enum CSVReader {
         @inline(__always) func byte(at index: Int) -> UInt8? {
             index < end ? bytes[index] : (final && index == end ? 0x0A : nil)
         }
-        func endField(at index: Int) {
+        /// Ends the cell at `index` (a comma or line break); a cell still made of its bytes ends at `cut`.
+        func endField(at index: Int, cut: Int? = nil) {
             if simple {
-                cells.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<index]), as: UTF8.self))
+                cells.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<(cut ?? index)]), as: UTF8.self))
             } else {
                 cells.append(String(decoding: field, as: UTF8.self))
                 field.removeAll(keepingCapacity: true)
@@ -169,8 +170,7 @@ public enum CSVReader {
                 case 0x0A, 0x0D:
                     // A cell still made of its bytes ends before a CRLF's CR.
                     let crlf = current == 0x0A && simple && index > fieldStart && bytes[index - 1] == 0x0D
-                    endField(at: crlf ? index - 1 : index)
-                    fieldStart = index + 1
+                    endField(at: index, cut: crlf ? index - 1 : nil)
                     if !cells.allSatisfy(isBlank) {
                         records.append(CSVRecord(line: recordLine, cells: cells))
                     }

@@ -55,9 +55,12 @@ public struct CSVTable: Sendable {
     public var warnings: [BatchIssue]
 
     /// The trimmed value of a column in a record, or "" when the column is absent.
-    public func value(_ column: String, in record: CSVRecord) -> String {
-        guard let i = index[column], i < record.cells.count else { return "" }
-        return record.cells[i].trimmedCell
+    public func value(_ column: String, in record: CSVRecord) -> String { Self.cell(index[column], of: record) }
+
+    /// The trimmed cell at a position (`index`'s) of a record, or "" when there is none (a short row, an absent column).
+    public static func cell(_ position: Int?, of record: CSVRecord) -> String {
+        guard let position, position < record.cells.count else { return "" }
+        return record.cells[position].trimmedCell
     }
 
     /// The dictionary's columns that are present, in the order `values(of:)` gives them.
@@ -65,7 +68,7 @@ public struct CSVTable: Sendable {
 
     /// Column name → trimmed value for every column of the dictionary that is present.
     public func values(of record: CSVRecord) -> [String: String] {
-        index.mapValues { i in i < record.cells.count ? record.cells[i].trimmedCell : "" }
+        index.mapValues { Self.cell($0, of: record) }
     }
 
     /// Reads a file and checks its header: a misspelled, wrongly capitalised, duplicated, unknown or missing

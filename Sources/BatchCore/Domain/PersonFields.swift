@@ -49,21 +49,13 @@ public enum GradeLevels {
 public enum IdentifierRules {
     /// 1–64 characters of `A–Z a–z 0–9 . _ -`.
     public static func isValidUserID(_ text: String) -> Bool {
-        // Valid IDs are ASCII: one byte a character, so the byte count is the length.
+        // Every allowed character is ASCII, one byte long: the bytes alone answer (any other byte makes it invalid).
         let bytes = text.utf8
-        if (1...64).contains(bytes.count) && bytes.allSatisfy({ byte in
-            (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2E
-                || byte == 0x5F || byte == 0x2D
-        }) {
-            return true
-        }
-        guard (1...64).contains(text.count) else { return false }
-        return text.unicodeScalars.allSatisfy { scalar in
-            switch scalar {
-            case "A"..."Z", "a"..."z", "0"..."9", ".", "_", "-": true
-            default: false
+        return (1...64).contains(bytes.count)
+            && bytes.allSatisfy { byte in
+                (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2E
+                    || byte == 0x5F || byte == 0x2D
             }
-        }
     }
 
     /// School IDs: 1–64 printable characters without surrounding spaces or control characters.

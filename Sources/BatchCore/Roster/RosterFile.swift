@@ -49,10 +49,7 @@ public struct RosterFile: Sendable {
                 let values = table.values(of: record)
                 return (
                     Row(file: table.fileName, line: record.line, values: values, issues: rules.usersRow(values, line: record.line)),
-                    hashes { column in
-                        guard let position = positions[column], position < record.cells.count else { return "" }
-                        return record.cells[position].trimmedCell
-                    }
+                    hashes { CSVTable.cell(positions[$0], of: record) }
                 )
             }
         }

@@ -541,6 +541,9 @@ public struct RosterPlanner: Sendable {
         let scattered: Set<String>
         var scatteredClasses: [String: Set<String>] = [:]
         var runPerson: String?
+        /// Whether `runPerson` is one of the scattered.
+        var runScattered = false
+        /// The run's classes: a short list, or past 32 (a teacher of many classes) a set.
         var runClasses: [String] = []
         var runSet: Set<String> = []
 
@@ -559,22 +562,18 @@ public struct RosterPlanner: Sendable {
         mutating func first(userID: String, classID: String) -> Bool {
             if userID != runPerson {
                 runPerson = userID
+                runScattered = !scattered.isEmpty && scattered.contains(userID)
                 runClasses.removeAll(keepingCapacity: true)
                 runSet.removeAll()
             }
-            if !scattered.isEmpty && scattered.contains(userID) {
-                return scatteredClasses[userID, default: []].insert(classID).inserted
-            }
-            // A long run (a teacher of many classes) goes to a set instead of being looked along.
-            if runClasses.count >= 32 {
-                if runSet.isEmpty { runSet = Set(runClasses) }
-                guard runSet.insert(classID).inserted else { return false }
+            if runScattered { return scatteredClasses[userID, default: []].insert(classID).inserted }
+            if runSet.isEmpty && runClasses.count < 32 {
+                if runClasses.contains(classID) { return false }
                 runClasses.append(classID)
                 return true
             }
-            if runClasses.contains(classID) { return false }
-            runClasses.append(classID)
-            return true
+            if runSet.isEmpty { runSet = Set(runClasses) }
+            return runSet.insert(classID).inserted
         }
     }
 
