@@ -113,7 +113,7 @@ enum RosterBench {
 
             Where the checking goes (one run): the values of each row \(String(format: "%.2f", valuesTime)) s, every row's own rules
             \(String(format: "%.2f", rulesTime)) s, the rest is the checks across rows. Peak memory of the bench process: \(peakKB / 1024) MB (every
-            row is held as a dictionary of its cells). The target of 150 MB/s is not met.
+            row's cells are held, as values beside the file's shared column names). The target of 150 MB/s is not met.
 
             Reading and checking takes \(String(format: "%.2f", checkMedian / importMedian))× the time of `sqlite3 .import` (which checks nothing
             but the key).

@@ -36,21 +36,49 @@ struct FlatJSONTests {
 
     @Test("a row's cells as values only round-trip with the file's columns, in any order; other cells are refused")
     func values() throws {
-        let columns = Array(cells.keys)
-        let text = try #require(FlatJSON.values(cells, columns: columns))
+        let row = RowValues(cells)
+        let columns = row.keys
+        let names = RowValues.Columns(columns)
+        let text = try #require(FlatJSON.values(row, columns: columns))
         #expect(!text.contains("userId"), "the column names are not in every row")
-        #expect(FlatJSON.readValues(text, columns: columns) == cells)
+        #expect(FlatJSON.readValues(text, columns: names) == row)
+        #expect(FlatJSON.readValues(text, columns: names)?.dictionary == cells)
         #expect(try JSONDecoder().decode([String].self, from: Data(text.utf8)).count == cells.count)
-        // Columns in another order than the dictionary's: looked up, still right.
-        let sorted = columns.sorted()
-        #expect(FlatJSON.readValues(try #require(FlatJSON.values(cells, columns: sorted)), columns: sorted) == cells)
-        #expect(FlatJSON.readValues(text, columns: columns, keeping: ["userId", "absent"]) == ["userId": "000123"])
+        // Columns in another order than the row's: looked up, still right.
+        let reversed = Array(columns.reversed())
+        let reversedText = try #require(FlatJSON.values(row, columns: reversed))
+        #expect(reversedText != text)
+        #expect(FlatJSON.readValues(reversedText, columns: RowValues.Columns(reversed)) == row)
+        #expect(FlatJSON.readValues(text, columns: names, keeping: FlatJSON.Kept(["userId", "absent"], of: names)) == ["userId": "000123"])
         // Cells that are not exactly the columns are written as an object instead.
-        #expect(FlatJSON.values(cells, columns: columns + ["extra"]) == nil)
+        #expect(FlatJSON.values(row, columns: columns + ["extra"]) == nil)
         #expect(FlatJSON.values(["other": "1", "userId": "2", "lastName": "3", "note": "4"], columns: columns) == nil)
         // A value count that does not match the columns is not read as a row.
-        #expect(FlatJSON.readValues(text, columns: Array(columns.dropLast())) == nil)
-        #expect(FlatJSON.readValues(#"["a"]"#, columns: ["a", "b"]) == nil)
-        #expect(FlatJSON.readValues("[]", columns: []) == [:])
+        #expect(FlatJSON.readValues(text, columns: RowValues.Columns(Array(columns.dropLast()))) == nil)
+        #expect(FlatJSON.readValues(#"["a"]"#, columns: RowValues.Columns(["a", "b"])) == nil)
+        #expect(FlatJSON.readValues("[]", columns: RowValues.Columns([])) == [:])
+    }
+
+    @Test("a row's values read like a dictionary: equal and hashed alike whatever the columns' order, set and removed by name, coded as an object")
+    func rowValues() throws {
+        let shared = RowValues.Columns(["userId", "lastName"])
+        let first = RowValues(columns: shared, values: ["000123", "Chan"])
+        let other = RowValues(columns: RowValues.Columns(["lastName", "userId"]), values: ["Chan", "000123"])
+        #expect(first == other)
+        #expect(first.hashValue == other.hashValue)
+        #expect(first["userId"] == "000123" && first["absent"] == nil)
+        #expect(first != RowValues(columns: shared, values: ["000124", "Chan"]))
+        #expect(first != ["userId": "000123"])
+        var changed = first
+        changed["firstName"] = "詠欣"
+        changed["userId"] = "000999"
+        #expect(changed == ["userId": "000999", "lastName": "Chan", "firstName": "詠欣"])
+        #expect(first["userId"] == "000123", "a copy changed leaves the original as it was")
+        changed["lastName"] = nil
+        #expect(changed.keys == ["userId", "firstName"])
+        #expect(Dictionary(uniqueKeysWithValues: changed.map { ($0.key, $0.value) }) == changed.dictionary)
+        let coded = try JSONEncoder().encode(first)
+        #expect(try JSONDecoder().decode([String: String].self, from: coded) == first.dictionary)
+        #expect(try JSONDecoder().decode(RowValues.self, from: coded) == first)
     }
 }

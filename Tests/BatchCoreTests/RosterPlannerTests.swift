@@ -6,10 +6,13 @@ import Testing
 struct RosterPlannerTests {
     static let columns = ["userId", "schoolId", "classId", "className", "userRole", "firstName", "lastName", "action"]
 
+    /// Shared by every row, as a file's rows share theirs.
+    static let names = RowValues.Columns(columns)
+
     static func row(_ line: Int, _ values: [String: String]) -> BatchItem {
-        var input: [String: String] = [:]
-        for column in columns { input[column] = values[column] ?? "" }
-        return BatchItem(id: Int64(line), fileName: "users.csv", row: line, input: input, state: .ready)
+        BatchItem(
+            id: Int64(line), fileName: "users.csv", row: line, input: RowValues(columns: names, values: columns.map { values[$0] ?? "" }),
+            state: .ready)
     }
 
     static var snapshot: RosterSnapshot {

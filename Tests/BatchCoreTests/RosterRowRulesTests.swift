@@ -12,7 +12,7 @@ struct RosterRowRulesTests {
     ]
 
     func codes(_ changes: [String: String], base: [String: String]? = nil) -> [String] {
-        rules.usersRow((base ?? student).merging(changes) { _, new in new }, line: 7).map(\.code)
+        rules.usersRow(RowValues((base ?? student).merging(changes) { _, new in new }), line: 7).map(\.code)
     }
 
     @Test("a complete student row and a teacher row with an address pass; the role is accepted in any capitalisation")
@@ -43,7 +43,7 @@ struct RosterRowRulesTests {
             (["primaryTeacher": "true"], "primary_not_teacher"),
         ] as [([String: String], String)])
     func broken(change: [String: String], code: String) {
-        let issues = rules.usersRow(student.merging(change) { _, new in new }, line: 7)
+        let issues = rules.usersRow(RowValues(student.merging(change) { _, new in new }), line: 7)
         #expect(issues.map(\.code) == [code], "\(issues.map(\.message))")
         #expect(
             issues.first?.message.hasPrefix("Row 7, \(change.keys.first!):") == true, "\(issues.first?.message ?? "")")
@@ -59,7 +59,7 @@ struct RosterRowRulesTests {
 
     @Test("a misspelt grade is answered with the nearest one")
     func gradeSuggestion() {
-        let issue = rules.usersRow(student.merging(["userGrade": "O5"]) { _, new in new }, line: 3).first
+        let issue = rules.usersRow(RowValues(student.merging(["userGrade": "O5"]) { _, new in new }), line: 3).first
         #expect(issue?.fix.hasPrefix("Did you mean 05?") == true, "\(issue?.fix ?? "")")
     }
 
@@ -86,8 +86,8 @@ struct RosterRowRulesTests {
             "userId": "000123", "birthDate": "2014-09-02", "sex": "female", "asian": "TRUE", "homeLanguage": "yue",
             "countryOfBirthCode": "HK",
         ]
-        #expect(rules.demographicsRow(row, line: 2).isEmpty)
-        #expect(rules.demographicsRow(row.merging(change) { _, new in new }, line: 2).map(\.code) == [code])
+        #expect(rules.demographicsRow(RowValues(row), line: 2).isEmpty)
+        #expect(rules.demographicsRow(RowValues(row.merging(change) { _, new in new }), line: 2).map(\.code) == [code])
     }
 
     @Test("a date turned into a number says which date it was")

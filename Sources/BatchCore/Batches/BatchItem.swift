@@ -47,7 +47,7 @@ public struct BatchItem: Sendable, Hashable, Codable {
     /// The row in that file (the header is row 1), or nil for a whole-file item (a photo).
     public var row: Int?
     /// The input as read: column name → value.
-    public var input: [String: String]
+    public var input: RowValues
     /// Who or what it was matched to (a userId), if anyone.
     public var target: String?
     /// A short description for lists ("19chanw1 · Chan Wing").
@@ -61,7 +61,7 @@ public struct BatchItem: Sendable, Hashable, Codable {
     public var suggestions: [Suggestion]
 
     public init(
-        id: Int64, fileName: String, row: Int?, input: [String: String], target: String? = nil, label: String = "",
+        id: Int64, fileName: String, row: Int?, input: RowValues, target: String? = nil, label: String = "",
         state: ItemState, changes: [FieldChange] = [], issues: [BatchIssue] = [], manualTarget: String? = nil,
         suggestions: [Suggestion] = []
     ) {

@@ -50,6 +50,8 @@ public enum FlatJSON {
 
     /// `{"a":"1","b":"2"}`, keys sorted; `sorted: false` writes them in the dictionary's order (an item's cells,
     /// which are only ever read back whole: sorting twenty keys a row was most of writing them).
+    public static func object(_ fields: RowValues, sorted: Bool = true) -> String { object(fields.dictionary, sorted: sorted) }
+
     public static func object(_ fields: [String: String], sorted: Bool = true) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(fields.count * 24 + 2)
@@ -75,26 +77,14 @@ public enum FlatJSON {
     /// A row's cells as an array of values in the order of `columns` (`["1","2"]`): a file's column names are kept
     /// once (`Store.saveInputColumns`) instead of in every row, a third of a roster item's bytes. nil when the cells
     /// are not exactly those columns (the row is then written as an object).
-    public static func values(_ fields: [String: String], columns: [String]) -> String? {
+    public static func values(_ fields: RowValues, columns: [String]) -> String? {
         guard fields.count == columns.count else { return nil }
         var out: [UInt8] = [0x5B]
         out.reserveCapacity(fields.count * 12 + 2)
-        // The cells of a file's rows are usually in the columns' order already (made by mapping one index).
-        var position = 0
-        for (key, value) in fields {
-            guard key == columns[position] else { return valuesLookingUp(fields, columns: columns) }
-            if position > 0 { out.append(0x2C) }
-            appendString(value, to: &out)
-            position += 1
-        }
-        out.append(0x5D)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func valuesLookingUp(_ fields: [String: String], columns: [String]) -> String? {
-        var out: [UInt8] = [0x5B]
+        // The cells of a file's rows are in the file's columns' order already.
+        let same = fields.keys == columns
         for (position, column) in columns.enumerated() {
-            guard let value = fields[column] else { return nil }
+            guard let value = same ? fields.values[position] : fields[column] else { return nil }
             if position > 0 { out.append(0x2C) }
             appendString(value, to: &out)
         }
@@ -250,23 +240,38 @@ public enum FlatJSON {
         return result
     }
 
-    /// `["1","2"]` as `values(_:columns:)` wrote it → [column: value]; nil when the text is something else or has
-    /// another number of values. `keeping`: only these columns (nil: all).
-    public static func readValues(_ text: String, columns: [String], keeping: Set<String>? = nil) -> [String: String]? {
+    /// `["1","2"]` as `values(_:columns:)` wrote it → the row of those columns; nil when the text is something else
+    /// or has another number of values. `keeping`: where each kept column is among `columns`, and the kept columns
+    /// (nil: all).
+    public static func readValues(_ text: String, columns: RowValues.Columns, keeping: Kept? = nil) -> RowValues? {
         var reader = Reader(bytes: Array(text.utf8))
         guard reader.expect(0x5B) else { return nil }
-        var result: [String: String] = [:]
-        result.reserveCapacity(keeping?.count ?? columns.count)
-        if reader.peek() == 0x5D { return columns.isEmpty ? result : nil }
-        var position = 0
+        let count = columns.names.count
+        var values: [String] = []
+        values.reserveCapacity(count)
+        if reader.peek() == 0x5D {
+            guard count == 0 else { return nil }
+            return RowValues(columns: keeping?.columns ?? columns, values: [])
+        }
         while true {
-            guard position < columns.count, let value = reader.string() else { return nil }
-            let column = columns[position]
-            if keeping?.contains(column) ?? true { result[column] = value }
-            position += 1
+            guard values.count < count, let value = reader.string() else { return nil }
+            values.append(value)
             if reader.expect(0x2C) { continue }
-            guard reader.expect(0x5D), position == columns.count else { return nil }
-            return result
+            guard reader.expect(0x5D), values.count == count else { return nil }
+            guard let keeping else { return RowValues(columns: columns, values: values) }
+            return RowValues(columns: keeping.columns, values: keeping.positions.map { values[$0] })
+        }
+    }
+
+    /// Some of a file's columns: which, and where each is among all of them.
+    public struct Kept: Sendable {
+        public let columns: RowValues.Columns
+        public let positions: [Int]
+
+        public init(_ wanted: Set<String>, of all: RowValues.Columns) {
+            let kept = all.names.enumerated().filter { wanted.contains($0.element) }
+            columns = RowValues.Columns(kept.map(\.element))
+            positions = kept.map(\.offset)
         }
     }
 

@@ -53,6 +53,21 @@ public struct CSVTable: Sendable {
     public var records: [CSVRecord]
     /// Warnings about the file as a whole (converted encoding, trimmed header names).
     public var warnings: [BatchIssue]
+    /// The dictionary's columns that are present, in the file's order: the names every row's `values(of:)` shares.
+    public let rowColumns: RowValues.Columns
+    /// Where each of `rowColumns` is in a record's cells.
+    private let positions: [Int]
+
+    public init(fileName: String, header: [String], index: [String: Int], records: [CSVRecord], warnings: [BatchIssue]) {
+        self.fileName = fileName
+        self.header = header
+        self.index = index
+        self.records = records
+        self.warnings = warnings
+        let present = index.sorted { $0.value < $1.value }
+        rowColumns = RowValues.Columns(present.map(\.key))
+        positions = present.map(\.value)
+    }
 
     /// The trimmed value of a column in a record, or "" when the column is absent.
     public func value(_ column: String, in record: CSVRecord) -> String { Self.cell(index[column], of: record) }
@@ -64,11 +79,11 @@ public struct CSVTable: Sendable {
     }
 
     /// The dictionary's columns that are present, in the order `values(of:)` gives them.
-    public var columns: [String] { Array(index.keys) }
+    public var columns: [String] { rowColumns.names }
 
     /// Column name → trimmed value for every column of the dictionary that is present.
-    public func values(of record: CSVRecord) -> [String: String] {
-        index.mapValues { Self.cell($0, of: record) }
+    public func values(of record: CSVRecord) -> RowValues {
+        RowValues(columns: rowColumns, values: positions.map { Self.cell($0, of: record) })
     }
 
     /// Reads a file and checks its header: a misspelled, wrongly capitalised, duplicated, unknown or missing

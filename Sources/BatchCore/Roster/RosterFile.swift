@@ -7,7 +7,7 @@ public struct RosterFile: Sendable {
     public struct Row: Sendable, Hashable {
         public var file: String
         public var line: Int
-        public var values: [String: String]
+        public var values: RowValues
         public var issues: [BatchIssue]
         public var hasErrors: Bool { issues.contains { $0.severity == .error } }
     }
@@ -94,7 +94,7 @@ public struct RosterFile: Sendable {
         (position: usersColumns.firstIndex(of: column)!, caseless: column == "userRole" || column == "userStatus" || column == "loginId")
     }
 
-    static func hashes(_ values: [String: String]) -> RowHashes { hashes { values[usersColumns[$0]] ?? "" } }
+    static func hashes(_ values: RowValues) -> RowHashes { hashes { values[usersColumns[$0]] ?? "" } }
 
     /// `value`: the trimmed value of the column at that position in `usersColumns`.
     static func hashes(_ value: (Int) -> String) -> RowHashes {

@@ -119,11 +119,11 @@ public struct RosterPlanner: Sendable {
     public static func isUsersRow(_ item: BatchItem) -> Bool { isUsersRow(item.input) }
     public static func isSyncItem(_ item: BatchItem) -> Bool { isSyncItem(item.input) }
     /// The same from a row's cells: loops over a whole batch read them through the array instead of copying items.
-    public static func isUsersRow(_ input: [String: String]) -> Bool { input["userRole"] != nil }
-    public static func isSyncItem(_ input: [String: String]) -> Bool { input[syncColumn] != nil }
+    public static func isUsersRow(_ input: RowValues) -> Bool { input["userRole"] != nil }
+    public static func isSyncItem(_ input: RowValues) -> Bool { input[syncColumn] != nil }
 
     /// A users.csv row's value, normalised as it is stored.
-    static func stored(_ column: String, _ input: [String: String]) -> String { stored(column, value: input[column] ?? "") }
+    static func stored(_ column: String, _ input: RowValues) -> String { stored(column, value: input[column] ?? "") }
 
     static func stored(_ column: String, value: String) -> String {
         // The columns of every row first, compared as they are (no hash of the name).
@@ -144,17 +144,45 @@ public struct RosterPlanner: Sendable {
         /// Stored forms (lower-cased).
         let login: String, action: String, role: String
 
-        init(_ input: [String: String]) {
-            userID = input["userId"] ?? ""
-            schoolID = input["schoolId"] ?? ""
-            classID = input["classId"] ?? ""
-            schoolName = input["schoolName"]
-            className = input["className"]
-            loginID = input["loginId"]
-            email = input["userEmail"]
+        convenience init(_ input: RowValues) { self.init(input, Positions(input.columns)) }
+
+        /// `positions`: those of `input`'s columns.
+        init(_ input: RowValues, _ positions: Positions) {
+            func value(_ position: Int?) -> String? { position.map { input.values[$0] } }
+            userID = value(positions.userID) ?? ""
+            schoolID = value(positions.schoolID) ?? ""
+            classID = value(positions.classID) ?? ""
+            schoolName = value(positions.schoolName)
+            className = value(positions.className)
+            loginID = value(positions.loginID)
+            email = value(positions.email)
             login = RosterPlanner.stored("loginId", value: loginID ?? "")
-            action = RosterPlanner.stored("action", value: input["action"] ?? "")
-            role = RosterPlanner.stored("userRole", value: input["userRole"] ?? "")
+            action = RosterPlanner.stored("action", value: value(positions.action) ?? "")
+            role = RosterPlanner.stored("userRole", value: value(positions.role) ?? "")
+        }
+
+        /// Where a file's columns are that a `UsersRow` reads: found once a file, not by name in every row.
+        struct Positions {
+            let columns: RowValues.Columns
+            let userID, schoolID, classID, schoolName, className, loginID, email, action, role, lastName, firstName: Int?
+
+            init(_ columns: RowValues.Columns) {
+                self.columns = columns
+                userID = columns.position(of: "userId")
+                schoolID = columns.position(of: "schoolId")
+                classID = columns.position(of: "classId")
+                schoolName = columns.position(of: "schoolName")
+                className = columns.position(of: "className")
+                loginID = columns.position(of: "loginId")
+                email = columns.position(of: "userEmail")
+                action = columns.position(of: "action")
+                role = columns.position(of: "userRole")
+                lastName = columns.position(of: "lastName")
+                firstName = columns.position(of: "firstName")
+            }
+
+            /// These, or those of `input`'s columns when it is from another file.
+            func of(_ input: RowValues) -> Positions { input.columns === columns ? self : Positions(input.columns) }
         }
     }
 
@@ -164,6 +192,19 @@ public struct RosterPlanner: Sendable {
     /// Most values already are (`student`, `true`): those are returned as they are.
     static func lowercased(_ value: String) -> String {
         value.utf8.contains(where: { (0x41...0x5A).contains($0) || $0 >= 0x80 }) ? value.lowercased() : value
+    }
+
+    /// Which kind of row each item is, asked once of each file's columns (every row of a file is the same kind).
+    enum RowKind { case users, demographics, sync }
+
+    static func kinds(_ inputs: [RowValues]) -> [RowKind] {
+        var last: (columns: RowValues.Columns, kind: RowKind)?
+        return inputs.map { input in
+            if let last, last.columns === input.columns { return last.kind }
+            let kind: RowKind = isUsersRow(input) ? .users : isSyncItem(input) ? .sync : .demographics
+            last = (input.columns, kind)
+            return kind
+        }
     }
 
     public func plan(_ input: [BatchItem]) -> [BatchItem] {
@@ -183,9 +224,17 @@ public struct RosterPlanner: Sendable {
         var isUsable = items.withUnsafeBufferPointer { buffer in
             buffer.map { $0.state != .skipped && !$0.issues.contains { $0.severity == .error } }
         }
-        let users = inputs.indices.filter { Self.isUsersRow(inputs[$0]) }
-        let demographics = inputs.indices.filter { !Self.isUsersRow(inputs[$0]) && !Self.isSyncItem(inputs[$0]) }
-        let rows = Parallel.map(users.count) { range in range.map { UsersRow(inputs[users[$0]]) } }
+        let kinds = Self.kinds(inputs)
+        let users = inputs.indices.filter { kinds[$0] == .users }
+        let demographics = inputs.indices.filter { kinds[$0] == .demographics }
+        let rows = Parallel.map(users.count) { range in
+            var positions = UsersRow.Positions(inputs[users.first ?? 0].columns)
+            return range.map { position in
+                let input = inputs[users[position]]
+                positions = positions.of(input)
+                return UsersRow(input, positions)
+            }
+        }
         func fail(_ index: Int, _ code: String, _ column: String, _ message: String, fix: String) {
             let item = items[index]
             items[index].issues.append(
@@ -239,57 +288,74 @@ public struct RosterPlanner: Sendable {
             restoredSchools[id] = .some(restored)
             return restored
         }
-        // Checks against the database, row by row.
+        // Checks against the database, row by row. The checks about a row's school and those about its person need
+        // only that ID: a file's rows come school by school and person by person, so they are made once a run.
+        typealias Problem = (code: String, column: String, message: String, fix: String)
+        func schoolProblem(_ schoolID: String) -> Problem? {
+            if let school = snapshot.schools[ifAny: schoolID] {
+                if !scope.allows(school.key) {
+                    return (
+                        "school_out_of_scope", "schoolId", "you may not change school \(schoolID): it is not one of your schools.",
+                        "Upload rows for your own schools only, or ask a district administrator to upload this file."
+                    )
+                }
+            } else if let restored = restoredSchool(schoolID) {
+                return (
+                    "leading_zeros_lost", "schoolId", "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
+                    "Write \(restored), and format the column as Text before saving from a spreadsheet."
+                )
+            } else if scope != .district {
+                return (
+                    "school_out_of_scope", "schoolId", "there is no school \(schoolID), and only a district-wide account can create schools.",
+                    "Check the schoolId against the Schools page, or ask a district administrator to create the school."
+                )
+            } else if schoolNames[schoolID] == nil {
+                return (
+                    "new_school_needs_name", "schoolName", "school \(schoolID) does not exist yet and no row gives its name.",
+                    "Write the school's name in schoolName on at least one of its rows (or correct the schoolId)."
+                )
+            }
+            return nil
+        }
+        func personProblem(_ userID: String) -> Problem? {
+            if let person = snapshot.people[ifAny: userID] {
+                if !person.schoolKeys.isEmpty && !scope.allows(anyOf: person.schoolKeys) {
+                    return (
+                        "person_out_of_scope", "userId",
+                        "userId \(userID) is already used in the district by a person at a school you do not have access to.",
+                        "Check the userId; if the person is moving to your school, ask a district administrator."
+                    )
+                }
+            } else if !snapshot.paddedUserIDs.isEmpty, let restored = ExcelDamage.restoredLeadingZeros(userID, exists: snapshot.paddedUserIDs.contains) {
+                return (
+                    "leading_zeros_lost", "userId", "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
+                    "Write \(restored), and format the column as Text before saving from a spreadsheet."
+                )
+            }
+            return nil
+        }
+        var checkedSchool: (id: String, problem: Problem?)?, checkedPerson: (id: String, problem: Problem?)?
         for (position, index) in users.enumerated() where usable(index) {
             let row = rows[position]
             let schoolID = row.schoolID, userID = row.userID, classID = row.classID
-            if let school = snapshot.schools[schoolID] {
-                if !scope.allows(school.key) {
-                    fail(
-                        index, "school_out_of_scope", "schoolId", "you may not change school \(schoolID): it is not one of your schools.",
-                        fix: "Upload rows for your own schools only, or ask a district administrator to upload this file.")
-                    continue
-                }
-            } else if let restored = restoredSchool(schoolID) {
-                fail(
-                    index, "leading_zeros_lost", "schoolId",
-                    "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
-                    fix: "Write \(restored), and format the column as Text before saving from a spreadsheet.")
-                continue
-            } else if scope != .district {
-                fail(
-                    index, "school_out_of_scope", "schoolId", "there is no school \(schoolID), and only a district-wide account can create schools.",
-                    fix: "Check the schoolId against the Schools page, or ask a district administrator to create the school.")
-                continue
-            } else if schoolNames[schoolID] == nil {
-                fail(
-                    index, "new_school_needs_name", "schoolName", "school \(schoolID) does not exist yet and no row gives its name.",
-                    fix: "Write the school's name in schoolName on at least one of its rows (or correct the schoolId).")
+            if checkedSchool?.id != schoolID { checkedSchool = (schoolID, schoolProblem(schoolID)) }
+            if let problem = checkedSchool?.problem {
+                fail(index, problem.code, problem.column, problem.message, fix: problem.fix)
                 continue
             }
-            if let person = snapshot.people[userID] {
-                if !person.schoolKeys.isEmpty && !scope.allows(anyOf: person.schoolKeys) {
-                    fail(
-                        index, "person_out_of_scope", "userId",
-                        "userId \(userID) is already used in the district by a person at a school you do not have access to.",
-                        fix: "Check the userId; if the person is moving to your school, ask a district administrator.")
-                    continue
-                }
-            } else if !snapshot.paddedUserIDs.isEmpty, let restored = ExcelDamage.restoredLeadingZeros(userID, exists: snapshot.paddedUserIDs.contains) {
-                fail(
-                    index, "leading_zeros_lost", "userId",
-                    "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
-                    fix: "Write \(restored), and format the column as Text before saving from a spreadsheet.")
+            if checkedPerson?.id != userID { checkedPerson = (userID, personProblem(userID)) }
+            if let problem = checkedPerson?.problem {
+                fail(index, problem.code, problem.column, problem.message, fix: problem.fix)
                 continue
             }
             let login = row.login
-            if !login.isEmpty, let owner = snapshot.loginOwners[login], owner != userID, fileLogin[owner].map({ $0 != login }) != true {
+            if !login.isEmpty, let owner = snapshot.loginOwners[ifAny: login], owner != userID, fileLogin[owner].map({ $0 != login }) != true {
                 fail(
                     index, "login_id_in_use", "loginId", "“\(row.loginID ?? "")” is already the login ID of another person in the district.",
                     fix: "Every person needs a login ID of their own; check it against the Students and Staff lists.")
                 continue
             }
-            if let email = row.email, !email.isEmpty, let owner = snapshot.emailOwners[EmailAddress.key(email)],
+            if let email = row.email, !email.isEmpty, !snapshot.emailOwners.isEmpty, let owner = snapshot.emailOwners[EmailAddress.key(email)],
                 owner != userID, fileEmail[owner].map({ $0 != EmailAddress.key(email) }) != true
             {
                 fail(
@@ -298,7 +364,7 @@ public struct RosterPlanner: Sendable {
                 continue
             }
             guard !classID.isEmpty else { continue }
-            if let existing = snapshot.classes[classID] {
+            if let existing = snapshot.classes[ifAny: classID] {
                 if existing["schoolId"] != schoolID {
                     fail(
                         index, "class_moves_school", "classId",
@@ -374,7 +440,7 @@ public struct RosterPlanner: Sendable {
             // What sync removes is what the file leaves out: only then are the file's enrollments listed.
             if mode == .sync && !classID.isEmpty { fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID)) }
             if !sameSchool && seenSchool.insert(schoolID).inserted {
-                if let school = snapshot.schools[schoolID] {
+                if let school = snapshot.schools[ifAny: schoolID] {
                     if let name = row.schoolName, !name.isEmpty, name != school.name {
                         changes.append(FieldChange(entity: "school", key: schoolID, field: "schoolName", before: school.name, after: name))
                     }
@@ -388,10 +454,10 @@ public struct RosterPlanner: Sendable {
             if action == "delete" {
                 if !classID.isEmpty {
                     let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
-                    if let enrollment = snapshot.enrollments[key], seenEnrollment.first(userID: userID, classID: classID) {
+                    if let enrollment = snapshot.enrollments[ifAny: key], seenEnrollment.first(userID: userID, classID: classID) {
                         changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: RosterRecord.json(enrollment), after: nil))
                     }
-                } else if let person = snapshot.people[userID], person.fields["userStatus"] != UserStatus.left.rawValue,
+                } else if let person = snapshot.people[ifAny: userID], person.fields["userStatus"] != UserStatus.left.rawValue,
                     seenPerson.insert(userID).inserted
                 {
                     changes.append(
@@ -402,7 +468,7 @@ public struct RosterPlanner: Sendable {
             }
             if lastPerson != userID && seenPerson.insert(userID).inserted {
                 lastPerson = userID
-                if let person = snapshot.people[userID] {
+                if let person = snapshot.people[ifAny: userID] {
                     for field in RosterRecord.personFields where input[field] != nil {
                         let after = Self.stored(field, input)
                         let before = person.fields[field] ?? ""
@@ -421,14 +487,14 @@ public struct RosterPlanner: Sendable {
             }
             if lastMembership?.userID != userID || lastMembership?.schoolID != schoolID {
                 let membership = RosterRecord.membershipKey(userID: userID, schoolID: schoolID)
-                if seenMembership.insert(membership).inserted && snapshot.people[userID]?.schoolIDs.contains(schoolID) != true {
+                if seenMembership.insert(membership).inserted && snapshot.people[ifAny: userID]?.schoolIDs.contains(schoolID) != true {
                     changes.append(FieldChange(entity: "membership", key: membership, field: "*", before: nil, after: "{}"))
                 }
                 lastMembership = (userID, schoolID)
             }
             if !classID.isEmpty {
                 if seenClass.insert(classID).inserted {
-                    if let existing = snapshot.classes[classID] {
+                    if let existing = snapshot.classes[ifAny: classID] {
                         for field in RosterRecord.classFields where field == "className" || input[field] != nil {
                             let after = field == "className" ? classNames[classID] ?? existing[field] ?? "" : input[field] ?? ""
                             let before = existing[field] ?? ""
@@ -447,7 +513,7 @@ public struct RosterPlanner: Sendable {
                     let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
                     let role = row.role
                     let primary = role == "teacher" ? Self.stored("primaryTeacher", input) : "false"
-                    if let existing = snapshot.enrollments.isEmpty ? nil : snapshot.enrollments[key] {
+                    if let existing = snapshot.enrollments[ifAny: key] {
                         for (field, wanted) in [("role", role), ("primaryTeacher", primary)] where wanted != existing[field] {
                             changes.append(FieldChange(entity: "enrollment", key: key, field: field, before: existing[field], after: wanted))
                         }
@@ -473,7 +539,7 @@ public struct RosterPlanner: Sendable {
                 guard usableNow[index] else { return nil }
                 let input = inputs[index]
                 let userID = input["userId"] ?? ""
-                if let existing = known[userID] {
+                if let existing = known[ifAny: userID] {
                     return RosterRecord.demographicsFields.compactMap { field in
                         guard input[field] != nil else { return nil }
                         let after = Self.stored(field, input), before = existing[field] ?? ""
@@ -490,7 +556,7 @@ public struct RosterPlanner: Sendable {
             if let changes = demographicChanges[position] { items[index].changes = changes }
         }
         // Sync: the schools the file names are its whole truth.
-        for index in items.indices where Self.isSyncItem(inputs[index]) && items[index].state != .skipped {
+        for index in items.indices where kinds[index] == .sync && items[index].state != .skipped {
             var changes: [FieldChange] = []
             if mode == .sync {
                 for userID in snapshot.syncPeople.keys.sorted() where !filePeople.contains(userID) {
@@ -529,7 +595,17 @@ public struct RosterPlanner: Sendable {
 
         // Each item changed in place (a read of `items[index].label` would copy the item), on every core.
         let usableAtEnd = isUsable
-        Parallel.update(&items) { item, index in Self.finish(&item, input: inputs[index], usable: usableAtEnd[index]) }
+        // The columns' positions of each file (a handful), found by identity.
+        var filePositions: [UsersRow.Positions] = []
+        for input in inputs where !filePositions.contains(where: { $0.columns === input.columns }) {
+            filePositions.append(UsersRow.Positions(input.columns))
+        }
+        let positionsOf = filePositions
+        Parallel.update(&items) { item, index in
+            let input = inputs[index]
+            let positions = positionsOf.first { $0.columns === input.columns }!
+            Self.finish(&item, input: input, kind: kinds[index], positions: positions, usable: usableAtEnd[index])
+        }
         return items
     }
 
@@ -577,24 +653,26 @@ public struct RosterPlanner: Sendable {
         }
     }
 
-    /// An item's label, target and state once its issues and changes are known.
-    static func finish(_ item: inout BatchItem, input: [String: String], usable: Bool) {
+    /// An item's label, target and state once its issues and changes are known. `positions`: those of the input's
+    /// columns.
+    static func finish(_ item: inout BatchItem, input: RowValues, kind: RowKind, positions: UsersRow.Positions, usable: Bool) {
+        func value(_ position: Int?) -> String? { position.map { input.values[$0] } }
+        let userID = value(positions.userID)
         // A row's label depends on its cells only: made once, kept through later plans.
-        if item.label.isEmpty && !isSyncItem(input) {
-            let userID = input["userId"] ?? ""
-            if isUsersRow(input) {
+        if item.label.isEmpty && kind != .sync {
+            if kind == .users {
                 // Joined piece by piece (an interpolation or an array joined a row is several times slower).
-                let last = input["lastName"] ?? "", first = input["firstName"] ?? ""
-                var label = userID + " · "
+                let last = value(positions.lastName) ?? "", first = value(positions.firstName) ?? ""
+                var label = (userID ?? "") + " · "
                 label += last.isEmpty || first.isEmpty ? last + first : last + ", " + first
-                label += " · " + stored("userRole", input)
-                if let classID = input["classId"], !classID.isEmpty { label += " · class " + classID }
+                label += " · " + stored("userRole", value: value(positions.role) ?? "")
+                if let classID = value(positions.classID), !classID.isEmpty { label += " · class " + classID }
                 item.label = label
             } else {
-                item.label = "\(userID) · demographics"
+                item.label = "\(userID ?? "") · demographics"
             }
         }
-        item.target = input["userId"]
+        item.target = userID
         if item.state == .skipped { return }
         if usable {
             item.state = item.changes.isEmpty ? .unchanged : .ready
@@ -603,4 +681,10 @@ public struct RosterPlanner: Sendable {
             item.changes = []
         }
     }
+}
+
+extension Dictionary {
+    /// `self[key]`, without hashing the key when there is nothing to find (a first import's empty snapshot is asked
+    /// about every row).
+    subscript(ifAny key: Key) -> Value? { isEmpty ? nil : self[key] }
 }

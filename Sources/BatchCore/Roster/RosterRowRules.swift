@@ -16,7 +16,7 @@ public struct RosterRowRules: Sendable {
     public static let maxNameLength = 100
 
     /// Every problem of one users.csv row (`values` by column name, trimmed).
-    public func usersRow(_ values: [String: String], line: Int) -> [BatchIssue] {
+    public func usersRow(_ values: RowValues, line: Int) -> [BatchIssue] {
         var issues: [BatchIssue] = []
         func value(_ column: String) -> String { values[column] ?? "" }
         func error(_ code: String, _ column: String, _ message: String, fix: String) {
@@ -134,7 +134,7 @@ public struct RosterRowRules: Sendable {
     }
 
     /// Every problem of one demographics.csv row.
-    public func demographicsRow(_ values: [String: String], line: Int) -> [BatchIssue] {
+    public func demographicsRow(_ values: RowValues, line: Int) -> [BatchIssue] {
         var issues: [BatchIssue] = []
         func value(_ column: String) -> String { values[column] ?? "" }
         func error(_ code: String, _ column: String, _ message: String, fix: String) {

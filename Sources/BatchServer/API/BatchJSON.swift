@@ -123,7 +123,7 @@ struct ItemJSON: Content {
         id = item.id
         fileName = item.fileName
         row = item.row
-        input = item.input
+        input = item.input.dictionary
         target = item.target
         label = item.label
         state = item.state.rawValue

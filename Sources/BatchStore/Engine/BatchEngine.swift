@@ -119,11 +119,13 @@ public final class BatchEngine: Sendable {
             var ranges: [Range<Int>] = []
             // The whole batch as planned, when the kind plans it whole: its counts are then found in memory.
             var whole: [BatchItem]?
+            // Several files' items go into one array made once (appending to the first file's would copy it again).
+            if received.count > 1 { items.reserveCapacity(received.reduce(0) { $0 + $1.inspected.items.count }) }
             for read in received {
                 let start = items.count
                 let inspected = read.inspected.items
-                if items.isEmpty, inspected.first?.id == next, inspected.last?.id == next + Int64(inspected.count) - 1 {
-                    // Already numbered from here (the first file of a new batch): the same array, not a copy.
+                if received.count == 1, inspected.first?.id == next, inspected.last?.id == next + Int64(inspected.count) - 1 {
+                    // Already numbered from here (the only file, the first of a new batch): the same array, not a copy.
                     items = inspected
                     next += Int64(inspected.count)
                 } else {
@@ -141,7 +143,8 @@ public final class BatchEngine: Sendable {
                 // The earlier files are planned again with the new ones (two files for one student conflict).
                 let earlier = try Store.loadItems(db, batchID: batch.id)
                 clock.step("load \(earlier.count) earlier items")
-                let planned = try handler.plan(earlier + items, batch: batch, on: db)
+                // (Without earlier items, the new ones as they are: `earlier + items` would copy 1.6 million items.)
+                let planned = try handler.plan(earlier.isEmpty ? items : earlier + items, batch: batch, on: db)
                 clock.step("plan \(planned.count) items")
                 for (old, new) in zip(earlier, planned) where !old.samePlan(as: new) { try Store.updateItem(db, batchID: batch.id, item: new) }
                 items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))

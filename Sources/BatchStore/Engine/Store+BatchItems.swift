@@ -134,7 +134,7 @@ extension Store {
     /// `columns`: only these of each item's input (the rest is left out of `input`); nil: all.
     static func loadItems(_ db: any SQLConnection, batchID: BatchID, state: ItemState? = nil, columns: Set<String>? = nil) throws -> [BatchItem] {
         // A page of rows at a time: the database's rows and the decoded items are not both held for the whole batch.
-        let inputs = try StoredInput(db, batchID: batchID)
+        let inputs = try StoredInput(db, batchID: batchID, keeping: columns)
         var items: [BatchItem] = []
         var after: Int64 = 0
         while true {
@@ -143,7 +143,7 @@ extension Store {
                 "SELECT * FROM batch_items WHERE batch_id = ? AND item_id > ?\(filter) ORDER BY item_id LIMIT \(loadPage)",
                 [.id(batchID), .int(after)] + (state.map { [.text($0.rawValue)] } ?? []))
             guard let last = rows.last else { return items }
-            items += try decodeItems(rows, inputs: inputs, columns: columns)
+            items += try decodeItems(rows, inputs: inputs)
             after = try last.int("item_id")
             if rows.count < loadPage { return items }
         }
@@ -175,7 +175,7 @@ extension Store {
         }
     }
 
-    static func decodeItems(_ rows: [SQLRow], inputs: StoredInput, columns: Set<String>? = nil) throws -> [BatchItem] {
+    static func decodeItems(_ rows: [SQLRow], inputs: StoredInput) throws -> [BatchItem] {
         guard !rows.isEmpty else { return [] }
         // Cells and changes are read by hand (`FlatJSON`), on every core at once; issues and suggestions, mostly
         // empty, and anything the hand-written reader does not take, by one JSONDecoder call for all such rows.
@@ -184,7 +184,7 @@ extension Store {
                 let row = rows[index]
                 guard let id = row["item_id"].int, let fileName = row["file_name"].text, let label = row["label"].text,
                     let state = row["state"].text.flatMap(ItemState.init(rawValue:)),
-                    let input = row["input"].text.flatMap({ inputs.read($0, fileName: fileName, keeping: columns) }),
+                    let input = row["input"].text.flatMap({ inputs.read($0, fileName: fileName) }),
                     let changes = row["changes"].text.flatMap(FlatJSON.readChanges)
                 else { return nil }
                 return BatchItem(
@@ -400,18 +400,26 @@ extension Store {
 }
 
 /// Reads the cells of a batch's stored items: values only, named by their file's columns (`FlatJSON.values`), or an
-/// object.
-struct StoredInput {
-    let columns: [String: [String]]
+/// object. The columns of a file are one `RowValues.Columns` shared by all its rows.
+struct StoredInput: Sendable {
+    let columns: [String: RowValues.Columns]
+    /// Only these columns of each item (nil: all), and where they are in each file's values.
+    let keeping: Set<String>?
+    let kept: [String: FlatJSON.Kept]
 
-    init(_ db: any SQLConnection, batchID: BatchID) throws { columns = try Store.inputColumns(db, batchID: batchID) }
+    init(_ db: any SQLConnection, batchID: BatchID, keeping: Set<String>? = nil) throws {
+        let columns = try Store.inputColumns(db, batchID: batchID).mapValues(RowValues.Columns.init)
+        self.columns = columns
+        self.keeping = keeping
+        kept = keeping.map { wanted in columns.mapValues { FlatJSON.Kept(wanted, of: $0) } } ?? [:]
+    }
 
     /// nil when the text is neither (the caller may try JSONDecoder).
-    func read(_ text: String, fileName: String, keeping: Set<String>? = nil) -> [String: String]? {
+    func read(_ text: String, fileName: String) -> RowValues? {
         if text.utf8.first == UInt8(ascii: "[") {
-            return columns[fileName].flatMap { FlatJSON.readValues(text, columns: $0, keeping: keeping) }
+            return columns[fileName].flatMap { FlatJSON.readValues(text, columns: $0, keeping: kept[fileName]) }
         }
-        return FlatJSON.readObject(text, keeping: keeping)
+        return FlatJSON.readObject(text, keeping: keeping).map(RowValues.init)
     }
 }
 
@@ -429,11 +437,11 @@ extension BatchItem {
             let text = try row.text(column)
             return text == "[]" ? T() : try decoder.decode(type, from: Data(text.utf8))
         }
-        func decodeInput(_ column: String) throws -> [String: String] {
+        func decodeInput(_ column: String) throws -> RowValues {
             let text = try row.text(column)
             if text == "{}" { return [:] }
             if let read = inputs.read(text, fileName: try row.text("file_name")) { return read }
-            return try decoder.decode([String: String].self, from: Data(text.utf8))
+            return RowValues(try decoder.decode([String: String].self, from: Data(text.utf8)))
         }
         self.init(
             id: try row.int("item_id"), fileName: try row.text("file_name"), row: row["row_number"].int.map(Int.init),

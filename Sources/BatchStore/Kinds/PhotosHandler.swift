@@ -23,7 +23,7 @@ public struct PhotosHandler: BatchKindHandler {
     static let matcher = FileMatcher(candidates: { [PhotosHandler.loginID(forFileName: $0)] }, namingHint: "19chanw1.jpg")
 
     public func inspect(fileName: String, bytes: Data, firstItemID: Int64, batch: Batch) throws -> FileInspection {
-        var input = ["fileName": fileName, "sha256": FileBlobStore.key(for: bytes), "byteSize": String(bytes.count)]
+        var input: RowValues = ["fileName": fileName, "sha256": FileBlobStore.key(for: bytes), "byteSize": String(bytes.count)]
         let label = DocumentBatch.stem(of: fileName)
         switch PhotoRules.check(bytes) {
         case .failure(let problems):

@@ -45,7 +45,7 @@ public struct RosterHandler: BatchKindHandler {
         let columns = table?.columns
         var items: [BatchItem] = []
         /// One row as an item, its issues placed in the file and row.
-        func append(line: Int, values: [String: String], issues: [BatchIssue]) {
+        func append(line: Int, values: RowValues, issues: [BatchIssue]) {
             let placed = issues.map { issue -> BatchIssue in
                 var issue = issue
                 issue.file = fileName

@@ -1,0 +1,109 @@
+/// A row's cells by column name, read like a `[String: String]`, but with the names kept once for all the rows of a
+/// file (`Columns`) and each row holding only its values in the columns' order. A state-size users.csv is 1.4 million
+/// rows of twenty cells: a dictionary a row (its hash table, twenty keys and the hashing of each) was over a
+/// gigabyte of the import's memory and a good part of its time.
+///
+/// Equal, and hashed alike, when they hold the same names with the same values, whatever the order of the names.
+public struct RowValues: Sendable, Hashable, Codable, ExpressibleByDictionaryLiteral, Sequence {
+    /// Column names and where each is in a row's values; one instance shared by every row of a file.
+    public final class Columns: Sendable {
+        public let names: [String]
+        let positions: [String: Int]
+
+        /// A name given twice keeps its first position.
+        public init(_ names: [String]) {
+            var positions: [String: Int] = [:]
+            var kept: [String] = []
+            for name in names where positions[name] == nil {
+                positions[name] = kept.count
+                kept.append(name)
+            }
+            self.names = kept
+            self.positions = positions
+        }
+
+        public func position(of name: String) -> Int? { positions[name] }
+    }
+
+    public private(set) var columns: Columns
+    /// The cells, in the order of `columns.names`.
+    public private(set) var values: [String]
+
+    /// `values` in the order of `columns.names`, as many.
+    public init(columns: Columns, values: [String]) {
+        precondition(values.count == columns.names.count, "a row needs one value a column")
+        self.columns = columns
+        self.values = values
+    }
+
+    /// The pairs of a dictionary, names in sorted order.
+    public init(_ dictionary: [String: String]) {
+        let names = dictionary.keys.sorted()
+        self.init(columns: Columns(names), values: names.map { dictionary[$0] ?? "" })
+    }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        var dictionary: [String: String] = [:]
+        for (name, value) in elements { dictionary[name] = value }
+        self.init(dictionary)
+    }
+
+    public subscript(name: String) -> String? {
+        get { columns.positions[name].map { values[$0] } }
+        set {
+            if let position = columns.positions[name] {
+                if let newValue {
+                    values[position] = newValue
+                } else {
+                    var names = columns.names
+                    names.remove(at: position)
+                    values.remove(at: position)
+                    columns = Columns(names)
+                }
+            } else if let newValue {
+                columns = Columns(columns.names + [name])
+                values.append(newValue)
+            }
+        }
+    }
+
+    public var count: Int { values.count }
+    public var isEmpty: Bool { values.isEmpty }
+    /// The column names, in the row's order.
+    public var keys: [String] { columns.names }
+    public var dictionary: [String: String] { Dictionary(zip(columns.names, values), uniquingKeysWith: { first, _ in first }) }
+
+    public func makeIterator() -> some IteratorProtocol<(key: String, value: String)> {
+        zip(columns.names, values).lazy.map { (key: $0.0, value: $0.1) }.makeIterator()
+    }
+
+    public static func == (left: RowValues, right: RowValues) -> Bool {
+        if left.columns === right.columns { return left.values == right.values }
+        guard left.count == right.count else { return false }
+        for (name, value) in zip(left.columns.names, left.values) where right[name] != value { return false }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        // Independent of the names' order, as `==` is.
+        var combined = 0
+        for (name, value) in zip(columns.names, values) {
+            var pair = Hasher()
+            pair.combine(name)
+            pair.combine(value)
+            combined ^= pair.finalize()
+        }
+        hasher.combine(count)
+        hasher.combine(combined)
+    }
+
+    /// Written and read as a JSON object, as the `[String: String]` it stands for.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(dictionary)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(try decoder.singleValueContainer().decode([String: String].self))
+    }
+}
