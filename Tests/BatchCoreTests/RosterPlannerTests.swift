@@ -84,6 +84,8 @@ struct RosterPlannerTests {
     func parallelOrder() {
         for count in [0, 1, 3_999, 8_001, 50_003] {
             #expect(Parallel.map(count, minimumPiece: 1_000) { range in range.map { $0 * 2 } } == (0..<count).map { $0 * 2 })
+            // Element by element into the result (values with references: strings longer than a small string).
+            #expect(Parallel.map(elements: count, minimumPiece: 1_000) { "row \($0) of a long file" } == (0..<count).map { "row \($0) of a long file" })
         }
     }
 

@@ -209,20 +209,19 @@ public struct RosterPlanner: Sendable {
 
     public func plan(_ input: [BatchItem]) -> [BatchItem] {
         // The items to plan, without what an earlier plan gave them (copied on every core).
-        var items = Parallel.map(input.count) { range in
-            range.map { index -> BatchItem in
-                var item = input[index]
-                if !item.issues.isEmpty { item.issues.removeAll { $0.planned == true } }
-                if !item.changes.isEmpty { item.changes = [] }
-                return item
-            }
+        var items = Parallel.map(elements: input.count) { index -> BatchItem in
+            var item = input[index]
+            if !item.issues.isEmpty { item.issues.removeAll { $0.planned == true } }
+            if !item.changes.isEmpty { item.changes = [] }
+            return item
         }
         // What the passes below read of every item, taken out once: reading a field of an item in the array
         // copies the whole item (its references counted up and down), which at 1.6 million items a pass was
-        // seconds. Written back to the items only where they change.
-        let inputs = items.withUnsafeBufferPointer { buffer in buffer.map { $0.input } }
+        // seconds. Written back to the items only where they change. (A field through the buffer: the closure of
+        // `buffer.map` would be handed whole items.)
+        let inputs = items.withUnsafeBufferPointer { buffer in buffer.indices.map { buffer[$0].input } }
         var isUsable = items.withUnsafeBufferPointer { buffer in
-            buffer.map { $0.state != .skipped && !$0.issues.contains { $0.severity == .error } }
+            buffer.indices.map { buffer[$0].state != .skipped && !buffer[$0].issues.contains { $0.severity == .error } }
         }
         let kinds = Self.kinds(inputs)
         let users = inputs.indices.filter { kinds[$0] == .users }
@@ -388,7 +387,7 @@ public struct RosterPlanner: Sendable {
         func row(_ index: Int) -> RosterFile.Row {
             RosterFile.Row(file: items[index].fileName, line: items[index].row ?? 0, values: items[index].input, issues: items[index].issues)
         }
-        let anyBadUser = items.withUnsafeBufferPointer { buffer in users.contains { buffer[$0].hasErrors } }
+        let anyBadUser = items.withUnsafeBufferPointer { buffer in users.contains { buffer[$0].issues.contains { $0.severity == .error } } }
         var userRows = anyBadUser ? users.map(row) : []
         var demographicRows = demographics.map(row)
         let before = (users: userRows.map(\.issues.count), demographics: demographicRows.map(\.issues.count))
