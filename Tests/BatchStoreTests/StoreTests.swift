@@ -14,6 +14,25 @@ struct StoreTests {
         }
     }
 
+    @Test("a bulk insert keeps every character: tabs, line breaks, backslashes, quotes, Chinese, NULL", arguments: TestDatabase.all)
+    func bulkInsertText(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.migrate()
+            let values = ["plain", "a\tb", "line\nbreak\r\nCRLF", #"back\slash \N \t"#, "\\", "\t\n", "“陳 詠欣”", "end\\", ""]
+            let read = try await store.backend.write { db in
+                try db.execute("CREATE TABLE copy_check (id BIGINT PRIMARY KEY, value TEXT, other TEXT)")
+                try db.bulkInsert(
+                    table: "copy_check", columns: ["id", "value", "other"],
+                    rows: values.enumerated().map { [.int(Int64($0.offset)), .text($0.element), $0.offset == 0 ? .null : .text("x")] })
+                return try db.query("SELECT id, value, other FROM copy_check ORDER BY id").map { row in
+                    (try row.text("value"), row.optionalText("other"))
+                }
+            }
+            #expect(read.map(\.0) == values)
+            #expect(read.first?.1 == nil && read.dropFirst().allSatisfy { $0.1 == "x" })
+        }
+    }
+
     @Test("migrating twice is harmless and settings start with the defaults", arguments: TestDatabase.all)
     func migrate(database: TestDatabase) async throws {
         try await database.withStore { store in

@@ -165,15 +165,25 @@ struct BlockingPostgresConnection: SQLConnection {
         case .int(let number): buffer.writeString(String(number))
         case .double(let number): buffer.writeString(String(number))
         case .bool(let flag): buffer.writeStaticString(flag ? "t" : "f")
-        case .text(let text):
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-                default: buffer.writeInteger(byte)
+        case .text(var text):
+            // The runs between the bytes to escape are copied whole: a byte at a time through the buffer was most of
+            // the writer's time for a state-size roster's 1.6 million items.
+            text.withUTF8 { bytes in
+                var start = 0
+                for index in bytes.indices {
+                    let escaped: StaticString
+                    switch bytes[index] {
+                    case UInt8(ascii: "\\"): escaped = "\\\\"
+                    case UInt8(ascii: "\t"): escaped = "\\t"
+                    case UInt8(ascii: "\n"): escaped = "\\n"
+                    case UInt8(ascii: "\r"): escaped = "\\r"
+                    default: continue
+                    }
+                    buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index])))
+                    buffer.writeStaticString(escaped)
+                    start = index + 1
                 }
+                buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start...])))
             }
         case .blob(let bytes):
             // bytea in hex, its backslash escaped for COPY.
