@@ -165,6 +165,20 @@ enum RosterSnapshotLoader {
         ["role": row.optionalText("role") ?? "", "primaryTeacher": row.bool("primary_teacher") ? "true" : "false"]
     }
 
+    /// `enrollmentFields` for many rows: a state-size district's 1.4 million enrollments are a handful of distinct
+    /// records (role, primary teacher), each made once and shared instead of a dictionary a row.
+    struct EnrollmentRecords {
+        private var made: [(role: String, primary: Bool, fields: [String: String])] = []
+
+        mutating func fields(_ row: SQLRow) -> [String: String] {
+            let role = row.optionalText("role") ?? "", primary = row.bool("primary_teacher")
+            if let known = made.first(where: { $0.role == role && $0.primary == primary }) { return known.fields }
+            let fields = enrollmentFields(row)
+            made.append((role, primary, fields))
+            return fields
+        }
+    }
+
     static func demographicsFields(_ row: SQLRow) throws -> [String: String] {
         let record = try Demographics(row: row)
         var fields: [String: String] = [:]
@@ -266,9 +280,12 @@ enum RosterSnapshotLoader {
             snapshot.paddedClassIDs.insert(try row.text("class_id"))
         }
         let known = snapshot.people.keys.sorted().map { SQLValue.text($0) }
-        for row in try db.query(chunking: known, { "SELECT * FROM enrollments WHERE user_id IN (\($0))" }) {
+        var records = EnrollmentRecords()
+        let enrollmentRows = try db.query(chunking: known, { "SELECT * FROM enrollments WHERE user_id IN (\($0))" })
+        snapshot.enrollments.reserveCapacity(enrollmentRows.count)
+        for row in enrollmentRows {
             let key = RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: try row.text("class_id"))
-            snapshot.enrollments[key] = enrollmentFields(row)
+            snapshot.enrollments[key] = records.fields(row)
         }
         for row in try db.query(chunking: known, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) {
             snapshot.demographics[try row.text("user_id")] = try demographicsFields(row)
@@ -282,7 +299,7 @@ enum RosterSnapshotLoader {
                 "SELECT e.*, c.school_key FROM enrollments e JOIN classes c ON c.class_id = e.class_id WHERE c.school_key IN (\($0))"
             }) {
                 let classID = try row.text("class_id")
-                snapshot.syncEnrollments[RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: classID)] = enrollmentFields(row)
+                snapshot.syncEnrollments[RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: classID)] = records.fields(row)
                 if snapshot.classes[classID] == nil {
                     snapshot.classes[classID] = ["schoolId": schoolIDs[row.optionalText("school_key") ?? ""] ?? ""]
                 }
