@@ -48,6 +48,52 @@ struct RosterPlannerTests {
         #expect(counts.first { $0.entity == "enrollments" }?.removed == 1)
     }
 
+    @Test("a school or person that fails is reported on each of its rows, in runs and apart; a person checked after a school failure is still checked")
+    func repeatedFailures() {
+        // A clerk of school S1 (k1): S2 is not theirs; 007 is theirs; 900 is a new person.
+        let scope = AccessScope.schools([SchoolKey(rawValue: "k1")])
+        var snapshot = Self.snapshot
+        snapshot.people["008"] = .init(fields: ["userRole": "student"], schoolIDs: ["S2"], schoolKeys: [SchoolKey(rawValue: "k2")])
+        func row(_ line: Int, _ user: String, _ school: String, _ classID: String) -> BatchItem {
+            Self.row(line, ["userId": user, "schoolId": school, "classId": classID, "className": "5A", "userRole": "student", "firstName": "A", "lastName": "B"])
+        }
+        let items = [
+            row(2, "007", "S2", "C2"), row(3, "007", "S2", "C2"),  // S2 twice in a row
+            row(4, "008", "S1", "C1"), row(5, "008", "S1", "C1"),  // 008 (of S2) twice in a row, at S1
+            row(6, "007", "S1", "C1"),  // fine itself, but 007's other rows are bad: skipped with them
+            row(7, "008", "S2", "C2"),  // S2 again, after other schools: the school's error, not the person's
+            row(8, "008", "S1", "C1"),  // 008 again, after a school failure on its previous row
+        ]
+        let planned = RosterPlanner(snapshot: snapshot, mode: .addUpdate, scope: scope).plan(items)
+        let codes = planned.map { $0.issues.map(\.code) }
+        #expect(codes == [
+            ["school_out_of_scope"], ["school_out_of_scope"], ["person_out_of_scope"], ["person_out_of_scope"], ["depends_on_bad_row"],
+            ["school_out_of_scope"], ["person_out_of_scope"],
+        ])
+        #expect(planned[1].issues.first?.row == 3 && planned[6].issues.first?.row == 8, "each issue names its own row")
+    }
+
+    @Test("rows with their own column lists (read back as objects) plan exactly like a file's rows sharing one; nothing planned of nothing")
+    func ownColumns() {
+        var shared: [BatchItem] = []
+        for (index, user) in ["101", "101", "102", "007", "007"].enumerated() {
+            shared.append(Self.row(index + 2, ["userId": user, "schoolId": index == 2 ? "S9" : "S1", "classId": index % 2 == 0 ? "C1" : "N1", "className": "5N", "userRole": "student", "firstName": "A", "lastName": "B"]))
+        }
+        let own = shared.map { item -> BatchItem in
+            var item = item
+            item.input = RowValues(item.input.dictionary)
+            return item
+        }
+        #expect(own[0].input.columns !== own[1].input.columns)
+        let planner = RosterPlanner(snapshot: Self.snapshot, mode: .addUpdate, scope: .district)
+        let fromShared = planner.plan(shared), fromOwn = planner.plan(own)
+        #expect(fromOwn.map(\.changes) == fromShared.map(\.changes))
+        #expect(fromOwn.map(\.issues) == fromShared.map(\.issues))
+        #expect(fromOwn.map(\.label) == fromShared.map(\.label) && fromOwn.map(\.state) == fromShared.map(\.state))
+        #expect(fromShared[2].issues.map(\.code) == ["new_school_needs_name"])
+        #expect(planner.plan([]).isEmpty)
+    }
+
     @Test("two people in a row, each with two rows, are each created once with their own membership")
     func newPeople() {
         var items: [BatchItem] = []

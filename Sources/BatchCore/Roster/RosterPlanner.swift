@@ -181,8 +181,6 @@ public struct RosterPlanner: Sendable {
                 firstName = columns.position(of: "firstName")
             }
 
-            /// These, or those of `input`'s columns when it is from another file.
-            func of(_ input: RowValues) -> Positions { input.columns === columns ? self : Positions(input.columns) }
         }
     }
 
@@ -194,17 +192,30 @@ public struct RosterPlanner: Sendable {
         value.utf8.contains(where: { (0x41...0x5A).contains($0) || $0 >= 0x80 }) ? value.lowercased() : value
     }
 
-    /// Which kind of row each item is, asked once of each file's columns (every row of a file is the same kind).
+    /// Which kind of row an item is: every row of a file is the same kind.
     enum RowKind { case users, demographics, sync }
 
-    static func kinds(_ inputs: [RowValues]) -> [RowKind] {
-        var last: (columns: RowValues.Columns, kind: RowKind)?
-        return inputs.map { input in
-            if let last, last.columns === input.columns { return last.kind }
-            let kind: RowKind = isUsersRow(input) ? .users : isSyncItem(input) ? .sync : .demographics
-            last = (input.columns, kind)
-            return kind
+    /// The distinct column lists of the items (one a file: its rows share theirs; a row read back as an object has its
+    /// own), each with where the planner's columns are in it and the kind of row it makes, and each item's index
+    /// among them. Found once a column list, in one pass (by identity, then the previous row's).
+    static func fileColumns(_ inputs: [RowValues]) -> (files: [(positions: UsersRow.Positions, kind: RowKind)], of: [Int]) {
+        var files: [(positions: UsersRow.Positions, kind: RowKind)] = []
+        var known: [ObjectIdentifier: Int] = [:]
+        var of: [Int] = []
+        of.reserveCapacity(inputs.count)
+        for input in inputs {
+            if let last = files.indices.last, files[last].positions.columns === input.columns {
+                of.append(last)
+            } else if let index = known[ObjectIdentifier(input.columns)] {
+                of.append(index)
+            } else {
+                let kind: RowKind = isUsersRow(input) ? .users : isSyncItem(input) ? .sync : .demographics
+                known[ObjectIdentifier(input.columns)] = files.count
+                of.append(files.count)
+                files.append((UsersRow.Positions(input.columns), kind))
+            }
         }
+        return (files, of)
     }
 
     public func plan(_ input: [BatchItem]) -> [BatchItem] {
@@ -223,16 +234,12 @@ public struct RosterPlanner: Sendable {
         var isUsable = items.withUnsafeBufferPointer { buffer in
             buffer.indices.map { buffer[$0].state != .skipped && !buffer[$0].issues.contains { $0.severity == .error } }
         }
-        let kinds = Self.kinds(inputs)
+        let (files, fileOf) = Self.fileColumns(inputs)
+        let kinds = fileOf.map { files[$0].kind }
         let users = inputs.indices.filter { kinds[$0] == .users }
         let demographics = inputs.indices.filter { kinds[$0] == .demographics }
         let rows = Parallel.map(users.count) { range in
-            var positions = UsersRow.Positions(inputs[users.first ?? 0].columns)
-            return range.map { position in
-                let input = inputs[users[position]]
-                positions = positions.of(input)
-                return UsersRow(input, positions)
-            }
+            range.map { position in UsersRow(inputs[users[position]], files[fileOf[users[position]]].positions) }
         }
         func fail(_ index: Int, _ code: String, _ column: String, _ message: String, fix: String) {
             let item = items[index]
@@ -594,16 +601,8 @@ public struct RosterPlanner: Sendable {
 
         // Each item changed in place (a read of `items[index].label` would copy the item), on every core.
         let usableAtEnd = isUsable
-        // The columns' positions of each file (a handful), found by identity.
-        var filePositions: [UsersRow.Positions] = []
-        for input in inputs where !filePositions.contains(where: { $0.columns === input.columns }) {
-            filePositions.append(UsersRow.Positions(input.columns))
-        }
-        let positionsOf = filePositions
         Parallel.update(&items) { item, index in
-            let input = inputs[index]
-            let positions = positionsOf.first { $0.columns === input.columns }!
-            Self.finish(&item, input: input, kind: kinds[index], positions: positions, usable: usableAtEnd[index])
+            Self.finish(&item, input: inputs[index], kind: kinds[index], positions: files[fileOf[index]].positions, usable: usableAtEnd[index])
         }
         return items
     }
