@@ -9,11 +9,15 @@ server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   scripts/pg.sh stop "$work/pg"
+  # Every test's database, data directory and browser profile went under $work/tmp: nothing is left behind.
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
 export DATABASE_URL=$(scripts/pg.sh start "$work/pg")
 echo "Throwaway PostgreSQL: $DATABASE_URL"
+mkdir -p "$work/tmp"
+export TMPDIR="$work/tmp"
 
 swift build --build-tests
 # Store and server suites run each test on SQLite and, with DATABASE_URL set, on PostgreSQL too.

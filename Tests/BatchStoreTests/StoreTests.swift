@@ -33,6 +33,34 @@ struct StoreTests {
         }
     }
 
+    @Test("the bulk-write setup: new SQLite files have 16 KB pages; items check their batch on SQLite only", arguments: TestDatabase.all)
+    func bulkWriteSetup(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            let (pageSize, itemKeys) = try await store.backend.read { db -> (Int64?, Int) in
+                switch db.dialect {
+                case .sqlite:
+                    let size = try db.query("PRAGMA page_size").first?["page_size"].int
+                    let keys = try db.query("SELECT \"table\" AS parent FROM pragma_foreign_key_list('batch_items')")
+                    return (size, keys.count)
+                case .postgres:
+                    let keys = try db.query(
+                        """
+                        SELECT c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                        WHERE n.nspname = current_schema() AND c.conrelid = 'batch_items'::regclass AND c.contype = 'f'
+                        """)
+                    return (nil, keys.count)
+                }
+            }
+            switch database {
+            case .sqlite:
+                #expect(pageSize == 16_384)
+                #expect(itemKeys == 1)
+            case .postgres:
+                #expect(itemKeys == 0)
+            }
+        }
+    }
+
     @Test("migrating twice is harmless and settings start with the defaults", arguments: TestDatabase.all)
     func migrate(database: TestDatabase) async throws {
         try await database.withStore { store in

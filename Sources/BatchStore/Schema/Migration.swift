@@ -4,9 +4,18 @@ public struct Migration: Sendable {
     public let name: String
     /// Statements in a dialect-neutral form: `{AUTO_ID}` and `{BLOB}` are replaced per database.
     let statements: [String]
+    /// The databases the statements run on; on the others the migration is recorded with nothing to do.
+    let dialects: Set<SQLDialect>
+
+    init(name: String, statements: [String], only dialects: Set<SQLDialect> = [.sqlite, .postgres]) {
+        self.name = name
+        self.statements = statements
+        self.dialects = dialects
+    }
 
     func sql(for dialect: SQLDialect) -> [String] {
-        statements.map { statement in
+        guard dialects.contains(dialect) else { return [] }
+        return statements.map { statement in
             switch dialect {
             case .sqlite:
                 statement
