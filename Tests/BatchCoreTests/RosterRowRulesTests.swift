@@ -25,6 +25,34 @@ struct RosterRowRulesTests {
         #expect(codes([:], base: teacher).isEmpty)
     }
 
+    @Test("checked in file order, a person repeated on the next rows is checked once, and every row still gets its own problems")
+    func repeatedPerson() {
+        let columns = RowValues.Columns([
+            "schoolId", "userId", "userRole", "loginId", "firstName", "lastName", "userGrade", "classId", "classGrade",
+            "primaryTeacher",
+        ])
+        func row(_ changes: [String: String] = [:]) -> RowValues {
+            let cells = student.merging(["classId": "HVP001-5A", "classGrade": "05"]) { _, new in new }.merging(changes) { _, new in new }
+            return RowValues(columns: columns, values: columns.names.map { cells[$0] ?? "" })
+        }
+        let rows = [
+            row(), row(["classId": "HVP001-5B"]), row(["classGrade": "Year 5"]),  // one person, a bad class grade
+            row(["primaryTeacher": "true"]),  // a student cannot be a primary teacher
+            row(["userGrade": "5"]), row(["userGrade": "5", "classId": "HVP001-5C"]),  // the same bad grade twice
+            row(["userGrade": "5"]), row(), row(["userId": "000124"]), row(["userId": "000124", "firstName": ""]),
+            RowValues(student),  // a row with other columns is checked whole
+        ]
+        var checker = RosterRowRules.UsersChecker(rules: rules, columns: columns)
+        let checked = rows.enumerated().map { checker.check($1, line: $0 + 2) }
+        let whole = rows.enumerated().map { rules.usersRow($1, line: $0 + 2) }
+        #expect(checked == whole)
+        #expect(checked.map { $0.map(\.code) } == [
+            [], [], ["invalid_grade"], ["primary_not_teacher"], ["invalid_grade"], ["invalid_grade"], ["invalid_grade"], [], [],
+            ["missing_value"], [],
+        ])
+        #expect(checked[5].first?.message.hasPrefix("Row 7, userGrade:") == true)
+    }
+
     @Test(
         "each broken field gives its own code, naming row and column",
         arguments: [

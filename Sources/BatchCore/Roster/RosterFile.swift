@@ -43,12 +43,14 @@ public struct RosterFile: Sendable {
         // across rows compare.
         // The hashes are made from the cells where the dictionary's columns are (no lookup by name).
         let positions = usersColumns.map { table.index[$0] }
+        // A row whose person is the previous row's, already found without problems, gets only its class checked.
         let checked = Parallel.map(table.records.count) { range in
-            range.map { index in
+            var checker = RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns)
+            return range.map { index in
                 let record = table.records[index]
                 let values = table.values(of: record)
                 return (
-                    Row(file: table.fileName, line: record.line, values: values, issues: rules.usersRow(values, line: record.line)),
+                    Row(file: table.fileName, line: record.line, values: values, issues: checker.check(values, line: record.line)),
                     hashes { CSVTable.cell(positions[$0], of: record) }
                 )
             }

@@ -17,6 +17,49 @@ public struct RosterRowRules: Sendable {
 
     /// Every problem of one users.csv row (`values` by column name, trimmed).
     public func usersRow(_ values: RowValues, line: Int) -> [BatchIssue] {
+        usersPerson(values, line: line) + usersClass(values, line: line)
+    }
+
+    /// The users.csv columns the checks of a row's person read: every column but the class's.
+    static let usersPersonColumns = [
+        "action", "schoolId", "userId", "userRole", "loginId", "firstName", "lastName", "middleName",
+        "preferredFirstName", "userEmail", "userGrade", "userStatus",
+    ]
+
+    /// Checks users.csv rows in file order like `usersRow`, but checks a row's person (`usersPersonColumns`) only
+    /// when those cells differ from the previous row's and that row's person had no problem: a student's row repeats
+    /// the person for each of their classes, seven rows a student in a state-size file.
+    public struct UsersChecker {
+        let rules: RosterRowRules
+        let columns: RowValues.Columns
+        /// Where each of `usersPersonColumns` is in `columns`' rows (nil: the file lacks it).
+        let positions: [Int?]
+        /// The person cells of the previous row, when its person had no problem.
+        var clean: [String]?
+
+        /// For the rows of a file whose values share `columns` (other rows are checked whole).
+        public init(rules: RosterRowRules, columns: RowValues.Columns) {
+            self.rules = rules
+            self.columns = columns
+            positions = RosterRowRules.usersPersonColumns.map { columns.position(of: $0) }
+        }
+
+        public mutating func check(_ values: RowValues, line: Int) -> [BatchIssue] {
+            guard values.columns === columns else {
+                clean = nil
+                return rules.usersRow(values, line: line)
+            }
+            let cells = positions.map { $0.map { values.values[$0] } ?? "" }
+            if cells == clean { return rules.usersClass(values, line: line) }
+            let person = rules.usersPerson(values, line: line)
+            clean = person.isEmpty ? cells : nil
+            return person + rules.usersClass(values, line: line)
+        }
+    }
+
+    /// The problems of a users.csv row's person: its action, school, userId, role, login ID, names, address, grade
+    /// and status.
+    func usersPerson(_ values: RowValues, line: Int) -> [BatchIssue] {
         var issues: [BatchIssue] = []
         func value(_ column: String) -> String { values[column] ?? "" }
         func error(_ code: String, _ column: String, _ message: String, fix: String) {
@@ -110,6 +153,18 @@ public struct RosterRowRules: Sendable {
                 "invalid_status", "userStatus", "“\(value("userStatus"))” is not a status.",
                 fix: "Write active, future or left (or leave it empty for active).")
         }
+        return issues
+    }
+
+    /// The problems of a users.csv row's class columns (the primary-teacher flag also reads the row's role).
+    func usersClass(_ values: RowValues, line: Int) -> [BatchIssue] {
+        var issues: [BatchIssue] = []
+        func value(_ column: String) -> String { values[column] ?? "" }
+        func error(_ code: String, _ column: String, _ message: String, fix: String) {
+            issues.append(
+                .error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
+        }
+        let role = UserRole(lenient: value("userRole"))
         checkIdentifier("classId", value("classId"), line: line, required: false, into: &issues)
         let classGrade = value("classGrade")
         if !classGrade.isEmpty && !grades.contains(classGrade) {
