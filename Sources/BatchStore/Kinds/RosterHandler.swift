@@ -238,6 +238,11 @@ enum RosterSnapshotLoader {
         var snapshot = RosterSnapshot()
         let (schoolIDs, schools) = try schools(on: db)
         snapshot.schools = schools
+        // A district's first roster meets empty tables: then no row's people or classes are collected and looked
+        // for (1.4 million class IDs and 200,000 people hashed, sorted and asked for in hundreds of queries).
+        // Enrollments and demographics belong to people, so there are none of those either.
+        let anyPeople = try !db.query("SELECT user_id FROM people LIMIT 1").isEmpty
+        let anyClasses = try !db.query("SELECT class_id FROM classes LIMIT 1").isEmpty
         var userIDs: Set<String> = [], logins: Set<String> = [], emails: Set<String> = [], classIDs: Set<String> = []
         var namedSchools: Set<String> = []
         // Rows come person by person: the person columns of a row repeating the previous row's userId are the same
@@ -245,17 +250,17 @@ enum RosterSnapshotLoader {
         var lastUser: String?, lastSchool: String?
         // (Read through the buffer: an item read from the array is copied whole.)
         items.withUnsafeBufferPointer { items in
-            for index in items.indices {
+            for index in items.indices where anyPeople || anyClasses || mode == .sync {
                 let input = items[index].input
                 let user = input["userId"]
-                if let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
+                if anyPeople, let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
                 guard RosterPlanner.isUsersRow(input) else { continue }
-                if let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
+                if anyClasses, let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
                 if let school = input["schoolId"], !school.isEmpty, school != lastSchool {
                     namedSchools.insert(school)
                     lastSchool = school
                 }
-                guard user != lastUser || items[index].state == .error else { continue }
+                guard anyPeople, user != lastUser || items[index].state == .error else { continue }
                 lastUser = user
                 if let login = input["loginId"], !login.isEmpty { logins.insert(login.lowercased()) }
                 if let email = input["userEmail"], !email.isEmpty { emails.insert(Store.emailKey(email)) }
