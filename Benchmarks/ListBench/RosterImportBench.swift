@@ -195,7 +195,10 @@ enum RosterImportBench {
             and fewer copies and keys in the planner: 7×, 6× and 13×. The eighth round (2026-12-04): a row's cells as
             values beside one shared list of its file's column names instead of a dictionary a row (peak memory about
             1.4 GB lower), the planner's checks about a school or a person made once a run of rows, no lookups into an
-            empty snapshot, and one copy of the items less; the tables above are that round's.
+            empty snapshot, and one copy of the items less: 6×, 5× and 10×, peak 2.5 GB. The ninth round (the same
+            day): 16 KB SQLite pages for new databases, no foreign key from PostgreSQL's batch items to their batch, a
+            person repeated on the next rows checked once, and no collecting of the rows' people and classes when the
+            database has none; the tables above are that round's.
 
             Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
             stored item (its cells as a JSON array of values and its changes as JSON, about 700 bytes a row) written once
