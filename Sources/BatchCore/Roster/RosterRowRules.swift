@@ -15,6 +15,19 @@ public struct RosterRowRules: Sendable {
 
     public static let maxNameLength = 100
 
+    /// The problems of one row as they are found, each naming the row, the column and its value.
+    struct RowProblems {
+        let values: RowValues
+        let line: Int
+        var issues: [BatchIssue] = []
+
+        func value(_ column: String) -> String { values[column] ?? "" }
+
+        mutating func error(_ code: String, _ column: String, _ message: String, fix: String) {
+            issues.append(.error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
+        }
+    }
+
     /// Every problem of one users.csv row (`values` by column name, trimmed).
     public func usersRow(_ values: RowValues, line: Int) -> [BatchIssue] {
         usersPerson(values, line: line) + usersClass(values, line: line)
@@ -60,186 +73,171 @@ public struct RosterRowRules: Sendable {
     /// The problems of a users.csv row's person: its action, school, userId, role, login ID, names, address, grade
     /// and status.
     func usersPerson(_ values: RowValues, line: Int) -> [BatchIssue] {
-        var issues: [BatchIssue] = []
-        func value(_ column: String) -> String { values[column] ?? "" }
-        func error(_ code: String, _ column: String, _ message: String, fix: String) {
-            issues.append(
-                .error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
-        }
-        let action = value("action").lowercased()
+        var found = RowProblems(values: values, line: line)
+        let action = found.value("action").lowercased()
         if !["", "upsert", "delete"].contains(action) {
-            error(
-                "invalid_action", "action", "“\(value("action"))” is not an action.",
+            found.error(
+                "invalid_action", "action", "“\(found.value("action"))” is not an action.",
                 fix: "Leave action empty (create or update), or write upsert or delete.")
         }
-        let schoolID = value("schoolId")
+        let schoolID = found.value("schoolId")
         if schoolID.isEmpty {
-            error(
+            found.error(
                 "missing_value", "schoolId", "the school ID is empty.",
                 fix: "Fill in the school's ID, as on the Schools page.")
         } else if let problem = IdentifierRules.schoolIDProblem(schoolID) {
-            error("invalid_school_id", "schoolId", problem, fix: "Correct the school ID.")
+            found.error("invalid_school_id", "schoolId", problem, fix: "Correct the school ID.")
         }
-        checkIdentifier("userId", value("userId"), line: line, required: true, into: &issues)
-        let roleText = value("userRole")
+        checkIdentifier("userId", found.value("userId"), line: line, required: true, into: &found.issues)
+        let roleText = found.value("userRole")
         let role = UserRole(lenient: roleText)
         if roleText.isEmpty {
-            error(
+            found.error(
                 "missing_value", "userRole", "the role is empty.",
                 fix: "Write student, teacher, administrator, aide or staff.")
         } else if role == nil {
-            error(
+            found.error(
                 "invalid_role", "userRole", "“\(roleText)” is not a role.",
                 fix: "Write student, teacher, administrator, aide or staff.")
         }
-        let loginID = value("loginId")
+        let loginID = found.value("loginId")
         if role == .student && loginID.isEmpty {
-            error(
+            found.error(
                 "missing_login_id", "loginId", "a student needs a login ID.",
                 fix: "Fill in the student's login ID (WebloginID), e.g. 19chanw1.")
         } else if !loginID.isEmpty {
             if !Self.isPrintableASCII(loginID) && (loginID.contains(where: \.isWhitespace) || hasControl(loginID)) {
-                error(
+                found.error(
                     "invalid_login_id", "loginId", "“\(loginID)” contains a space or an invisible character.",
                     fix: "Remove the spaces from the login ID.")
             } else if ExcelDamage.hasCurlyQuotes(loginID) {
-                error(
+                found.error(
                     "curly_quotes", "loginId", "“\(loginID)” contains typographic quotes.",
                     fix: "Retype the login ID without quotes.")
             }
         }
         for column in ["firstName", "lastName", "middleName", "preferredFirstName"] {
-            let name = value(column)
+            let name = found.value(column)
             if name.isEmpty {
                 if column == "firstName" || column == "lastName" {
-                    error(
+                    found.error(
                         "missing_value", column, "the name is empty.",
                         fix: "Fill in the \(column == "firstName" ? "first" : "last") name.")
                 }
             } else if name.utf8.count > Self.maxNameLength && name.count > Self.maxNameLength {
-                error(
+                found.error(
                     "too_long", column,
                     "the name is \(name.count) characters long; at most \(Self.maxNameLength) are allowed.",
                     fix: "Shorten the name.")
             } else if hasControl(name) {
-                error(
+                found.error(
                     "control_character", column, "“\(visible(name))” contains an invisible control character.",
                     fix: "Retype the name.")
             }
         }
-        let email = value("userEmail")
+        let email = found.value("userEmail")
         if email.isEmpty {
             if let role, role.isStaff {
-                error(
+                found.error(
                     "missing_email", "userEmail", "staff need an e-mail address.",
                     fix: "Fill in the \(role.rawValue)'s school e-mail address.")
             }
         } else if let problem = EmailAddress.problem(with: email) {
-            error(
+            found.error(
                 problem.code, "userEmail", "“\(email)” cannot be used: \(problem.reason).",
                 fix: "Correct the address so it looks like name@school.edu.")
         }
-        let grade = value("userGrade")
+        let grade = found.value("userGrade")
         if role == .student && grade.isEmpty {
-            error(
+            found.error(
                 "missing_grade", "userGrade", "a student needs a grade.",
                 fix: "Write one of: \(grades.joined(separator: " ")).")
         } else if !grade.isEmpty && !grades.contains(grade) {
-            error("invalid_grade", "userGrade", "“\(grade)” is not one of the district's grades.", fix: gradeFix(grade))
+            found.error("invalid_grade", "userGrade", "“\(grade)” is not one of the district's grades.", fix: gradeFix(grade))
         }
-        let status = value("userStatus").lowercased()
+        let status = found.value("userStatus").lowercased()
         if !status.isEmpty && UserStatus(rawValue: status) == nil {
-            error(
-                "invalid_status", "userStatus", "“\(value("userStatus"))” is not a status.",
+            found.error(
+                "invalid_status", "userStatus", "“\(found.value("userStatus"))” is not a status.",
                 fix: "Write active, future or left (or leave it empty for active).")
         }
-        return issues
+        return found.issues
     }
 
     /// The problems of a users.csv row's class columns (the primary-teacher flag also reads the row's role).
     func usersClass(_ values: RowValues, line: Int) -> [BatchIssue] {
-        var issues: [BatchIssue] = []
-        func value(_ column: String) -> String { values[column] ?? "" }
-        func error(_ code: String, _ column: String, _ message: String, fix: String) {
-            issues.append(
-                .error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
-        }
-        let role = UserRole(lenient: value("userRole"))
-        checkIdentifier("classId", value("classId"), line: line, required: false, into: &issues)
-        let classGrade = value("classGrade")
+        var found = RowProblems(values: values, line: line)
+        let role = UserRole(lenient: found.value("userRole"))
+        checkIdentifier("classId", found.value("classId"), line: line, required: false, into: &found.issues)
+        let classGrade = found.value("classGrade")
         if !classGrade.isEmpty && !grades.contains(classGrade) {
-            error(
+            found.error(
                 "invalid_grade", "classGrade", "“\(classGrade)” is not one of the district's grades.",
                 fix: gradeFix(classGrade))
         }
-        let primary = value("primaryTeacher").lowercased()
+        let primary = found.value("primaryTeacher").lowercased()
         if !primary.isEmpty {
             if primary != "true" && primary != "false" {
-                error(
-                    "invalid_boolean", "primaryTeacher", "“\(value("primaryTeacher"))” is not true or false.",
+                found.error(
+                    "invalid_boolean", "primaryTeacher", "“\(found.value("primaryTeacher"))” is not true or false.",
                     fix: "Write true or false.")
-            } else if primary == "true" && (role != .teacher || value("classId").isEmpty) {
-                error(
+            } else if primary == "true" && (role != .teacher || found.value("classId").isEmpty) {
+                found.error(
                     "primary_not_teacher", "primaryTeacher",
                     "only a teacher row with a classId can be a class's primary teacher.",
                     fix: "Set primaryTeacher only on a teacher's row that names the class.")
             }
         }
-        return issues
+        return found.issues
     }
 
     /// Every problem of one demographics.csv row.
     public func demographicsRow(_ values: RowValues, line: Int) -> [BatchIssue] {
-        var issues: [BatchIssue] = []
-        func value(_ column: String) -> String { values[column] ?? "" }
-        func error(_ code: String, _ column: String, _ message: String, fix: String) {
-            issues.append(
-                .error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
-        }
-        checkIdentifier("userId", value("userId"), line: line, required: true, into: &issues)
-        let birth = value("birthDate")
+        var found = RowProblems(values: values, line: line)
+        checkIdentifier("userId", found.value("userId"), line: line, required: true, into: &found.issues)
+        let birth = found.value("birthDate")
         if !birth.isEmpty {
             if let date = ExcelDamage.dateFromSerial(birth) {
-                error(
+                found.error(
                     "date_as_number", "birthDate",
                     "“\(birth)” looks like a date a spreadsheet turned into a number (it would be \(date)).",
                     fix: "Format the column as Text (or as YYYY-MM-DD) and write the date as \(date).")
             } else if !Self.isRealDate(birth) {
-                error(
+                found.error(
                     "invalid_date", "birthDate", "“\(birth)” is not a date written YYYY-MM-DD.",
                     fix: "Write the date as YYYY-MM-DD, e.g. 2014-09-02.")
             } else if birth > today {
-                error("future_date", "birthDate", "\(birth) is in the future.", fix: "Correct the date of birth.")
+                found.error("future_date", "birthDate", "\(birth) is in the future.", fix: "Correct the date of birth.")
             }
         }
-        let sex = value("sex").lowercased()
+        let sex = found.value("sex").lowercased()
         if !sex.isEmpty && !["male", "female", "other", "unspecified"].contains(sex) {
-            error(
-                "invalid_sex", "sex", "“\(value("sex"))” is not one of the values.",
+            found.error(
+                "invalid_sex", "sex", "“\(found.value("sex"))” is not one of the values.",
                 fix: "Write male, female, other or unspecified.")
         }
         for (column, _) in RosterDictionaries.booleanColumns {
-            let text = value(column).lowercased()
+            let text = found.value(column).lowercased()
             if !text.isEmpty && text != "true" && text != "false" {
-                error(
-                    "invalid_boolean", column, "“\(value(column))” is not true or false.", fix: "Write true or false.")
+                found.error(
+                    "invalid_boolean", column, "“\(found.value(column))” is not true or false.", fix: "Write true or false.")
             }
         }
-        let language = value("homeLanguage")
+        let language = found.value("homeLanguage")
         if !language.isEmpty
             && !((2...3).contains(language.utf8.count) && language.utf8.allSatisfy { (0x61...0x7A).contains($0) })
         {
-            error(
+            found.error(
                 "invalid_language", "homeLanguage", "“\(language)” is not an ISO 639 language code.",
                 fix: "Write the 2- or 3-letter code in lower case, e.g. en, zh, yue.")
         }
-        let country = value("countryOfBirthCode")
+        let country = found.value("countryOfBirthCode")
         if !country.isEmpty && !(country.utf8.count == 2 && country.utf8.allSatisfy { (0x41...0x5A).contains($0) }) {
-            error(
+            found.error(
                 "invalid_country", "countryOfBirthCode", "“\(country)” is not an ISO 3166-1 alpha-2 country code.",
                 fix: "Write the 2-letter code in capitals, e.g. HK, GB, US.")
         }
-        return issues
+        return found.issues
     }
 
     /// userId / classId: required where asked, the identifier format, and the spreadsheet damage it shows.
