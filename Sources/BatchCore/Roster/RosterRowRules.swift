@@ -62,8 +62,10 @@ public struct RosterRowRules: Sendable {
                 clean = nil
                 return rules.usersRow(values, line: line)
             }
-            let cells = positions.map { $0.map { values.values[$0] } ?? "" }
-            if cells == clean { return rules.usersClass(values, line: line) }
+            func cell(_ at: Int) -> String { positions[at].map { values.values[$0] } ?? "" }
+            // Compared in place: no array of the row's person cells unless its person is checked.
+            if let clean, clean.indices.allSatisfy({ cell($0) == clean[$0] }) { return rules.usersClass(values, line: line) }
+            let cells = positions.indices.map(cell)
             let person = rules.usersPerson(values, line: line)
             clean = person.isEmpty ? cells : nil
             return person + rules.usersClass(values, line: line)

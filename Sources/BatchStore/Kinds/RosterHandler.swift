@@ -249,21 +249,23 @@ enum RosterSnapshotLoader {
         // (or the row is an error), so they are not hashed again.
         var lastUser: String?, lastSchool: String?
         // (Read through the buffer: an item read from the array is copied whole.)
-        items.withUnsafeBufferPointer { items in
-            for index in items.indices where anyPeople || anyClasses || mode == .sync {
-                let input = items[index].input
-                let user = input["userId"]
-                if anyPeople, let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
-                guard RosterPlanner.isUsersRow(input) else { continue }
-                if anyClasses, let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
-                if let school = input["schoolId"], !school.isEmpty, school != lastSchool {
-                    namedSchools.insert(school)
-                    lastSchool = school
+        if anyPeople || anyClasses || mode == .sync {
+            items.withUnsafeBufferPointer { items in
+                for index in items.indices {
+                    let input = items[index].input
+                    let user = input["userId"]
+                    if anyPeople, let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
+                    guard RosterPlanner.isUsersRow(input) else { continue }
+                    if anyClasses, let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
+                    if let school = input["schoolId"], !school.isEmpty, school != lastSchool {
+                        namedSchools.insert(school)
+                        lastSchool = school
+                    }
+                    guard anyPeople, user != lastUser || items[index].state == .error else { continue }
+                    lastUser = user
+                    if let login = input["loginId"], !login.isEmpty { logins.insert(login.lowercased()) }
+                    if let email = input["userEmail"], !email.isEmpty { emails.insert(Store.emailKey(email)) }
                 }
-                guard anyPeople, user != lastUser || items[index].state == .error else { continue }
-                lastUser = user
-                if let login = input["loginId"], !login.isEmpty { logins.insert(login.lowercased()) }
-                if let email = input["userEmail"], !email.isEmpty { emails.insert(Store.emailKey(email)) }
             }
         }
         snapshot.people = try people("user_id", in: userIDs.sorted(), schoolIDs: schoolIDs, on: db)
