@@ -37,6 +37,10 @@ let package = Package(
             name: "CZlibCRC",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CSQLiteConfig",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(
             name: "BatchImaging",
             dependencies: ["BatchCore", "CTurboJPEG"],
@@ -45,7 +49,7 @@ let package = Package(
         .target(
             name: "BatchStore",
             dependencies: [
-                "BatchCore", "BatchImaging", "CZlibCRC",
+                "BatchCore", "BatchImaging", "CZlibCRC", "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -89,7 +93,7 @@ let package = Package(
         ),
         .testTarget(name: "BatchCoreTests", dependencies: ["BatchCore", "BatchTestSupport"], swiftSettings: strict),
         .testTarget(name: "BatchImagingTests", dependencies: ["BatchImaging"], swiftSettings: strict),
-        .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchTestSupport"], swiftSettings: strict),
+        .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchTestSupport", "CSQLiteConfig"], swiftSettings: strict),
         .testTarget(
             name: "BatchServerTests",
             dependencies: [

@@ -48,6 +48,28 @@ struct RosterPlannerTests {
         #expect(counts.first { $0.entity == "enrollments" }?.removed == 1)
     }
 
+    @Test("enrollments are counted once each: the rows' own, changed or not, and those only a sync removal names")
+    func enrollmentCounts() {
+        var changed = Self.row(2, ["userId": "007", "schoolId": "S1", "classId": "C1", "userRole": "teacher"])
+        changed.changes = [
+            FieldChange(entity: "enrollment", key: "007|C1", field: "primaryTeacher", before: "false", after: "true"),
+            FieldChange(entity: "enrollment", key: "007|C1", field: "role", before: "student", after: "teacher"),
+        ]
+        let same = Self.row(3, ["userId": "008", "schoolId": "S1", "classId": "C1", "userRole": "student"])
+        let again = Self.row(4, ["userId": "008", "schoolId": "S1", "classId": "C1", "userRole": "student"])
+        // A key that is not the row's own (a prefix of it would be): read from the key's text.
+        var other = Self.row(5, ["userId": "00", "schoolId": "S1", "classId": "C2", "userRole": "student"])
+        other.changes = [FieldChange(entity: "enrollment", key: "00|C2", field: "*", before: nil, after: "{}")]
+        let sync = BatchItem(
+            id: 6, fileName: "users.csv", row: nil, input: [RosterPlanner.syncColumn: "true"], state: .ready,
+            changes: [FieldChange(entity: "enrollment", key: "009|C1", field: "*", before: "{}", after: nil)])
+        let counts = RosterSummary.counts([changed, same, again, other, sync]).first { $0.entity == "enrollments" }
+        #expect(counts?.updated == 1, "two fields of one enrollment: one updated")
+        #expect(counts?.unchanged == 1, "the same enrollment on two rows: one")
+        #expect(counts?.created == 1)
+        #expect(counts?.removed == 1)
+    }
+
     @Test("a school or person that fails is reported on each of its rows, in runs and apart; a person checked after a school failure is still checked")
     func repeatedFailures() {
         // A clerk of school S1 (k1): S2 is not theirs; 007 is theirs; 900 is a new person.

@@ -1,6 +1,7 @@
 import BatchCore
 import BatchStore
 import BatchTestSupport
+import CSQLiteConfig
 import Foundation
 import Testing
 
@@ -33,7 +34,9 @@ struct StoreTests {
         }
     }
 
-    @Test("the bulk-write setup: new SQLite files have 16 KB pages; items check their batch on SQLite only", arguments: TestDatabase.all)
+    @Test(
+        "the bulk-write setup: new SQLite files have 16 KB pages and SQLite keeps no memory statistics; items check their batch on SQLite only",
+        arguments: TestDatabase.all)
     func bulkWriteSetup(database: TestDatabase) async throws {
         try await database.withStore { store in
             let (pageSize, itemKeys) = try await store.backend.read { db -> (Int64?, Int) in
@@ -55,6 +58,8 @@ struct StoreTests {
             case .sqlite:
                 #expect(pageSize == 16_384)
                 #expect(itemKeys == 1)
+                // Statistics off (no process-wide lock an allocation): SQLite counts nothing.
+                #expect(sqlite3_memory_used() == 0)
             case .postgres:
                 #expect(itemKeys == 0)
             }

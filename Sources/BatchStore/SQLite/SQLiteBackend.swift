@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -12,6 +13,7 @@ public final class SQLiteBackend: DatabaseBackend {
     /// Opens (creating if needed) the database file at `path`. `writerCacheMB`: the page cache of the connection
     /// that writes (`AppConfig.sqliteWriterCacheMB`); readers keep 64 MB each.
     public init(path: String, writerCacheMB: Int = 64) throws {
+        _ = Self.processSettings
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(30)
@@ -41,6 +43,10 @@ public final class SQLiteBackend: DatabaseBackend {
             throw StoreError.unavailable("cannot open SQLite database at \(path): \(error)")
         }
     }
+
+    /// SQLite's process-wide settings, made once before its first connection opens: no memory statistics (each
+    /// allocation SQLite made took a process-wide lock to count it; nothing here reads them, docs/decisions.md).
+    static let processSettings: Int32 = schoolbatch_sqlite_memstatus_off()
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await mapErrors { try await pool.read { db in try body(GRDBConnection(db: db)) } }
