@@ -20,8 +20,8 @@ enum RosterBench {
         defer { try? FileManager.default.removeItem(at: directory) }
         let users = directory.appendingPathComponent("users.csv"),
             demographics = directory.appendingPathComponent("demographics.csv")
-        FileManager.default.createFile(atPath: users.path, contents: nil)
-        FileManager.default.createFile(atPath: demographics.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: users.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: demographics.path, contents: nil)
         let usersOut = try FileHandle(forWritingTo: users), demographicsOut = try FileHandle(forWritingTo: demographics)
         try RosterGenerator(schools: schools, students: students).write(
             .original, users: { try usersOut.write(contentsOf: Data($0.utf8)) },

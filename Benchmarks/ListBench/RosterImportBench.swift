@@ -89,8 +89,8 @@ enum RosterImportBench {
         var files: [String: URL] = [:]
         for (variant, suffix) in [(RosterGenerator.Variant.original, ""), (.changed, "-changed")] {
             let users = root.appendingPathComponent("users\(suffix).csv"), demographics = root.appendingPathComponent("demographics\(suffix).csv")
-            FileManager.default.createFile(atPath: users.path, contents: nil)
-            FileManager.default.createFile(atPath: demographics.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: users.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: demographics.path, contents: nil)
             let u = try FileHandle(forWritingTo: users), d = try FileHandle(forWritingTo: demographics)
             try generator.write(variant, users: { try u.write(contentsOf: Data($0.utf8)) }, demographics: { try d.write(contentsOf: Data($0.utf8)) })
             try u.close()

@@ -127,7 +127,7 @@ var postgres: [(String, Double)]? = nil
 if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], url.hasPrefix("postgres") {
     let schema = "bench_\(UInt32.random(in: 0...UInt32.max))"
     let admin = try PostgresBackend(url: url)
-    try await admin.write { db in try db.execute("CREATE SCHEMA \(schema)") }
+    _ = try await admin.write { db in try db.execute("CREATE SCHEMA \(schema)") }
     try await admin.close()
     postgres = try await run("PostgreSQL", Store(backend: PostgresBackend(url: url, searchPath: schema)))
 }
