@@ -18,7 +18,7 @@ struct FlatJSONTests {
         #expect(FlatJSON.readObject(FlatJSON.object(cells, sorted: false)) == cells)
         #expect(FlatJSON.readObject(text, keeping: ["userId", "empty", "absent"]) == ["userId": "000123", "empty": ""])
         #expect(FlatJSON.readObject(#"{"a":1}"#) == nil, "not a flat object of strings: the caller falls back to JSONDecoder")
-        // Escapes first, last, next to each other and alone, among runs copied whole.
+        // Escapes first, last, next to each other and alone, between plain text.
         let edges = ["q": "\"", "b": "\\\"\n", "e": "\"edge\\", "c": "\u{1F}x\u{0}", "run": "plain 陳 text\tthen more"]
         let edgeText = FlatJSON.object(edges)
         #expect(try JSONDecoder().decode([String: String].self, from: Data(edgeText.utf8)) == edges)

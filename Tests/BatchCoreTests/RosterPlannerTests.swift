@@ -57,7 +57,7 @@ struct RosterPlannerTests {
         ]
         let same = Self.row(3, ["userId": "008", "schoolId": "S1", "classId": "C1", "userRole": "student"])
         let again = Self.row(4, ["userId": "008", "schoolId": "S1", "classId": "C1", "userRole": "student"])
-        // A key that is not the row's own (a prefix of it would be): read from the key's text.
+        // A new enrollment, its person's ID a prefix of another's.
         var other = Self.row(5, ["userId": "00", "schoolId": "S1", "classId": "C2", "userRole": "student"])
         other.changes = [FieldChange(entity: "enrollment", key: "00|C2", field: "*", before: nil, after: "{}")]
         let sync = BatchItem(
