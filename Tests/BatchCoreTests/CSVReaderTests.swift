@@ -103,4 +103,23 @@ struct CSVReaderTests {
         let report = try table("loginId,userEmail,rowNumber,severity,issues,howToFix\ns1,a@x.org,2,error,x,y\n").get()
         #expect(report.records.count == 1 && report.index.keys.sorted() == ["loginId", "userEmail"])
     }
+
+    @Test(
+        "a row's values are its trimmed cells by column, whether the file has exactly the dictionary's columns or others too"
+    )
+    func values() throws {
+        // Exactly the dictionary's columns (the row shares the record's cells): spaces, a no-break space and a tab
+        // around a value are trimmed; Chinese and accented values are kept as they are; a short or long row still
+        // reads by column.
+        let exact = try table("loginId,userEmail\n  chanw ,\u{00A0}a@x.org\t\n張家豪,é@x.org\nshort\nlong,b@x.org,extra\n").get()
+        #expect(
+            exact.records.map { exact.values(of: $0) } == [
+                ["loginId": "chanw", "userEmail": "a@x.org"], ["loginId": "張家豪", "userEmail": "é@x.org"],
+                ["loginId": "short", "userEmail": ""], ["loginId": "long", "userEmail": "b@x.org"],
+            ])
+        // Other columns first and between (our error report's): the same values.
+        let other = try table("rowNumber,loginId,severity,userEmail\n2, chanw ,error,a@x.org \n").get()
+        #expect(other.records.map { other.values(of: $0) } == [["loginId": "chanw", "userEmail": "a@x.org"]])
+        #expect(other.values(of: other.records[0]).keys.sorted() == ["loginId", "userEmail"])
+    }
 }

@@ -51,10 +51,12 @@ extension String {
 extension String {
     /// Without surrounding white space and line breaks. Most cells have none, and those are returned as they are
     /// without going through Foundation (which, on Linux, bridges every string to NSString: 14 µs a row of 20 cells).
-    public var trimmedCell: String {
-        guard let first = utf8.first, let last = utf8.last else { return self }
+    public var trimmedCell: String { mayNeedTrimming ? trimmingCharacters(in: .whitespacesAndNewlines) : self }
+
+    /// Whether `trimmedCell` may differ: only when the first or last byte is white space or not ASCII.
+    var mayNeedTrimming: Bool {
+        guard let first = utf8.first, let last = utf8.last else { return false }
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
-        if !isSpace(first) && !isSpace(last) && first < 0x80 && last < 0x80 { return self }
-        return trimmingCharacters(in: .whitespacesAndNewlines)
+        return isSpace(first) || isSpace(last) || first >= 0x80 || last >= 0x80
     }
 }

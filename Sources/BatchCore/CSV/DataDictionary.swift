@@ -57,6 +57,8 @@ public struct CSVTable: Sendable {
     public let rowColumns: RowValues.Columns
     /// Where each of `rowColumns` is in a record's cells.
     private let positions: [Int]
+    /// Whether `positions` are 0, 1, 2…: the file has the dictionary's columns and no others.
+    private let positionsAreCells: Bool
 
     public init(fileName: String, header: [String], index: [String: Int], records: [CSVRecord], warnings: [BatchIssue]) {
         self.fileName = fileName
@@ -67,6 +69,7 @@ public struct CSVTable: Sendable {
         let present = index.sorted { $0.value < $1.value }
         rowColumns = RowValues.Columns(present.map(\.key))
         positions = present.map(\.value)
+        positionsAreCells = positions == Array(positions.indices)
     }
 
     /// The trimmed value of a column in a record, or "" when the column is absent.
@@ -83,7 +86,17 @@ public struct CSVTable: Sendable {
 
     /// Column name → trimmed value for every column of the dictionary that is present.
     public func values(of record: CSVRecord) -> RowValues {
-        RowValues(columns: rowColumns, values: positions.map { Self.cell($0, of: record) })
+        guard positionsAreCells && record.cells.count == positions.count else {
+            return RowValues(columns: rowColumns, values: positions.map { Self.cell($0, of: record) })
+        }
+        // The record's own cells, shared rather than copied (at state size a second copy of every row's cells was
+        // half a gigabyte): only a cell that trimming changes makes the row an array of its own.
+        var values = record.cells
+        for position in values.indices where values[position].mayNeedTrimming {
+            let trimmed = values[position].trimmedCell
+            if trimmed.utf8.count != values[position].utf8.count { values[position] = trimmed }
+        }
+        return RowValues(columns: rowColumns, values: values)
     }
 
     /// Reads a file and checks its header: a misspelled, wrongly capitalised, duplicated, unknown or missing
