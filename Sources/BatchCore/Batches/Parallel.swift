@@ -92,3 +92,21 @@ public enum Parallel {
         }
     }
 }
+
+/// A value handed to a closure that takes it out, so that the closure holds the only reference and can let it go
+/// while it still runs (a captured `let` lives as long as the closure).
+public final class Handoff<T>: @unchecked Sendable {
+    private var value: T?
+    private let lock = NSLock()
+
+    public init(_ value: T) { self.value = value }
+
+    /// The value, the first time; nil after.
+    public func take() -> T? {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = value
+        value = nil
+        return taken
+    }
+}

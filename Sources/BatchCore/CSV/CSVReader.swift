@@ -174,7 +174,11 @@ public enum CSVReader {
                     if !cells.allSatisfy(isBlank) {
                         records.append(CSVRecord(line: recordLine, cells: cells))
                     }
-                    cells.removeAll(keepingCapacity: true)
+                    // The next record's cells in an array of this one's size: a record's array is kept as the row's
+                    // values, so one grown by appending (room for 32 cells where 20 were read) would stay that size.
+                    let width = cells.count
+                    cells = []
+                    cells.reserveCapacity(width)
                     line += 1
                     recordLine = line
                 default:

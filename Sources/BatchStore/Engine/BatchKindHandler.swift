@@ -14,7 +14,7 @@ public protocol BatchKindHandler: Sendable {
 
     /// Plans items against the database as it is now: finds their targets, checks scope and uniqueness, and
     /// works out each field's before and after. Runs for the preview and again inside the apply transaction.
-    func plan(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem]
+    func plan(_ items: consuming [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem]
 
     /// What the ready items lock (`BatchEngine.lockKeys` turns it into school keys): batches with overlapping keys
     /// are applied one after the other. By default the people the items are matched to.

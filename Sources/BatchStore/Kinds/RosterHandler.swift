@@ -92,10 +92,10 @@ public struct RosterHandler: BatchKindHandler {
         return formatter.string(from: Date())
     }
 
-    public func plan(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem] {
+    public func plan(_ items: consuming [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem] {
         let mode = RosterMode.of(options: batch.options)
         let snapshot = try RosterSnapshotLoader.load(for: items, mode: mode, on: db)
-        return RosterPlanner(snapshot: snapshot, mode: mode, scope: batch.scope).plan(items)
+        return RosterPlanner(snapshot: snapshot, mode: mode, scope: batch.scope).plan(consume items)
     }
 
     /// The roles of the people only sync removals name are read now; the counting over every item comes later.
