@@ -199,8 +199,12 @@ enum RosterImportBench {
             day): 16 KB SQLite pages for new databases, no foreign key from PostgreSQL's batch items to their batch, a
             person repeated on the next rows checked once, and no collecting of the rows' people and classes when the
             database has none: 7×, 5× and 11× (`sqlite3 .import` 8.40 s). The tenth round (the same day): SQLite without
-            memory statistics (each of its allocations had taken a process-wide lock); the tables above are that round's,
-            on a slower day of the machine (`sqlite3 .import` 10.57 s against 8.40 s).
+            memory statistics (each of its allocations had taken a process-wide lock), on a slower day of the machine
+            (`sqlite3 .import` 10.57 s against 8.40 s): 5×, 4× and 10×, peak 2.5 GB. The eleventh round (the same
+            evening), on memory: a row's values are its CSV record's own cells (not a second array a row), in arrays of
+            their own size; the inspected items let go once numbered into the batch; the roster plan made in place
+            instead of on a copy; the changes `roster import` holds gathered after the items are stored, not beside it.
+            Peak of the first import, alternate runs: 2.57 → 2.1 GB. The tables above are that round's.
 
             Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
             stored item (its cells as a JSON array of values and its changes as JSON, about 700 bytes a row) written once

@@ -164,14 +164,14 @@ public final class BatchEngine: Sendable {
                 // The per-entity counts and the digest are counted on another core while the items are stored.
                 let counter = try handler.entityCounter(planned, on: db)
                 let version = try Store.dataVersion(db)
-                let (summary, _) = try Parallel.both({
-                    (counter(), Self.digest(planned, handler, dataVersion: version), holdingPlan ? Self.readyChanges(planned) : nil)
-                }) {
+                let (summary, _) = try Parallel.both({ (counter(), Self.digest(planned, handler, dataVersion: version)) }) {
                     try Store.insertItems(db, batchID: batch.id, items: items, columns: columns)
                 }
                 try Store.saveEntityCounts(db, batchID: batch.id, summary.0)
                 try Store.savePlanDigest(db, batchID: batch.id, summary.1)
-                if let changes = summary.2, let token = summary.1.token { self.keptPlans.hold(batch.id, token: token, changes: changes) }
+                // Gathered once the counting and the storing are done, not beside them (at state size 2 million
+                // changes, held while the apply waits).
+                if holdingPlan, let token = summary.1.token { self.keptPlans.hold(batch.id, token: token, changes: Self.readyChanges(planned)) }
                 clock.step("store \(items.count) items, entity counts")
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
@@ -379,9 +379,16 @@ public final class BatchEngine: Sendable {
 
     /// The changes of the ready items in item order: what an apply of the plan writes.
     static func readyChanges(_ planned: [BatchItem]) -> [FieldChange] {
-        var changes: [FieldChange] = []
-        for index in planned.indices where planned[index].state == .ready { changes += planned[index].changes }
-        return changes
+        // In an array of exactly their number (one grown by appending has room for up to twice as many), read
+        // through the buffer (an item read from the array is copied whole).
+        planned.withUnsafeBufferPointer { items in
+            var count = 0
+            for index in items.indices where items[index].state == .ready { count += items[index].changes.count }
+            var changes: [FieldChange] = []
+            changes.reserveCapacity(count)
+            for index in items.indices where items[index].state == .ready { changes += items[index].changes }
+            return changes
+        }
     }
 
     /// At most one batch's planned changes, held from its receive to its apply in the same process.
