@@ -11,5 +11,5 @@ swift build -c release --product schoolbatch-bench
 swift build -c release --product schoolbatch
 export SCHOOLBATCH_BIN="$PWD/.build/release/schoolbatch"
 python3 -c "import PIL" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check Pillow
-echo "Command: make bench  (scripts/bench.sh → .build/release/schoolbatch-bench; BENCH_ONLY=emails|photos|roster for one part)"
+echo "Command: make bench  (scripts/bench.sh → .build/release/schoolbatch-bench; BENCH_ONLY=emails|photos|roster for one part; roster-files prints the reading and checking alone)"
 .build/release/schoolbatch-bench

@@ -108,10 +108,12 @@ if only.isEmpty || only == "photos" {
     try writeSection("## Student photos (issue 5)", section)
 }
 if only == "photos" { exit(0) }
-if only.isEmpty || only == "roster" {
+if only.isEmpty || only == "roster" || only == "roster-files" {
     let students = Int(ProcessInfo.processInfo.environment["BENCH_ROSTER_STUDENTS"] ?? "") ?? 200_000
     let (section, sqliteImport) = try RosterBench.section(schools: 200, students: students, runs: 3)
     print(section)
+    // roster-files: reading and checking alone (for profiling), nothing written to docs/benchmarks.md.
+    if only == "roster-files" { exit(0) }
     try writeSection("## Roster files at state size", section)
     let runs = Int(ProcessInfo.processInfo.environment["BENCH_ROSTER_RUNS"] ?? "") ?? 3
     let imports = try RosterImportBench.section(schools: 200, students: students, runs: runs, sqliteImport: sqliteImport)

@@ -122,4 +122,28 @@ struct CSVReaderTests {
         #expect(other.records.map { other.values(of: $0) } == [["loginId": "chanw", "userEmail": "a@x.org"]])
         #expect(other.values(of: other.records[0]).keys.sorted() == ["loginId", "userEmail"])
     }
+
+    @Test("a cell is trimmed of exactly the white space and line breaks Foundation's whitespacesAndNewlines holds")
+    func trimmedCell() {
+        // Every kind of space and line break at either end, or inside (the zero-width space too, as Foundation on
+        // Linux has it); other characters that only look empty (byte-order mark, word joiner, zero-width joiners) and
+        // combining accents are kept; Chinese and accented text untouched.
+        let ends = [
+            " ", "\t", "\n", "\r\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{1680}", "\u{2003}", "\u{2009}", "\u{202F}",
+            "\u{205F}", "\u{3000}", "\u{2028}", "\u{2029}", "\u{200B}", "\u{FEFF}", "\u{2060}", "\u{180E}", "\u{2000}", "\u{200A}", "\u{200C}", "\u{200D}", "\u{301}", "", "  \u{3000} ",
+        ]
+        let middles = ["", "a", "張家豪", "Zoë", "e\u{301}", "a b", "陳 大文", "x\u{3000}y", "\u{301}", "é"]
+        for start in ends {
+            for middle in middles {
+                for end in ends {
+                    let text = start + middle + end
+                    #expect(text.trimmedCell == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(text.unicodeScalars.map(\.value))")
+                }
+            }
+        }
+        // Every character of Unicode: a space or line break exactly when Foundation's set holds it.
+        let foundation = CharacterSet.whitespacesAndNewlines
+        let differing = (0...0x10FFFF).compactMap(Unicode.Scalar.init).filter { $0.isCellSpace != foundation.contains($0) }
+        #expect(differing.map(\.value) == [])
+    }
 }

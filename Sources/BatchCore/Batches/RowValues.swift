@@ -25,6 +25,21 @@ public struct RowValues: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
         public func position(of name: String) -> Int? { positions[name] }
     }
 
+    /// A column found once in a column list that many rows share: a row with that list reads it by position (an
+    /// array index, where a name is hashed and looked up), any other row by name.
+    public struct Column: Sendable {
+        public let name: String
+        let columns: Columns?
+        let position: Int?
+
+        /// `columns`: the list most rows to be read have (nil: read every row by name).
+        public init(_ name: String, in columns: Columns?) {
+            self.name = name
+            self.columns = columns
+            position = columns?.position(of: name)
+        }
+    }
+
     public private(set) var columns: Columns
     /// The cells, in the order of `columns.names`.
     public private(set) var values: [String]
@@ -65,6 +80,12 @@ public struct RowValues: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
                 values.append(newValue)
             }
         }
+    }
+
+    /// The value in `column`, nil when the row has no such column.
+    public subscript(column: Column) -> String? {
+        if columns === column.columns { return column.position.map { values[$0] } }
+        return self[column.name]
     }
 
     public var count: Int { values.count }

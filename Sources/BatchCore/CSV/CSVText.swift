@@ -49,14 +49,61 @@ extension String {
 }
 
 extension String {
-    /// Without surrounding white space and line breaks. Most cells have none, and those are returned as they are
-    /// without going through Foundation (which, on Linux, bridges every string to NSString: 14 µs a row of 20 cells).
-    public var trimmedCell: String { mayNeedTrimming ? trimmingCharacters(in: .whitespacesAndNewlines) : self }
+    /// Without surrounding white space and line breaks (what Foundation's `whitespacesAndNewlines` holds). Most cells
+    /// have none and are returned as they are; the others are cut at their first and last other character. Not through
+    /// Foundation, which on Linux bridges every string to NSString: 14 µs a row of 20 cells, and at state size a
+    /// seventh of reading and checking users.csv went there for the names that start or end with a Chinese or
+    /// accented letter.
+    public var trimmedCell: String {
+        guard mayNeedTrimming else { return self }
+        let scalars = unicodeScalars
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end && scalars[start].isCellSpace { start = scalars.index(after: start) }
+        while start < end && scalars[scalars.index(before: end)].isCellSpace { end = scalars.index(before: end) }
+        return start == scalars.startIndex && end == scalars.endIndex ? self : String(scalars[start..<end])
+    }
 
-    /// Whether `trimmedCell` may differ: only when the first or last byte is white space or not ASCII.
+    /// Whether `trimmedCell` differs: the first or the last character is white space or a line break. Read from the
+    /// bytes in place (a native or small string always has them); a cell that starts or ends with a Chinese or
+    /// accented letter is answered by decoding that one letter.
     var mayNeedTrimming: Bool {
-        guard let first = utf8.first, let last = utf8.last else { return false }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
-        return isSpace(first) || isSpace(last) || first >= 0x80 || last >= 0x80
+        if let answer = utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            guard let first = bytes.first, let last = bytes.last else { return false }
+            if first < 0x80 ? Unicode.Scalar(first).isCellSpace : Self.scalar(in: bytes, at: 0).isCellSpace { return true }
+            if last < 0x80 { return Unicode.Scalar(last).isCellSpace }
+            var start = bytes.count - 1
+            while start > 0 && bytes[start] & 0xC0 == 0x80 { start -= 1 }
+            return Self.scalar(in: bytes, at: start).isCellSpace
+        }) {
+            return answer
+        }
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return false }
+        return first.isCellSpace || last.isCellSpace
+    }
+
+    /// The scalar whose UTF-8 bytes start at `start` of valid UTF-8.
+    private static func scalar(in bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Unicode.Scalar {
+        let lead = UInt32(bytes[start])
+        func next(_ offset: Int) -> UInt32 { UInt32(bytes[start + offset] & 0x3F) }
+        let value: UInt32 =
+            switch lead {
+            case 0..<0x80: lead
+            case 0xC0..<0xE0: (lead & 0x1F) << 6 | next(1)
+            case 0xE0..<0xF0: (lead & 0x0F) << 12 | next(1) << 6 | next(2)
+            default: (lead & 0x07) << 18 | next(1) << 12 | next(2) << 6 | next(3)
+            }
+        return Unicode.Scalar(value) ?? "\u{FFFD}"
+    }
+}
+
+extension Unicode.Scalar {
+    /// White space or a line break as Foundation's `whitespacesAndNewlines` has them on Linux: U+0009–U+000D, U+0085,
+    /// the zero-width space U+200B and the characters of the Unicode categories Zs, Zl and Zp (listed: looking up a
+    /// character's category was most of the trimming's time). The test compares every character with Foundation's set.
+    public var isCellSpace: Bool {
+        switch value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
     }
 }

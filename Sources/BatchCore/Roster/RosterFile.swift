@@ -41,17 +41,16 @@ public struct RosterFile: Sendable {
     public static func inspect(users table: CSVTable, demographics: CSVTable?, rules: RosterRowRules) -> RosterFile {
         // Each row's own checks need nothing but the row: on every core at once, with the hashes the checks
         // across rows compare.
-        // The hashes are made from the cells where the dictionary's columns are (no lookup by name).
-        let positions = usersColumns.map { table.index[$0] }
         // A row whose person is the previous row's, already found without problems, gets only its class checked.
         let checked = Parallel.map(table.records.count) { range in
             var checker = RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns)
+            var hasher = RowHasher(columns: table.rowColumns)
             return range.map { index in
                 let record = table.records[index]
                 let values = table.values(of: record)
                 return (
                     Row(file: table.fileName, line: record.line, values: values, issues: checker.check(values, line: record.line)),
-                    hashes { CSVTable.cell(positions[$0], of: record) }
+                    hasher.hashes(values)
                 )
             }
         }
@@ -91,22 +90,39 @@ public struct RosterFile: Sendable {
 
     static let usersColumns = RosterDictionaries.users.columns.map(\.name)
 
-    /// Where each person column is in `usersColumns`, and whether it is compared in any letter case.
-    static let personPositions = personColumns.map { column in
-        (position: usersColumns.firstIndex(of: column)!, caseless: column == "userRole" || column == "userStatus" || column == "loginId")
-    }
+    /// Makes the `RowHashes` of rows in file order. A row whose person columns hold the previous row's cells (a
+    /// student's seven rows) takes that row's person hash, and every row's cells hash is made of its person hash
+    /// and its other cells: hashing 31 strings a row had been an eighth of checking a state-size users.csv. Rows
+    /// that differ only in the letter case of a role, status or login ID have one cells hash; the duplicate check
+    /// compares the cells of rows with one hash, so they are still told apart.
+    struct RowHasher {
+        let person: [RowValues.Column]
+        /// Compared in any letter case: role, status and login ID.
+        let caseless: [Bool]
+        let others: [RowValues.Column]
+        var lastPerson: [String] = []
+        var lastHash = 0
 
-    static func hashes(_ values: RowValues) -> RowHashes { hashes { values[usersColumns[$0]] ?? "" } }
-
-    /// `value`: the trimmed value of the column at that position in `usersColumns`.
-    static func hashes(_ value: (Int) -> String) -> RowHashes {
-        var cells = Hasher(), person = Hasher()
-        for position in usersColumns.indices { cells.combine(value(position)) }
-        for (position, caseless) in personPositions {
-            let text = value(position)
-            person.combine(caseless ? RosterPlanner.lowercased(text) : text)
+        /// `columns`: the column list most rows share (read by position), nil to read every row by name.
+        init(columns: RowValues.Columns?) {
+            person = personColumns.map { RowValues.Column($0, in: columns) }
+            caseless = personColumns.map { $0 == "userRole" || $0 == "userStatus" || $0 == "loginId" }
+            others = usersColumns.filter { !personColumns.contains($0) }.map { RowValues.Column($0, in: columns) }
         }
-        return RowHashes(cells: cells.finalize(), person: person.finalize())
+
+        mutating func hashes(_ values: RowValues) -> RowHashes {
+            func value(_ column: RowValues.Column) -> String { values[column] ?? "" }
+            if lastPerson.isEmpty || !person.indices.allSatisfy({ value(person[$0]) == lastPerson[$0] }) {
+                lastPerson = person.map(value)
+                var hasher = Hasher()
+                for (text, caseless) in zip(lastPerson, caseless) { hasher.combine(caseless ? RosterPlanner.lowercased(text) : text) }
+                lastHash = hasher.finalize()
+            }
+            var cells = Hasher()
+            cells.combine(lastHash)
+            for column in others { cells.combine(value(column)) }
+            return RowHashes(cells: cells.finalize(), person: lastHash)
+        }
     }
 
     /// `hashes`: each row's `RowHashes`, when the caller found them already (on every core).
@@ -115,19 +131,20 @@ public struct RosterFile: Sendable {
     /// IDs and addresses) and those about schools and classes run at once on two cores, each reading the rows and
     /// listing its issues, which are added afterwards in the order one pass would have added them.
     static func checkAcrossRows(_ rows: inout [Row], hashes given: [RowHashes]? = nil) {
-        let hashes = given ?? rows.map { Self.hashes($0.values) }
+        var hasher = RowHasher(columns: rows.first?.values.columns)
+        let hashes = given ?? rows.map { hasher.hashes($0.values) }
         // Exact duplicates are found by a hash of the row's cells (the first row with that hash, and the few rows
         // whose hash an earlier different row already had): holding every row's cells once more as a key would cost
         // hundreds of megabytes at state size. A duplicate gets no other check.
         var seenRow: [Int: Int] = [:], sameHash: [Int: [Int]] = [:]
         seenRow.reserveCapacity(rows.count)
         var duplicate = [Bool](repeating: false, count: rows.count)
-        let columns = usersColumns
+        let cellColumns = usersColumns
         for index in rows.indices {
             let hash = hashes[index].cells
             if let first = seenRow[hash] {
                 func same(_ other: Int) -> Bool {
-                    columns.allSatisfy { (rows[other].values[$0] ?? "") == (rows[index].values[$0] ?? "") }
+                    cellColumns.allSatisfy { (rows[other].values[$0] ?? "") == (rows[index].values[$0] ?? "") }
                 }
                 if let earlier = ([first] + (sameHash[hash] ?? [])).first(where: same) {
                     rows[index].issues.append(
@@ -142,28 +159,53 @@ public struct RosterFile: Sendable {
                 seenRow[hash] = index
             }
         }
-        let checked = rows, skipped = duplicate
-        let (schoolAndClass, person) = Parallel.both({ schoolAndClassIssues(checked, skipping: skipped) }) {
-            personIssues(checked, hashes: hashes, skipping: skipped)
+        let checked = rows, skipped = duplicate, columns = AcrossColumns(rows)
+        let (schoolAndClass, person) = Parallel.both({ schoolAndClassIssues(checked, columns: columns, skipping: skipped) }) {
+            personIssues(checked, hashes: hashes, columns: columns, skipping: skipped)
         }
         for (index, issue) in person + schoolAndClass { rows[index].issues.append(issue) }
+    }
+
+    /// The users.csv columns the checks across rows read, found once in the column list the rows share (the first
+    /// row's): each row's cells are read by position, not by hashing the column's name (eight a row, at state size
+    /// over a second of the checks).
+    struct AcrossColumns {
+        let userID, schoolID, schoolName, classID, className, primaryTeacher, role, action, loginID, email: RowValues.Column
+
+        init(_ rows: [Row]) {
+            let shared = rows.first?.values.columns
+            func column(_ name: String) -> RowValues.Column { RowValues.Column(name, in: shared) }
+            userID = column("userId")
+            schoolID = column("schoolId")
+            schoolName = column("schoolName")
+            classID = column("classId")
+            className = column("className")
+            primaryTeacher = column("primaryTeacher")
+            role = column("userRole")
+            action = column("action")
+            loginID = column("loginId")
+            email = column("userEmail")
+        }
     }
 
     /// Each row that is not a duplicate and names a userId, with that userId; `rows` is the array's buffer (a row read
     /// from the array itself is copied).
     static func forEachPersonRow(
-        _ rows: [Row], skipping duplicate: [Bool], _ body: (_ index: Int, _ row: Row, _ userID: String, _ rows: UnsafeBufferPointer<Row>) -> Void
+        _ rows: [Row], userID column: RowValues.Column, skipping duplicate: [Bool],
+        _ body: (_ index: Int, _ row: Row, _ userID: String, _ rows: UnsafeBufferPointer<Row>) -> Void
     ) {
         rows.withUnsafeBufferPointer { buffer in
             for index in buffer.indices where !duplicate[index] {
-                let userID = buffer[index].values["userId"] ?? ""
+                let userID = buffer[index].values[column] ?? ""
                 if !userID.isEmpty { body(index, buffer[index], userID, buffer) }
             }
         }
     }
 
     /// One person described two ways, and a login ID or address shared by two people: the issues, by row index.
-    static func personIssues(_ rows: [Row], hashes: [RowHashes], skipping duplicate: [Bool]) -> [(Int, BatchIssue)] {
+    static func personIssues(_ rows: [Row], hashes: [RowHashes], columns: AcrossColumns, skipping duplicate: [Bool])
+        -> [(Int, BatchIssue)]
+    {
         var found: [(Int, BatchIssue)] = []
         typealias Owner = (userID: String, line: Int)
         var firstOfPerson: [String: Int] = [:]
@@ -181,8 +223,9 @@ public struct RosterFile: Sendable {
         firstOfPerson.reserveCapacity(rows.count / 4)
         loginOwner.reserveCapacity(rows.count / 4)
         emailOwner.reserveCapacity(rows.count / 4)
-        forEachPersonRow(rows, skipping: duplicate) { index, row, userID, rows in
+        forEachPersonRow(rows, userID: columns.userID, skipping: duplicate) { index, row, userID, rows in
             func value(_ column: String) -> String { row.values[column] ?? "" }
+            func value(_ column: RowValues.Column) -> String { row.values[column] ?? "" }
             func add(_ issue: BatchIssue) { found.append((index, issue)) }
             /// The person columns against the person's first row. The same columns (equal hashes) need no comparing:
             /// two different sets of values with the same 64-bit hash are not a case that happens.
@@ -226,7 +269,7 @@ public struct RosterFile: Sendable {
                 } else {
                     firstOfPerson[userID] = index
                 }
-                let login = value("loginId").lowercased()
+                let login = value(columns.loginID).lowercased()
                 if !login.isEmpty {
                     if let owner = loginOwner[login], owner.userID != userID {
                         clash("loginId", with: owner)
@@ -235,7 +278,7 @@ public struct RosterFile: Sendable {
                         loginOwner[login] = (userID, row.line)
                     }
                 }
-                let email = value("userEmail")
+                let email = value(columns.email)
                 // An address the row's own checks refused is not compared (they ran already: no second parse).
                 if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }) {
                     let key = EmailAddress.key(email)
@@ -254,7 +297,7 @@ public struct RosterFile: Sendable {
 
     /// A school or class named two ways, a class in two schools or with two primary teachers, and classes over the
     /// recommended size: the issues, by row index (the class sizes last).
-    static func schoolAndClassIssues(_ rows: [Row], skipping duplicate: [Bool]) -> [(Int, BatchIssue)] {
+    static func schoolAndClassIssues(_ rows: [Row], columns: AcrossColumns, skipping duplicate: [Bool]) -> [(Int, BatchIssue)] {
         var found: [(Int, BatchIssue)] = []
         var schoolName: [String: (name: String, line: Int)] = [:]
         /// What the rows so far said about one class: found with one lookup a row instead of one a check.
@@ -262,15 +305,17 @@ public struct RosterFile: Sendable {
             var school: (id: String, line: Int)?
             var name: (name: String, line: Int)?
             var primaryLine: Int?
-            var students: Set<String> = []
+            /// The userId of each student row: counted without repeats only for a class with more rows than the
+            /// warning's size (a set a class took an insert, so a hash, for every student row).
+            var students: [String] = []
             var firstStudentRow: Int?
         }
         var classes: [String: ClassSeen] = [:]
         /// The previous row's school and name, and whether they clashed with an earlier name (then `schoolName`
         /// holds that earlier one): a row repeating both gets the same answer without a lookup.
         var lastSchoolName: (school: String, name: String, clash: (name: String, line: Int)?)?
-        forEachPersonRow(rows, skipping: duplicate) { index, row, userID, rows in
-            func value(_ column: String) -> String { row.values[column] ?? "" }
+        forEachPersonRow(rows, userID: columns.userID, skipping: duplicate) { index, row, userID, rows in
+            func value(_ column: RowValues.Column) -> String { row.values[column] ?? "" }
             func add(_ issue: BatchIssue) { found.append((index, issue)) }
             /// The first name given to a school or class holds; a different one on a later row is an error there.
             func nameDiffers(_ name: String, from named: (name: String, line: Int), key: String, column: String, what: String) {
@@ -281,7 +326,7 @@ public struct RosterFile: Sendable {
                         fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one."
                     ))
             }
-            let school = value("schoolId"), name = value("schoolName")
+            let school = value(columns.schoolID), name = value(columns.schoolName)
             if !name.isEmpty && !school.isEmpty {
                 if let last = lastSchoolName, last.school == school, last.name == name {
                     if let clash = last.clash { nameDiffers(name, from: clash, key: school, column: "schoolName", what: "school") }
@@ -298,11 +343,11 @@ public struct RosterFile: Sendable {
                     lastSchoolName = (school, name, clash)
                 }
             }
-            let classID = value("classId")
+            let classID = value(columns.classID)
             guard !classID.isEmpty else { return }
-            let className = value("className")
-            let primary = value("primaryTeacher").lowercased() == "true"
-            let student = UserRole(lenient: value("userRole")) == .student && value("action").lowercased() != "delete"
+            let className = value(columns.className)
+            let primary = value(columns.primaryTeacher).lowercased() == "true"
+            let student = UserRole(lenient: value(columns.role)) == .student && value(columns.action).lowercased() != "delete"
             // Changed in place through the dictionary (one lookup; the class's set of students is not copied).
             func visit(_ seen: inout ClassSeen) {
                 if let owner = seen.school {
@@ -335,20 +380,21 @@ public struct RosterFile: Sendable {
                     }
                 }
                 if student {
-                    seen.students.insert(userID)
+                    seen.students.append(userID)
                     if seen.firstStudentRow == nil { seen.firstStudentRow = index }
                 }
             }
             visit(&classes[classID, default: ClassSeen()])
         }
         for (classID, seen) in classes where seen.students.count > classSizeWarning {
-            guard let first = seen.firstStudentRow else { continue }
+            let students = Set(seen.students).count
+            guard students > classSizeWarning, let first = seen.firstStudentRow else { continue }
             found.append(
                 (
                     first,
                     issue(
                         .warning, "class_over_80", rows[first], "classId",
-                        "class \(classID) has \(seen.students.count) students in this file; at most \(classSizeWarning) are recommended.",
+                        "class \(classID) has \(students) students in this file; at most \(classSizeWarning) are recommended.",
                         fix: "Check that the class is right, or split it into two classes.")
                 ))
         }
@@ -356,7 +402,9 @@ public struct RosterFile: Sendable {
     }
 
     static func checkDemographics(_ rows: inout [Row], users: [Row]) {
-        checkDemographics(&rows, students: students(users.lazy.map { ($0.values["userId"] ?? "", $0.values["userRole"] ?? "") }))
+        let columns = AcrossColumns(users)
+        checkDemographics(
+            &rows, students: students(users.lazy.map { ($0.values[columns.userID] ?? "", $0.values[columns.role] ?? "") }))
     }
 
     /// The userIds of the students among users.csv rows (userId, userRole), whose rows come person by person.

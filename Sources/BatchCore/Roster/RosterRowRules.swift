@@ -22,6 +22,7 @@ public struct RosterRowRules: Sendable {
         var issues: [BatchIssue] = []
 
         func value(_ column: String) -> String { values[column] ?? "" }
+        func value(_ column: RowValues.Column) -> String { values[column] ?? "" }
 
         mutating func error(_ code: String, _ column: String, _ message: String, fix: String) {
             issues.append(.error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
@@ -47,6 +48,7 @@ public struct RosterRowRules: Sendable {
         let columns: RowValues.Columns
         /// Where each of `usersPersonColumns` is in `columns`' rows (nil: the file lacks it).
         let positions: [Int?]
+        let classColumns: ClassColumns
         /// The person cells of the previous row, when its person had no problem.
         var clean: [String]?
 
@@ -55,6 +57,7 @@ public struct RosterRowRules: Sendable {
             self.rules = rules
             self.columns = columns
             positions = RosterRowRules.usersPersonColumns.map { columns.position(of: $0) }
+            classColumns = ClassColumns(columns)
         }
 
         public mutating func check(_ values: RowValues, line: Int) -> [BatchIssue] {
@@ -64,11 +67,13 @@ public struct RosterRowRules: Sendable {
             }
             func cell(_ at: Int) -> String { positions[at].map { values.values[$0] } ?? "" }
             // Compared in place: no array of the row's person cells unless its person is checked.
-            if let clean, clean.indices.allSatisfy({ cell($0) == clean[$0] }) { return rules.usersClass(values, line: line) }
+            if let clean, clean.indices.allSatisfy({ cell($0) == clean[$0] }) {
+                return rules.usersClass(values, line: line, columns: classColumns)
+            }
             let cells = positions.indices.map(cell)
             let person = rules.usersPerson(values, line: line)
             clean = person.isEmpty ? cells : nil
-            return person + rules.usersClass(values, line: line)
+            return person + rules.usersClass(values, line: line, columns: classColumns)
         }
     }
 
@@ -166,24 +171,40 @@ public struct RosterRowRules: Sendable {
         return found.issues
     }
 
+    /// The columns the checks of a row's class read, found once in the column list the rows share (a row is read
+    /// by position, not by hashing the columns' names).
+    struct ClassColumns {
+        let role, classID, classGrade, primaryTeacher: RowValues.Column
+
+        /// nil: read every row by name.
+        init(_ columns: RowValues.Columns?) {
+            role = RowValues.Column("userRole", in: columns)
+            classID = RowValues.Column("classId", in: columns)
+            classGrade = RowValues.Column("classGrade", in: columns)
+            primaryTeacher = RowValues.Column("primaryTeacher", in: columns)
+        }
+    }
+
     /// The problems of a users.csv row's class columns (the primary-teacher flag also reads the row's role).
-    func usersClass(_ values: RowValues, line: Int) -> [BatchIssue] {
+    func usersClass(_ values: RowValues, line: Int, columns: ClassColumns = ClassColumns(nil)) -> [BatchIssue] {
         var found = RowProblems(values: values, line: line)
-        let role = UserRole(lenient: found.value("userRole"))
-        checkIdentifier("classId", found.value("classId"), line: line, required: false, into: &found.issues)
-        let classGrade = found.value("classGrade")
+        let role = UserRole(lenient: found.value(columns.role))
+        let classID = found.value(columns.classID)
+        checkIdentifier("classId", classID, line: line, required: false, into: &found.issues)
+        let classGrade = found.value(columns.classGrade)
         if !classGrade.isEmpty && !grades.contains(classGrade) {
             found.error(
                 "invalid_grade", "classGrade", "“\(classGrade)” is not one of the district's grades.",
                 fix: gradeFix(classGrade))
         }
-        let primary = found.value("primaryTeacher").lowercased()
+        let primaryText = found.value(columns.primaryTeacher)
+        let primary = primaryText == "true" || primaryText == "false" ? primaryText : primaryText.lowercased()
         if !primary.isEmpty {
             if primary != "true" && primary != "false" {
                 found.error(
                     "invalid_boolean", "primaryTeacher", "“\(found.value("primaryTeacher"))” is not true or false.",
                     fix: "Write true or false.")
-            } else if primary == "true" && (role != .teacher || found.value("classId").isEmpty) {
+            } else if primary == "true" && (role != .teacher || classID.isEmpty) {
                 found.error(
                     "primary_not_teacher", "primaryTeacher",
                     "only a teacher row with a classId can be a class's primary teacher.",
