@@ -49,9 +49,20 @@ struct CSVReaderTests {
         for text in texts {
             var bytes = Array(text.utf8)
             let whole = bytes.withUnsafeBufferPointer { CSVReader.parse(utf8: $0, pieces: 1) }
-            for count in 2...9 {
+            for count in 1...9 {
                 let pieced = bytes.withUnsafeBufferPointer { CSVReader.parse(utf8: $0, pieces: count) }
                 #expect(pieced == whole, "\(count) pieces")
+                // Read from bytes not yet known to be UTF-8: the same; nil once one byte of a cell (near the start,
+                // in a quoted cell, at the very end) is not UTF-8, whichever piece it is in. (Bytes after a quote that
+                // never closes are no cell: that file is refused for its quote, whatever its encoding.)
+                let unvalidated = bytes.withUnsafeBufferPointer { CSVReader.parse(unvalidatedUTF8: $0, pieces: count) }
+                #expect(unvalidated == whole, "\(count) pieces")
+                let positions = [3, bytes.firstIndex(of: 0x22)! + 1] + (whole.unterminatedQuoteLine == nil ? [bytes.count - 1] : [])
+                for position in positions {
+                    var damaged = bytes
+                    damaged[position] = 0xE9  // é in Windows-1252
+                    #expect(damaged.withUnsafeBufferPointer { CSVReader.parse(unvalidatedUTF8: $0, pieces: count) } == nil)
+                }
             }
             bytes.removeAll()
         }
@@ -88,6 +99,14 @@ struct CSVReaderTests {
         let cp1252 = try table(try #require(text.data(using: .windowsCP1252))).get()
         #expect(cp1252.value("loginId", in: cp1252.records[0]) == "zoë")
         #expect(cp1252.warnings.first?.message.contains("Windows-1252") == true)
+        // A large file (read in pieces on every core) whose only Windows-1252 letter is on its last row.
+        let rows = (1...40_000).map { "s\($0),s\($0)@x.org" } + ["zoë,zoe@x.org"]
+        let large = "loginId,userEmail\n" + rows.joined(separator: "\n") + "\n"
+        let converted = try table(try #require(large.data(using: .windowsCP1252))).get()
+        #expect(converted.records.count == 40_001 && converted.value("loginId", in: converted.records[40_000]) == "zoë")
+        #expect(converted.warnings.map(\.code) == ["converted_encoding"])
+        let utf8 = try table(Data(large.utf8)).get()
+        #expect(utf8.records.count == 40_001 && utf8.value("loginId", in: utf8.records[40_000]) == "zoë" && utf8.warnings.isEmpty)
     }
 
     @Test(

@@ -38,14 +38,26 @@ public enum CSVReader {
     }
 
     /// `pieces`: how many pieces to read at once; by default one a core for a file of a megabyte or more (tests
-    /// ask for more, to put cuts where they want them).
+    /// ask for more, to put cuts where they want them). Bytes that are not UTF-8 become U+FFFD.
     public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>, pieces wanted: Int? = nil) -> Parse {
+        parse(bytes, pieces: wanted, validating: false)!
+    }
+
+    /// The same from bytes not yet known to be UTF-8, each cell checked as it is made: nil when a cell is not
+    /// UTF-8. A file read this way is not first checked and copied whole into a `String` (a fifth of reading a
+    /// state-size users.csv).
+    public static func parse(unvalidatedUTF8 bytes: UnsafeBufferPointer<UInt8>, pieces wanted: Int? = nil) -> Parse? {
+        parse(bytes, pieces: wanted, validating: true)
+    }
+
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, pieces wanted: Int?, validating: Bool) -> Parse? {
         let shared = Bytes(buffer: bytes)
         let bounds = pieceBounds(bytes, pieces: wanted ?? (bytes.count < pieceMinimum ? 1 : ProcessInfo.processInfo.activeProcessorCount))
         if bounds.count > 1 {
             let pieces = Parallel.map(bounds.count, minimumPiece: 1) { range in
-                range.map { read(shared.buffer, bounds[$0], final: $0 == bounds.count - 1) }
+                range.map { read(shared.buffer, bounds[$0], final: $0 == bounds.count - 1, validating: validating) }
             }
+            if pieces.contains(where: \.invalid) { return nil }
             if pieces.dropLast().allSatisfy({ !$0.endsInQuotes }) {
                 var records: [CSVRecord] = []
                 records.reserveCapacity(pieces.reduce(0) { $0 + $1.records.count })
@@ -66,7 +78,8 @@ public enum CSVReader {
                 return Parse(records: records, unterminatedQuoteLine: quoteLine)
             }
         }
-        let whole = read(bytes, 0..<bytes.count, final: true)
+        let whole = read(bytes, 0..<bytes.count, final: true, validating: validating)
+        if whole.invalid { return nil }
         return Parse(records: whole.records, unterminatedQuoteLine: whole.endsInQuotes ? whole.quoteLine : nil)
     }
 
@@ -102,10 +115,13 @@ public enum CSVReader {
         var lineBreaks: Int
         var endsInQuotes: Bool
         var quoteLine: Int
+        /// `validating` found a cell that is not UTF-8 (the piece stops there).
+        var invalid = false
     }
 
-    /// Reads `range` as if it started a file. `final`: the end of the bytes closes the last record.
-    static func read(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, final: Bool) -> Piece {
+    /// Reads `range` as if it started a file. `final`: the end of the bytes closes the last record. `validating`:
+    /// stop at a cell that is not UTF-8 (otherwise its bad bytes become U+FFFD).
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, final: Bool, validating: Bool) -> Piece {
         var records: [CSVRecord] = []
         records.reserveCapacity(range.count / 64)
         var quoteLine = 0
@@ -124,12 +140,28 @@ public enum CSVReader {
         @inline(__always) func byte(at index: Int) -> UInt8? {
             index < end ? bytes[index] : (final && index == end ? 0x0A : nil)
         }
+        var invalid = false
+        // The bytes of the cell so far, or-ed: a cell of ASCII only needs no check.
+        var high: UInt8 = 0
+        /// The cell's text. A cell with a byte over 0x7F, `validating`, is compared with the text made of it, which
+        /// differs where a byte that is not UTF-8 became U+FFFD (`String(validating:)` a cell was slower than reading).
+        func cell(_ utf8: UnsafeBufferPointer<UInt8>) -> String {
+            let text = String(decoding: utf8, as: UTF8.self)
+            if validating && high >= 0x80 {
+                let same = text.utf8.withContiguousStorageIfAvailable {
+                    $0.count == utf8.count && memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0
+                }
+                if same != true { invalid = true }
+            }
+            high = 0
+            return text
+        }
         /// Ends the cell at `index` (a comma or line break); a cell still made of its bytes ends at `cut`.
         func endField(at index: Int, cut: Int? = nil) {
             if simple {
-                cells.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<(cut ?? index)]), as: UTF8.self))
+                cells.append(cell(UnsafeBufferPointer(rebasing: bytes[fieldStart..<(cut ?? index)])))
             } else {
-                cells.append(String(decoding: field, as: UTF8.self))
+                cells.append(field.withUnsafeBufferPointer(cell))
                 field.removeAll(keepingCapacity: true)
                 simple = true
             }
@@ -155,6 +187,7 @@ public enum CSVReader {
                     // A line break inside quotes: LF, CRLF (counted at its LF) or a lone CR (old Mac files).
                     if current == 0x0A || (current == 0x0D && byte(at: index + 1) != 0x0A) { line += 1 }
                     field.append(current)
+                    high |= current
                 }
             } else {
                 switch current {
@@ -165,12 +198,14 @@ public enum CSVReader {
                     quoteLine = line
                 case 0x2C:
                     endField(at: index)
+                    if invalid { return Piece(records: [], lineBreaks: 0, endsInQuotes: false, quoteLine: 0, invalid: true) }
                 case 0x0D where byte(at: index + 1) == 0x0A:
                     break  // the CR of a CRLF: the line ends at its LF
                 case 0x0A, 0x0D:
                     // A cell still made of its bytes ends before a CRLF's CR.
                     let crlf = current == 0x0A && simple && index > fieldStart && bytes[index - 1] == 0x0D
                     endField(at: index, cut: crlf ? index - 1 : nil)
+                    if invalid { return Piece(records: [], lineBreaks: 0, endsInQuotes: false, quoteLine: 0, invalid: true) }
                     if !cells.allSatisfy(isBlank) {
                         records.append(CSVRecord(line: recordLine, cells: cells))
                     }
@@ -183,6 +218,7 @@ public enum CSVReader {
                     recordLine = line
                 default:
                     if !simple { field.append(current) }
+                    high |= current
                 }
             }
             index += 1

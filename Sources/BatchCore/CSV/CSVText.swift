@@ -27,6 +27,17 @@ public struct CSVText: Sendable {
         }
     }
 
+    /// The records of a file that is UTF-8 (after a byte-order mark or not), read from its bytes as they are; nil
+    /// for anything else (UTF-16 or bytes that are not UTF-8), which is decoded into a `CSVText` first.
+    public static func parseIfUTF8(_ bytes: Data) -> CSVReader.Parse? {
+        guard !bytes.starts(with: [0xFF, 0xFE]) && !bytes.starts(with: [0xFE, 0xFF]) else { return nil }
+        let skip = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        return bytes.withUnsafeBytes { raw in
+            let utf8 = raw.bindMemory(to: UInt8.self)
+            return CSVReader.parse(unvalidatedUTF8: UnsafeBufferPointer(rebasing: utf8[skip...]))
+        }
+    }
+
     /// The warning to show when the file was not UTF-8.
     public var conversionWarning: String? {
         encoding == .utf8

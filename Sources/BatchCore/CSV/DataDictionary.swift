@@ -103,12 +103,17 @@ public struct CSVTable: Sendable {
     /// header fails the whole file at once with every problem named, and the nearest correct name suggested.
     public static func read(bytes: Data, fileName: String, dictionary: DataDictionary) -> Result<CSVTable, FileRejection>
     {
-        let decoded = CSVText(bytes: bytes)
         var warnings: [BatchIssue] = []
-        if let warning = decoded.conversionWarning {
-            warnings.append(.warning("converted_encoding", warning, fix: "Save the file as CSV UTF-8 next time."))
+        let parsed: CSVReader.Parse
+        if let direct = CSVText.parseIfUTF8(bytes) {
+            parsed = direct
+        } else {
+            let decoded = CSVText(bytes: bytes)
+            if let warning = decoded.conversionWarning {
+                warnings.append(.warning("converted_encoding", warning, fix: "Save the file as CSV UTF-8 next time."))
+            }
+            parsed = CSVReader.parse(decoded.text)
         }
-        let parsed = CSVReader.parse(decoded.text)
         if let line = parsed.unterminatedQuoteLine {
             return .failure(
                 FileRejection(
