@@ -39,23 +39,16 @@ public struct RosterFile: Sendable {
     }
 
     public static func inspect(users table: CSVTable, demographics: CSVTable?, rules: RosterRowRules) -> RosterFile {
-        // Each row's own checks need nothing but the row: on every core at once, with the hashes the checks
-        // across rows compare.
+        // Each row's own checks need nothing but the row: on every core at once, each row written into its place.
         // A row whose person is the previous row's, already found without problems, gets only its class checked.
-        let checked = Parallel.map(table.records.count) { range in
-            var checker = RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns)
-            var hasher = RowHasher(columns: table.rowColumns)
-            return range.map { index in
-                let record = table.records[index]
-                let values = table.values(of: record)
-                return (
-                    Row(file: table.fileName, line: record.line, values: values, issues: checker.check(values, line: record.line)),
-                    hasher.hashes(values)
-                )
-            }
+        var users = Parallel.map(
+            elements: table.records.count, state: { RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns) }
+        ) { checker, index in
+            let record = table.records[index]
+            let values = table.values(of: record)
+            return Row(file: table.fileName, line: record.line, values: values, issues: checker.check(values, line: record.line))
         }
-        var users = checked.map(\.0)
-        checkAcrossRows(&users, hashes: checked.map(\.1))
+        checkAcrossRows(&users)
         var demographicRows: [Row] =
             demographics.map { demographicsTable in
                 demographicsTable.records.map { record -> Row in
@@ -125,14 +118,17 @@ public struct RosterFile: Sendable {
         }
     }
 
-    /// `hashes`: each row's `RowHashes`, when the caller found them already (on every core).
-    ///
     /// Exact duplicates are found first; then the checks about people (one person described two ways, shared login
     /// IDs and addresses) and those about schools and classes run at once on two cores, each reading the rows and
     /// listing its issues, which are added afterwards in the order one pass would have added them.
-    static func checkAcrossRows(_ rows: inout [Row], hashes given: [RowHashes]? = nil) {
-        var hasher = RowHasher(columns: rows.first?.values.columns)
-        let hashes = given ?? rows.map { hasher.hashes($0.values) }
+    static func checkAcrossRows(_ rows: inout [Row]) {
+        // Each row's hashes, on every core.
+        let hashes = rows.withUnsafeBufferPointer { buffer in
+            let shared = SharedRows(buffer: buffer), columns = buffer.first?.values.columns
+            return Parallel.map(elements: buffer.count, state: { RowHasher(columns: columns) }) { hasher, index in
+                hasher.hashes(shared.buffer[index].values)
+            }
+        }
         // Exact duplicates are found by a hash of the row's cells (the first row with that hash, and the few rows
         // whose hash an earlier different row already had): holding every row's cells once more as a key would cost
         // hundreds of megabytes at state size. A duplicate gets no other check.
@@ -187,6 +183,9 @@ public struct RosterFile: Sendable {
             email = column("userEmail")
         }
     }
+
+    /// The rows, read by the pieces that hash them at once (read only).
+    private struct SharedRows: @unchecked Sendable { let buffer: UnsafeBufferPointer<Row> }
 
     /// Each row that is not a duplicate and names a userId, with that userId; `rows` is the array's buffer (a row read
     /// from the array itself is copied).
