@@ -198,13 +198,13 @@ public enum CSVReader {
                     quoteLine = line
                 case 0x2C:
                     endField(at: index)
-                    if invalid { return Piece(records: [], lineBreaks: 0, endsInQuotes: false, quoteLine: 0, invalid: true) }
                 case 0x0D where byte(at: index + 1) == 0x0A:
                     break  // the CR of a CRLF: the line ends at its LF
                 case 0x0A, 0x0D:
                     // A cell still made of its bytes ends before a CRLF's CR.
                     let crlf = current == 0x0A && simple && index > fieldStart && bytes[index - 1] == 0x0D
                     endField(at: index, cut: crlf ? index - 1 : nil)
+                    // A cell of the record was not UTF-8: the file is read another way, nothing more here is needed.
                     if invalid { return Piece(records: [], lineBreaks: 0, endsInQuotes: false, quoteLine: 0, invalid: true) }
                     if !cells.allSatisfy(isBlank) {
                         records.append(CSVRecord(line: recordLine, cells: cells))

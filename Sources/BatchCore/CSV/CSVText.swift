@@ -66,7 +66,7 @@ extension String {
     /// seventh of reading and checking users.csv went there for the names that start or end with a Chinese or
     /// accented letter.
     public var trimmedCell: String {
-        guard mayNeedTrimming else { return self }
+        guard needsTrimming else { return self }
         let scalars = unicodeScalars
         var start = scalars.startIndex, end = scalars.endIndex
         while start < end && scalars[start].isCellSpace { start = scalars.index(after: start) }
@@ -77,7 +77,7 @@ extension String {
     /// Whether `trimmedCell` differs: the first or the last character is white space or a line break. Read from the
     /// bytes in place (a native or small string always has them); a cell that starts or ends with a Chinese or
     /// accented letter is answered by decoding that one letter.
-    var mayNeedTrimming: Bool {
+    var needsTrimming: Bool {
         if let answer = utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
             guard let first = bytes.first, let last = bytes.last else { return false }
             if first < 0x80 ? Unicode.Scalar(first).isCellSpace : Self.scalar(in: bytes, at: 0).isCellSpace { return true }

@@ -92,10 +92,7 @@ public struct CSVTable: Sendable {
         // The record's own cells, shared rather than copied (at state size a second copy of every row's cells was
         // half a gigabyte): only a cell that trimming changes makes the row an array of its own.
         var values = record.cells
-        for position in values.indices where values[position].mayNeedTrimming {
-            let trimmed = values[position].trimmedCell
-            if trimmed.utf8.count != values[position].utf8.count { values[position] = trimmed }
-        }
+        for position in values.indices where values[position].needsTrimming { values[position] = values[position].trimmedCell }
         return RowValues(columns: rowColumns, values: values)
     }
 

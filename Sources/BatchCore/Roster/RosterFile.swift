@@ -22,6 +22,9 @@ public struct RosterFile: Sendable {
         "userDistrictId", "userStateId",
     ]
 
+    /// The person columns compared in any letter case.
+    static let caselessColumns: Set<String> = ["userRole", "userStatus", "loginId"]
+
     /// The publisher's recommended largest class.
     public static let classSizeWarning = 80
 
@@ -99,7 +102,7 @@ public struct RosterFile: Sendable {
         /// `columns`: the column list most rows share (read by position), nil to read every row by name.
         init(columns: RowValues.Columns?) {
             person = personColumns.map { RowValues.Column($0, in: columns) }
-            caseless = personColumns.map { $0 == "userRole" || $0 == "userStatus" || $0 == "loginId" }
+            caseless = personColumns.map(caselessColumns.contains)
             others = usersColumns.filter { !personColumns.contains($0) }.map { RowValues.Column($0, in: columns) }
         }
 
@@ -135,12 +138,11 @@ public struct RosterFile: Sendable {
         var seenRow: [Int: Int] = [:], sameHash: [Int: [Int]] = [:]
         seenRow.reserveCapacity(rows.count)
         var duplicate = [Bool](repeating: false, count: rows.count)
-        let cellColumns = usersColumns
         for index in rows.indices {
             let hash = hashes[index].cells
             if let first = seenRow[hash] {
                 func same(_ other: Int) -> Bool {
-                    cellColumns.allSatisfy { (rows[other].values[$0] ?? "") == (rows[index].values[$0] ?? "") }
+                    usersColumns.allSatisfy { (rows[other].values[$0] ?? "") == (rows[index].values[$0] ?? "") }
                 }
                 if let earlier = ([first] + (sameHash[hash] ?? [])).first(where: same) {
                     rows[index].issues.append(
@@ -232,10 +234,9 @@ public struct RosterFile: Sendable {
                 let earlier = rows[first]
                 guard hashes[first].person != hashes[index].person else { return }
                 for column in personColumns where value(column) != (earlier.values[column] ?? "") {
-                    let same =
-                        column == "userRole" || column == "userStatus" || column == "loginId"
-                        ? value(column).lowercased() == (earlier.values[column] ?? "").lowercased() : false
-                    if same { continue }
+                    if caselessColumns.contains(column) && value(column).lowercased() == (earlier.values[column] ?? "").lowercased() {
+                        continue
+                    }
                     add(
                         issue(
                             .error, "inconsistent_person", row, column,
