@@ -51,6 +51,37 @@ struct RosterEngineTests {
         return try await engine.store.batch(batch.id)
     }
 
+    @Test("users.csv is written while it is checked and kept only if the checks pass: nothing of a refused file is left", arguments: TestDatabase.all)
+    func keptOnlyWhenAccepted(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let blobs = try #require(engine.blobs as? FileBlobStore)
+            let staging = blobs.root.appendingPathComponent("tmp")
+            func receive(_ text: String) async throws -> (Batch, String) {
+                let batch = try await store.createBatch(kind: .roster, options: #"{"mode":"add-update"}"#, by: EngineFixture.clerk)
+                let url = FileManager.default.temporaryDirectory.appendingPathComponent("users-\(UUID().uuidString).csv")
+                try Data(text.utf8).write(to: url)
+                defer { try? FileManager.default.removeItem(at: url) }
+                _ = try await engine.receive(files: [("users.csv", url)], into: batch, by: Actor(EngineFixture.clerk))
+                return (batch, FileBlobStore.key(for: Data(text.utf8)))
+            }
+            let misspelled = Self.header.replacingOccurrences(of: "firstName", with: "firstname") + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\n"
+            await #expect(throws: FileRejection.self) { _ = try await receive(misspelled) }
+            #expect(!blobs.contains(FileBlobStore.key(for: Data(misspelled.utf8))), "a refused file is not kept")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: staging.path).isEmpty, "nor left half-kept")
+            let good = Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\n"
+            let (batch, key) = try await receive(good)
+            let keys = try await store.files(of: batch.id).map(\.blobKey)
+            #expect(keys == [key])
+            #expect(try blobs.get(key) == Data(good.utf8))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: staging.path).isEmpty)
+            // The same bytes again: already kept under their key, nothing written twice.
+            let (again, sameKey) = try await receive(good)
+            let againKeys = try await store.files(of: again.id).map(\.blobKey)
+            #expect(sameKey == key && againKeys == [key])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: staging.path).isEmpty)
+        }
+    }
+
     @Test("a plan held in memory from receive is what the apply writes, and a later plan (a row skipped) replaces it", arguments: TestDatabase.all)
     func heldPlan(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

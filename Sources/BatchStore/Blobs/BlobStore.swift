@@ -10,6 +10,18 @@ public protocol BlobStore: Sendable {
     /// The bytes of a key, or nil when it is not stored.
     func get(_ key: String) throws -> Data?
     func contains(_ key: String) -> Bool
+    /// Writes bytes where no key reads them yet: `commit` then stores them under their key, `discard` drops them.
+    /// A large upload is written this way while it is being checked, and kept only if the checks pass.
+    func stage(_ bytes: Data) throws -> StagedBlob
+    func commit(_ staged: StagedBlob) throws -> String
+    func discard(_ staged: StagedBlob)
+}
+
+/// Bytes written by `BlobStore.stage`, not yet under their key.
+public struct StagedBlob: Sendable {
+    public let key: String
+    /// Where they are meanwhile; nil when the key was stored already.
+    let temporary: URL?
 }
 
 /// Content-addressed files under a directory: `ab/cdef…`. Each file is written to a temporary name, flushed to
@@ -26,12 +38,12 @@ public struct FileBlobStore: BlobStore {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
-    public func put(_ bytes: Data) throws -> String {
+    public func put(_ bytes: Data) throws -> String { try commit(stage(bytes)) }
+
+    /// The bytes' SHA-256, and the bytes written to a temporary name and flushed to disk.
+    public func stage(_ bytes: Data) throws -> StagedBlob {
         let key = Self.key(for: bytes)
-        let destination = try url(for: key)
-        if FileManager.default.fileExists(atPath: destination.path) { return key }
-        try FileManager.default.createDirectory(
-            at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: try url(for: key).path) { return StagedBlob(key: key, temporary: nil) }
         let temporary = root.appendingPathComponent("tmp").appendingPathComponent(UUID().uuidString)
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown)
@@ -46,11 +58,28 @@ public struct FileBlobStore: BlobStore {
             try? FileManager.default.removeItem(at: temporary)
             throw error
         }
+        return StagedBlob(key: key, temporary: temporary)
+    }
+
+    /// Renames the staged file to its key (atomic: a reader sees all of it or none).
+    public func commit(_ staged: StagedBlob) throws -> String {
+        guard let temporary = staged.temporary else { return staged.key }
+        let destination = try url(for: staged.key)
+        do {
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            discard(staged)
+            throw error
+        }
         if rename(temporary.path, destination.path) != 0 {
-            try? FileManager.default.removeItem(at: temporary)
+            discard(staged)
             throw CocoaError(.fileWriteUnknown)
         }
-        return key
+        return staged.key
+    }
+
+    public func discard(_ staged: StagedBlob) {
+        if let temporary = staged.temporary { try? FileManager.default.removeItem(at: temporary) }
     }
 
     public func get(_ key: String) throws -> Data? {

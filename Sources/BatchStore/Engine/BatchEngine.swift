@@ -95,9 +95,33 @@ public final class BatchEngine: Sendable {
                     ])
             }
             let bytes = try Data(contentsOf: url, options: .alwaysMapped)
-            let inspected = try handler.inspect(fileName: name, bytes: bytes, firstItemID: 1, batch: batch)
-            clock.step("read and check \(name)")
-            let blobKey = try blobs.put(inspected.kept ?? bytes)
+            let inspected: FileInspection, staged: StagedBlob?
+            if handler.keepsUploadAsIs {
+                // Its hash and synced write beside the checks; a file the checks refuse is not kept.
+                let blobs = blobs
+                let (written, checked) = Parallel.both({ Result { try blobs.stage(bytes) } }) {
+                    Result { try handler.inspect(fileName: name, bytes: bytes, firstItemID: 1, batch: batch) }
+                }
+                do {
+                    inspected = try checked.get()
+                } catch {
+                    if case .success(let unused) = written { blobs.discard(unused) }
+                    throw error
+                }
+                staged = try written.get()
+                clock.step("read and check \(name) while writing it")
+            } else {
+                inspected = try handler.inspect(fileName: name, bytes: bytes, firstItemID: 1, batch: batch)
+                staged = nil
+                clock.step("read and check \(name)")
+            }
+            let blobKey: String
+            if let staged, inspected.kept == nil {
+                blobKey = try blobs.commit(staged)
+            } else {
+                if let staged { blobs.discard(staged) }
+                blobKey = try blobs.put(inspected.kept ?? bytes)
+            }
             for extra in inspected.derived { _ = try blobs.put(extra) }
             reads.append(Read(name: name, size: Int64(bytes.count), blobKey: blobKey, inspected: inspected))
             clock.step("keep \(name)")

@@ -39,6 +39,9 @@ public protocol BatchKindHandler: Sendable {
     /// written since it was made (`PlanDigest.dataVersion`): the plan then depends on nothing but the items and the
     /// data. Kinds that `prepareApply` from planned items say no.
     var appliesKeptPlan: Bool { get }
+    /// Whether `inspect` keeps an accepted upload as it came (`FileInspection.kept` nil): the upload is then written
+    /// to the blob store while it is checked, and kept once the checks pass.
+    var keepsUploadAsIs: Bool { get }
 }
 
 extension BatchKindHandler {
@@ -53,6 +56,7 @@ extension BatchKindHandler {
     }
     public var lockKeyColumns: Set<String>? { nil }
     public var appliesKeptPlan: Bool { false }
+    public var keepsUploadAsIs: Bool { false }
     public func lockScope(_ items: [BatchItem]) -> LockScope { LockScope(people: items.compactMap(\.target)) }
 }
 

@@ -12,6 +12,8 @@ public struct RosterHandler: BatchKindHandler {
     public let plansWholeBatch = true
     /// A state-size roster's plan takes half a minute; planned again at apply only if the data changed since.
     public let appliesKeptPlan = true
+    /// A users.csv is kept as it came: written (a second at state size) while it is checked.
+    public let keepsUploadAsIs = true
 
     public init() {}
 
