@@ -211,7 +211,7 @@ enum RosterImportBench {
             first import, alternate runs: 11.2 / 12.8 s → 6.2 / 6.9 s. The thirteenth round (2026-12-04, late): users.csv
             written to the blob store while it is checked (and kept only once the checks pass) instead of after, and the
             first file's items made the batch's array instead of copied into a new one. Reading, checking and keeping
-            users.csv, alternate runs (medians of three): 4.2 → 3.7 s; the whole import moved within the noise (30.4
+            users.csv, alternate runs (medians of three): 4.20 → 3.75 s; the whole import moved within the noise (30.4
             → 30.1 s). The tables above are that round's.
 
             Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
