@@ -66,6 +66,25 @@ struct StoreTests {
         }
     }
 
+    @Test("a closed SQLite database is one file: the log is emptied on close, and what was written is read back")
+    func closeEmptiesLog() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-close-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("schoolbatch.sqlite-wal").path
+        func logSize() -> Int { ((try? FileManager.default.attributesOfItem(atPath: log))?[.size] as? Int) ?? 0 }
+        let store = try Store.open(databaseURL: nil, dataDirectory: directory)
+        try await store.migrate()
+        try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
+        // A read first: the pool then has a read-only connection too, which it closes last.
+        #expect(try await store.accountCount() == 1)
+        #expect(logSize() > 0)
+        try await store.close()
+        #expect(logSize() == 0, "the log is emptied when the database closes")
+        let reopened = try Store.open(databaseURL: nil, dataDirectory: directory)
+        #expect(try await reopened.accountCount() == 1)
+        try await reopened.close()
+    }
+
     @Test("migrating twice is harmless and settings start with the defaults", arguments: TestDatabase.all)
     func migrate(database: TestDatabase) async throws {
         try await database.withStore { store in
