@@ -212,7 +212,9 @@ enum RosterImportBench {
             written to the blob store while it is checked (and kept only once the checks pass) instead of after, and the
             first file's items made the batch's array instead of copied into a new one. Reading, checking and keeping
             users.csv, alternate runs (medians of three): 4.20 → 3.75 s; the whole import moved within the noise (30.4
-            → 30.1 s). The tables above are that round's.
+            → 30.1 s). Since that round, closing the store also empties SQLite's log, which the command used to leave
+            behind at 1.46 GB for the next process to read; the times above include that. The tables above are that
+            round's.
 
             Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
             stored item (its cells as a JSON array of values and its changes as JSON, about 700 bytes a row) written once
