@@ -41,14 +41,19 @@ struct RosterEngineTests {
         return (users.text, demographics.text)
     }
 
-    /// A batch received as the command line receives it: its plan's changes also held in memory for the apply.
-    func heldBatch(_ engine: BatchEngine, users: String) async throws -> Batch {
+    /// A batch that received `users` as users.csv from a file; `holdingPlan`: as the command line receives it, its
+    /// plan's changes also held in memory for the apply.
+    func receivedBatch(_ engine: BatchEngine, users: String, holdingPlan: Bool = false) async throws -> Batch {
         let batch = try await engine.store.createBatch(kind: .roster, options: #"{"mode":"add-update"}"#, by: EngineFixture.clerk)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("users-\(UUID().uuidString).csv")
         try Data(users.utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        _ = try await engine.receive(files: [("users.csv", url)], into: batch, by: Actor(EngineFixture.clerk), holdingPlan: true)
+        _ = try await engine.receive(files: [("users.csv", url)], into: batch, by: Actor(EngineFixture.clerk), holdingPlan: holdingPlan)
         return try await engine.store.batch(batch.id)
+    }
+
+    func heldBatch(_ engine: BatchEngine, users: String) async throws -> Batch {
+        try await receivedBatch(engine, users: users, holdingPlan: true)
     }
 
     @Test("users.csv is written while it is checked and kept only if the checks pass: nothing of a refused file is left", arguments: TestDatabase.all)
@@ -57,12 +62,7 @@ struct RosterEngineTests {
             let blobs = try #require(engine.blobs as? FileBlobStore)
             let staging = blobs.root.appendingPathComponent("tmp")
             func receive(_ text: String) async throws -> (Batch, String) {
-                let batch = try await store.createBatch(kind: .roster, options: #"{"mode":"add-update"}"#, by: EngineFixture.clerk)
-                let url = FileManager.default.temporaryDirectory.appendingPathComponent("users-\(UUID().uuidString).csv")
-                try Data(text.utf8).write(to: url)
-                defer { try? FileManager.default.removeItem(at: url) }
-                _ = try await engine.receive(files: [("users.csv", url)], into: batch, by: Actor(EngineFixture.clerk))
-                return (batch, FileBlobStore.key(for: Data(text.utf8)))
+                (try await receivedBatch(engine, users: text), FileBlobStore.key(for: Data(text.utf8)))
             }
             let misspelled = Self.header.replacingOccurrences(of: "firstName", with: "firstname") + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\n"
             await #expect(throws: FileRejection.self) { _ = try await receive(misspelled) }
