@@ -86,4 +86,18 @@ struct DomainTests {
         #expect(Demographics.flags(json: #"{"a\"b":false}"#) == ["a\"b": false])
         #expect(Demographics.flags(json: #"{"asian":tru}"#).isEmpty)
     }
+
+    @Test("demographics flags read as demographics.csv cells give what reading them as a dictionary gives")
+    func demographicsFlagCells() {
+        func cells(_ flags: [String: Bool]) -> [String] { Demographics.flagColumns.map { flags[$0.column].map { $0 ? "true" : "false" } ?? "" } }
+        let all = Dictionary(uniqueKeysWithValues: Demographics.flagColumns.enumerated().map { ($1.column, $0 % 3 == 0) })
+        for json in [
+            Demographics.flagsJSON(all), Demographics.flagsJSON(["white": true, "asian": false]), "{}", "",
+            "{ \"asian\" : true }", #"{"a\"b":false,"white":true}"#, #"{"asian":tru}"#, #"{"unknown":true,"section504":false}"#,
+        ] {
+            #expect(Demographics.flagCells(json: json) == cells(Demographics.flags(json: json)), "\(json)")
+        }
+        #expect(Demographics.flagCells(json: nil) == Array(repeating: "", count: Demographics.flagColumns.count))
+        #expect(Demographics.flagCells(json: Demographics.flagsJSON(["white": true]))[5] == "true")
+    }
 }

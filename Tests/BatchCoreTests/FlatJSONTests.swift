@@ -26,6 +26,13 @@ struct FlatJSONTests {
         #expect(edgeText.contains(#""e":"\"edge\\""#) && edgeText.contains(#"\u001fx\u0000"#))
     }
 
+    @Test("an array of strings is what JSONDecoder reads back, escapes and Chinese included")
+    func arrays() throws {
+        let texts = ["000123", "陳", "a \"quoted\" \\ back\nslash\t\u{1}", ""]
+        #expect(try JSONDecoder().decode([String].self, from: Data(FlatJSON.array(texts).utf8)) == texts)
+        #expect(FlatJSON.array([String]()) == "[]")
+    }
+
     @Test("changes with nil before or after round-trip, both ways with Foundation")
     func changes() throws {
         let changes = [

@@ -34,6 +34,29 @@ struct StoreTests {
         }
     }
 
+    @Test("an IN list longer than a slice goes as one JSON array and finds every value: quotes, backslashes, tabs, Chinese", arguments: TestDatabase.all)
+    func longInList(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.migrate()
+            let odd = ["plain", "a\tb", "line\nbreak", #"back\slash "quoted""#, "“陳 詠欣”", "end\\", ""]
+            let values = (0..<1_200).map { "\(odd[$0 % odd.count])\($0)" }
+            let asked = values.filter { !$0.hasPrefix("plain") }
+            let found = try await store.backend.write { db in
+                try db.execute("CREATE TABLE in_check (value TEXT PRIMARY KEY)")
+                try db.bulkInsert(table: "in_check", columns: ["value"], rows: values.map { [.text($0)] })
+                return try db.query(chunking: asked.map { .text($0) }) { "SELECT value FROM in_check WHERE value IN (\($0))" }.map { try $0.text("value") }
+            }
+            #expect(asked.count == 1_028 && found.sorted() == asked.sorted())
+            // Handed one at a time (one row's cells reused on SQLite), rows kept by the caller keep their values.
+            let (kept, queried) = try await store.backend.read { db in
+                var kept: [SQLRow] = []
+                try db.forEachRow(chunking: asked.map { .text($0) }, { "SELECT value FROM in_check WHERE value IN (\($0)) ORDER BY value" }) { kept.append($0) }
+                return (kept.map { $0.optionalText("value") }, try db.query("SELECT value FROM in_check WHERE value NOT LIKE 'plain%' ORDER BY value").map { $0.optionalText("value") })
+            }
+            #expect(kept.count == 1_028 && kept == queried)
+        }
+    }
+
     @Test(
         "the bulk-write setup: new SQLite files have 16 KB pages and SQLite keeps no memory statistics; items check their batch on SQLite only",
         arguments: TestDatabase.all)

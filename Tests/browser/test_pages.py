@@ -9,6 +9,7 @@ import pathlib
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -36,6 +37,20 @@ def shot(driver, name):
     height = driver.execute_script("return Math.min(document.body.scrollHeight, 2400)")
     driver.set_window_size(1366, max(900, height))
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def page_replaced(element):
+    """A wait condition: the page holding `element` has been replaced. Asked about an element of a page that is
+    being unloaded, chromedriver answers "stale" or, now and then, "unhandled inspector error": both mean gone."""
+
+    def gone(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:  # StaleElementReferenceException is one
+            return True
+
+    return gone
 
 
 def sign_in(driver, username, password):

@@ -19,7 +19,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from test_batches import BIN, api, worker  # noqa: F401  (fixture)
-from test_pages import BASE, PASSWORD, USER, browser, shot, sign_in  # noqa: F401  (fixture)
+from test_pages import BASE, PASSWORD, USER, browser, page_replaced, shot, sign_in  # noqa: F401  (fixture)
 
 # The invalid files the browser leaves out, and the words of the reason it gives.
 INVALID = {
@@ -182,7 +182,7 @@ def test_photo_batch_dropped_checked_previewed_matched_and_completed(browser, wo
     field.send_keys(stranger["userId"])
     field.find_element(By.XPATH, "following-sibling::button[normalize-space()='Match']").click()
     # The address already says done=item-matched (the first match): wait for the new page itself.
-    WebDriverWait(browser, 10).until(EC.staleness_of(field))
+    WebDriverWait(browser, 10).until(page_replaced(field))
     WebDriverWait(browser, 10).until(EC.url_contains("done=item-matched"))
 
     # Every file matched: Process is offered with what it will do in words.

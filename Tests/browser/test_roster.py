@@ -13,7 +13,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from test_batches import api, worker  # noqa: F401  (fixture)
-from test_pages import BASE, PASSWORD, USER, browser, shot, sign_in  # noqa: F401  (fixture)
+from test_pages import BASE, PASSWORD, USER, browser, page_replaced, shot, sign_in  # noqa: F401  (fixture)
 
 
 def fetch_text(driver, path):
@@ -114,7 +114,7 @@ def test_roster_misspelled_header_then_bad_rows_preview_error_report_process_and
     before = browser.find_element(By.CSS_SELECTOR, "table.items")
     browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
     # The filtered page replaces this one: read it only once it has (reading earlier saw the old page go stale).
-    WebDriverWait(browser, 10).until(EC.staleness_of(before))
+    WebDriverWait(browser, 10).until(page_replaced(before))
     WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.items")))
     listed = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "table.items td.student")]
     assert len(listed) == 2 and any(changed_id in text for text in listed) and any("9900001" in text for text in listed)

@@ -137,13 +137,38 @@ public struct Demographics: Sendable, Hashable, Codable {
     /// through `JSONDecoder`.
     public static func flags(json: String?) -> [String: Bool] {
         guard var json, !json.isEmpty else { return [:] }
-        // Byte by byte: 200,000 students' flags read through Substring took 8 s of a state-size re-import's plan.
-        let read = json.withUTF8 { bytes -> [String: Bool]? in
+        var flags: [String: Bool] = [:]
+        let read = scanFlags(&json) { key, value in flags[String(decoding: key, as: UTF8.self)] = value }
+        return read ? flags : decoded(json)
+    }
+
+    /// Stored flags as demographics.csv cells, in `flagColumns` order: "true", "false" or "" (not set). Names other
+    /// than the flag columns are left out, as `flags(json:)` and then the columns would.
+    public static func flagCells(json: String?) -> [String] {
+        var cells = Array(repeating: "", count: flagColumns.count)
+        guard var json, !json.isEmpty else { return cells }
+        // Each key is matched against the names' bytes: no String made a key (200,000 students of 11 flags each).
+        let read = scanFlags(&json) { key, value in
+            if let position = flagNameBytes.firstIndex(where: { $0.elementsEqual(key) }) { cells[position] = value ? "true" : "false" }
+        }
+        if !read {
+            let flags = decoded(json)
+            for (position, flag) in flagColumns.enumerated() { cells[position] = flags[flag.column].map { $0 ? "true" : "false" } ?? "" }
+        }
+        return cells
+    }
+
+    private static let flagNameBytes = flagColumns.map { Array($0.column.utf8) }
+
+    /// Hands each key's bytes and value of a flags object to `each`, byte by byte (200,000 students' flags read
+    /// through Substring took 8 s of a state-size re-import's plan). False when the text is not a flat object of
+    /// unescaped keys and `true` / `false`: the caller then decodes it with `JSONDecoder`.
+    private static func scanFlags(_ json: inout String, _ each: (UnsafeBufferPointer<UInt8>.SubSequence, Bool) -> Void) -> Bool {
+        json.withUTF8 { bytes -> Bool in
             let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), close = UInt8(ascii: "}")
-            guard bytes.count >= 2, bytes[0] == UInt8(ascii: "{"), bytes[bytes.count - 1] == close else { return nil }
-            var flags: [String: Bool] = [:]
+            guard bytes.count >= 2, bytes[0] == UInt8(ascii: "{"), bytes[bytes.count - 1] == close else { return false }
             var at = 1
-            if bytes.count == 2 { return flags }
+            if bytes.count == 2 { return true }
             func matches(_ word: StaticString) -> Bool {
                 let count = word.utf8CodeUnitCount
                 guard at + count <= bytes.count else { return false }
@@ -152,31 +177,30 @@ public struct Demographics: Sendable, Hashable, Codable {
                 return true
             }
             while at < bytes.count {
-                guard bytes[at] == quote else { return nil }
+                guard bytes[at] == quote else { return false }
                 let start = at + 1
                 var end = start
                 while end < bytes.count, bytes[end] != quote {
-                    guard bytes[end] != UInt8(ascii: "\\") else { return nil }
+                    guard bytes[end] != UInt8(ascii: "\\") else { return false }
                     end += 1
                 }
-                guard end + 1 < bytes.count, bytes[end + 1] == UInt8(ascii: ":") else { return nil }
-                let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                guard end + 1 < bytes.count, bytes[end + 1] == UInt8(ascii: ":") else { return false }
+                let key = bytes[start..<end]
                 at = end + 2
                 if matches("true") {
-                    flags[key] = true
+                    each(key, true)
                 } else if matches("false") {
-                    flags[key] = false
+                    each(key, false)
                 } else {
-                    return nil
+                    return false
                 }
-                guard at < bytes.count else { return nil }
-                if bytes[at] == close { return at == bytes.count - 1 ? flags : nil }
-                guard bytes[at] == comma else { return nil }
+                guard at < bytes.count else { return false }
+                if bytes[at] == close { return at == bytes.count - 1 }
+                guard bytes[at] == comma else { return false }
                 at += 1
             }
-            return nil
+            return false
         }
-        return read ?? decoded(json)
     }
 
     private static func decoded(_ json: String) -> [String: Bool] {

@@ -33,10 +33,32 @@ public struct RosterSnapshot: Sendable {
     public var people: [String: Person] = [:]
     /// By classId: `schoolId`, `className`, `classGrade`, `classSubject`.
     public var classes: [String: [String: String]] = [:]
-    /// By `RosterRecord.enrollmentKey`: `role`, `primaryTeacher`.
-    public var enrollments: [String: [String: String]] = [:]
-    /// By userId: demographics.csv fields.
-    public var demographics: [String: [String: String]] = [:]
+    /// One class a person is enrolled in: `role`, `primaryTeacher`.
+    public struct Enrollment: Sendable, Hashable {
+        public var classID: String
+        public var fields: [String: String]
+        public init(classID: String, fields: [String: String]) {
+            self.classID = classID
+            self.fields = fields
+        }
+    }
+
+    /// By userId: the person's enrollments. Kept by person, not by `userId|classId`: a file's rows come person by
+    /// person, so the planner looks a person's list up once for their run of rows, and a state-size district's 1.4
+    /// million enrollments are 200,000 entries here instead of 1.4 million keys made and hashed.
+    public var enrollments: [String: [Enrollment]] = [:]
+    /// The person's enrollment in the class, if any.
+    public func enrollment(userID: String, classID: String) -> [String: String]? {
+        enrollments[ifAny: userID]?.first { $0.classID == classID }?.fields
+    }
+    /// Adds an enrollment (the loader and tests).
+    public mutating func addEnrollment(userID: String, classID: String, fields: [String: String]) {
+        enrollments[userID, default: []].append(Enrollment(classID: classID, fields: fields))
+    }
+    /// By userId: demographics.csv fields, as rows of `demographicsColumns` ("" where not set).
+    public var demographics: [String: RowValues] = [:]
+    /// `RosterRecord.demographicsFields`, shared by every `demographics` record the loader makes.
+    public static let demographicsColumns = RowValues.Columns(RosterRecord.demographicsFields)
     /// Lower-cased login ID → userId.
     public var loginOwners: [String: String] = [:]
     /// E-mail key → userId.
@@ -119,7 +141,9 @@ public struct RosterPlanner: Sendable {
     public static func isUsersRow(_ item: BatchItem) -> Bool { isUsersRow(item.input) }
     public static func isSyncItem(_ item: BatchItem) -> Bool { isSyncItem(item.input) }
     /// The same from a row's cells: loops over a whole batch read them through the array instead of copying items.
-    public static func isUsersRow(_ input: RowValues) -> Bool { input["userRole"] != nil }
+    public static func isUsersRow(_ input: RowValues) -> Bool { input[usersRowColumn] != nil }
+    /// The column only users.csv rows have.
+    public static let usersRowColumn = "userRole"
     public static func isSyncItem(_ input: RowValues) -> Bool { input[syncColumn] != nil }
 
     /// A users.csv row's value, normalised as it is stored.
@@ -423,6 +447,7 @@ public struct RosterPlanner: Sendable {
         // What the usable rows write. Each record is written by the first row that names it.
         var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenClass: Set<String> = [], seenMembership: Set<String> = []
         var seenEnrollment = SeenEnrollments(usable: users.indices.lazy.filter { usable(users[$0]) }.map { rows[$0].userID })
+        var existingEnrollments = RunEnrollments(snapshot.enrollments)
         var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
         // A new enrollment's record is one of a handful (role, primary teacher): written once each, found by a look
         // along the few made so far (no dictionary a row).
@@ -461,7 +486,7 @@ public struct RosterPlanner: Sendable {
             if action == "delete" {
                 if !classID.isEmpty {
                     let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
-                    if let enrollment = snapshot.enrollments[ifAny: key], seenEnrollment.first(userID: userID, classID: classID) {
+                    if let enrollment = existingEnrollments.of(userID: userID, classID: classID), seenEnrollment.first(userID: userID, classID: classID) {
                         changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: RosterRecord.json(enrollment), after: nil))
                     }
                 } else if let person = snapshot.people[ifAny: userID], person.fields["userStatus"] != UserStatus.left.rawValue,
@@ -517,12 +542,17 @@ public struct RosterPlanner: Sendable {
                     }
                 }
                 if seenEnrollment.first(userID: userID, classID: classID) {
-                    let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
+                    // (The key is made only for a change: most rows of a re-import change nothing here.)
+                    func key() -> String { RosterRecord.enrollmentKey(userID: userID, classID: classID) }
                     let role = row.role
                     let primary = role == "teacher" ? Self.stored("primaryTeacher", input) : "false"
-                    if let existing = snapshot.enrollments[ifAny: key] {
-                        for (field, wanted) in [("role", role), ("primaryTeacher", primary)] where wanted != existing[field] {
-                            changes.append(FieldChange(entity: "enrollment", key: key, field: field, before: existing[field], after: wanted))
+                    if let existing = existingEnrollments.of(userID: userID, classID: classID) {
+                        let (roleBefore, primaryBefore) = (existing["role"], existing["primaryTeacher"])
+                        if role != roleBefore {
+                            changes.append(FieldChange(entity: "enrollment", key: key(), field: "role", before: roleBefore, after: role))
+                        }
+                        if primary != primaryBefore {
+                            changes.append(FieldChange(entity: "enrollment", key: key(), field: "primaryTeacher", before: primaryBefore, after: primary))
                         }
                     } else {
                         let json: String
@@ -532,11 +562,11 @@ public struct RosterPlanner: Sendable {
                             json = RosterRecord.json(["role": role, "primaryTeacher": primary])
                             enrollmentJSON.append((role, primary, json))
                         }
-                        changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: nil, after: json))
+                        changes.append(FieldChange(entity: "enrollment", key: key(), field: "*", before: nil, after: json))
                     }
                 }
             }
-            items[index].changes = changes
+            if !changes.isEmpty { items[index].changes = changes }
         }
         // Each demographics row's changes need only the row and the snapshot: made on every core.
         let usableNow = isUsable, known = snapshot.demographics
@@ -606,6 +636,27 @@ public struct RosterPlanner: Sendable {
             Self.finish(&item, input: inputs[index], kind: kinds[index], positions: files[fileOf[index]].positions, usable: usableAtEnd[index])
         }
         return items
+    }
+
+    /// The existing enrollments of the rows' person: their list is looked up once for a run of their rows; a long
+    /// one (a teacher of many classes) is put in a dictionary by class for the run.
+    struct RunEnrollments {
+        let byPerson: [String: [RosterSnapshot.Enrollment]]
+        var person: String?
+        var list: [RosterSnapshot.Enrollment] = []
+        var byClass: [String: [String: String]]?
+
+        init(_ byPerson: [String: [RosterSnapshot.Enrollment]]) { self.byPerson = byPerson }
+
+        mutating func of(userID: String, classID: String) -> [String: String]? {
+            if userID != person {
+                person = userID
+                list = byPerson[ifAny: userID] ?? []
+                byClass = list.count > 32 ? Dictionary(list.map { ($0.classID, $0.fields) }, uniquingKeysWith: { first, _ in first }) : nil
+            }
+            if let byClass { return byClass[classID] }
+            return list.first { $0.classID == classID }?.fields
+        }
     }
 
     /// Which (person, class) enrollments the rows so far named. A person's rows come together: their classes are

@@ -36,18 +36,26 @@ public enum RosterSummary {
         let schools = 0, staff = 1, students = 2, classes = 3, enrollments = 4, demographics = 5
         let named: UInt8 = 1, created: UInt8 = 2, updated: UInt8 = 4, removed: UInt8 = 8, errors: UInt8 = 16
         var records: [[String: UInt8]] = Array(repeating: [:], count: entities.count)
-        records[enrollments].reserveCapacity(items.count)
         records[students].reserveCapacity(items.count / 8)
         func mark(_ entity: Int, _ key: String, _ bit: UInt8) { records[entity][key, default: 0] |= bit }
+        // The columns, found once in the first file's list, which its rows share (a row with another list is read by
+        // name).
+        let shared = items.first?.input.columns
+        let userColumn = RowValues.Column("userId", in: shared), roleColumn = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
+        let schoolColumn = RowValues.Column("schoolId", in: shared), classColumn = RowValues.Column("classId", in: shared)
+        let syncColumn = RowValues.Column(RosterPlanner.syncColumn, in: shared), actionColumn = RowValues.Column("action", in: shared)
         var roleOf = roles
         roleOf.reserveCapacity(items.count / 4)
+        // People whose rows come in more than one run (their enrollments are kept by key, below).
+        var started: Set<String> = [], scattered: Set<String> = []
         var lastUser: String?
         // Fields are read through the array, not from a copy of each item (copying 1.6 million items, with their
         // references counted up and down, was seconds of a state-size roster).
-        for index in items.indices where items[index].input["userRole"] != nil {
-            guard let user = items[index].input["userId"], user != lastUser else { continue }
+        for index in items.indices where items[index].input[roleColumn] != nil {
+            guard let user = items[index].input[userColumn], user != lastUser else { continue }
             lastUser = user
-            if roleOf[user] == nil, let role = UserRole(lenient: items[index].input["userRole"] ?? "") { roleOf[user] = role }
+            if !started.insert(user).inserted { scattered.insert(user) }
+            if roleOf[user] == nil, let role = UserRole(lenient: items[index].input[roleColumn] ?? "") { roleOf[user] = role }
         }
         func personEntity(_ userID: String) -> Int { roleOf[userID] == .student ? students : staff }
         func entity(of change: FieldChange) -> Int? {
@@ -60,13 +68,36 @@ public enum RosterSummary {
             default: nil
             }
         }
+        // A person's enrollments are those of their run of rows (a row's enrollment changes are its own): kept for
+        // the run in a short list by class, then tallied, instead of 1.4 million `userId|classId` keys made and
+        // hashed. A scattered person's, and the sync item's, are kept by key.
+        var finished: [UInt8] = []
+        finished.reserveCapacity(items.count)
+        var run: [(classID: String, bits: UInt8)] = []
+        var runUser: String?
+        func markEnrollment(_ user: String, _ classID: String, _ bit: UInt8) {
+            if scattered.contains(user) {
+                mark(enrollments, RosterRecord.enrollmentKey(userID: user, classID: classID), bit)
+                return
+            }
+            if user != runUser {
+                for entry in run { finished.append(entry.bits) }
+                run.removeAll(keepingCapacity: true)
+                runUser = user
+            }
+            if let position = run.firstIndex(where: { $0.classID == classID }) {
+                run[position].bits |= bit
+            } else {
+                run.append((classID, bit))
+            }
+        }
         // Rows come person by person: the previous row's person, school and class are not marked again.
         var previous: (user: String, school: String?)?
         var previousClass: String?
         for index in items.indices {
             let input = items[index].input, state = items[index].state
-            let user = input["userId"] ?? ""
-            let usersRow = RosterPlanner.isUsersRow(input), syncItem = RosterPlanner.isSyncItem(input)
+            let user = input[userColumn] ?? ""
+            let usersRow = input[roleColumn] != nil, syncItem = input[syncColumn] != nil
             if state == .error {
                 if usersRow {
                     mark(personEntity(user), user, errors)
@@ -76,39 +107,49 @@ public enum RosterSummary {
                 continue
             }
             guard state != .skipped else { continue }
+            var rowClass: String?
             if usersRow {
-                let school = input["schoolId"]
+                let school = input[schoolColumn]
                 if previous?.user != user || previous?.school != school {
                     if let school { mark(schools, school, named) }
                     mark(personEntity(user), user, named)
                     previous = (user, school)
                 }
-                if let classID = input["classId"], !classID.isEmpty {
+                if let classID = input[classColumn], !classID.isEmpty {
                     if classID != previousClass {
                         mark(classes, classID, named)
                         previousClass = classID
                     }
-                    mark(enrollments, RosterRecord.enrollmentKey(userID: user, classID: classID), named)
+                    markEnrollment(user, classID, named)
+                    rowClass = classID
                 }
             } else if !syncItem {
                 mark(demographics, user, named)
             }
             guard !items[index].changes.isEmpty else { continue }
-            let removing = syncItem || input["action"]?.lowercased() == "delete"
+            let removing = syncItem || input[actionColumn]?.lowercased() == "delete"
             for change in items[index].changes {
                 guard let entity = entity(of: change) else { continue }
+                let bit: UInt8
                 if change.field == "*" && change.before == nil {
-                    mark(entity, change.key, created)
+                    bit = created
                 } else if (change.field == "*" && change.after == nil) || (removing && change.field == "userStatus") {
-                    mark(entity, change.key, removed)
+                    bit = removed
                 } else {
-                    mark(entity, change.key, updated)
+                    bit = updated
+                }
+                // (A users.csv row's enrollment change is about the row's own enrollment.)
+                if entity == enrollments, usersRow, let rowClass {
+                    markEnrollment(user, rowClass, bit)
+                } else {
+                    mark(entity, change.key, bit)
                 }
             }
         }
+        for entry in run { finished.append(entry.bits) }
         return entities.indices.map { entity in
             var counts = EntityCounts(entity: entities[entity])
-            for bits in records[entity].values {
+            func count(_ bits: UInt8) {
                 let made = bits & created != 0, gone = bits & removed != 0, changed = bits & updated != 0 && !made
                 if made { counts.created += 1 }
                 if gone { counts.removed += 1 }
@@ -116,6 +157,8 @@ public enum RosterSummary {
                 if bits & named != 0 && !made && !changed && !gone { counts.unchanged += 1 }
                 if bits & errors != 0 && bits & named == 0 { counts.errors += 1 }
             }
+            for bits in records[entity].values { count(bits) }
+            if entity == enrollments { for bits in finished { count(bits) } }
             return counts
         }
     }

@@ -148,18 +148,21 @@ public final class BatchEngine: Sendable {
             var ranges: [Range<Int>] = []
             // The whole batch as planned, when the kind plans it whole: its counts are then found in memory.
             var whole: [BatchItem]?
-            // Several files' items go into one array made once (appending to the first file's would copy it again).
+            // Several files' items go into one array: the first file's own, with room made once for the others'.
             var inspectedLists = inspectedItems.take() ?? []
-            if received.count > 1 { items.reserveCapacity(inspectedLists.reduce(0) { $0 + $1.count }) }
+            let total = inspectedLists.reduce(0) { $0 + $1.count }
             for position in inspectedLists.indices {
                 let start = items.count
                 let inspected = inspectedLists[position]
                 inspectedLists[position] = []
-                if received.count == 1, inspected.first?.id == next, inspected.last?.id == next + Int64(inspected.count) - 1 {
-                    // Already numbered from here (the only file, the first of a new batch): the same array, not a copy.
-                    items = inspected
-                    next += Int64(inspected.count)
+                if position == 0, inspected.first?.id == next, inspected.last?.id == next + Int64(inspected.count) - 1 {
+                    // Already numbered from here (the first file of a new batch): the same array, not a copy; made
+                    // room in for the other files' items (a move of the items, not a copy of each).
+                    items = consume inspected
+                    items.reserveCapacity(total)
+                    next += Int64(items.count)
                 } else {
+                    if items.isEmpty { items.reserveCapacity(total) }
                     for var item in inspected {
                         item.id = next
                         next += 1

@@ -194,6 +194,17 @@ enum RosterSnapshotLoader {
         return fields
     }
 
+    /// A demographics record as a row of `RosterSnapshot.demographicsColumns` (what `demographicsFields` reads, in
+    /// one array of cells instead of a dictionary a student).
+    static func demographicsCells(_ row: SQLRow) -> RowValues {
+        var cells: [String] = []
+        cells.reserveCapacity(RosterRecord.demographicsFields.count)
+        for column in ["birth_date", "sex"] { cells.append(row.optionalText(column) ?? "") }
+        cells += Demographics.flagCells(json: row.optionalText("flags"))
+        for column in ["home_language", "country_of_birth_code"] { cells.append(row.optionalText(column) ?? "") }
+        return RowValues(columns: RosterSnapshot.demographicsColumns, values: cells)
+    }
+
     /// school key → school ID, and the snapshot's schools by ID.
     static func schools(on db: any SQLConnection) throws -> (byKey: [String: String], byID: [String: RosterSnapshot.School]) {
         var byKey: [String: String] = [:], byID: [String: RosterSnapshot.School] = [:]
@@ -214,9 +225,11 @@ enum RosterSnapshotLoader {
         guard !values.isEmpty else { return result }
         result.reserveCapacity(values.count)
         var keys: [String: [SchoolKey]] = [:]
-        let rows = try db.query(chunking: values.map { .text($0) }, { "SELECT * FROM people WHERE \(column) IN (\($0))" })
+        // Only what `personFields` reads (not the search text and times of 200,000 people).
+        let selected = (["user_id"] + personColumns.map(\.column)).joined(separator: ", ")
+        let rows = try db.query(chunking: values.map { .text($0) }, { "SELECT \(selected) FROM people WHERE \(column) IN (\($0))" })
         let ids = rows.compactMap { $0.optionalText("user_id") }
-        for row in try db.query(chunking: ids.map { .text($0) }, { "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\($0))" }) {
+        try db.forEachRow(chunking: ids.map { .text($0) }, { "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\($0))" }) { row in
             keys[try row.text("user_id"), default: []].append(SchoolKey(rawValue: try row.text("school_key")))
         }
         for row in rows {
@@ -245,7 +258,9 @@ enum RosterSnapshotLoader {
         // Enrollments and demographics belong to people, so there are none of those either.
         let anyPeople = try !db.query("SELECT user_id FROM people LIMIT 1").isEmpty
         let anyClasses = try !db.query("SELECT class_id FROM classes LIMIT 1").isEmpty
-        var userIDs: Set<String> = [], logins: Set<String> = [], emails: Set<String> = [], classIDs: Set<String> = []
+        var userIDs: Set<String> = [], classIDs: Set<String> = []
+        // The login IDs and addresses the rows give, with the person each is given to.
+        var loginClaims: [(user: String, login: String)] = [], emailClaims: [(user: String, key: String)] = []
         var namedSchools: Set<String> = []
         // Rows come person by person: the person columns of a row repeating the previous row's userId are the same
         // (or the row is an error), so they are not hashed again.
@@ -253,24 +268,41 @@ enum RosterSnapshotLoader {
         // (Read through the buffer: an item read from the array is copied whole.)
         if anyPeople || anyClasses || mode == .sync {
             items.withUnsafeBufferPointer { items in
+                // The columns are found once in the first file's list, which its rows share (a row with another list
+                // is read by name).
+                let shared = items.first?.input.columns
+                let userColumn = RowValues.Column("userId", in: shared), roleColumn = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
+                let classColumn = RowValues.Column("classId", in: shared), schoolColumn = RowValues.Column("schoolId", in: shared)
+                let loginColumn = RowValues.Column("loginId", in: shared), emailColumn = RowValues.Column("userEmail", in: shared)
                 for index in items.indices {
                     let input = items[index].input
-                    let user = input["userId"]
+                    let user = input[userColumn]
                     if anyPeople, let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
-                    guard RosterPlanner.isUsersRow(input) else { continue }
-                    if anyClasses, let id = input["classId"], !id.isEmpty { classIDs.insert(id) }
-                    if let school = input["schoolId"], !school.isEmpty, school != lastSchool {
+                    guard input[roleColumn] != nil else { continue }  // (`RosterPlanner.isUsersRow`)
+                    if anyClasses, let id = input[classColumn], !id.isEmpty { classIDs.insert(id) }
+                    if let school = input[schoolColumn], !school.isEmpty, school != lastSchool {
                         namedSchools.insert(school)
                         lastSchool = school
                     }
                     guard anyPeople, user != lastUser || items[index].state == .error else { continue }
                     lastUser = user
-                    if let login = input["loginId"], !login.isEmpty { logins.insert(login.lowercased()) }
-                    if let email = input["userEmail"], !email.isEmpty { emails.insert(Store.emailKey(email)) }
+                    if let login = input[loginColumn], !login.isEmpty { loginClaims.append((user ?? "", login.lowercased())) }
+                    if let email = input[emailColumn], !email.isEmpty { emailClaims.append((user ?? "", Store.emailKey(email))) }
                 }
             }
         }
         snapshot.people = try people("user_id", in: userIDs.sorted(), schoolIDs: schoolIDs, on: db)
+        // Who else holds a login ID or address is asked only where the row's person does not hold it already: both
+        // are unique, so nobody else can. (A re-import gives nearly everyone what they have: 200,000 of each not
+        // asked for.)
+        let holders = snapshot.people
+        var logins: Set<String> = [], emails: Set<String> = []
+        for (user, login) in loginClaims where holders[user]?.fields["loginId"].map({ $0.lowercased() == login }) != true {
+            logins.insert(login)
+        }
+        for (user, key) in emailClaims where holders[user]?.fields["userEmail"].map({ Store.emailKey($0) == key }) != true {
+            emails.insert(key)
+        }
         for row in try db.query(chunking: logins.sorted().map { .text($0) }, { "SELECT user_id, login_id FROM people WHERE login_id IN (\($0))" }) {
             snapshot.loginOwners[try row.text("login_id")] = try row.text("user_id")
         }
@@ -290,14 +322,27 @@ enum RosterSnapshotLoader {
         }
         let known = snapshot.people.keys.sorted().map { SQLValue.text($0) }
         var records = EnrollmentRecords()
-        let enrollmentRows = try db.query(chunking: known, { "SELECT * FROM enrollments WHERE user_id IN (\($0))" })
-        snapshot.enrollments.reserveCapacity(enrollmentRows.count)
-        for row in enrollmentRows {
-            let key = RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: try row.text("class_id"))
-            snapshot.enrollments[key] = records.fields(row)
+        // Kept by person: the rows come person by person (read through the user_id index), so each person's list
+        // is made whole and put in once; a person whose rows come apart has the later ones added.
+        snapshot.enrollments.reserveCapacity(known.count)
+        var runUser: String?, run: [RosterSnapshot.Enrollment] = []
+        func endRun() {
+            guard let runUser, !run.isEmpty else { return }
+            snapshot.enrollments[runUser, default: []] += run
         }
-        for row in try db.query(chunking: known, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) {
-            snapshot.demographics[try row.text("user_id")] = try demographicsFields(row)
+        try db.forEachRow(chunking: known, { "SELECT user_id, class_id, role, primary_teacher FROM enrollments WHERE user_id IN (\($0))" }) { row in
+            let user = try row.text("user_id")
+            if user != runUser {
+                endRun()
+                runUser = user
+                run = []
+            }
+            run.append(RosterSnapshot.Enrollment(classID: try row.text("class_id"), fields: records.fields(row)))
+        }
+        endRun()
+        snapshot.demographics.reserveCapacity(known.count)
+        try db.forEachRow(chunking: known, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) { row in
+            snapshot.demographics[try row.text("user_id")] = demographicsCells(row)
         }
         if mode == .sync {
             let keys = namedSchools.compactMap { schools[$0]?.key.rawValue }.sorted().map { SQLValue.text($0) }

@@ -86,21 +86,41 @@ struct GRDBConnection: SQLConnection {
     var dialect: SQLDialect { .sqlite }
 
     func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        try step(sql, binds) { handle, columns, width in
+            var cells: [SQLValue] = []
+            cells.reserveCapacity(Int(width))
+            for column in 0..<width { cells.append(Self.cell(handle, column)) }
+            rows.append(SQLRow(columns: columns, cells: cells))
+        }
+        return rows
+    }
+
+    func forEachRow(_ sql: String, _ binds: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
+        var row: SQLRow?
+        try step(sql, binds) { handle, columns, width in
+            // One row's cells overwritten in place (a row `body` kept is copied first, as any value).
+            if row == nil { row = SQLRow(columns: columns, cells: Array(repeating: .null, count: Int(width))) }
+            for column in 0..<width { row!.cells[Int(column)] = Self.cell(handle, column) }
+            try body(row!)
+        }
+    }
+
+    /// Prepares and binds the statement, and calls `each` on every row it steps to.
+    private func step(
+        _ sql: String, _ binds: [SQLValue], _ each: (OpaquePointer, SQLColumns, Int32) throws -> Void
+    ) throws {
         let statement = try db.makeStatement(sql: sql)
         let columns = SQLColumns(statement.columnNames)
         let handle = statement.sqliteStatement
         try bind(binds, to: handle, sql: sql)
         defer { withExtendedLifetime(statement) { _ = sqlite3_reset(handle) } }
-        var rows: [SQLRow] = []
         let width = Int32(columns.names.count)
         while true {
             let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { return rows }
+            if code == SQLITE_DONE { return }
             guard code == SQLITE_ROW else { throw failure(code, sql: sql) }
-            var cells: [SQLValue] = []
-            cells.reserveCapacity(Int(width))
-            for column in 0..<width { cells.append(Self.cell(handle, column)) }
-            rows.append(SQLRow(columns: columns, cells: cells))
+            try each(handle, columns, width)
         }
     }
 
