@@ -213,8 +213,14 @@ enum RosterImportBench {
             first file's items made the batch's array instead of copied into a new one. Reading, checking and keeping
             users.csv, alternate runs (medians of three): 4.20 → 3.75 s; the whole import moved within the noise (30.4
             → 30.1 s). Since that round, closing the store also empties SQLite's log, which the command used to leave
-            behind at 1.46 GB for the next process to read; the times above include that. The tables above are that
-            round's.
+            behind at 1.46 GB for the next process to read; the times above include that. The fourteenth round
+            (2026-12-05), on the re-import and the store step: the snapshot keeps a person's enrollments by person and
+            the demographics as cells, asks who else holds a login ID or address only where the row's person does not
+            already, and reads its rows one at a time; enrollments are counted by run instead of by key; a slice of
+            inserted rows is freed by the builder of the next instead of the writer; which row writes a record is
+            decided in order and what it writes made on both cores. Alternate runs against the binary before each
+            change: the re-import's plan 12.5 / 12.2 s → 7.1 / 7.8 s, storing the items of the first import 7.6 / 8.1 s
+            → 6.6 / 6.7 s, the first import's plan 4.2 / 4.4 s → 3.3 / 3.4 s. The tables above are that round's.
 
             Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
             stored item (its cells as a JSON array of values and its changes as JSON, about 700 bytes a row) written once

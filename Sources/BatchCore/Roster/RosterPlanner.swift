@@ -444,14 +444,12 @@ public struct RosterPlanner: Sendable {
             isUsable[index] = isUsable[index] && !items[index].hasErrors
         }
 
-        // What the usable rows write. Each record is written by the first row that names it.
+        // What the usable rows write. Each record is written by the first row that names it: which row that is, is
+        // decided in file order (below, one pass); what each row then writes is made on every core (after).
         var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenClass: Set<String> = [], seenMembership: Set<String> = []
         var seenEnrollment = SeenEnrollments(usable: users.indices.lazy.filter { usable(users[$0]) }.map { rows[$0].userID })
         var existingEnrollments = RunEnrollments(snapshot.enrollments)
         var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
-        // A new enrollment's record is one of a handful (role, primary teacher): written once each, found by a look
-        // along the few made so far (no dictionary a row).
-        var enrollmentJSON: [(role: String, primary: String, json: String)] = []
         seenPerson.reserveCapacity(users.count / 4)
         filePeople.reserveCapacity(users.count / 4)
         seenMembership.reserveCapacity(users.count / 4)
@@ -460,75 +458,110 @@ public struct RosterPlanner: Sendable {
         // `last…` is already in its set).
         var previous: (userID: String, schoolID: String)?
         var lastPerson: String?, lastMembership: (userID: String, schoolID: String)?
+        // Each usable users.csv row's `Writes`, by position in `users` (empty: the row writes nothing, or is not usable).
+        var writes = [Writes](repeating: [], count: users.count)
         for (position, index) in users.enumerated() where usable(index) {
-            let row = rows[position], input = inputs[index]
+            let row = rows[position]
             let schoolID = row.schoolID, userID = row.userID, classID = row.classID
-            let action = row.action
-            var changes: [FieldChange] = []
+            var write: Writes = []
             let samePerson = previous?.userID == userID, sameSchool = previous?.schoolID == schoolID
             previous = (userID, schoolID)
             if !sameSchool { namedSchools.insert(schoolID) }
             if !samePerson { filePeople.insert(userID) }
             // What sync removes is what the file leaves out: only then are the file's enrollments listed.
             if mode == .sync && !classID.isEmpty { fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID)) }
-            if !sameSchool && seenSchool.insert(schoolID).inserted {
-                if let school = snapshot.schools[ifAny: schoolID] {
-                    if let name = row.schoolName, !name.isEmpty, name != school.name {
-                        changes.append(FieldChange(entity: "school", key: schoolID, field: "schoolName", before: school.name, after: name))
-                    }
-                } else {
-                    changes.append(
-                        FieldChange(
-                            entity: "school", key: schoolID, field: "*", before: nil,
-                            after: RosterRecord.json(["schoolName": schoolNames[schoolID] ?? ""])))
-                }
-            }
-            if action == "delete" {
+            if !sameSchool && seenSchool.insert(schoolID).inserted { write.insert(.school) }
+            if row.action == "delete" {
                 if !classID.isEmpty {
-                    let key = RosterRecord.enrollmentKey(userID: userID, classID: classID)
-                    if let enrollment = existingEnrollments.of(userID: userID, classID: classID), seenEnrollment.first(userID: userID, classID: classID) {
-                        changes.append(FieldChange(entity: "enrollment", key: key, field: "*", before: RosterRecord.json(enrollment), after: nil))
+                    if existingEnrollments.of(userID: userID, classID: classID) != nil, seenEnrollment.first(userID: userID, classID: classID) {
+                        write.insert(.enrollment)
                     }
                 } else if let person = snapshot.people[ifAny: userID], person.fields["userStatus"] != UserStatus.left.rawValue,
                     seenPerson.insert(userID).inserted
                 {
-                    changes.append(
-                        FieldChange(entity: "person", key: userID, field: "userStatus", before: person.fields["userStatus"], after: "left"))
+                    write.insert(.person)
                 }
-                items[index].changes = changes
+                writes[position] = write
                 continue
             }
             if lastPerson != userID && seenPerson.insert(userID).inserted {
                 lastPerson = userID
-                if let person = snapshot.people[ifAny: userID] {
-                    for field in RosterRecord.personFields where input[field] != nil {
-                        let after = Self.stored(field, input)
-                        let before = person.fields[field] ?? ""
-                        if after != before {
-                            changes.append(
-                                FieldChange(entity: "person", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
-                        }
-                    }
-                } else {
-                    // The row's person fields, stored forms; the status always (empty means active).
-                    let json = RosterRecord.json(sortedKeys: RosterRecord.sortedPersonFields) { field in
-                        field == "userStatus" || input[field] != nil ? Self.stored(field, input) : nil
-                    }
-                    changes.append(FieldChange(entity: "person", key: userID, field: "*", before: nil, after: json))
-                }
+                write.insert(.person)
             }
             if lastMembership?.userID != userID || lastMembership?.schoolID != schoolID {
-                let membership = RosterRecord.membershipKey(userID: userID, schoolID: schoolID)
-                if seenMembership.insert(membership).inserted && snapshot.people[ifAny: userID]?.schoolIDs.contains(schoolID) != true {
-                    changes.append(FieldChange(entity: "membership", key: membership, field: "*", before: nil, after: "{}"))
-                }
+                if seenMembership.insert(RosterRecord.membershipKey(userID: userID, schoolID: schoolID)).inserted { write.insert(.membership) }
                 lastMembership = (userID, schoolID)
             }
             if !classID.isEmpty {
-                if seenClass.insert(classID).inserted {
+                if seenClass.insert(classID).inserted { write.insert(.class) }
+                if seenEnrollment.first(userID: userID, classID: classID) { write.insert(.enrollment) }
+            }
+            writes[position] = write
+        }
+        // Each row's changes need only the row, what it writes and the snapshot: made on every core.
+        let decided = writes, names = (schools: schoolNames, classes: classNames)
+        let userChanges = Parallel.map(users.count, minimumPiece: 2_000) { range in
+            // Each piece looks a person's enrollments up once a run, and makes each new enrollment's record once.
+            var existingEnrollments = RunEnrollments(snapshot.enrollments)
+            var enrollmentJSON: [(role: String, primary: String, json: String)] = []
+            return range.map { position -> [FieldChange] in
+                let write = decided[position]
+                guard !write.isEmpty else { return [] }
+                let row = rows[position], input = inputs[users[position]]
+                let schoolID = row.schoolID, userID = row.userID, classID = row.classID
+                var changes: [FieldChange] = []
+                if write.contains(.school) {
+                    if let school = snapshot.schools[ifAny: schoolID] {
+                        if let name = row.schoolName, !name.isEmpty, name != school.name {
+                            changes.append(FieldChange(entity: "school", key: schoolID, field: "schoolName", before: school.name, after: name))
+                        }
+                    } else {
+                        changes.append(
+                            FieldChange(
+                                entity: "school", key: schoolID, field: "*", before: nil,
+                                after: RosterRecord.json(["schoolName": names.schools[schoolID] ?? ""])))
+                    }
+                }
+                if row.action == "delete" {
+                    if write.contains(.enrollment), let enrollment = existingEnrollments.of(userID: userID, classID: classID) {
+                        changes.append(
+                            FieldChange(
+                                entity: "enrollment", key: RosterRecord.enrollmentKey(userID: userID, classID: classID), field: "*",
+                                before: RosterRecord.json(enrollment), after: nil))
+                    }
+                    if write.contains(.person), let person = snapshot.people[ifAny: userID] {
+                        changes.append(
+                            FieldChange(entity: "person", key: userID, field: "userStatus", before: person.fields["userStatus"], after: "left"))
+                    }
+                    return changes
+                }
+                if write.contains(.person) {
+                    if let person = snapshot.people[ifAny: userID] {
+                        for field in RosterRecord.personFields where input[field] != nil {
+                            let after = Self.stored(field, input)
+                            let before = person.fields[field] ?? ""
+                            if after != before {
+                                changes.append(
+                                    FieldChange(
+                                        entity: "person", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
+                            }
+                        }
+                    } else {
+                        // The row's person fields, stored forms; the status always (empty means active).
+                        let json = RosterRecord.json(sortedKeys: RosterRecord.sortedPersonFields) { field in
+                            field == "userStatus" || input[field] != nil ? Self.stored(field, input) : nil
+                        }
+                        changes.append(FieldChange(entity: "person", key: userID, field: "*", before: nil, after: json))
+                    }
+                }
+                if write.contains(.membership) && snapshot.people[ifAny: userID]?.schoolIDs.contains(schoolID) != true {
+                    changes.append(
+                        FieldChange(entity: "membership", key: RosterRecord.membershipKey(userID: userID, schoolID: schoolID), field: "*", before: nil, after: "{}"))
+                }
+                if write.contains(.class) {
                     if let existing = snapshot.classes[ifAny: classID] {
                         for field in RosterRecord.classFields where field == "className" || input[field] != nil {
-                            let after = field == "className" ? classNames[classID] ?? existing[field] ?? "" : input[field] ?? ""
+                            let after = field == "className" ? names.classes[classID] ?? existing[field] ?? "" : input[field] ?? ""
                             let before = existing[field] ?? ""
                             if after != before {
                                 changes.append(
@@ -536,12 +569,12 @@ public struct RosterPlanner: Sendable {
                             }
                         }
                     } else {
-                        var fields = ["schoolId": schoolID, "className": classNames[classID] ?? ""]
+                        var fields = ["schoolId": schoolID, "className": names.classes[classID] ?? ""]
                         for field in ["classGrade", "classSubject"] { fields[field] = input[field] ?? "" }
                         changes.append(FieldChange(entity: "class", key: classID, field: "*", before: nil, after: RosterRecord.json(fields)))
                     }
                 }
-                if seenEnrollment.first(userID: userID, classID: classID) {
+                if write.contains(.enrollment) {
                     // (The key is made only for a change: most rows of a re-import change nothing here.)
                     func key() -> String { RosterRecord.enrollmentKey(userID: userID, classID: classID) }
                     let role = row.role
@@ -555,6 +588,8 @@ public struct RosterPlanner: Sendable {
                             changes.append(FieldChange(entity: "enrollment", key: key(), field: "primaryTeacher", before: primaryBefore, after: primary))
                         }
                     } else {
+                        // A new enrollment's record is one of a handful (role, primary teacher): written once each,
+                        // found by a look along the few made so far (no dictionary a row).
                         let json: String
                         if let made = enrollmentJSON.first(where: { $0.role == role && $0.primary == primary }) {
                             json = made.json
@@ -565,9 +600,10 @@ public struct RosterPlanner: Sendable {
                         changes.append(FieldChange(entity: "enrollment", key: key(), field: "*", before: nil, after: json))
                     }
                 }
+                return changes
             }
-            if !changes.isEmpty { items[index].changes = changes }
         }
+        for (position, index) in users.enumerated() where !userChanges[position].isEmpty { items[index].changes = userChanges[position] }
         // Each demographics row's changes need only the row and the snapshot: made on every core.
         let usableNow = isUsable, known = snapshot.demographics
         let demographicChanges = Parallel.map(demographics.count, minimumPiece: 2_000) { range in
@@ -636,6 +672,13 @@ public struct RosterPlanner: Sendable {
             Self.finish(&item, input: inputs[index], kind: kinds[index], positions: files[fileOf[index]].positions, usable: usableAtEnd[index])
         }
         return items
+    }
+
+    /// The records a users.csv row is the first to name, and so writes.
+    struct Writes: OptionSet, Sendable {
+        let rawValue: UInt8
+        static let school = Writes(rawValue: 1), person = Writes(rawValue: 2), membership = Writes(rawValue: 4)
+        static let `class` = Writes(rawValue: 8), enrollment = Writes(rawValue: 16)
     }
 
     /// The existing enrollments of the rows' person: their list is looked up once for a run of their rows; a long
