@@ -48,8 +48,6 @@ public enum FlatJSON {
         out.append(0x7D)
     }
 
-    /// `{"a":"1","b":"2"}`, keys sorted; `sorted: false` writes them in the dictionary's order (an item's cells,
-    /// which are only ever read back whole: sorting twenty keys a row was most of writing them).
     /// An array of strings, in their order (an `IN` list of 200,000 IDs bound as one JSON text).
     public static func array(_ texts: some Sequence<String>) -> String {
         var out: [UInt8] = [0x5B]
@@ -61,6 +59,8 @@ public enum FlatJSON {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `{"a":"1","b":"2"}`, keys sorted; `sorted: false` writes them in the dictionary's order (an item's cells,
+    /// which are only ever read back whole: sorting twenty keys a row was most of writing them).
     public static func object(_ fields: RowValues, sorted: Bool = true) -> String { object(fields.dictionary, sorted: sorted) }
 
     public static func object(_ fields: [String: String], sorted: Bool = true) -> String {
