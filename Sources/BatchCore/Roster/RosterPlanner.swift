@@ -47,10 +47,6 @@ public struct RosterSnapshot: Sendable {
     /// person, so the planner looks a person's list up once for their run of rows, and a state-size district's 1.4
     /// million enrollments are 200,000 entries here instead of 1.4 million keys made and hashed.
     public var enrollments: [String: [Enrollment]] = [:]
-    /// The person's enrollment in the class, if any.
-    public func enrollment(userID: String, classID: String) -> [String: String]? {
-        enrollments[ifAny: userID]?.first { $0.classID == classID }?.fields
-    }
     /// Adds an enrollment (the loader and tests).
     public mutating func addEnrollment(userID: String, classID: String, fields: [String: String]) {
         enrollments[userID, default: []].append(Enrollment(classID: classID, fields: fields))
@@ -717,14 +713,17 @@ public struct RosterPlanner: Sendable {
         var runSet: Set<String> = []
 
         /// `people`: each usable row's userId, in order.
-        init(usable people: some Sequence<String>) {
+        init(usable people: some Sequence<String>) { scattered = Self.scattered(people) }
+
+        /// The people of `people` (each row's userId, in order) whose rows come in more than one run.
+        static func scattered(_ people: some Sequence<String>) -> Set<String> {
             var started: Set<String> = [], scattered: Set<String> = []
             var last: String?
             for person in people where person != last {
                 last = person
                 if !started.insert(person).inserted { scattered.insert(person) }
             }
-            self.scattered = scattered
+            return scattered
         }
 
         /// Whether this is the first row naming the enrollment.

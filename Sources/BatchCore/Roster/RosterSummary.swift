@@ -46,17 +46,17 @@ public enum RosterSummary {
         let syncColumn = RowValues.Column(RosterPlanner.syncColumn, in: shared), actionColumn = RowValues.Column("action", in: shared)
         var roleOf = roles
         roleOf.reserveCapacity(items.count / 4)
-        // People whose rows come in more than one run (their enrollments are kept by key, below).
-        var started: Set<String> = [], scattered: Set<String> = []
-        var lastUser: String?
         // Fields are read through the array, not from a copy of each item (copying 1.6 million items, with their
         // references counted up and down, was seconds of a state-size roster).
-        for index in items.indices where items[index].input[roleColumn] != nil {
+        let usersRows = items.indices.lazy.filter { items[$0].input[roleColumn] != nil }
+        var lastUser: String?
+        for index in usersRows {
             guard let user = items[index].input[userColumn], user != lastUser else { continue }
             lastUser = user
-            if !started.insert(user).inserted { scattered.insert(user) }
             if roleOf[user] == nil, let role = UserRole(lenient: items[index].input[roleColumn] ?? "") { roleOf[user] = role }
         }
+        // People whose rows come in more than one run (their enrollments are kept by key, below).
+        let scattered = RosterPlanner.SeenEnrollments.scattered(usersRows.compactMap { items[$0].input[userColumn] })
         func personEntity(_ userID: String) -> Int { roleOf[userID] == .student ? students : staff }
         func entity(of change: FieldChange) -> Int? {
             switch change.entity {

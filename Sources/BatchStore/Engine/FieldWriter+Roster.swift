@@ -71,7 +71,7 @@ enum RosterWriter {
         for slice in demographicChanges.keys.sorted().chunked(FieldWriter.chunk) {
             var rows: [[SQLValue]] = []
             for row in try db.query("SELECT * FROM demographics WHERE user_id IN (\(placeholders(slice.count)))", slice.map { .text($0) }) {
-                var fields = try RosterSnapshotLoader.demographicsFields(row)
+                var fields = RosterSnapshotLoader.demographicsFields(row)
                 for change in demographicChanges[try row.text("user_id")] ?? [] { fields[change.field] = change.after }
                 rows.append(demographicsRow(userID: try row.text("user_id"), fields, now: now))
             }
@@ -200,7 +200,7 @@ enum RosterWriter {
             set("enrollment", RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: try row.text("class_id")), RosterSnapshotLoader.enrollmentFields(row))
         }
         for row in try db.query(chunking: keys("demographics").map { .text($0) }, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) {
-            set("demographics", try row.text("user_id"), try RosterSnapshotLoader.demographicsFields(row))
+            set("demographics", try row.text("user_id"), RosterSnapshotLoader.demographicsFields(row))
         }
     }
 }

@@ -181,21 +181,11 @@ enum RosterSnapshotLoader {
         }
     }
 
-    static func demographicsFields(_ row: SQLRow) throws -> [String: String] {
-        let record = try Demographics(row: row)
-        var fields: [String: String] = [:]
-        if let birth = record.birthDate, !birth.isEmpty { fields["birthDate"] = birth }
-        if let sex = record.sex, !sex.isEmpty { fields["sex"] = sex }
-        for (column, _) in Demographics.flagColumns {
-            if let flag = record.flags[column] { fields[column] = flag ? "true" : "false" }
-        }
-        if let language = record.homeLanguage, !language.isEmpty { fields["homeLanguage"] = language }
-        if let country = record.countryOfBirthCode, !country.isEmpty { fields["countryOfBirthCode"] = country }
-        return fields
-    }
+    /// A demographics record's demographics.csv fields, those set only.
+    static func demographicsFields(_ row: SQLRow) -> [String: String] { demographicsCells(row).dictionary.filter { !$0.value.isEmpty } }
 
-    /// A demographics record as a row of `RosterSnapshot.demographicsColumns` (what `demographicsFields` reads, in
-    /// one array of cells instead of a dictionary a student).
+    /// A demographics record as a row of `RosterSnapshot.demographicsColumns`, "" where not set (one array of cells
+    /// instead of a dictionary a student).
     static func demographicsCells(_ row: SQLRow) -> RowValues {
         var cells: [String] = []
         cells.reserveCapacity(RosterRecord.demographicsFields.count)

@@ -38,33 +38,33 @@ extension SQLConnection {
     /// database (`json_each` on SQLite, `jsonb_array_elements_text` on PostgreSQL): one statement for 200,000
     /// values rather than 400.
     public func query(chunking values: [SQLValue], by size: Int = 500, _ make: (String) -> String) throws -> [SQLRow] {
-        if let set = textSet(values, over: size) { return try query(make(set.expression), [set.bind]) }
         var rows: [SQLRow] = []
-        for start in stride(from: 0, to: values.count, by: size) {
-            let slice = Array(values[start..<min(start + size, values.count)])
-            rows += try query(make(placeholders(slice.count)), slice)
+        try eachSlice(values, by: size, make) { sql, binds in
+            let slice = try query(sql, binds)
+            // (The one statement of a long list: its rows as they are, not copied into another array.)
+            if rows.isEmpty { rows = slice } else { rows += slice }
         }
         return rows
     }
 
     /// `query(chunking:)` handing each row to `body` as it is read (`forEachRow`).
     public func forEachRow(chunking values: [SQLValue], by size: Int = 500, _ make: (String) -> String, _ body: (SQLRow) throws -> Void) throws {
-        if let set = textSet(values, over: size) { return try forEachRow(make(set.expression), [set.bind], body) }
-        for start in stride(from: 0, to: values.count, by: size) {
-            let slice = Array(values[start..<min(start + size, values.count)])
-            try forEachRow(make(placeholders(slice.count)), slice, body)
-        }
+        try eachSlice(values, by: size, make) { try forEachRow($0, $1, body) }
     }
 
     /// `query(chunking:)` for statements that return nothing.
     public func execute(chunking values: [SQLValue], by size: Int = 500, _ make: (String) -> String) throws {
-        if let set = textSet(values, over: size) {
-            try execute(make(set.expression), [set.bind])
-            return
-        }
+        try eachSlice(values, by: size, make) { try execute($0, $1) }
+    }
+
+    /// The statements and binds of `query(chunking:)`: one with a JSON-array bind, or one a slice.
+    private func eachSlice(
+        _ values: [SQLValue], by size: Int, _ make: (String) -> String, _ run: (String, [SQLValue]) throws -> Void
+    ) throws {
+        if let set = textSet(values, over: size) { return try run(make(set.expression), [set.bind]) }
         for start in stride(from: 0, to: values.count, by: size) {
             let slice = Array(values[start..<min(start + size, values.count)])
-            try execute(make(placeholders(slice.count)), slice)
+            try run(make(placeholders(slice.count)), slice)
         }
     }
 
