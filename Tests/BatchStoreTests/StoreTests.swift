@@ -58,6 +58,96 @@ struct StoreTests {
     }
 
     @Test(
+        "the roster tables' keys: an enrollment, membership, demographics or class names what exists; deleting a person or class deletes what names them; a named school or ID stays",
+        arguments: TestDatabase.all)
+    func enrollmentKeys(database: TestDatabase) async throws {
+        // SQLite checks its foreign keys; PostgreSQL checks the same once a statement (migration
+        // CheckEnrollmentKeysByStatementOnPostgres), for a bulk insert too.
+        try await database.withStore { store in
+            try await store.migrate()
+            try await store.backend.write { db in
+                _ = try db.execute("INSERT INTO schools (school_key, school_id, name, created_at, updated_at) VALUES ('k1', 'S1', 'One', 0, 0)")
+                for user in ["u1", "u2", "u3"] {
+                    _ = try db.execute(
+                        """
+                        INSERT INTO people (user_id, user_role, first_name, last_name, user_status, search_text, created_at, updated_at)
+                        VALUES (?, 'student', 'A', 'B', 'active', '', 0, 0)
+                        """, [.text(user)])
+                }
+                for id in ["c1", "c2"] {
+                    _ = try db.execute(
+                        "INSERT INTO classes (class_id, school_key, class_name, created_at, updated_at) VALUES (?, 'k1', ?, 0, 0)",
+                        [.text(id), .text(id)])
+                }
+                try db.bulkInsert(
+                    table: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"],
+                    rows: [("c1", "u1"), ("c1", "u2"), ("c2", "u1"), ("c2", "u3")].map {
+                        [.text($0.0), .text($0.1), .text("student"), .bool(false)]
+                    })
+            }
+            func enrollments() async throws -> [String] {
+                try await store.backend.read { db in
+                    try db.query("SELECT class_id, user_id FROM enrollments ORDER BY class_id, user_id").map {
+                        "\(try $0.text("class_id"))|\(try $0.text("user_id"))"
+                    }
+                }
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in
+                    try db.bulkInsert(table: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"], rows: [[.text("c1"), .text("nobody"), .text("student"), .bool(false)]])
+                }
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in
+                    _ = try db.execute("INSERT INTO enrollments (class_id, user_id, role, primary_teacher) VALUES ('nowhere', 'u3', 'student', ?)", [.bool(false)])
+                }
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in _ = try db.execute("UPDATE enrollments SET user_id = 'nobody' WHERE user_id = 'u3'") }
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in _ = try db.execute("UPDATE classes SET class_id = 'c9' WHERE class_id = 'c2'") }
+            }
+            #expect(try await enrollments() == ["c1|u1", "c1|u2", "c2|u1", "c2|u3"])
+            try await store.backend.write { db in
+                _ = try db.execute("UPDATE people SET first_name = 'Changed' WHERE user_id = 'u1'")
+                _ = try db.execute("DELETE FROM people WHERE user_id = 'u1'")
+            }
+            #expect(try await enrollments() == ["c1|u2", "c2|u3"])
+            try await store.backend.write { db in _ = try db.execute("DELETE FROM classes WHERE class_id = 'c2'") }
+            #expect(try await enrollments() == ["c1|u2"])
+
+            // The other keys of the tables a roster fills: memberships and demographics go with their person; a school
+            // that classes or members name stays.
+            try await store.backend.write { db in
+                try db.bulkInsert(table: "person_schools", columns: ["user_id", "school_key"], rows: [[.text("u2"), .text("k1")], [.text("u3"), .text("k1")]])
+                try db.bulkInsert(
+                    table: "demographics", columns: ["user_id", "flags", "updated_at"], rows: [[.text("u2"), .text("{}"), .int(0)], [.text("u3"), .text("{}"), .int(0)]])
+            }
+            for statement in [
+                "INSERT INTO person_schools (user_id, school_key) VALUES ('u2', 'nowhere')",
+                "INSERT INTO person_schools (user_id, school_key) VALUES ('nobody', 'k1')",
+                "INSERT INTO demographics (user_id, flags, updated_at) VALUES ('nobody', '{}', 0)",
+                "INSERT INTO classes (class_id, school_key, class_name, created_at, updated_at) VALUES ('c3', 'nowhere', 'c3', 0, 0)",
+                "UPDATE classes SET school_key = 'nowhere' WHERE class_id = 'c1'",
+                "DELETE FROM schools WHERE school_key = 'k1'",
+                "UPDATE schools SET school_key = 'k9' WHERE school_key = 'k1'",
+            ] {
+                await #expect(throws: (any Error).self, "\(statement)") { try await store.backend.write { db in _ = try db.execute(statement) } }
+            }
+            try await store.backend.write { db in _ = try db.execute("DELETE FROM people WHERE user_id = 'u3'") }
+            let left = try await store.backend.read { db in
+                (
+                    try db.query("SELECT user_id FROM person_schools ORDER BY user_id").map { try $0.text("user_id") },
+                    try db.query("SELECT user_id FROM demographics ORDER BY user_id").map { try $0.text("user_id") },
+                    try db.query("SELECT school_key FROM schools").map { try $0.text("school_key") }
+                )
+            }
+            #expect(left.0 == ["u2"] && left.1 == ["u2"] && left.2 == ["k1"])
+        }
+    }
+
+    @Test(
         "the bulk-write setup: new SQLite files have 16 KB pages and SQLite keeps no memory statistics; items check their batch on SQLite only",
         arguments: TestDatabase.all)
     func bulkWriteSetup(database: TestDatabase) async throws {
