@@ -170,24 +170,30 @@ struct BlockingPostgresConnection: SQLConnection {
         case .double(let number): buffer.writeString(String(number))
         case .bool(let flag): buffer.writeStaticString(flag ? "t" : "f")
         case .text(var text):
-            // The runs between the bytes to escape are copied whole: a byte at a time through the buffer was most of
-            // the writer's time for a state-size roster's 1.6 million items.
+            // Written straight into the buffer's free space, made large enough for every byte escaped: through the
+            // buffer's own writes, a call a run of bytes, encoding took a third of this process's time while a
+            // state-size roster's items were stored.
             text.withUTF8 { bytes in
-                var start = 0
-                for index in bytes.indices {
-                    let escaped: StaticString
-                    switch bytes[index] {
-                    case UInt8(ascii: "\\"): escaped = "\\\\"
-                    case UInt8(ascii: "\t"): escaped = "\\t"
-                    case UInt8(ascii: "\n"): escaped = "\\n"
-                    case UInt8(ascii: "\r"): escaped = "\\r"
-                    default: continue
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count * 2) { out in
+                    var written = 0
+                    for byte in bytes {
+                        let escaped: UInt8
+                        switch byte {
+                        case UInt8(ascii: "\\"): escaped = UInt8(ascii: "\\")
+                        case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
+                        case UInt8(ascii: "\n"): escaped = UInt8(ascii: "n")
+                        case UInt8(ascii: "\r"): escaped = UInt8(ascii: "r")
+                        default:
+                            out[written] = byte
+                            written += 1
+                            continue
+                        }
+                        out[written] = UInt8(ascii: "\\")
+                        out[written + 1] = escaped
+                        written += 2
                     }
-                    buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index])))
-                    buffer.writeStaticString(escaped)
-                    start = index + 1
+                    return written
                 }
-                buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start...])))
             }
         case .blob(let bytes):
             // bytea in hex, its backslash escaped for COPY.
