@@ -220,7 +220,13 @@ enum RosterImportBench {
             inserted rows is freed by the builder of the next instead of the writer; which row writes a record is
             decided in order and what it writes made on both cores. Alternate runs against the binary before each
             change: the re-import's plan 12.5 / 12.2 s → 7.1 / 7.8 s, storing the items of the first import 7.6 / 8.1 s
-            → 6.6 / 6.7 s, the first import's plan 4.2 / 4.4 s → 3.3 / 3.4 s. The tables above are that round's.
+            → 6.6 / 6.7 s, the first import's plan 4.2 / 4.4 s → 3.3 / 3.4 s. It gave 26.5 s, 20.7 s and 53.2 s with
+            `sqlite3 .import` at 4.97 s. The fifteenth round (2026-12-05, second session), mostly PostgreSQL: the keys of
+            the tables a roster fills checked once a statement instead of once a row (the write step 27.4 → 16.6 s, the
+            first import 52.3 → 40.3 s, one run each), rows read through postgres-nio's row sequence instead of its
+            future, which copied its whole array of rows for each batch received (the PostgreSQL re-import's plan
+            21.6 → 10.8 s), COPY text sent as it is made; on SQLite, bound texts read in place and JSON escaped in runs
+            (storing the items 6.7–7.2 s → 6.4–6.7 s in alternate runs). The tables above are that round's.
 
             Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
             stored item (its cells as a JSON array of values and its changes as JSON, about 700 bytes a row) written once
