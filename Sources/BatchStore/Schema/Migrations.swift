@@ -1,7 +1,7 @@
 /// The schema's history, oldest first.
 public enum Migrations {
     public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts, addPlanDigests, addDataVersion, addItemsWithIssuesIndex, addInputColumns, dropItemsBatchKeyCheckOnPostgres,
-        checkRosterKeysByStatementOnPostgres,
+        checkRosterKeysByStatementOnPostgres, compareKeysBytewiseOnPostgres,
     ]
 
     /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
@@ -290,6 +290,36 @@ public enum Migrations {
             END $$
             """,
         ] + RosterKey.all.flatMap(\.statements),
+        only: [.postgres])
+
+    /// IDs and codes are compared byte by byte on PostgreSQL (`COLLATE "C"`), as SQLite compares every text. With a
+    /// language's collation every comparison of an index on them went through the C library's `strcoll`: a
+    /// tenth of the server's time writing a state-size roster under `C.UTF-8`, and more under a language's
+    /// collation such as `en_US.UTF-8`. In psql, the 1.43 million enrollments inserted in 5.17 → 4.58 s and the 206,000
+    /// people in 1.80 → 1.62 s under `C.UTF-8`. Names keep the database's collation: lists sorted by name are sorted
+    /// for people. (Under `C.UTF-8`, the byte order of UTF-8 is the order it already had.)
+    static let compareKeysBytewiseOnPostgres = Migration(
+        name: "CompareKeysBytewiseOnPostgres",
+        statements: [
+            ("people", ["user_id", "login_id", "email_key", "user_role", "user_grade"]),
+            ("schools", ["school_key", "school_id"]),
+            ("person_schools", ["user_id", "school_key"]),
+            ("classes", ["class_id", "school_key"]),
+            ("enrollments", ["class_id", "user_id"]),
+            ("demographics", ["user_id"]),
+            ("photos", ["user_id"]),
+            ("documents", ["user_id", "batch_id"]),
+            ("account_schools", ["school_key"]),
+            ("batches", ["batch_id"]),
+            ("batch_items", ["batch_id", "state"]),
+            ("batch_files", ["batch_id"]),
+            ("batch_changes", ["batch_id"]),
+            ("batch_input_columns", ["batch_id"]),
+            ("batch_plan_digests", ["batch_id"]),
+            ("jobs", ["batch_id"]),
+        ].map { table, columns in
+            "ALTER TABLE \(table) " + columns.map { "ALTER COLUMN \($0) TYPE TEXT COLLATE \"C\"" }.joined(separator: ", ")
+        },
         only: [.postgres])
 
     /// A foreign key of a table a roster batch fills (`checkRosterKeysByStatementOnPostgres`).
