@@ -64,7 +64,10 @@ public final class PostgresBackend: DatabaseBackend {
                                 continuation.resume(returning: try body(sql))
                                 return
                             }
-                            try sql.execute("BEGIN")
+                            // READ COMMITTED whatever the server's default: the statement triggers that check the
+                            // roster tables' keys need each query to see what committed before it, as a key's own
+                            // check does (migration CheckRosterKeysByStatementOnPostgres).
+                            try sql.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
                             do {
                                 let value = try body(sql)
                                 try sql.execute("COMMIT")

@@ -233,7 +233,7 @@ public enum Migrations {
         statements: ["ALTER TABLE batch_items DROP CONSTRAINT IF EXISTS batch_items_batch_id_fkey"],
         only: [.postgres])
 
-        /// The foreign keys of the tables a roster batch fills, checked once a statement on PostgreSQL.
+    /// The foreign keys of the tables a roster batch fills, checked once a statement on PostgreSQL.
     ///
     /// PostgreSQL checks a foreign key with a trigger and a query for every row: a state-size roster's 1.43 million
     /// enrollments took 18.4 s to insert with their two keys and 5.4 s without, its 206,000 school memberships 3.9 s
@@ -242,55 +242,11 @@ public enum Migrations {
     /// `FOR KEY SHARE` as the key's own check locks it (a transaction deleting it waits); deleting a parent deletes
     /// the rows naming it (`ON DELETE CASCADE`) or fails while rows name it (`NO ACTION`), and so does changing its
     /// key. A failed check is a `foreign_key_violation`, as before. The enrollments' insert took 8.9 s this way
-    /// (docs/decisions.md, round 15). SQLite keeps its keys: it checks them at no cost we could measure.
+    /// (docs/decisions.md, round 15). The triggers rely on each of their queries seeing what committed before it:
+    /// writes run at READ COMMITTED (`PostgresBackend`). SQLite keeps its keys: it checks them at no cost we could
+    /// measure.
     static let checkRosterKeysByStatementOnPostgres = Migration(
-        name: "CheckRosterKeysByStatementOnPostgres",
-        statements: [
-            // Arguments: the child's column, the parent table, the parent's column. `written`: the rows written.
-            """
-            CREATE FUNCTION roster_check_key() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-            DECLARE wanted BIGINT; found BIGINT; missing TEXT;
-            BEGIN
-                EXECUTE format('SELECT count(DISTINCT %I) FROM written', TG_ARGV[0]) INTO wanted;
-                EXECUTE format('SELECT 1 FROM %I p WHERE p.%I IN (SELECT %I FROM written) FOR KEY SHARE OF p',
-                    TG_ARGV[1], TG_ARGV[2], TG_ARGV[0]);
-                GET DIAGNOSTICS found = ROW_COUNT;
-                IF found < wanted THEN
-                    EXECUTE format('SELECT w.%I FROM written w WHERE NOT EXISTS (SELECT 1 FROM %I p WHERE p.%I = w.%I) LIMIT 1',
-                        TG_ARGV[0], TG_ARGV[1], TG_ARGV[2], TG_ARGV[0]) INTO missing;
-                    RAISE foreign_key_violation USING MESSAGE = format('a row of %s names %s %s, which is not in %s',
-                        TG_TABLE_NAME, TG_ARGV[0], missing, TG_ARGV[1]);
-                END IF;
-                RETURN NULL;
-            END $$
-            """,
-            // Arguments: the parent's column, the child table, the child's column, 'cascade' or 'no action'.
-            // `gone`: the rows before (deleted or updated); `kept`: the updated rows after.
-            """
-            CREATE FUNCTION roster_follow_key() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-            DECLARE held TEXT;
-            BEGIN
-                IF TG_OP = 'DELETE' AND TG_ARGV[3] = 'cascade' THEN
-                    EXECUTE format('DELETE FROM %I c USING (SELECT DISTINCT %I AS k FROM gone) g WHERE c.%I = g.k',
-                        TG_ARGV[1], TG_ARGV[0], TG_ARGV[2]);
-                    RETURN NULL;
-                END IF;
-                IF TG_OP = 'DELETE' THEN
-                    EXECUTE format('SELECT c.%I FROM (SELECT DISTINCT %I AS k FROM gone) g JOIN %I c ON c.%I = g.k LIMIT 1',
-                        TG_ARGV[2], TG_ARGV[0], TG_ARGV[1], TG_ARGV[2]) INTO held;
-                ELSE
-                    EXECUTE format('SELECT c.%I FROM (SELECT %I AS k FROM gone EXCEPT SELECT %I FROM kept) g JOIN %I c ON c.%I = g.k LIMIT 1',
-                        TG_ARGV[2], TG_ARGV[0], TG_ARGV[0], TG_ARGV[1], TG_ARGV[2]) INTO held;
-                END IF;
-                IF held IS NOT NULL THEN
-                    RAISE foreign_key_violation USING MESSAGE = format('%s %s is still named by %s and cannot be removed or changed',
-                        TG_ARGV[0], held, TG_ARGV[1]);
-                END IF;
-                RETURN NULL;
-            END $$
-            """,
-        ] + RosterKey.all.flatMap(\.statements),
-        only: [.postgres])
+        name: "CheckRosterKeysByStatementOnPostgres", statements: RosterKey.all.flatMap(\.statements), only: [.postgres])
 
     /// IDs and codes are compared byte by byte on PostgreSQL (`COLLATE "C"`), as SQLite compares every text. With a
     /// language's collation every comparison of an index on them went through the C library's `strcoll`: a
@@ -335,28 +291,72 @@ public enum Migrations {
             RosterKey(child: "classes", column: "school_key", parent: "schools", parentColumn: "school_key", cascades: false),
         ]
 
-        /// Drops the key and puts its four statement triggers in its place (trigger names: at most 63 bytes).
+        /// Drops the key and puts in its place its two functions (plain SQL, planned once a session) and four
+        /// statement triggers. Function and trigger names are the child's table and column (at most 63 bytes).
         var statements: [String] {
             let name = "\(child)_\(column)"
-            let check = "'\(column)', '\(parent)', '\(parentColumn)'"
-            let follow = "'\(parentColumn)', '\(child)', '\(column)', '\(cascades ? "cascade" : "no action")'"
+            let parentGone =
+                cascades
+                ? """
+                    IF TG_OP = 'DELETE' THEN
+                        DELETE FROM \(child) c USING (SELECT DISTINCT \(parentColumn) AS k FROM gone) g WHERE c.\(column) = g.k;
+                        RETURN NULL;
+                    END IF;
+                    """ : ""
             return [
                 "ALTER TABLE \(child) DROP CONSTRAINT IF EXISTS \(name)_fkey",
+                // `written`: the child's rows inserted or updated by the statement.
+                """
+                CREATE FUNCTION \(name)_check() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+                DECLARE wanted BIGINT; locked BIGINT; missing TEXT;
+                BEGIN
+                    SELECT count(DISTINCT \(column)) INTO wanted FROM written;
+                    PERFORM 1 FROM \(parent) p WHERE p.\(parentColumn) IN (SELECT \(column) FROM written) FOR KEY SHARE OF p;
+                    GET DIAGNOSTICS locked = ROW_COUNT;
+                    IF locked < wanted THEN
+                        SELECT w.\(column) INTO missing FROM written w
+                            WHERE NOT EXISTS (SELECT 1 FROM \(parent) p WHERE p.\(parentColumn) = w.\(column)) LIMIT 1;
+                        RAISE foreign_key_violation USING
+                            MESSAGE = format('a row of \(child) names \(column) %s, which is not in \(parent)', missing);
+                    END IF;
+                    RETURN NULL;
+                END $$
+                """,
+                // `gone`: the parent's rows deleted, or updated as they were before; `kept`: updated, as they are after.
+                """
+                CREATE FUNCTION \(name)_follow() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+                DECLARE held TEXT;
+                BEGIN
+                \(parentGone)
+                    IF TG_OP = 'DELETE' THEN
+                        SELECT c.\(column) INTO held FROM (SELECT DISTINCT \(parentColumn) AS k FROM gone) g
+                            JOIN \(child) c ON c.\(column) = g.k LIMIT 1;
+                    ELSE
+                        SELECT c.\(column) INTO held FROM (SELECT \(parentColumn) AS k FROM gone EXCEPT SELECT \(parentColumn) FROM kept) g
+                            JOIN \(child) c ON c.\(column) = g.k LIMIT 1;
+                    END IF;
+                    IF held IS NOT NULL THEN
+                        RAISE foreign_key_violation USING
+                            MESSAGE = format('\(parentColumn) %s is still named by \(child) and cannot be removed or changed', held);
+                    END IF;
+                    RETURN NULL;
+                END $$
+                """,
                 """
                 CREATE TRIGGER \(name)_inserted AFTER INSERT ON \(child) REFERENCING NEW TABLE AS written
-                    FOR EACH STATEMENT EXECUTE FUNCTION roster_check_key(\(check))
+                    FOR EACH STATEMENT EXECUTE FUNCTION \(name)_check()
                 """,
                 """
                 CREATE TRIGGER \(name)_updated AFTER UPDATE ON \(child) REFERENCING NEW TABLE AS written
-                    FOR EACH STATEMENT EXECUTE FUNCTION roster_check_key(\(check))
+                    FOR EACH STATEMENT EXECUTE FUNCTION \(name)_check()
                 """,
                 """
                 CREATE TRIGGER \(name)_parent_deleted AFTER DELETE ON \(parent) REFERENCING OLD TABLE AS gone
-                    FOR EACH STATEMENT EXECUTE FUNCTION roster_follow_key(\(follow))
+                    FOR EACH STATEMENT EXECUTE FUNCTION \(name)_follow()
                 """,
                 """
                 CREATE TRIGGER \(name)_parent_updated AFTER UPDATE ON \(parent) REFERENCING OLD TABLE AS gone NEW TABLE AS kept
-                    FOR EACH STATEMENT EXECUTE FUNCTION roster_follow_key(\(follow))
+                    FOR EACH STATEMENT EXECUTE FUNCTION \(name)_follow()
                 """,
             ]
         }
