@@ -101,6 +101,12 @@ public final class PostgresBackend: DatabaseBackend {
     }
 }
 
+/// The result a task leaves for the thread waiting on it (`BlockingPostgresConnection.waitFor`), set before the
+/// thread is woken.
+private final class Outcome<T>: @unchecked Sendable {
+    var result: Result<T, any Error> = .failure(StoreError.unavailable("PostgreSQL: no answer"))
+}
+
 /// One pooled connection seen as a `SQLConnection`; every call waits for its result.
 struct BlockingPostgresConnection: SQLConnection {
     let connection: PostgresConnection
@@ -113,35 +119,21 @@ struct BlockingPostgresConnection: SQLConnection {
     func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
         let query = PostgresQuery(unsafeSQL: Self.numberPlaceholders(sql), binds: Self.bindings(binds))
         let connection = self.connection, logger = self.logger
-        final class Outcome: @unchecked Sendable { var result: Result<[SQLRow], any Error> = .success([]) }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                var rows: [SQLRow] = []
-                var columns: SQLColumns?
-                for try await row in try await connection.query(query, logger: logger) {
-                    var cells: [SQLValue] = []
-                    cells.reserveCapacity(columns?.names.count ?? 8)
-                    var names: [String] = []
-                    for cell in row {
-                        cells.append(try Self.value(cell))
-                        if columns == nil { names.append(cell.columnName) }
-                    }
-                    if columns == nil { columns = SQLColumns(names) }
-                    rows.append(SQLRow(columns: columns!, cells: cells))
+        return try waitFor {
+            var rows: [SQLRow] = []
+            var columns: SQLColumns?
+            for try await row in try await connection.query(query, logger: logger) {
+                var cells: [SQLValue] = []
+                cells.reserveCapacity(columns?.names.count ?? 8)
+                var names: [String] = []
+                for cell in row {
+                    cells.append(try Self.value(cell))
+                    if columns == nil { names.append(cell.columnName) }
                 }
-                outcome.result = .success(rows)
-            } catch {
-                outcome.result = .failure(error)
+                if columns == nil { columns = SQLColumns(names) }
+                rows.append(SQLRow(columns: columns!, cells: cells))
             }
-            done.signal()
-        }
-        done.wait()
-        do {
-            return try outcome.result.get()
-        } catch let error as PSQLError {
-            throw PostgresBackend.map(error)
+            return rows
         }
     }
 
@@ -156,37 +148,43 @@ struct BlockingPostgresConnection: SQLConnection {
     func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
         let connection = self.connection, logger = self.logger
-        final class Outcome: @unchecked Sendable { var error: (any Error)? }
-        let outcome = Outcome()
+        try waitFor {
+            try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                let piece = 1 << 20
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(piece + piece / 4)
+                for row in rows {
+                    for (index, value) in row.enumerated() {
+                        if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                        Self.appendCopyValue(value, to: &buffer)
+                    }
+                    buffer.writeInteger(UInt8(ascii: "\n"))
+                    if buffer.readableBytes >= piece {
+                        try await writer.write(buffer)
+                        buffer = ByteBuffer()
+                        buffer.reserveCapacity(piece + piece / 4)
+                    }
+                }
+                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            }
+        }
+    }
+
+    /// Runs `work` (postgres-nio's async calls) on the concurrency pool and waits for it here: this thread is one of
+    /// the store's own (`PostgresBackend.run`), never one of the pool's. The server's errors become `StoreError`s.
+    private func waitFor<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        let outcome = Outcome<T>()
         let done = DispatchSemaphore(value: 0)
         Task {
-            do {
-                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
-                    let piece = 1 << 20
-                    var buffer = ByteBuffer()
-                    buffer.reserveCapacity(piece + piece / 4)
-                    for row in rows {
-                        for (index, value) in row.enumerated() {
-                            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-                            Self.appendCopyValue(value, to: &buffer)
-                        }
-                        buffer.writeInteger(UInt8(ascii: "\n"))
-                        if buffer.readableBytes >= piece {
-                            try await writer.write(buffer)
-                            buffer = ByteBuffer()
-                            buffer.reserveCapacity(piece + piece / 4)
-                        }
-                    }
-                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                }
-            } catch {
-                outcome.error = error
-            }
+            do { outcome.result = .success(try await work()) } catch { outcome.result = .failure(error) }
             done.signal()
         }
         done.wait()
-        if let error = outcome.error as? PSQLError { throw PostgresBackend.map(error) }
-        if let error = outcome.error { throw error }
+        do {
+            return try outcome.result.get()
+        } catch let error as PSQLError {
+            throw PostgresBackend.map(error)
+        }
     }
 
     /// One value in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return escaped.
