@@ -322,6 +322,62 @@ struct RosterEngineTests {
         }
     }
 
+    /// On SQLite, no row names a parent that is not there (`PRAGMA foreign_key_check` finds nothing).
+    func keysHold(_ store: Store, _ database: TestDatabase) async throws {
+        guard database == .sqlite else { return }
+        let broken = try await store.backend.read { db in try db.query("PRAGMA foreign_key_check").count }
+        #expect(broken == 0, "rows naming a missing parent")
+    }
+
+    @Test("an apply that only adds checks what its new rows name: a class deleted behind SchoolBatch's back since the preview stops it, nothing written", arguments: TestDatabase.all)
+    func parentGoneAtApply(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            _ = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\n")]))
+            let next = try await batch(engine, [("users.csv", Self.header + "S1,One,102,student,l102,Bo,Ng,,05,C1,5A,\n")])
+            #expect(counts(next)["enrollments"]?.created == 1 && counts(next)["classes"]?.created == 0)
+            // Deleted outside SchoolBatch (no batch or page moved the data version): the apply writes the kept plan,
+            // with SQLite's row-by-row key checks off (SQLiteBackend.writeCheckingOwnKeys), and must find the class gone.
+            try await store.backend.write { db in _ = try db.execute("DELETE FROM classes WHERE class_id = 'C1'") }
+            let stopped = try await apply(engine, next)
+            #expect(stopped.status != .completed)
+            let people = try await store.backend.read { db in try db.query("SELECT user_id FROM people ORDER BY user_id").map { try $0.text("user_id") } }
+            #expect(people == ["101"], "nothing of the batch is written")
+            let error = try await store.backend.read { db in
+                try db.first("SELECT last_error FROM jobs WHERE batch_id = ?", [.id(next.id)])?.optionalText("last_error") ?? ""
+            }
+            if database == .sqlite { #expect(error.contains("the class C1, which is no longer in the database"), "\(error)") }
+            #expect(!error.isEmpty)
+            try await keysHold(store, database)
+            // Every other write has its keys checked again: an enrollment naming no class is refused.
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in
+                    _ = try db.execute("INSERT INTO enrollments (class_id, user_id, role, primary_teacher) VALUES ('C9', '101', 'student', ?)", [.bool(false)])
+                }
+            }
+        }
+    }
+
+    @Test("a sync batch that removed nothing at its preview but removes at its apply (a student added since) is applied with the keys", arguments: TestDatabase.all)
+    func removalsAtApply(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let base = Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\nS1,One,101,student,l101,Ann,Lee,,05,C2,5B,\n"
+            _ = try await apply(engine, try await batch(engine, [("users.csv", base)]))
+            let sync = try await batch(engine, [("users.csv", base.replacingOccurrences(of: "Ann,Lee", with: "Ann,Li"))], mode: "sync")
+            #expect(sync.entityCounts.allSatisfy { $0.removed == 0 } && counts(sync)["students"]?.updated == 1)
+            _ = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "S1,One,102,student,l102,Bo,Ng,,05,C1,5A,\n")]))
+            let synced = try await apply(engine, sync)
+            #expect(synced.status == .completed)
+            let (status, enrolled) = try await store.backend.read { db in
+                (
+                    try db.first("SELECT user_status FROM people WHERE user_id = '102'")?.optionalText("user_status"),
+                    try db.scalarInt("SELECT COUNT(*) FROM enrollments WHERE user_id = '102'")
+                )
+            }
+            #expect(status == "left" && enrolled == 0, "the student the file leaves out has left, with no classes")
+            try await keysHold(store, database)
+        }
+    }
+
     @Test("an apply with nothing written since the preview writes the kept plan: the same records as planning again", arguments: TestDatabase.all)
     func keptPlanAtApply(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

@@ -34,6 +34,39 @@ struct StoreTests {
         }
     }
 
+    @Test("a bulk insert of any number of rows writes each row whole and in place; a row of the wrong width is refused", arguments: TestDatabase.all)
+    func bulkInsertRows(database: TestDatabase) async throws {
+        // SQLite inserts several rows a statement (32 here) and the rest with a shorter statement: 1, 31, 32, 33,
+        // 70 rows all arrive, each value in its own row and column.
+        try await database.withStore { store in
+            try await store.migrate()
+            for count in [1, 31, 32, 33, 70] {
+                let rows: [[SQLValue]] = (0..<count).map { index in
+                    [.int(Int64(index)), .text("text \(index) 陳"), index % 3 == 0 ? .null : .text(String(repeating: "x", count: index)), .bool(index % 2 == 0)]
+                }
+                let read = try await store.backend.write { db in
+                    try db.execute("CREATE TABLE rows_check (id BIGINT PRIMARY KEY, value TEXT NOT NULL, other TEXT, flag BOOLEAN NOT NULL)")
+                    try db.bulkInsert(table: "rows_check", columns: ["id", "value", "other", "flag"], rows: rows)
+                    let read = try db.query("SELECT id, value, other, flag FROM rows_check ORDER BY id").map { row in
+                        "\(try row.int("id"))|\(try row.text("value"))|\(row.optionalText("other") ?? "NULL")|\(row.bool("flag"))"
+                    }
+                    try db.execute("DROP TABLE rows_check")
+                    return read
+                }
+                let wanted = (0..<count).map { index in
+                    "\(index)|text \(index) 陳|\(index % 3 == 0 ? "NULL" : String(repeating: "x", count: index))|\(index % 2 == 0)"
+                }
+                #expect(read == wanted, "\(count) rows")
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in
+                    try db.execute("CREATE TABLE width_check (id BIGINT PRIMARY KEY, value TEXT)")
+                    try db.bulkInsert(table: "width_check", columns: ["id", "value"], rows: (0..<40).map { $0 == 35 ? [.int(Int64($0))] : [.int(Int64($0)), .text("v")] })
+                }
+            }
+        }
+    }
+
     @Test("an IN list longer than a slice goes as one JSON array and finds every value: quotes, backslashes, tabs, Chinese", arguments: TestDatabase.all)
     func longInList(database: TestDatabase) async throws {
         try await database.withStore { store in

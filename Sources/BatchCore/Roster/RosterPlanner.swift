@@ -81,8 +81,13 @@ public enum RosterRecord {
     /// A person's membership of a school: `userId|schoolId`.
     public static func membershipKey(userID: String, schoolID: String) -> String { userID + "|" + schoolID }
     public static func splitKey(_ key: String) -> (String, String)? {
-        guard let bar = key.firstIndex(of: "|") else { return nil }
-        return (String(key[..<bar]), String(key[key.index(after: bar)...]))
+        splitKeyInPlace(key).map { (String($0.0), String($0.1)) }
+    }
+
+    /// `splitKey`'s parts as slices of `key` (found by its bytes, not by its characters).
+    public static func splitKeyInPlace(_ key: String) -> (Substring, Substring)? {
+        guard let bar = key.utf8.firstIndex(of: UInt8(ascii: "|")) else { return nil }
+        return (key[..<bar], key[key.utf8.index(after: bar)...])
     }
 
     /// A whole record as the `after` of its creation (or the `before` of its removal): its fields as JSON with

@@ -17,9 +17,21 @@ extension BatchEngine {
     func apply(_ job: Job, worker: String) async throws {
         let batch = try await store.batch(job.batchID)
         let handler = try handler(for: batch.kind)
+        guard handler.checksOwnKeys(applying: batch) else { return try await apply(job, batch, handler, worker: worker, ownKeys: false) }
+        do {
+            try await apply(job, batch, handler, worker: worker, ownKeys: true)
+        } catch is FieldWriter.KeysNeeded {
+            logger.info("batch \(batch.id): the changes to write remove records; applying with the database's keys")
+            try await apply(job, batch, handler, worker: worker, ownKeys: false)
+        }
+    }
+
+    /// The apply in one transaction; `ownKeys`: with the database's row-by-row key checks off
+    /// (`DatabaseBackend.writeCheckingOwnKeys`).
+    private func apply(_ job: Job, _ batch: Batch, _ handler: any BatchKindHandler, worker: String, ownKeys: Bool) async throws {
         let board = progress
         let logger = logger
-        try await store.backend.write { db in
+        let body: @Sendable (any SQLConnection) throws -> Void = { db in
             // Idempotent: the apply and the batch's new status commit together, so a batch no longer processing has
             // been applied (or was stopped); only the job is left to close.
             guard batch.status == .processing else {
@@ -103,6 +115,7 @@ extension BatchEngine {
                     + [.init(field: "status", before: "processing", after: status.rawValue)])
             try Store.completeJob(db, job, worker: worker)
         }
+        if ownKeys { try await store.backend.writeCheckingOwnKeys(body) } else { try await store.backend.write(body) }
     }
 
     func undo(_ job: Job, worker: String) async throws {

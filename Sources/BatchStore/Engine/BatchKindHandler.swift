@@ -42,6 +42,11 @@ public protocol BatchKindHandler: Sendable {
     /// Whether `inspect` keeps an accepted upload as it came (`FileInspection.kept` nil): the upload is then written
     /// to the blob store while it is checked, and kept once the checks pass.
     var keepsUploadAsIs: Bool { get }
+    /// Whether the apply of `batch` may run with the database's row-by-row key checks off
+    /// (`DatabaseBackend.writeCheckingOwnKeys`), its writer checking the parents of what it creates itself. Decided
+    /// from the preview, before the apply's transaction: if the changes written turn out to need the keys after
+    /// all (`RosterWriter.checksOwnKeys`), the apply runs again with them.
+    func checksOwnKeys(applying batch: Batch) -> Bool
 }
 
 extension BatchKindHandler {
@@ -57,6 +62,7 @@ extension BatchKindHandler {
     public var lockKeyColumns: Set<String>? { nil }
     public var appliesKeptPlan: Bool { false }
     public var keepsUploadAsIs: Bool { false }
+    public func checksOwnKeys(applying batch: Batch) -> Bool { false }
     public func lockScope(_ items: [BatchItem]) -> LockScope { LockScope(people: items.compactMap(\.target)) }
 }
 

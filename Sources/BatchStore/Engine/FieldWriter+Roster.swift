@@ -10,6 +10,14 @@ enum RosterWriter {
 
     static func isWhole(_ change: FieldChange) -> Bool { change.field == "*" }
 
+    /// Whether `changes` may be written with the database's row-by-row key checks off
+    /// (`DatabaseBackend.writeCheckingOwnKeys`): they remove nothing (a removal relies on the keys' cascades and
+    /// refusals) and are all roster records or people's fields, so the only rows that name a parent are the new
+    /// ones `creations` checks. Changed fields never change a key.
+    static func checksOwnKeys(_ changes: [FieldChange]) -> Bool {
+        changes.allSatisfy { ($0.entity == "person" || entities.contains($0.entity)) && !(isWhole($0) && $0.after == nil) }
+    }
+
     static func removals(_ changes: [FieldChange], on db: any SQLConnection) throws {
         let removed = changes.filter { isWhole($0) && $0.after == nil }
         guard !removed.isEmpty else { return }
@@ -120,52 +128,101 @@ enum RosterWriter {
                 }
             }
         }
-        try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields in
-            [.text(UUID().uuidString.lowercased()), .text(key), .text(fields["schoolName"] ?? key), .int(now), .int(now)]
+        // With the keys off, the people and classes the new rows name are gathered on another thread while the
+        // rows are inserted, and looked up once each at the end.
+        let keysOff = try db.foreignKeysOff()
+        let (parents, _) = try Parallel.both({ keysOff ? parentsNamed(by: created) : nil }) {
+            try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields in
+                [.text(UUID().uuidString.lowercased()), .text(key), .text(fields["schoolName"] ?? key), .int(now), .int(now)]
+            }
+            let schools = try RosterSnapshotLoader.schools(on: db).byID
+            @Sendable func schoolKey(_ id: String) throws -> SQLValue {
+                guard let school = schools[id] else { throw StoreError.corrupt("a roster batch named the school \(id), which does not exist") }
+                return .id(school.key)
+            }
+            try insert(
+                "person", into: "people",
+                columns: [
+                    "user_id", "user_role", "login_id", "first_name", "middle_name", "last_name", "preferred_first_name",
+                    "user_email", "email_key", "user_grade", "user_status", "user_district_id", "user_state_id",
+                    "search_text", "created_at", "updated_at",
+                ]
+            ) { key, fields in
+                var person = Person(userID: UserID(rawValue: key), role: .staff, firstName: "", lastName: "", schoolKeys: [])
+                person.role = UserRole(rawValue: fields["userRole"] ?? "") ?? .staff
+                person.loginID = fields["loginId"].map(LoginID.init(rawValue:))
+                for (field, value) in fields where field != "userRole" && field != "loginId" { person.set(field, to: value) }
+                return [
+                    .id(person.userID), .text(person.role.rawValue), .id(person.loginID), .text(person.firstName),
+                    .optional(person.middleName), .text(person.lastName), .optional(person.preferredFirstName),
+                    .optional(person.email), .optional(person.email.map(Store.emailKey)), .optional(person.grade),
+                    .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
+                    .text(person.searchText), .int(now), .int(now),
+                ]
+            }
+            try insert("membership", into: "person_schools", columns: ["user_id", "school_key"]) { key, _ in
+                guard let (user, school) = RosterRecord.splitKey(key) else { return nil }
+                return [.text(user), try schoolKey(school)]
+            }
+            try insert(
+                "class", into: "classes", columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"]
+            ) { key, fields in
+                [
+                    .text(key), try schoolKey(fields["schoolId"] ?? ""), .text(fields["className"] ?? key), .optional(fields["classGrade"]),
+                    .optional(fields["classSubject"]), .int(now), .int(now),
+                ]
+            }
+            try insert("enrollment", into: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"]) { key, fields in
+                guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
+                return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
+            }
+            try insert("demographics", into: "demographics", columns: demographicsColumns) { key, fields in
+                demographicsRow(userID: key, fields, now: now)
+            }
         }
-        let schools = try RosterSnapshotLoader.schools(on: db).byID
-        @Sendable func schoolKey(_ id: String) throws -> SQLValue {
-            guard let school = schools[id] else { throw StoreError.corrupt("a roster batch named the school \(id), which does not exist") }
-            return .id(school.key)
+        if let parents { try check(parents, on: db) }
+    }
+
+    /// The people and classes that new memberships, enrollments and demographics name, each once, sorted.
+    static func parentsNamed(by created: [FieldChange]) -> (people: [String], classes: [String]) {
+        // (Slices of the keys: a class ID of more than 15 bytes made into a `String` of its own is an allocation.)
+        var people: Set<Substring> = [], classes: Set<Substring> = []
+        // A person's rows come one after another: a person repeating the previous one is not hashed again.
+        var lastPerson: Substring = ""
+        for change in created {
+            let user: Substring
+            switch change.entity {
+            case "membership":
+                guard let (named, _) = RosterRecord.splitKeyInPlace(change.key) else { continue }
+                user = named
+            case "enrollment":
+                guard let (named, classID) = RosterRecord.splitKeyInPlace(change.key) else { continue }
+                user = named
+                classes.insert(classID)
+            case "demographics": user = change.key[...]
+            default: continue
+            }
+            if user != lastPerson {
+                people.insert(user)
+                lastPerson = user
+            }
         }
-        try insert(
-            "person", into: "people",
-            columns: [
-                "user_id", "user_role", "login_id", "first_name", "middle_name", "last_name", "preferred_first_name",
-                "user_email", "email_key", "user_grade", "user_status", "user_district_id", "user_state_id",
-                "search_text", "created_at", "updated_at",
-            ]
-        ) { key, fields in
-            var person = Person(userID: UserID(rawValue: key), role: .staff, firstName: "", lastName: "", schoolKeys: [])
-            person.role = UserRole(rawValue: fields["userRole"] ?? "") ?? .staff
-            person.loginID = fields["loginId"].map(LoginID.init(rawValue:))
-            for (field, value) in fields where field != "userRole" && field != "loginId" { person.set(field, to: value) }
-            return [
-                .id(person.userID), .text(person.role.rawValue), .id(person.loginID), .text(person.firstName),
-                .optional(person.middleName), .text(person.lastName), .optional(person.preferredFirstName),
-                .optional(person.email), .optional(person.email.map(Store.emailKey)), .optional(person.grade),
-                .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
-                .text(person.searchText), .int(now), .int(now),
-            ]
-        }
-        try insert("membership", into: "person_schools", columns: ["user_id", "school_key"]) { key, _ in
-            guard let (user, school) = RosterRecord.splitKey(key) else { return nil }
-            return [.text(user), try schoolKey(school)]
-        }
-        try insert(
-            "class", into: "classes", columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"]
-        ) { key, fields in
-            [
-                .text(key), try schoolKey(fields["schoolId"] ?? ""), .text(fields["className"] ?? key), .optional(fields["classGrade"]),
-                .optional(fields["classSubject"]), .int(now), .int(now),
-            ]
-        }
-        try insert("enrollment", into: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"]) { key, fields in
-            guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
-            return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
-        }
-        try insert("demographics", into: "demographics", columns: demographicsColumns) { key, fields in
-            demographicsRow(userID: key, fields, now: now)
+        return (people.map(String.init).sorted(), classes.map(String.init).sorted())
+    }
+
+    /// With the keys off, the parents the new rows name must exist, each looked up once (a key looks one up for
+    /// every row): a missing one fails the write, as the key would have. The schools of new memberships and classes
+    /// need no look-up: their keys were read from `schools` in this transaction (`schoolKey`).
+    static func check(_ parents: (people: [String], classes: [String]), on db: any SQLConnection) throws {
+        for (table, column, keys, what) in [("people", "user_id", parents.people, "person"), ("classes", "class_id", parents.classes, "class")]
+        where !keys.isEmpty {
+            let missing = try db.first(
+                "SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM \(table) WHERE \(column) = value) LIMIT 1",
+                [.text(FlatJSON.array(keys))])
+            if let missing {
+                throw StoreError.conflict(
+                    "The batch names the \(what) \(missing.optionalText("value") ?? ""), which is no longer in the database. Upload the file again to plan it against the data as it is now.")
+            }
         }
     }
 

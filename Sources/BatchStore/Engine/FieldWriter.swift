@@ -10,6 +10,10 @@ enum FieldWriter {
         "userDistrictId": "user_district_id", "userStateId": "user_state_id", "userRole": "user_role", "loginId": "login_id",
     ]
 
+    /// Thrown by `write` with the keys off (`DatabaseBackend.writeCheckingOwnKeys`) for changes that need them
+    /// (`RosterWriter.checksOwnKeys`): the caller writes them again with the keys on.
+    struct KeysNeeded: Error {}
+
     /// Rows per statement: well under both databases' bind limits.
     static let chunk = 500
 
@@ -52,6 +56,7 @@ enum FieldWriter {
     /// Writes each change's `after`. Addresses are unique, so the e-mail keys of every person whose address
     /// changes are cleared first: two students swapping addresses in one batch is then no conflict.
     static func write(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void = { _ in }) throws {
+        if try db.foreignKeysOff(), !RosterWriter.checksOwnKeys(changes) { throw KeysNeeded() }
         for change in changes where !["person", "document", "photo"].contains(change.entity) && !RosterWriter.entities.contains(change.entity) {
             throw StoreError.corrupt("a batch tried to change the unknown record kind \(change.entity)")
         }

@@ -114,6 +114,11 @@ public struct RosterHandler: BatchKindHandler {
         return { RosterSummary.counts(planned, roles: known) }
     }
 
+    /// A preview that removes nothing: its changes only add and change records (`RosterWriter.checksOwnKeys`).
+    public func checksOwnKeys(applying batch: Batch) -> Bool {
+        !batch.entityCounts.isEmpty && batch.entityCounts.allSatisfy { $0.removed == 0 }
+    }
+
     /// What `lockScope` and `isUsersRow` read of a row.
     public var lockKeyColumns: Set<String>? { ["userRole", "schoolId"] }
 

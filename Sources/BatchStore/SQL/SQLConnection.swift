@@ -88,6 +88,13 @@ extension SQLConnection {
     public func scalarInt(_ sql: String, _ binds: [SQLValue] = []) throws -> Int64 {
         try query(sql, binds).first?.cells.first?.int ?? 0
     }
+
+    /// Whether this transaction leaves the foreign keys to its own code (`DatabaseBackend.writeCheckingOwnKeys` on
+    /// SQLite).
+    public func foreignKeysOff() throws -> Bool {
+        guard dialect == .sqlite else { return false }
+        return try scalarInt("PRAGMA foreign_keys") == 0
+    }
 }
 
 /// A database: SQLite through GRDB or PostgreSQL through postgres-nio.
@@ -98,7 +105,18 @@ public protocol DatabaseBackend: Sendable {
     /// Runs a closure in one transaction: everything it wrote is committed when it returns and rolled back when
     /// it throws.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    /// `write`, for a body that checks the keys of what it writes itself (a roster's apply, `RosterWriter`): on
+    /// SQLite the foreign keys are not checked row by row in this one transaction (`foreignKeysOff` tells the body),
+    /// so the body may only insert rows whose parents it then checks, and must delete nothing a key would cascade
+    /// to or protect. PostgreSQL checks the roster's keys a statement at a time anyway: there it is `write`.
+    func writeCheckingOwnKeys<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
     func close() async throws
+}
+
+extension DatabaseBackend {
+    public func writeCheckingOwnKeys<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await write(body)
+    }
 }
 
 /// Builds `IN (?, ?, …)` lists and `WHERE` clauses with their binds.
