@@ -158,9 +158,13 @@ struct GRDBConnection: SQLConnection {
         // Several rows a statement: SQLite keeps its cursors open from one row to the next of a statement, so a row
         // that goes after the last one of a B-tree (the items' keys and states, a first import's IDs) is placed
         // without walking down from the root again, and the statement's setup is paid once for all its rows
-        // (docs/decisions.md, round 16).
+        // (docs/decisions.md, round 16). `OR FAIL`: a row that breaks a rule stops the statement but does not
+        // undo the rows before it, as when each row was a statement of its own; otherwise SQLite copies every page
+        // a statement changes first into a statement journal, to undo it alone (with several rows a statement that
+        // made the 1.4 million enrollments slower than one row a statement). Every caller ends its transaction on
+        // the error.
         let perStatement = max(1, min(Self.rowsPerInsert, Self.bindsPerInsert / max(columns.count, 1)))
-        let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        let head = "INSERT OR FAIL INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
         let one = "(\(placeholders(columns.count)))"
         func statement(_ count: Int) throws -> (Statement, String) {
             let sql = head + repeatElement(one, count: count).joined(separator: ", ")
