@@ -228,7 +228,11 @@ enum RosterImportBench {
             21.6 → 10.8 s), IDs compared byte by byte (`COLLATE "C"`), COPY text sent as it is made; on SQLite, bound texts read in place and JSON
             escaped in runs (storing the items 6.7–7.2 s → 6.4–6.7 s in alternate runs); and users.csv's students no
             longer gathered when no demographics rows need them (reading and checking users.csv in the bench 2.93 →
-            2.44 s). The tables above are that round's.
+            2.44 s): 24.4 s, 22.9 s and 39.6 s with `sqlite3 .import` at 4.93 s. The sixteenth round (2026-12-05, third
+            session), SQLite's writes: bulk inserts of up to 32 rows a statement (`INSERT OR FAIL`, so that SQLite keeps
+            no statement journal where no key is checked), and a roster apply that removes nothing written without SQLite's row-by-row key checks, the people
+            and classes its new rows name looked up once each instead. The enrollments' insert 3.2–4.1 s → 2.7–3.0 s,
+            storing the re-import's items 6.8 / 6.8 s → 5.6 / 4.8 s (alternate runs). The tables above are that round's.
 
             Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
             stored item (its cells as a JSON array of values and its changes as JSON, about 700 bytes a row) written once

@@ -329,39 +329,69 @@ struct RosterEngineTests {
         #expect(broken == 0, "rows naming a missing parent")
     }
 
-    @Test("an apply that only adds checks what its new rows name: a class deleted behind SchoolBatch's back since the preview stops it, nothing written", arguments: TestDatabase.all)
+    @Test("an apply that only adds checks what its new rows name: a class or person deleted behind SchoolBatch's back since the preview stops it, nothing written", arguments: TestDatabase.all)
     func parentGoneAtApply(database: TestDatabase) async throws {
-        try await emptyDistrict(database) { store, engine in
-            _ = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\n")]))
-            let next = try await batch(engine, [("users.csv", Self.header + "S1,One,102,student,l102,Bo,Ng,,05,C1,5A,\n")])
-            #expect(counts(next)["enrollments"]?.created == 1 && counts(next)["classes"]?.created == 0)
-            // Deleted outside SchoolBatch (no batch or page moved the data version): the apply writes the kept plan,
-            // with SQLite's row-by-row key checks off (SQLiteBackend.writeCheckingOwnKeys), and must find the class gone.
-            try await store.backend.write { db in _ = try db.execute("DELETE FROM classes WHERE class_id = 'C1'") }
-            let stopped = try await apply(engine, next)
-            #expect(stopped.status != .completed)
-            let people = try await store.backend.read { db in try db.query("SELECT user_id FROM people ORDER BY user_id").map { try $0.text("user_id") } }
-            #expect(people == ["101"], "nothing of the batch is written")
-            let error = try await store.backend.read { db in
-                try db.first("SELECT last_error FROM jobs WHERE batch_id = ?", [.id(next.id)])?.optionalText("last_error") ?? ""
-            }
-            if database == .sqlite { #expect(error.contains("the class C1, which is no longer in the database"), "\(error)") }
-            #expect(!error.isEmpty)
-            try await keysHold(store, database)
-            // Every other write has its keys checked again: an enrollment naming no class is refused.
-            await #expect(throws: (any Error).self) {
-                try await store.backend.write { db in
-                    _ = try db.execute("INSERT INTO enrollments (class_id, user_id, role, primary_teacher) VALUES ('C9', '101', 'student', ?)", [.bool(false)])
+        // The second file enrols a new student in the existing class C1, or the existing student 101 in a new class
+        // C2; then the class or the person is deleted outside SchoolBatch (no batch or page moved the data version),
+        // so the apply writes the kept plan, with SQLite's row-by-row key checks off
+        // (SQLiteBackend.writeCheckingOwnKeys), and must find the parent gone.
+        let cases = [
+            (line: "S1,One,102,student,l102,Bo,Ng,,05,C1,5A,", delete: "DELETE FROM classes WHERE class_id = 'C1'", missing: "the class C1", left: ["101"]),
+            (line: "S1,One,101,student,l101,Ann,Lee,,05,C2,5B,", delete: "DELETE FROM people WHERE user_id = '101'", missing: "the person 101", left: []),
+        ]
+        for (line, delete, missing, left) in cases {
+            try await emptyDistrict(database) { store, engine in
+                _ = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\n")]))
+                let next = try await batch(engine, [("users.csv", Self.header + line + "\n")])
+                #expect(counts(next)["enrollments"]?.created == 1)
+                try await store.backend.write { db in _ = try db.execute(delete) }
+                let stopped = try await apply(engine, next)
+                #expect(stopped.status != .completed)
+                let (people, classes) = try await store.backend.read { db in
+                    (
+                        try db.query("SELECT user_id FROM people ORDER BY user_id").map { try $0.text("user_id") },
+                        try db.query("SELECT class_id FROM classes ORDER BY class_id").map { try $0.text("class_id") }
+                    )
+                }
+                #expect(people == left && !classes.contains("C2"), "nothing of the batch is written: \(missing)")
+                let error = try await store.backend.read { db in
+                    try db.first("SELECT last_error FROM jobs WHERE batch_id = ?", [.id(next.id)])?.optionalText("last_error") ?? ""
+                }
+                if database == .sqlite { #expect(error.contains("\(missing), which is no longer in the database"), "\(error)") }
+                #expect(!error.isEmpty)
+                try await keysHold(store, database)
+                // Every other write has its keys checked again: an enrollment naming no class is refused.
+                await #expect(throws: (any Error).self) {
+                    try await store.backend.write { db in
+                        _ = try db.execute("INSERT INTO enrollments (class_id, user_id, role, primary_teacher) VALUES ('C9', '101', 'student', ?)", [.bool(false)])
+                    }
                 }
             }
         }
     }
 
-    @Test("a sync batch that removed nothing at its preview but removes at its apply (a student added since) is applied with the keys", arguments: TestDatabase.all)
+    @Test("an add-update batch planned again at apply is written whatever it turns out to change; a sync batch keeps the keys and removes what its file leaves out", arguments: TestDatabase.all)
     func removalsAtApply(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in
+            // An add-update file ends 101's enrollment in C2, which does not exist yet at its preview (nothing to
+            // remove: the apply may go without SQLite's row-by-row key checks); a batch applied first enrols 101 in
+            // C2, so the plan made again at apply removes it after all, and is written with the keys.
+            _ = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\n")]))
+            let ending = try await batch(
+                engine,
+                [("users.csv", "action," + Self.header + "delete,S1,One,101,student,l101,Ann,Lee,,05,C2,5B,\n,S1,One,103,student,l103,Cy,Wu,,05,C1,5A,\n")])
+            #expect(ending.entityCounts.allSatisfy { $0.removed == 0 } && counts(ending)["students"]?.created == 1)
+            _ = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C2,5B,\n")]))
+            let ended = try await apply(engine, ending)
+            #expect(ended.status == .completed)
+            let enrollments = try await store.backend.read { db in
+                try db.query("SELECT user_id, class_id FROM enrollments ORDER BY user_id, class_id").map { "\(try $0.text("user_id"))|\(try $0.text("class_id"))" }
+            }
+            #expect(enrollments == ["101|C1", "103|C1"], "101 has left C2; 103 is enrolled")
+            try await keysHold(store, database)
+
             let base = Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C1,5A,\nS1,One,101,student,l101,Ann,Lee,,05,C2,5B,\n"
-            _ = try await apply(engine, try await batch(engine, [("users.csv", base)]))
+                + "S1,One,103,student,l103,Cy,Wu,,05,C1,5A,\n"
             let sync = try await batch(engine, [("users.csv", base.replacingOccurrences(of: "Ann,Lee", with: "Ann,Li"))], mode: "sync")
             #expect(sync.entityCounts.allSatisfy { $0.removed == 0 } && counts(sync)["students"]?.updated == 1)
             _ = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "S1,One,102,student,l102,Bo,Ng,,05,C1,5A,\n")]))

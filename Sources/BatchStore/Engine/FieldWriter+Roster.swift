@@ -185,10 +185,9 @@ enum RosterWriter {
 
     /// The people and classes that new memberships, enrollments and demographics name, each once, sorted.
     static func parentsNamed(by created: [FieldChange]) -> (people: [String], classes: [String]) {
-        // (Slices of the keys: a class ID of more than 15 bytes made into a `String` of its own is an allocation.)
-        var people: Set<Substring> = [], classes: Set<Substring> = []
+        var people: Set<KeyBytes> = [], classes: Set<KeyBytes> = []
         // A person's rows come one after another: a person repeating the previous one is not hashed again.
-        var lastPerson: Substring = ""
+        var lastPerson: KeyBytes?
         for change in created {
             let user: Substring
             switch change.entity {
@@ -198,16 +197,32 @@ enum RosterWriter {
             case "enrollment":
                 guard let (named, classID) = RosterRecord.splitKeyInPlace(change.key) else { continue }
                 user = named
-                classes.insert(classID)
+                classes.insert(KeyBytes(classID))
             case "demographics": user = change.key[...]
             default: continue
             }
-            if user != lastPerson {
-                people.insert(user)
-                lastPerson = user
+            let person = KeyBytes(user)
+            if person != lastPerson {
+                people.insert(person)
+                lastPerson = person
             }
         }
-        return (people.map(String.init).sorted(), classes.map(String.init).sorted())
+        func sorted(_ keys: Set<KeyBytes>) -> [String] { keys.map { String($0.text) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        return (sorted(people), sorted(classes))
+    }
+
+    /// A key compared and hashed by its bytes, as the database compares it: two IDs that differ in their bytes are
+    /// two records, even where Swift's `String` would call them equal (a letter written composed and decomposed).
+    /// A slice of the change's key: a class ID of more than 15 bytes made into a `String` of its own is an
+    /// allocation.
+    struct KeyBytes: Hashable {
+        let text: Substring
+        init(_ text: Substring) { self.text = text }
+        static func == (left: KeyBytes, right: KeyBytes) -> Bool { left.text.utf8.elementsEqual(right.text.utf8) }
+        func hash(into hasher: inout Hasher) {
+            var text = self.text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 
     /// With the keys off, the parents the new rows name must exist, each looked up once (a key looks one up for

@@ -114,9 +114,11 @@ public struct RosterHandler: BatchKindHandler {
         return { RosterSummary.counts(planned, roles: known) }
     }
 
-    /// A preview that removes nothing: its changes only add and change records (`RosterWriter.checksOwnKeys`).
+    /// An add-update batch whose preview removes nothing: its changes are expected only to add and change records
+    /// (`RosterWriter.checksOwnKeys`, which decides inside the transaction). Sync batches are the ones that remove
+    /// (some removals, a person's school membership, are not among the preview's counts), so they keep the keys.
     public func checksOwnKeys(applying batch: Batch) -> Bool {
-        !batch.entityCounts.isEmpty && batch.entityCounts.allSatisfy { $0.removed == 0 }
+        RosterMode.of(options: batch.options) != .sync && !batch.entityCounts.isEmpty && batch.entityCounts.allSatisfy { $0.removed == 0 }
     }
 
     /// What `lockScope` and `isUsersRow` read of a row.

@@ -3,7 +3,8 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// SQLite through GRDB: a WAL database pool (many readers, one writer), foreign keys on.
+/// SQLite through GRDB: a WAL database pool (many readers, one writer), foreign keys on (but for the writes that
+/// check their own, `writeCheckingOwnKeys`).
 public final class SQLiteBackend: DatabaseBackend {
     public let dialect = SQLDialect.sqlite
     let pool: DatabasePool
@@ -57,9 +58,10 @@ public final class SQLiteBackend: DatabaseBackend {
     }
 
     /// The transaction runs with `PRAGMA foreign_keys = OFF` (a setting SQLite takes only outside a transaction),
-    /// set back on before the writer connection serves anything else, whether the body committed or threw. A
-    /// roster's 1.4 million enrollments each looked up their class and person while inserted: in the `sqlite3`
-    /// shell, 3.3 s with the keys and 2.1 s without (docs/decisions.md, round 16).
+    /// set back on before the writer connection serves anything else, whether the body committed or threw: through
+    /// SQLite itself, which GRDB's refusal of statements after a cancelled task cannot stop, and checked. A roster's
+    /// 1.4 million enrollments each looked up their class and person while inserted: in the `sqlite3` shell, 3.3 s
+    /// with the keys and 2.1 s without (docs/decisions.md, round 16).
     public func writeCheckingOwnKeys<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await mapErrors {
             try await pool.writeWithoutTransaction { db in
@@ -73,10 +75,22 @@ public final class SQLiteBackend: DatabaseBackend {
                     guard let value else { throw StoreError.corrupt("a write returned nothing") }
                     return value
                 }
-                try db.execute(sql: "PRAGMA foreign_keys = ON")
+                // A writer left without its keys would let every later write skip them: that is no state to go on in.
+                guard Self.foreignKeysOn(db.sqliteConnection) else {
+                    preconditionFailure("SQLite's foreign keys could not be turned back on after a write that checked its own")
+                }
                 return try outcome.get()
             }
         }
+    }
+
+    /// Turns the connection's foreign keys on (outside a transaction) and tells whether they are.
+    static func foreignKeysOn(_ connection: OpaquePointer?) -> Bool {
+        guard let connection, sqlite3_exec(connection, "PRAGMA foreign_keys = ON", nil, nil, nil) == SQLITE_OK else { return false }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(connection, "PRAGMA foreign_keys", -1, &statement, nil) == SQLITE_OK else { return false }
+        defer { sqlite3_finalize(statement) }
+        return sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_int(statement, 0) == 1
     }
 
     /// Empties the log, then closes. SQLite removes the log when its last connection closes, but the pool closes its
@@ -161,8 +175,10 @@ struct GRDBConnection: SQLConnection {
         // (docs/decisions.md, round 16). `OR FAIL`: a row that breaks a rule stops the statement but does not
         // undo the rows before it, as when each row was a statement of its own; otherwise SQLite copies every page
         // a statement changes first into a statement journal, to undo it alone (with several rows a statement that
-        // made the 1.4 million enrollments slower than one row a statement). Every caller ends its transaction on
-        // the error.
+        // made the 206,000 people slower to insert than one row a statement). A foreign key checked in the statement
+        // makes SQLite keep that journal anyway. Every caller ends its transaction on the error. At most
+        // `bindsPerInsert` values a statement: each text is bound inside the call that lends its bytes, one call
+        // within the other, so that is also how deep the binding goes.
         let perStatement = max(1, min(Self.rowsPerInsert, Self.bindsPerInsert / max(columns.count, 1)))
         let head = "INSERT OR FAIL INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
         let one = "(\(placeholders(columns.count)))"
@@ -191,7 +207,7 @@ struct GRDBConnection: SQLConnection {
 
     /// Rows of one bulk insert statement, and at most this many values bound in it (SQLite allows 32,766).
     static let rowsPerInsert = 32
-    static let bindsPerInsert = 1_000
+    static let bindsPerInsert = 256
 
     func bulkUpdate(table: String, key: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
