@@ -17,9 +17,8 @@ extension BatchEngine {
     func apply(_ job: Job, worker: String) async throws {
         let batch = try await store.batch(job.batchID)
         let handler = try handler(for: batch.kind)
-        guard handler.checksOwnKeys(applying: batch) else { return try await apply(job, batch, handler, worker: worker, ownKeys: false) }
         do {
-            try await apply(job, batch, handler, worker: worker, ownKeys: true)
+            try await apply(job, batch, handler, worker: worker, ownKeys: handler.checksOwnKeys(applying: batch))
         } catch is FieldWriter.KeysNeeded {
             logger.info("batch \(batch.id): the changes to write remove records; applying with the database's keys")
             try await apply(job, batch, handler, worker: worker, ownKeys: false)

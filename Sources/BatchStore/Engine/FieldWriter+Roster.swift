@@ -14,8 +14,9 @@ enum RosterWriter {
     /// (`DatabaseBackend.writeCheckingOwnKeys`): they remove nothing (a removal relies on the keys' cascades and
     /// refusals) and are all roster records or people's fields, so the only rows that name a parent are the new
     /// ones `creations` checks. Changed fields never change a key.
+    /// (`FieldWriter.write` refuses kinds that are neither before it asks.)
     static func checksOwnKeys(_ changes: [FieldChange]) -> Bool {
-        changes.allSatisfy { ($0.entity == "person" || entities.contains($0.entity)) && !(isWhole($0) && $0.after == nil) }
+        !changes.contains { (isWhole($0) && $0.after == nil) || $0.entity == "document" || $0.entity == "photo" }
     }
 
     static func removals(_ changes: [FieldChange], on db: any SQLConnection) throws {

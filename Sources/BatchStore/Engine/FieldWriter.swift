@@ -56,10 +56,10 @@ enum FieldWriter {
     /// Writes each change's `after`. Addresses are unique, so the e-mail keys of every person whose address
     /// changes are cleared first: two students swapping addresses in one batch is then no conflict.
     static func write(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void = { _ in }) throws {
-        if try db.foreignKeysOff(), !RosterWriter.checksOwnKeys(changes) { throw KeysNeeded() }
         for change in changes where !["person", "document", "photo"].contains(change.entity) && !RosterWriter.entities.contains(change.entity) {
             throw StoreError.corrupt("a batch tried to change the unknown record kind \(change.entity)")
         }
+        if try db.foreignKeysOff(), !RosterWriter.checksOwnKeys(changes) { throw KeysNeeded() }
         try RosterWriter.removals(changes, on: db)
         try writeVersions(changes.filter { $0.entity == "document" || $0.entity == "photo" }, on: db, progress: progress)
         try writePeople(changes.filter { $0.entity == "person" && !RosterWriter.isWhole($0) }, on: db, progress: progress)

@@ -182,25 +182,17 @@ struct GRDBConnection: SQLConnection {
         let perStatement = max(1, min(Self.rowsPerInsert, Self.bindsPerInsert / max(columns.count, 1)))
         let head = "INSERT OR FAIL INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
         let one = "(\(placeholders(columns.count)))"
-        func statement(_ count: Int) throws -> (Statement, String) {
-            let sql = head + repeatElement(one, count: count).joined(separator: ", ")
-            return (try db.makeStatement(sql: sql), sql)
-        }
-        let full = rows.count / perStatement, rest = rows.count % perStatement
+        // Every statement but the last has `perStatement` rows: prepared once, and again for a shorter last one.
+        var prepared: (rows: Int, statement: Statement, sql: String)?
         try rows.withUnsafeBufferPointer { rows in
-            if full > 0 {
-                let (statement, sql) = try statement(perStatement)
-                try withExtendedLifetime(statement) {
-                    for start in stride(from: 0, to: full * perStatement, by: perStatement) {
-                        try run(statement.sqliteStatement, UnsafeBufferPointer(rebasing: rows[start..<start + perStatement]), width: columns.count, sql: sql)
-                    }
+            for start in stride(from: 0, to: rows.count, by: perStatement) {
+                let slice = UnsafeBufferPointer(rebasing: rows[start..<min(start + perStatement, rows.count)])
+                if prepared?.rows != slice.count {
+                    let sql = head + repeatElement(one, count: slice.count).joined(separator: ", ")
+                    prepared = (slice.count, try db.makeStatement(sql: sql), sql)
                 }
-            }
-            if rest > 0 {
-                let (statement, sql) = try statement(rest)
-                try withExtendedLifetime(statement) {
-                    try run(statement.sqliteStatement, UnsafeBufferPointer(rebasing: rows[(full * perStatement)...]), width: columns.count, sql: sql)
-                }
+                guard let (_, statement, sql) = prepared else { return }
+                try withExtendedLifetime(statement) { try run(statement.sqliteStatement, slice, width: columns.count, sql: sql) }
             }
         }
     }
