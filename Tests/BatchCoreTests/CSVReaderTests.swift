@@ -57,6 +57,14 @@ struct CSVReaderTests {
                 // never closes are no cell: that file is refused for its quote, whatever its encoding.)
                 let unvalidated = bytes.withUnsafeBufferPointer { CSVReader.parse(unvalidatedUTF8: $0, pieces: count) }
                 #expect(unvalidated == whole, "\(count) pieces")
+                // Each record's bytes, read again, give its cells.
+                if whole.unterminatedQuoteLine == nil {
+                    for record in pieced.records {
+                        let span = FileSpan(offset: record.bytes.lowerBound, length: record.bytes.count)
+                        let again = bytes.withUnsafeBytes { CSVReader.cells(at: span, in: $0) }
+                        #expect(again == record.cells, "line \(record.line), \(count) pieces")
+                    }
+                }
                 let positions = [3, bytes.firstIndex(of: 0x22)! + 1] + (whole.unterminatedQuoteLine == nil ? [bytes.count - 1] : [])
                 for position in positions {
                     var damaged = bytes
@@ -69,6 +77,34 @@ struct CSVReaderTests {
         let whole = try #require(CSVReader.parse(texts[0]).records.first { $0.cells.first == "two\(newline)lines 7" })
         #expect(whole.line == 7 && whole.cells == ["two\(newline)lines 7", "x"])
         #expect(CSVReader.parse(texts[2]).unterminatedQuoteLine == 35, "30 rows, 4 of them two lines long")
+    }
+
+    @Test("a row's bytes in the file as given read again to the same values; not for a converted file, other columns, or a short or long row")
+    func spans() throws {
+        let text = "\u{FEFF}loginId,userEmail\r\n  chan ,\"a\"\"b@x.org\"\r\n\r\n\"two\r\nlines\",陳@x.org \r\nshort\r\nlong,e@x.org,x\r\nlast,d@x.org"
+        let bytes = Data(text.utf8)
+        let read = try table(bytes).get()
+        #expect(read.records.count == 5)
+        var spanned: [String] = []
+        for record in read.records {
+            guard let span = read.span(of: record) else { continue }
+            let cells = try #require(bytes.withUnsafeBytes { CSVReader.cells(at: span, in: $0) })
+            #expect(CSVTable.values(cells: cells, columns: read.rowColumns) == read.values(of: record))
+            spanned.append(read.values(of: record)["loginId"] ?? "")
+        }
+        #expect(spanned == ["chan", "two\r\nlines", "last"], "the short and the long row are read some other way")
+        let first = try #require(read.records.first.flatMap(read.span(of:)))
+        #expect(first.offset == 3 + "loginId,userEmail\r\n".utf8.count, "counted in the file as given, its byte-order mark included")
+        // A span that is not one whole record, or not in the file, reads nothing.
+        #expect(bytes.withUnsafeBytes { CSVReader.cells(at: FileSpan(offset: first.offset, length: first.length + 30), in: $0) } == nil)
+        #expect(bytes.withUnsafeBytes { CSVReader.cells(at: FileSpan(offset: bytes.count - 2, length: 3), in: $0) } == nil)
+        #expect(FileSpan(text: first.text) == first && FileSpan(text: "@12") == nil && FileSpan(text: "[]") == nil)
+        // Converted from Windows-1252: its records' bytes are of the converted text, not of the file.
+        let converted = try table(try #require("loginId,userEmail\nJosé,j@x.org\n".data(using: .windowsCP1252))).get()
+        #expect(converted.records.allSatisfy { converted.span(of: $0) == nil })
+        // A column of our error report (read and ignored): the values are not the record's cells.
+        let report = try table("loginId,userEmail,issues\nchan,c@x.org,bad\n").get()
+        #expect(report.records.allSatisfy { report.span(of: $0) == nil })
     }
 
     @Test("a stray quote fails the file at once, naming the line where the quote opened")

@@ -155,28 +155,53 @@ struct RosterEngineTests {
         }
     }
 
-    @Test("a row's cells are stored as values with the file's column names kept once; rows stored whole still read", arguments: TestDatabase.all)
+    @Test(
+        "a row is stored as where it is in the kept users.csv and read there again; rows stored as values or whole still read; a kept file gone is a clear error",
+        arguments: TestDatabase.all)
     func storedCells(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in
-            let users = Self.header + "N,North School,000123,student,19chanw1,詠欣,陳,,05,N-5A,\"5A, \"\"blue\"\"\",\n"
+            // A byte-order mark, CRLF, a quoted cell with a comma and doubled quotes, a cell with spaces around it; a
+            // name of this test's own, so that no other test's kept file has these bytes.
+            let unique = UUID().uuidString.prefix(8)
+            let header = Self.header.replacingOccurrences(of: "\n", with: "\r\n")
+            let row = "N,North School,000123,student,19chanw1,  詠欣 ,陳\(unique),,05,N-5A,\"5A, \"\"blue\"\"\","
+            let users = "\u{FEFF}" + header + row + "\r\n"
             let draft = try await batch(engine, [("users.csv", users)], mode: "sync")
             let stored = try await store.backend.read { db in
                 try db.query("SELECT input FROM batch_items WHERE batch_id = ? ORDER BY item_id", [.id(draft.id)]).map { try $0.text("input") }
             }
             #expect(stored.count == 2, "the row and the sync item")
-            #expect(stored[0].hasPrefix("[") && !stored[0].contains("schoolId"), "\(stored[0])")
+            #expect(stored[0] == "@\(3 + header.utf8.count)+\(row.utf8.count)", "the row's bytes in the file as uploaded")
             #expect(stored[1].hasPrefix("{"), "the sync item's cells are not the file's columns: stored whole")
-            let row = try #require(try await items(store, draft).first)
-            #expect(row.input["firstName"] == "詠欣" && row.input["userId"] == "000123" && row.input["className"] == "5A, \"blue\"")
-            #expect(row.input.count == Self.header.split(separator: ",").count)
-            // A row stored whole (as batches before the column list were) reads the same.
-            try await store.backend.write { db in
-                _ = try db.execute(
-                    "UPDATE batch_items SET input = ? WHERE batch_id = ? AND item_id = ?",
-                    [.text(FlatJSON.object(row.input)), .id(draft.id), .int(row.id)])
+            let item = try #require(try await items(store, draft).first)
+            #expect(item.input["firstName"] == "詠欣" && item.input["userId"] == "000123" && item.input["className"] == "5A, \"blue\"")
+            #expect(item.input["lastName"] == "陳\(unique)" && item.input.count == Self.header.split(separator: ",").count)
+            #expect(try await store.itemsWithIssues(of: draft.id).isEmpty)
+            // A row stored as values (as batches before spans were) or whole (before the column list) reads the same.
+            let columns = try await store.backend.read { db in
+                try db.first("SELECT columns FROM batch_input_columns WHERE batch_id = ? AND file_name = 'users.csv'", [.id(draft.id)])?
+                    .text("columns")
             }
-            #expect(try await items(store, draft).first?.input == row.input)
-            #expect(try await store.item(row.id, of: draft.id)?.input == row.input)
+            let names = try #require(columns.flatMap { JSONText.decode([String].self, $0) })
+            for text in [try #require(FlatJSON.values(item.input, columns: names)), FlatJSON.object(item.input)] {
+                try await store.backend.write { db in
+                    _ = try db.execute(
+                        "UPDATE batch_items SET input = ? WHERE batch_id = ? AND item_id = ?", [.text(text), .id(draft.id), .int(item.id)])
+                }
+                #expect(try await items(store, draft).first?.input == item.input)
+                #expect(try await store.item(item.id, of: draft.id)?.input == item.input)
+            }
+            // The kept file gone from the files folder: reading its rows says so, and which file.
+            let second = try await batch(engine, [("users.csv", users)], mode: "sync")
+            let blobs = try #require(engine.blobs as? FileBlobStore)
+            let key = FileBlobStore.key(for: Data(users.utf8))
+            try FileManager.default.removeItem(at: blobs.root.appendingPathComponent(String(key.prefix(2))).appendingPathComponent(String(key.dropFirst(2))))
+            await #expect {
+                _ = try await items(store, second)
+            } throws: { error in
+                guard case StoreError.corrupt(let message) = error else { return false }
+                return message.contains("users.csv") && message.contains("files folder")
+            }
         }
     }
 

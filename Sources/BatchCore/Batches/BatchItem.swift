@@ -59,6 +59,9 @@ public struct BatchItem: Sendable, Hashable, Codable {
     public var manualTarget: String?
     /// Students the item may be about, closest first, for a person to choose from (unmatched files).
     public var suggestions: [Suggestion]
+    /// Where its row is in the file it came from, when its input is exactly that row's cells trimmed (a UTF-8
+    /// roster file kept as uploaded): stored, the input is read there again instead of being kept a second time.
+    public var source: FileSpan?
 
     public init(
         id: Int64, fileName: String, row: Int?, input: RowValues, target: String? = nil, label: String = "",
@@ -85,6 +88,28 @@ public struct BatchItem: Sendable, Hashable, Codable {
     public func samePlan(as other: BatchItem) -> Bool {
         state == other.state && target == other.target && label == other.label && manualTarget == other.manualTarget
             && changes == other.changes && issues == other.issues && suggestions == other.suggestions
+    }
+}
+
+/// Bytes of a file: where a row is in the file it was read from.
+public struct FileSpan: Sendable, Hashable, Codable {
+    public var offset: Int
+    public var length: Int
+
+    public init(offset: Int, length: Int) {
+        self.offset = offset
+        self.length = length
+    }
+
+    /// As stored in place of an item's input: `@offset+length`.
+    public var text: String { "@\(offset)+\(length)" }
+
+    /// A span written by `text`; nil for anything else.
+    public init?(text: String) {
+        guard text.utf8.first == UInt8(ascii: "@") else { return nil }
+        let parts = text.dropFirst().split(separator: "+", omittingEmptySubsequences: false)
+        guard parts.count == 2, let offset = Int(parts[0]), let length = Int(parts[1]), offset >= 0, length > 0 else { return nil }
+        self.init(offset: offset, length: length)
     }
 }
 

@@ -5,9 +5,12 @@ import Foundation
 public struct CSVRecord: Sendable, Hashable {
     public var line: Int
     public var cells: [String]
-    public init(line: Int, cells: [String]) {
+    /// Where the record is in the bytes read (its line break not included), so that it can be read there again.
+    public var bytes: Range<Int>
+    public init(line: Int, cells: [String], bytes: Range<Int> = 0..<0) {
         self.line = line
         self.cells = cells
+        self.bytes = bytes
     }
 }
 
@@ -83,6 +86,16 @@ public enum CSVReader {
         return Parse(records: whole.records, unterminatedQuoteLine: whole.endsInQuotes ? whole.quoteLine : nil)
     }
 
+    /// The cells of the one record at `span` of a UTF-8 file (`CSVTable.span(of:)`), read as they were the first
+    /// time; nil when the span is not within the file or does not hold exactly one record.
+    public static func cells(at span: FileSpan, in file: UnsafeRawBufferPointer) -> [String]? {
+        guard span.offset >= 0, span.length > 0, span.offset + span.length <= file.count else { return nil }
+        let bytes = file.bindMemory(to: UInt8.self)
+        let piece = read(bytes, span.offset..<(span.offset + span.length), final: true, validating: false)
+        guard piece.records.count == 1, !piece.endsInQuotes else { return nil }
+        return piece.records[0].cells
+    }
+
     /// The file's bytes, shared by the pieces that read them at once (read only).
     private struct Bytes: @unchecked Sendable { let buffer: UnsafeBufferPointer<UInt8> }
 
@@ -134,6 +147,7 @@ public enum CSVReader {
         var inQuotes = false
         var line = 1
         var recordLine = 1
+        var recordStart = range.lowerBound
         let end = range.upperBound
         // One past the end reads as a line feed in the last piece, which closes the last record.
         let stop = final ? end + 1 : end
@@ -207,7 +221,9 @@ public enum CSVReader {
                     // A cell of the record was not UTF-8: the file is read another way, nothing more here is needed.
                     if invalid { return Piece(records: [], lineBreaks: 0, endsInQuotes: false, quoteLine: 0, invalid: true) }
                     if !cells.allSatisfy(isBlank) {
-                        records.append(CSVRecord(line: recordLine, cells: cells))
+                        // (Its bytes end before its line break, a CRLF's CR included.)
+                        let last = current == 0x0A && index > recordStart && index <= end && bytes[index - 1] == 0x0D ? index - 1 : min(index, end)
+                        records.append(CSVRecord(line: recordLine, cells: cells, bytes: recordStart..<last))
                     }
                     // The next record's cells in an array of this one's size: a record's array is kept as the row's
                     // values, so one grown by appending (room for 32 cells where 20 were read) would stay that size.
@@ -216,6 +232,7 @@ public enum CSVReader {
                     cells.reserveCapacity(width)
                     line += 1
                     recordLine = line
+                    recordStart = index + 1
                 default:
                     if !simple { field.append(current) }
                     high |= current

@@ -31,12 +31,15 @@ public struct CSVText: Sendable {
     /// for anything else (UTF-16 or bytes that are not UTF-8), which is decoded into a `CSVText` first.
     public static func parseIfUTF8(_ bytes: Data) -> CSVReader.Parse? {
         guard !bytes.starts(with: [0xFF, 0xFE]) && !bytes.starts(with: [0xFE, 0xFF]) else { return nil }
-        let skip = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let skip = utf8Start(bytes)
         return bytes.withUnsafeBytes { raw in
             let utf8 = raw.bindMemory(to: UInt8.self)
             return CSVReader.parse(unvalidatedUTF8: UnsafeBufferPointer(rebasing: utf8[skip...]))
         }
     }
+
+    /// Where the text of a UTF-8 file starts: after its byte-order mark, if it has one.
+    static func utf8Start(_ bytes: Data) -> Int { bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0 }
 
     /// The warning to show when the file was not UTF-8.
     public var conversionWarning: String? {

@@ -59,8 +59,14 @@ public struct CSVTable: Sendable {
     private let positions: [Int]
     /// Whether `positions` are 0, 1, 2…: the file has the dictionary's columns and no others.
     private let positionsAreCells: Bool
+    /// Where the records' `bytes` count from in the file as given (after a UTF-8 byte-order mark); nil when the file
+    /// was converted to UTF-8, so that its records' bytes are those of the converted text.
+    public let recordBase: Int?
 
-    public init(fileName: String, header: [String], index: [String: Int], records: [CSVRecord], warnings: [BatchIssue]) {
+    public init(
+        fileName: String, header: [String], index: [String: Int], records: [CSVRecord], warnings: [BatchIssue], recordBase: Int? = nil
+    ) {
+        self.recordBase = recordBase
         self.fileName = fileName
         self.header = header
         self.index = index
@@ -91,9 +97,23 @@ public struct CSVTable: Sendable {
         }
         // The record's own cells, shared rather than copied (at state size a second copy of every row's cells was
         // half a gigabyte): only a cell that trimming changes makes the row an array of its own.
-        var values = record.cells
+        return Self.values(cells: record.cells, columns: rowColumns)
+    }
+
+    /// A row of exactly the file's cells, trimmed (`values(of:)` for a file with the dictionary's columns and no
+    /// others, and a record of as many cells); the cells are shared, not copied.
+    public static func values(cells: [String], columns: RowValues.Columns) -> RowValues {
+        var values = cells
         for position in values.indices where values[position].needsTrimming { values[position] = values[position].trimmedCell }
-        return RowValues(columns: rowColumns, values: values)
+        return RowValues(columns: columns, values: values)
+    }
+
+    /// Where in the file as given a record's row can be read again (`CSVReader.cells(at:in:)`, then
+    /// `values(cells:columns:)`) to give exactly `values(of:)`; nil when it cannot (a converted file, a file with other
+    /// columns, a short or long record).
+    public func span(of record: CSVRecord) -> FileSpan? {
+        guard let recordBase, positionsAreCells, record.cells.count == positions.count, !record.bytes.isEmpty else { return nil }
+        return FileSpan(offset: recordBase + record.bytes.lowerBound, length: record.bytes.count)
     }
 
     /// Reads a file and checks its header: a misspelled, wrongly capitalised, duplicated, unknown or missing
@@ -102,8 +122,10 @@ public struct CSVTable: Sendable {
     {
         var warnings: [BatchIssue] = []
         let parsed: CSVReader.Parse
+        var recordBase: Int?
         if let direct = CSVText.parseIfUTF8(bytes) {
             parsed = direct
+            recordBase = CSVText.utf8Start(bytes)
         } else {
             let decoded = CSVText(bytes: bytes)
             if let warning = decoded.conversionWarning {
@@ -207,6 +229,6 @@ public struct CSVTable: Sendable {
         }
         guard issues.isEmpty else { return .failure(FileRejection(fileName: fileName, issues: issues)) }
         return .success(
-            CSVTable(fileName: fileName, header: header, index: index, records: records, warnings: warnings))
+            CSVTable(fileName: fileName, header: header, index: index, records: records, warnings: warnings, recordBase: recordBase))
     }
 }

@@ -15,6 +15,37 @@ public protocol BlobStore: Sendable {
     func stage(_ bytes: Data) throws -> StagedBlob
     func commit(_ staged: StagedBlob) throws -> String
     func discard(_ staged: StagedBlob)
+    /// The bytes of a key without reading them all first (a file store maps the file), or nil when it is not stored.
+    func mapped(_ key: String) throws -> Data?
+}
+
+extension BlobStore {
+    public func mapped(_ key: String) throws -> Data? { try get(key) }
+}
+
+/// The blob stores of this process's engines (`BatchEngine.init`), where a batch's stored items find the kept file
+/// their rows are spans of (`StoredInput`). A key names exactly one content, so any store that has it gives the
+/// same bytes: a process with several engines (the tests) reads through whichever has the file.
+public enum KeptFiles {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var stores: [any BlobStore] = []
+
+    static func register(_ store: any BlobStore) {
+        lock.lock()
+        stores.append(store)
+        lock.unlock()
+    }
+
+    /// The kept file with this key, mapped; nil when no registered store has it.
+    static func mapped(_ key: String) -> Data? {
+        lock.lock()
+        let known = stores
+        lock.unlock()
+        for store in known.reversed() {
+            if let bytes = try? store.mapped(key) { return bytes }
+        }
+        return nil
+    }
 }
 
 /// Bytes written by `BlobStore.stage`, not yet under their key.
@@ -86,6 +117,12 @@ public struct FileBlobStore: BlobStore {
         let file = try url(for: key)
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         return try Data(contentsOf: file)
+    }
+
+    public func mapped(_ key: String) throws -> Data? {
+        let file = try url(for: key)
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        return try Data(contentsOf: file, options: .alwaysMapped)
     }
 
     public func contains(_ key: String) -> Bool {

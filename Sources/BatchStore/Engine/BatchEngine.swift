@@ -29,6 +29,8 @@ public final class BatchEngine: Sendable {
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
         self.exporters = Dictionary(exporters.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
         self.exportDirectory = exportDirectory
+        // Its items' rows are read from the files it keeps (`StoredInput`).
+        KeptFiles.register(blobs)
     }
 
     /// The kinds this version can run.
@@ -175,6 +177,9 @@ public final class BatchEngine: Sendable {
             }
             var columns: [String: [String]] = [:]
             for read in received { if let names = read.inspected.columns { columns[read.name] = names } }
+            // The files kept as uploaded: their items whose rows are spans of them are stored as those spans.
+            var asUploaded: [String: String] = [:]
+            if handler.keepsUploadAsIs { for read in received where read.inspected.kept == nil { asUploaded[read.name] = read.blobKey } }
             if handler.plansWholeBatch {
                 // The earlier files are planned again with the new ones (two files for one student conflict).
                 let earlier = try Store.loadItems(db, batchID: batch.id)
@@ -192,7 +197,7 @@ public final class BatchEngine: Sendable {
                 let counter = try handler.entityCounter(planned, on: db)
                 let version = try Store.dataVersion(db)
                 let (summary, _) = try Parallel.both({ (counter(), Self.digest(planned, handler, dataVersion: version)) }) {
-                    try Store.insertItems(db, batchID: batch.id, items: items, columns: columns)
+                    try Store.insertItems(db, batchID: batch.id, items: items, columns: columns, files: asUploaded)
                 }
                 try Store.saveEntityCounts(db, batchID: batch.id, summary.0)
                 try Store.savePlanDigest(db, batchID: batch.id, summary.1)
@@ -204,7 +209,7 @@ public final class BatchEngine: Sendable {
                 items = try handler.plan(items, batch: batch, on: db)
                 try Store.savePlanDigest(db, batchID: batch.id, nil)
                 clock.step("plan \(items.count) items")
-                try Store.insertItems(db, batchID: batch.id, items: items, columns: columns)
+                try Store.insertItems(db, batchID: batch.id, items: items, columns: columns, files: asUploaded)
                 clock.step("store \(items.count) items")
             }
             let now = Clock.nowMillis()

@@ -20,9 +20,13 @@ extension Store {
     ]
 
     /// `columns`: file name → the columns all of that file's items have (`FileInspection.columns`); those items
-    /// are stored as values only, the names once (`saveInputColumns`).
-    static func insertItems(_ db: any SQLConnection, batchID: BatchID, items: [BatchItem], columns: [String: [String]] = [:]) throws {
-        let columns = try saveInputColumns(db, batchID: batchID, columns)
+    /// are stored as values only, the names once (`saveInputColumns`). `files`: file name → the key of the blob that
+    /// is the file as uploaded; of those files' items, an item whose row is a span of it (`BatchItem.source`) is
+    /// stored as that span, and read there again (`StoredInput`).
+    static func insertItems(
+        _ db: any SQLConnection, batchID: BatchID, items: [BatchItem], columns: [String: [String]] = [:], files: [String: String] = [:]
+    ) throws {
+        let (columns, spanned) = try saveInputColumns(db, batchID: batchID, columns, files: files)
         // The rows of one slice of items, ready to insert. The row's cells and its changes are written by hand: one
         // JSONEncoder call an item and column costs more than the rest of a 1.4-million-row roster import. Built on
         // every core at once (the slice's indices are the array's: not copied); a slice at a time, as the encoded
@@ -33,7 +37,9 @@ extension Store {
                 func json<T: Encodable & Collection>(_ value: T) -> SQLValue { .text(value.isEmpty ? "[]" : JSONText.encode(value)) }
                 return range.map { offset -> [SQLValue] in
                     let item = items[slice.lowerBound + offset]
-                    let input = columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
+                    let input =
+                        item.source.flatMap { spanned.contains(item.fileName) ? $0.text : nil }
+                        ?? columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
                     return [
                         .id(batchID), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)),
                         .text(input ?? FlatJSON.object(item.input, sorted: false)), .optional(item.target), .text(item.label),
@@ -88,35 +94,42 @@ extension Store {
         return rows
     }
 
-    /// Keeps each file's column names for the batch, and returns those its new items may be written with: a file
-    /// name the batch already has with other columns keeps its first list, and the new items are written whole.
-    static func saveInputColumns(_ db: any SQLConnection, batchID: BatchID, _ columns: [String: [String]]) throws -> [String: [String]] {
-        guard !columns.isEmpty else { return [:] }
-        let stored = try inputColumns(db, batchID: batchID)
-        var usable: [String: [String]] = [:]
+    /// Keeps each file's column names (and the blob its rows may be read from) for the batch, and returns those its
+    /// new items may be written with: a file name the batch already has with other columns keeps its first list,
+    /// and the new items are written whole; one it has with another blob (or none) has its new items' cells written.
+    static func saveInputColumns(_ db: any SQLConnection, batchID: BatchID, _ columns: [String: [String]], files: [String: String] = [:]) throws
+        -> (columns: [String: [String]], spanned: Set<String>)
+    {
+        guard !columns.isEmpty else { return ([:], []) }
+        let stored = try inputFiles(db, batchID: batchID)
+        var usable: [String: [String]] = [:], spanned: Set<String> = []
         for (fileName, names) in columns.sorted(by: { $0.key < $1.key }) {
             if let earlier = stored[fileName] {
-                if earlier == names { usable[fileName] = names }
+                if earlier.columns == names {
+                    usable[fileName] = names
+                    if let key = files[fileName], earlier.blobKey == key { spanned.insert(fileName) }
+                }
                 continue
             }
             try db.execute(
-                "INSERT INTO batch_input_columns (batch_id, file_name, columns) VALUES (?, ?, ?)",
-                [.id(batchID), .text(fileName), .text(JSONText.encode(names))])
+                "INSERT INTO batch_input_columns (batch_id, file_name, columns, blob_key) VALUES (?, ?, ?, ?)",
+                [.id(batchID), .text(fileName), .text(JSONText.encode(names)), .optional(files[fileName])])
             usable[fileName] = names
+            if files[fileName] != nil { spanned.insert(fileName) }
         }
-        return usable
+        return (usable, spanned)
     }
 
-    /// File name → the column names of the items stored as values only.
-    static func inputColumns(_ db: any SQLConnection, batchID: BatchID) throws -> [String: [String]] {
-        var columns: [String: [String]] = [:]
-        for row in try db.query("SELECT file_name, columns FROM batch_input_columns WHERE batch_id = ?", [.id(batchID)]) {
+    /// File name → the column names of the items stored as values only, and the blob their rows may be read from.
+    static func inputFiles(_ db: any SQLConnection, batchID: BatchID) throws -> [String: (columns: [String], blobKey: String?)] {
+        var files: [String: (columns: [String], blobKey: String?)] = [:]
+        for row in try db.query("SELECT file_name, columns, blob_key FROM batch_input_columns WHERE batch_id = ?", [.id(batchID)]) {
             guard let names = JSONText.decode([String].self, row.optionalText("columns")) else {
                 throw StoreError.corrupt("the column names of a batch's file could not be read")
             }
-            columns[try row.text("file_name")] = names
+            files[try row.text("file_name")] = (names, row.optionalText("blob_key"))
         }
-        return columns
+        return files
     }
 
     /// Rows a bulk write builds at once.
@@ -408,25 +421,39 @@ extension Store {
 
 /// Reads the cells of a batch's stored items: values only, named by their file's columns (`FlatJSON.values`), or an
 /// object. The columns of a file are one `RowValues.Columns` shared by all its rows.
+/// Or a span of the kept file the item was read from (`FileSpan.text`), read there again.
 struct StoredInput: Sendable {
     let columns: [String: RowValues.Columns]
     /// Only these columns of each item (nil: all), and where they are in each file's values.
     let keeping: Set<String>?
     let kept: [String: FlatJSON.Kept]
+    /// File name → the kept file its items' spans are of, mapped (not read); absent when it is not in the blob store.
+    let files: [String: Data]
 
     init(_ db: any SQLConnection, batchID: BatchID, keeping: Set<String>? = nil) throws {
-        let columns = try Store.inputColumns(db, batchID: batchID).mapValues(RowValues.Columns.init)
+        let stored = try Store.inputFiles(db, batchID: batchID)
+        let columns = stored.mapValues { RowValues.Columns($0.columns) }
         self.columns = columns
         self.keeping = keeping
         kept = keeping.map { wanted in columns.mapValues { FlatJSON.Kept(wanted, of: $0) } } ?? [:]
+        files = stored.compactMapValues { $0.blobKey.flatMap(KeptFiles.mapped) }
     }
 
-    /// nil when the text is neither (the caller may try JSONDecoder).
+    /// nil when the text is neither (the caller may try JSONDecoder), or a span that cannot be read.
     func read(_ text: String, fileName: String) -> RowValues? {
-        if text.utf8.first == UInt8(ascii: "[") {
+        switch text.utf8.first {
+        case UInt8(ascii: "["):
             return columns[fileName].flatMap { FlatJSON.readValues(text, columns: $0, keeping: kept[fileName]) }
+        case UInt8(ascii: "@"):
+            guard let span = FileSpan(text: text), let columns = columns[fileName],
+                let cells = files[fileName]?.withUnsafeBytes({ CSVReader.cells(at: span, in: $0) }), cells.count == columns.names.count
+            else { return nil }
+            let values = CSVTable.values(cells: cells, columns: columns)
+            guard let keeping = kept[fileName] else { return values }
+            return RowValues(columns: keeping.columns, values: keeping.positions.map { values.values[$0] })
+        default:
+            return FlatJSON.readObject(text, keeping: keeping).map(RowValues.init)
         }
-        return FlatJSON.readObject(text, keeping: keeping).map(RowValues.init)
     }
 }
 
@@ -447,7 +474,13 @@ extension BatchItem {
         func decodeInput(_ column: String) throws -> RowValues {
             let text = try row.text(column)
             if text == "{}" { return [:] }
-            if let read = inputs.read(text, fileName: try row.text("file_name")) { return read }
+            let fileName = try row.text("file_name")
+            if let read = inputs.read(text, fileName: fileName) { return read }
+            if FileSpan(text: text) != nil {
+                throw StoreError.corrupt(
+                    "row \(row["row_number"].int.map(String.init) ?? "?") of \(fileName) is read from the file as uploaded, which is no longer "
+                        + "in the data directory's files folder (or no longer matches); restore that folder from a backup")
+            }
             return RowValues(try decoder.decode([String: String].self, from: Data(text.utf8)))
         }
         self.init(

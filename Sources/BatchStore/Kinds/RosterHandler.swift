@@ -47,17 +47,19 @@ public struct RosterHandler: BatchKindHandler {
         let columns = table?.columns
         var items: [BatchItem] = []
         /// One row as an item, its issues placed in the file and row.
-        func append(line: Int, values: RowValues, issues: [BatchIssue]) {
+        /// `source`: where the row is in the file, when its values are its cells (`CSVTable.span(of:)`).
+        func append(line: Int, values: RowValues, issues: [BatchIssue], source: FileSpan?) {
             let placed = issues.map { issue -> BatchIssue in
                 var issue = issue
                 issue.file = fileName
                 issue.row = line
                 return issue
             }
-            items.append(
-                BatchItem(
-                    id: firstItemID + Int64(items.count), fileName: fileName, row: line, input: values,
-                    state: placed.contains { $0.severity == .error } ? .error : .ready, issues: placed))
+            var item = BatchItem(
+                id: firstItemID + Int64(items.count), fileName: fileName, row: line, input: values,
+                state: placed.contains { $0.severity == .error } ? .error : .ready, issues: placed)
+            item.source = source
+            items.append(item)
         }
         if demographics, let read = table {
             table = nil
@@ -66,16 +68,19 @@ public struct RosterHandler: BatchKindHandler {
                 range.map { index in
                     let record = read.records[index]
                     let values = read.values(of: record)
-                    return (record.line, values, rules.demographicsRow(values, line: record.line))
+                    return (record.line, values, rules.demographicsRow(values, line: record.line), read.span(of: record))
                 }
             }
             items.reserveCapacity(checked.count)
-            for (line, values, issues) in checked { append(line: line, values: values, issues: issues) }
+            for (line, values, issues, source) in checked { append(line: line, values: values, issues: issues, source: source) }
         } else if let read = table {
             table = nil
             let file = RosterFile.inspect(users: read, demographics: nil, rules: rules)
             items.reserveCapacity(file.users.count + 1)
-            for row in file.users { append(line: row.line, values: row.values, issues: row.issues) }
+            // (One row a record, in order.)
+            for (row, record) in zip(file.users, read.records) {
+                append(line: row.line, values: row.values, issues: row.issues, source: read.span(of: record))
+            }
             if RosterMode.of(options: batch.options) == .sync {
                 items.append(
                     BatchItem(

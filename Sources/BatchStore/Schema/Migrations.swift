@@ -1,7 +1,7 @@
 /// The schema's history, oldest first.
 public enum Migrations {
     public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts, addPlanDigests, addDataVersion, addItemsWithIssuesIndex, addInputColumns, dropItemsBatchKeyCheckOnPostgres,
-        checkRosterKeysByStatementOnPostgres, compareKeysBytewiseOnPostgres,
+        checkRosterKeysByStatementOnPostgres, compareKeysBytewiseOnPostgres, addInputFiles,
     ]
 
     /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
@@ -222,6 +222,11 @@ public enum Migrations {
             )
             """
         ])
+
+    /// The kept file (its blob key) whose rows a file's items are read from again: such an item's `input` is where its
+    /// row is in that file (`FileSpan.text`), not its cells a second time (at state size 300 MB of a roster's items).
+    static let addInputFiles = Migration(
+        name: "AddInputFiles", statements: ["ALTER TABLE batch_input_columns ADD COLUMN blob_key TEXT"])
 
     /// PostgreSQL checks a foreign key with a trigger and a query for every inserted row: storing a state-size
     /// roster's 1.6 million items took 16.3 s with the key to `batches` and 9.3 s without (docs/decisions.md).
