@@ -215,11 +215,15 @@ enum RosterWriter {
     /// A key compared and hashed by its bytes, as the database compares it: two IDs that differ in their bytes are
     /// two records, even where Swift's `String` would call them equal (a letter written composed and decomposed).
     /// A slice of the change's key: a class ID of more than 15 bytes made into a `String` of its own is an
-    /// allocation.
+    /// allocation. (Compared with `memcmp`: `elementsEqual` of two UTF-8 views walks them a byte at a time, a third of
+    /// the gathering's time.)
     struct KeyBytes: Hashable {
         let text: Substring
         init(_ text: Substring) { self.text = text }
-        static func == (left: KeyBytes, right: KeyBytes) -> Bool { left.text.utf8.elementsEqual(right.text.utf8) }
+        static func == (left: KeyBytes, right: KeyBytes) -> Bool {
+            var left = left.text, right = right.text
+            return left.withUTF8 { a in right.withUTF8 { b in a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0) } }
+        }
         func hash(into hasher: inout Hasher) {
             var text = self.text
             text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
