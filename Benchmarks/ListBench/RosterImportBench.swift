@@ -234,12 +234,13 @@ enum RosterImportBench {
             and classes its new rows name looked up once each instead. The enrollments' insert 3.2–4.1 s → 2.7–3.0 s,
             storing the re-import's items 6.8 / 6.8 s → 5.6 / 4.8 s (alternate runs). The seventeenth round (2026-12-05,
             fourth session): a roster row's item stores where the row is in the kept users.csv (`@offset+length`) instead
-            of its cells, read there again (298 MB less to write at state size); storing the first import's items
-            6.45 / 6.30 / 6.00 s → 5.51 / 5.21 / 5.35 s, the re-import's 6.11 / 5.04 s → 5.02 / 4.08 s (alternate runs).
-            The tables above are that round's.
+            of its cells, read there again, and no label, made again from the cells (385 MB less to write at state
+            size); storing the first import's items 6.45 / 6.30 / 6.00 s → 5.51 / 5.21 / 5.35 s with the spans, the
+            re-import's 6.11 / 5.04 s → 5.02 / 4.08 s, on PostgreSQL 13.6 → 9.3–9.6 s (alternate runs). The tables
+            above are that round's.
 
             Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
-            stored item (where its row is in the kept file, its label and its changes as JSON, about 490 bytes a row with its index entries) written once
+            stored item (where its row is in the kept file and its changes as JSON, about 440 bytes a row with its index entries) written once
             at receive; submit
             reads the plan's digest and an apply whose plan still holds reads only the changes (`roster import` takes them from memory). What is left is spread
             over reading and checking, planning, storing the items and the apply's writes, none of them more than a

@@ -102,6 +102,25 @@ struct RosterPlannerTests {
         #expect(planned[1].issues.first?.row == 3 && planned[6].issues.first?.row == 8, "each issue names its own row")
     }
 
+    @Test("a row's label is made from its cells alone: the planner's, and the one the store makes again for a row it keeps as a span of its file")
+    func labels() {
+        let items = [
+            Self.row(2, ["userId": "007", "schoolId": "S1", "classId": "C1", "userRole": "Student", "firstName": "Wing", "lastName": "Chan"]),
+            Self.row(3, ["userId": "T9", "schoolId": "S1", "userRole": "teacher", "lastName": "Lee"]),
+            Self.row(4, ["userId": "", "schoolId": "S1", "classId": "C2", "userRole": "student", "firstName": "詠欣"]),
+        ]
+        let planned = RosterPlanner(snapshot: Self.snapshot, mode: .addUpdate, scope: .district).plan(items)
+        #expect(planned.map(\.label) == ["007 · Chan, Wing · student · class C1", "T9 · Lee · teacher", " · 詠欣 · student · class C2"])
+        let label = RosterPlanner.Label(columns: Self.names)
+        #expect(items.map { label($0.input) } == planned.map(\.label))
+        // A row with a column list of its own is read by name; a demographics row and the sync item have theirs.
+        #expect(label(RowValues(items[0].input.dictionary)) == planned[0].label)
+        let demographics = RowValues(columns: RowValues.Columns(["userId", "birthDate"]), values: ["007", "2014-09-02"])
+        #expect(RosterPlanner.Label(columns: demographics.columns)(demographics) == "007 · demographics")
+        let sync: RowValues = [RosterPlanner.syncColumn: "true"]
+        #expect(RosterPlanner.Label(columns: sync.columns)(sync) == nil)
+    }
+
     @Test("rows with their own column lists (read back as objects) plan exactly like a file's rows sharing one; nothing planned of nothing")
     func ownColumns() {
         var shared: [BatchItem] = []

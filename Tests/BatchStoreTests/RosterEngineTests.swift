@@ -156,7 +156,7 @@ struct RosterEngineTests {
     }
 
     @Test(
-        "a row is stored as where it is in the kept users.csv and read there again; rows stored as values or whole still read; a kept file gone is a clear error",
+        "a row is stored as where it is in the kept file and read there again, its label made from it; rows stored as values or whole still read; a kept file gone is a clear error",
         arguments: TestDatabase.all)
     func storedCells(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in
@@ -166,14 +166,23 @@ struct RosterEngineTests {
             let header = Self.header.replacingOccurrences(of: "\n", with: "\r\n")
             let row = "N,North School,000123,student,19chanw1,  詠欣 ,陳\(unique),,05,N-5A,\"5A, \"\"blue\"\"\","
             let users = "\u{FEFF}" + header + row + "\r\n"
-            let draft = try await batch(engine, [("users.csv", users)], mode: "sync")
+            let demographics = "userId,birthDate,sex\n000123,2014-09-02,female\n"
+            let draft = try await batch(engine, [("users.csv", users), ("demographics.csv", demographics)], mode: "sync")
             let stored = try await store.backend.read { db in
-                try db.query("SELECT input FROM batch_items WHERE batch_id = ? ORDER BY item_id", [.id(draft.id)]).map { try $0.text("input") }
+                try db.query("SELECT input, label FROM batch_items WHERE batch_id = ? ORDER BY item_id", [.id(draft.id)])
+                    .map { (try $0.text("input"), try $0.text("label")) }
             }
-            #expect(stored.count == 2, "the row and the sync item")
-            #expect(stored[0] == "@\(3 + header.utf8.count)+\(row.utf8.count)", "the row's bytes in the file as uploaded")
-            #expect(stored[1].hasPrefix("{"), "the sync item's cells are not the file's columns: stored whole")
-            let item = try #require(try await items(store, draft).first)
+            #expect(stored.count == 3, "the row, the sync item and the demographics row")
+            #expect(stored[0].0 == "@\(3 + header.utf8.count)+\(row.utf8.count)", "the row's bytes in the file as uploaded")
+            #expect(stored[1].0.hasPrefix("{"), "the sync item's cells are not the file's columns: stored whole")
+            #expect(stored[2].0 == "@\("userId,birthDate,sex\n".utf8.count)+\("000123,2014-09-02,female".utf8.count)")
+            #expect(stored[0].1 == "" && stored[2].1 == "", "a span item's label is made from its cells when read")
+            #expect(stored[1].1.hasPrefix("Not in the file (sync)"), "the sync item keeps its own")
+            let read = try await items(store, draft)
+            #expect(read[0].label == "000123 · 陳\(unique), 詠欣 · student · class N-5A" && read[2].label == "000123 · demographics")
+            #expect(read[1].label == stored[1].1)
+            #expect(try await store.item(read[2].id, of: draft.id)?.label == "000123 · demographics")
+            let item = read[0]
             #expect(item.input["firstName"] == "詠欣" && item.input["userId"] == "000123" && item.input["className"] == "5A, \"blue\"")
             #expect(item.input["lastName"] == "陳\(unique)" && item.input.count == Self.header.split(separator: ",").count)
             #expect(try await store.itemsWithIssues(of: draft.id).isEmpty)
@@ -186,7 +195,8 @@ struct RosterEngineTests {
             for text in [try #require(FlatJSON.values(item.input, columns: names)), FlatJSON.object(item.input)] {
                 try await store.backend.write { db in
                     _ = try db.execute(
-                        "UPDATE batch_items SET input = ? WHERE batch_id = ? AND item_id = ?", [.text(text), .id(draft.id), .int(item.id)])
+                        "UPDATE batch_items SET input = ?, label = ? WHERE batch_id = ? AND item_id = ?",
+                        [.text(text), .text(item.label), .id(draft.id), .int(item.id)])
                 }
                 #expect(try await items(store, draft).first?.input == item.input)
                 #expect(try await store.item(item.id, of: draft.id)?.input == item.input)

@@ -187,7 +187,7 @@ public struct RosterPlanner: Sendable {
         }
 
         /// Where a file's columns are that a `UsersRow` reads: found once a file, not by name in every row.
-        struct Positions {
+        struct Positions: Sendable {
             let columns: RowValues.Columns
             let userID, schoolID, classID, schoolName, className, loginID, email, action, role, lastName, firstName: Int?
 
@@ -753,29 +753,55 @@ public struct RosterPlanner: Sendable {
     /// An item's label, target and state once its issues and changes are known. `positions`: those of the input's
     /// columns.
     static func finish(_ item: inout BatchItem, input: RowValues, kind: RowKind, positions: UsersRow.Positions, usable: Bool) {
-        func value(_ position: Int?) -> String? { position.map { input.values[$0] } }
-        let userID = value(positions.userID)
         // A row's label depends on its cells only: made once, kept through later plans.
-        if item.label.isEmpty && kind != .sync {
-            if kind == .users {
-                // Joined piece by piece (an interpolation or an array joined a row is several times slower).
-                let last = value(positions.lastName) ?? "", first = value(positions.firstName) ?? ""
-                var label = (userID ?? "") + " · "
-                label += last.isEmpty || first.isEmpty ? last + first : last + ", " + first
-                label += " · " + stored("userRole", value: value(positions.role) ?? "")
-                if let classID = value(positions.classID), !classID.isEmpty { label += " · class " + classID }
-                item.label = label
-            } else {
-                item.label = "\(userID ?? "") · demographics"
-            }
-        }
-        item.target = userID
+        if item.label.isEmpty, let label = Label.make(input, kind: kind, positions: positions) { item.label = label }
+        item.target = positions.userID.map { input.values[$0] }
         if item.state == .skipped { return }
         if usable {
             item.state = item.changes.isEmpty ? .unchanged : .ready
         } else {
             item.state = .error
             item.changes = []
+        }
+    }
+}
+
+extension RosterPlanner {
+    /// The label of a roster row's item ("00123 · Chan, Wing · student · class 5A"), made from its cells only: the
+    /// planner gives it, and the store makes it again for an item it keeps as a span of its file instead of storing
+    /// it. One `Label` a file: its columns are found once.
+    public struct Label: Sendable {
+        let positions: UsersRow.Positions
+        let kind: RowKind
+
+        public init(columns: RowValues.Columns) {
+            positions = UsersRow.Positions(columns)
+            let names = Set(columns.names)
+            kind = names.contains(RosterPlanner.usersRowColumn) ? .users : names.contains(RosterPlanner.syncColumn) ? .sync : .demographics
+        }
+
+        /// The label of a row of this file (nil for the sync item, which has its own); a row with other columns is
+        /// read by name.
+        public func callAsFunction(_ input: RowValues) -> String? {
+            input.columns === positions.columns
+                ? Self.make(input, kind: kind, positions: positions) : Label(columns: input.columns)(input)
+        }
+
+        static func make(_ input: RowValues, kind: RowKind, positions: UsersRow.Positions) -> String? {
+            func value(_ position: Int?) -> String? { position.map { input.values[$0] } }
+            let userID = value(positions.userID) ?? ""
+            switch kind {
+            case .sync: return nil
+            case .demographics: return userID + " · demographics"
+            case .users:
+                // Joined piece by piece (an interpolation or an array joined a row is several times slower).
+                let last = value(positions.lastName) ?? "", first = value(positions.firstName) ?? ""
+                var label = userID + " · "
+                label += last.isEmpty || first.isEmpty ? last + first : last + ", " + first
+                label += " · " + stored("userRole", value: value(positions.role) ?? "")
+                if let classID = value(positions.classID), !classID.isEmpty { label += " · class " + classID }
+                return label
+            }
         }
     }
 }

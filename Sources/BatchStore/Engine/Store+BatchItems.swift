@@ -27,6 +27,14 @@ extension Store {
         _ db: any SQLConnection, batchID: BatchID, items: [BatchItem], columns: [String: [String]] = [:], files: [String: String] = [:]
     ) throws {
         let (columns, spanned) = try saveInputColumns(db, batchID: batchID, columns, files: files)
+        // A span item's label is not stored either when its kind makes it from the cells (`StoredInput.label`): one
+        // maker a file, for the column list its items share.
+        let kind = try batchKind(db, batchID: batchID)
+        var labels: [String: RosterPlanner.Label] = [:]
+        if kind == .roster {
+            for fileName in spanned { if let first = items.first(where: { $0.fileName == fileName }) { labels[fileName] = .init(columns: first.input.columns) } }
+        }
+        let makers = labels
         // The rows of one slice of items, ready to insert. The row's cells and its changes are written by hand: one
         // JSONEncoder call an item and column costs more than the rest of a 1.4-million-row roster import. Built on
         // every core at once (the slice's indices are the array's: not copied); a slice at a time, as the encoded
@@ -37,12 +45,12 @@ extension Store {
                 func json<T: Encodable & Collection>(_ value: T) -> SQLValue { .text(value.isEmpty ? "[]" : JSONText.encode(value)) }
                 return range.map { offset -> [SQLValue] in
                     let item = items[slice.lowerBound + offset]
-                    let input =
-                        item.source.flatMap { spanned.contains(item.fileName) ? $0.text : nil }
-                        ?? columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
+                    let span = item.source.flatMap { spanned.contains(item.fileName) ? $0.text : nil }
+                    let input = span ?? columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
+                    let label = span != nil && makers[item.fileName]?(item.input) == item.label ? "" : item.label
                     return [
                         .id(batchID), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)),
-                        .text(input ?? FlatJSON.object(item.input, sorted: false)), .optional(item.target), .text(item.label),
+                        .text(input ?? FlatJSON.object(item.input, sorted: false)), .optional(item.target), .text(label),
                         .text(item.state.rawValue), .text(FlatJSON.changes(item.changes)), json(item.issues),
                         .optional(item.manualTarget), json(item.suggestions),
                     ]
@@ -118,6 +126,10 @@ extension Store {
             if files[fileName] != nil { spanned.insert(fileName) }
         }
         return (usable, spanned)
+    }
+
+    static func batchKind(_ db: any SQLConnection, batchID: BatchID) throws -> BatchKind? {
+        try db.first("SELECT kind FROM batches WHERE batch_id = ?", [.id(batchID)])?.optionalText("kind").flatMap(BatchKind.init(rawValue:))
     }
 
     /// File name → the column names of the items stored as values only, and the blob their rows may be read from.
@@ -204,12 +216,13 @@ extension Store {
                 let row = rows[index]
                 guard let id = row["item_id"].int, let fileName = row["file_name"].text, let label = row["label"].text,
                     let state = row["state"].text.flatMap(ItemState.init(rawValue:)),
-                    let input = row["input"].text.flatMap({ inputs.read($0, fileName: fileName) }),
+                    let text = row["input"].text, let input = inputs.read(text, fileName: fileName),
                     let changes = row["changes"].text.flatMap(FlatJSON.readChanges)
                 else { return nil }
                 return BatchItem(
                     id: id, fileName: fileName, row: row["row_number"].int.map(Int.init), input: input, target: row.optionalText("target"),
-                    label: label, state: state, changes: changes, manualTarget: row.optionalText("manual_target"))
+                    label: inputs.label(label, input: input, text: text, fileName: fileName), state: state, changes: changes,
+                    manualTarget: row.optionalText("manual_target"))
             }
         }
         func array(_ name: String, _ indices: [Int]) throws -> Data {
@@ -429,6 +442,8 @@ struct StoredInput: Sendable {
     let kept: [String: FlatJSON.Kept]
     /// File name → the kept file its items' spans are of, mapped (not read); absent when it is not in the blob store.
     let files: [String: Data]
+    /// File name → how its span items' labels are made from their cells (a roster's), when they are not stored.
+    let labels: [String: RosterPlanner.Label]
 
     init(_ db: any SQLConnection, batchID: BatchID, keeping: Set<String>? = nil) throws {
         let stored = try Store.inputFiles(db, batchID: batchID)
@@ -436,7 +451,17 @@ struct StoredInput: Sendable {
         self.columns = columns
         self.keeping = keeping
         kept = keeping.map { wanted in columns.mapValues { FlatJSON.Kept(wanted, of: $0) } } ?? [:]
-        files = stored.compactMapValues { $0.blobKey.flatMap(KeptFiles.mapped) }
+        let files = stored.compactMapValues { $0.blobKey.flatMap(KeptFiles.mapped) }
+        self.files = files
+        // (Made from all of a row's cells: an item read with only some of them keeps its stored label.)
+        let roster = keeping == nil && !files.isEmpty ? try Store.batchKind(db, batchID: batchID) == .roster : false
+        labels = roster ? columns.filter { files[$0.key] != nil }.mapValues(RosterPlanner.Label.init) : [:]
+    }
+
+    /// The item's label: as stored, or, for a span item stored without it, made from its cells.
+    func label(_ stored: String, input: RowValues, text: String, fileName: String) -> String {
+        guard stored.isEmpty, text.utf8.first == UInt8(ascii: "@"), let label = labels[fileName] else { return stored }
+        return label(input) ?? ""
     }
 
     /// nil when the text is neither (the caller may try JSONDecoder), or a span that cannot be read.
@@ -471,8 +496,9 @@ extension BatchItem {
             let text = try row.text(column)
             return text == "[]" ? T() : try decoder.decode(type, from: Data(text.utf8))
         }
-        func decodeInput(_ column: String) throws -> RowValues {
-            let text = try row.text(column)
+        let inputText = try row.text("input")
+        func decodeInput() throws -> RowValues {
+            let text = inputText
             if text == "{}" { return [:] }
             let fileName = try row.text("file_name")
             if let read = inputs.read(text, fileName: fileName) { return read }
@@ -483,10 +509,12 @@ extension BatchItem {
             }
             return RowValues(try decoder.decode([String: String].self, from: Data(text.utf8)))
         }
+        let input = try decodeInput()
         self.init(
             id: try row.int("item_id"), fileName: try row.text("file_name"), row: row["row_number"].int.map(Int.init),
-            input: try decodeInput("input"), target: row.optionalText("target"),
-            label: try row.text("label"), state: ItemState(rawValue: try row.text("state")) ?? .error,
+            input: input, target: row.optionalText("target"),
+            label: inputs.label(try row.text("label"), input: input, text: inputText, fileName: try row.text("file_name")),
+            state: ItemState(rawValue: try row.text("state")) ?? .error,
             changes: try decode([FieldChange].self, "changes"), issues: try decode([BatchIssue].self, "issues"),
             manualTarget: row.optionalText("manual_target"),
             suggestions: (try? decode([Suggestion].self, "suggestions")) ?? [])
