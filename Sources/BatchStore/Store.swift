@@ -22,9 +22,10 @@ public final class Store: Sendable {
         return Store(backend: try SQLiteBackend(path: path, writerCacheMB: sqliteWriterCacheMB))
     }
 
-    /// Creates or updates the schema and the district's settings row.
-    public func migrate() async throws {
-        try await Migrator.migrate(backend)
+    /// Creates or updates the schema and the district's settings row. `migrations`: all of them, or (in a test of
+    /// one) the schema as it was before some.
+    public func migrate(_ migrations: [Migration] = Migrations.all) async throws {
+        try await Migrator.migrate(backend, migrations: migrations)
         let defaults = DistrictSettings()
         try await backend.write { db in
             try db.execute(

@@ -160,7 +160,7 @@ struct EngineTests {
                         """,
                         [.id(batch.id), .int(Int64(seq + 1)), .text(user), .text("s\(user)@old.example"), .text("s\(user)@new.example")])
                 }
-                try db.execute("UPDATE batch_items SET changes = '[]' WHERE batch_id = ?", [.id(batch.id)])
+                try db.execute("UPDATE batch_items SET changes = '[]' WHERE batch_no = (SELECT batch_no FROM batch_numbers WHERE batch_id = ?)", [.id(batch.id)])
             }
             let logged = try await store.changes(of: batch.id)
             #expect(logged.total == 2 && logged.items.map(\.after) == ["s000001@new.example", "s000002@new.example"])

@@ -169,7 +169,7 @@ struct RosterEngineTests {
             let demographics = "userId,birthDate,sex\n000123,2014-09-02,female\n"
             let draft = try await batch(engine, [("users.csv", users), ("demographics.csv", demographics)], mode: "sync")
             let stored = try await store.backend.read { db in
-                try db.query("SELECT input, label FROM batch_items WHERE batch_id = ? ORDER BY item_id", [.id(draft.id)])
+                try db.query("SELECT input, label FROM batch_items WHERE batch_no = (SELECT batch_no FROM batch_numbers WHERE batch_id = ?) ORDER BY item_id", [.id(draft.id)])
                     .map { (try $0.text("input"), try $0.text("label")) }
             }
             #expect(stored.count == 3, "the row, the sync item and the demographics row")
@@ -195,7 +195,7 @@ struct RosterEngineTests {
             for text in [try #require(FlatJSON.values(item.input, columns: names)), FlatJSON.object(item.input)] {
                 try await store.backend.write { db in
                     _ = try db.execute(
-                        "UPDATE batch_items SET input = ?, label = ? WHERE batch_id = ? AND item_id = ?",
+                        "UPDATE batch_items SET input = ?, label = ? WHERE batch_no = (SELECT batch_no FROM batch_numbers WHERE batch_id = ?) AND item_id = ?",
                         [.text(text), .text(item.label), .id(draft.id), .int(item.id)])
                 }
                 #expect(try await items(store, draft).first?.input == item.input)

@@ -254,6 +254,44 @@ struct StoreTests {
         }
     }
 
+    @Test("the items of batches made before items were keyed by their batch's number are kept, each with its batch", arguments: TestDatabase.all)
+    func numberedItems(database: TestDatabase) async throws {
+        let before = Array(Migrations.all.prefix { !$0.name.hasPrefix("NumberBatchItems") })
+        #expect(before.count < Migrations.all.count)
+        try await database.withStore(migrations: before) { store in
+            try await store.createAccount(EngineFixture.clerk, passwordHash: "x", by: .system)
+            let old = [BatchID.generate(), BatchID.generate()]
+            try await store.backend.write { db in
+                for (index, batch) in old.enumerated() {
+                    try db.execute(
+                        """
+                        INSERT INTO batches (batch_id, kind, status, options, created_by, created_by_name, district_wide,
+                            scope_schools, created_at, updated_at) VALUES (?, 'emails', 'draft', '{}', ?, 'clerk', ?, '[]', ?, ?)
+                        """, [.id(batch), .id(EngineFixture.clerk.id), .bool(true), .int(Int64(index)), .int(Int64(index))])
+                    for item in 1...(index + 1) {
+                        try db.execute(
+                            """
+                            INSERT INTO batch_items (batch_id, item_id, file_name, row_number, input, label, state, changes,
+                                issues) VALUES (?, ?, 'emails.csv', ?, ?, ?, 'ready', '[]', '[]')
+                            """,
+                            [.id(batch), .int(Int64(item)), .int(Int64(item + 1)), .text(#"{"userId":"00\#(index)\#(item)"}"#),
+                             .text("batch \(index) row \(item + 1)")])
+                    }
+                }
+            }
+            try await store.migrate()
+            for (index, batch) in old.enumerated() {
+                let items = try await store.items(of: batch)
+                #expect(items.total == index + 1)
+                #expect(items.items.map(\.label) == (1...(index + 1)).map { "batch \(index) row \($0 + 1)" })
+                #expect(items.items.map { $0.input["userId"] } == (1...(index + 1)).map { "00\(index)\($0)" })
+            }
+            #expect(try await store.item(2, of: old[1])?.row == 3)
+            let new = try await store.createBatch(kind: .emails, options: "{}", by: EngineFixture.clerk)
+            #expect(try await store.items(of: new.id).total == 0, "a new batch gets a number of its own")
+        }
+    }
+
     @Test("school IDs are unique and case-sensitive; edits are audited", arguments: TestDatabase.all)
     func schools(database: TestDatabase) async throws {
         try await database.withStore { store in

@@ -16,9 +16,9 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
     /// SQLite, plus PostgreSQL when a server is available.
     public static var all: [TestDatabase] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
 
-    /// A fresh, migrated store; closed after `body`.
-    public func withStore<T>(_ body: (Store) async throws -> T) async throws -> T {
-        let store = try await makeStore()
+    /// A fresh, migrated store; closed after `body`. `migrations`: the schema's history up to where the test starts.
+    public func withStore<T>(migrations: [Migration] = Migrations.all, _ body: (Store) async throws -> T) async throws -> T {
+        let store = try await makeLocatedStore(migrations: migrations).store
         do {
             let result = try await body(store)
             try await store.close()
@@ -36,7 +36,9 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
 
     /// A fresh, migrated store, with the environment that points a `schoolbatch` process at the same database
     /// (`SCHOOLBATCH_DATA_DIR` for SQLite, `DATABASE_URL` for PostgreSQL).
-    public func makeLocatedStore() async throws -> (store: Store, environment: [String: String], dataDirectory: URL) {
+    public func makeLocatedStore(migrations: [Migration] = Migrations.all) async throws -> (
+        store: Store, environment: [String: String], dataDirectory: URL
+    ) {
         let store: Store
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -54,7 +56,7 @@ public enum TestDatabase: String, Sendable, CaseIterable, CustomStringConvertibl
             store = Store(backend: try PostgresBackend(url: url, searchPath: schema))
             environment["DATABASE_URL"] = url + (url.contains("?") ? "&" : "?") + "search_path=\(schema)"
         }
-        try await store.migrate()
+        try await store.migrate(migrations)
         return (store, environment, directory)
     }
 }

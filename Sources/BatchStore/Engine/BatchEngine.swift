@@ -269,7 +269,7 @@ public final class BatchEngine: Sendable {
         return try await store.backend.write { db in
             guard
                 let row = try db.first(
-                    "SELECT * FROM batch_items WHERE batch_id = ? AND item_id = ?", [.id(batch.id), .int(itemID)])
+                    "SELECT * FROM batch_items WHERE \(Store.itemsOfBatch) AND item_id = ?", [.id(batch.id), .int(itemID)])
             else { throw StoreError.notFound("This batch has no item \(itemID).") }
             var item = try BatchItem(row: row, decoder: JSONDecoder(), inputs: StoredInput(db, batchID: batch.id))
             let before = item.manualTarget

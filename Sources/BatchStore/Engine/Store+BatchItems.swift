@@ -15,9 +15,21 @@ public struct BatchFile: Sendable, Hashable, Codable {
 
 extension Store {
     static let itemColumns = [
-        "batch_id", "item_id", "file_name", "row_number", "input", "target", "label", "state", "changes", "issues",
+        "batch_no", "item_id", "file_name", "row_number", "input", "target", "label", "state", "changes", "issues",
         "manual_target", "suggestions",
     ]
+
+    /// The items of one batch, found by its ID (bound in its place): `batch_no = (SELECT … WHERE batch_id = ?)`, which
+    /// both databases read once a query and then look the items up by (migration `NumberBatchItemsOnSQLite`).
+    static let itemsOfBatch = "batch_no = (SELECT batch_no FROM batch_numbers WHERE batch_id = ?)"
+
+    /// The number a batch's items are keyed by.
+    static func batchNumber(_ db: any SQLConnection, batchID: BatchID) throws -> Int64 {
+        guard let number = try db.first("SELECT batch_no FROM batch_numbers WHERE batch_id = ?", [.id(batchID)])?["batch_no"].int else {
+            throw StoreError.notFound("That batch does not exist.")
+        }
+        return number
+    }
 
     /// `columns`: file name → the columns all of that file's items have (`FileInspection.columns`); those items
     /// are stored as values only, the names once (`saveInputColumns`). `files`: file name → the key of the blob that
@@ -35,6 +47,7 @@ extension Store {
             for fileName in spanned { if let first = items.first(where: { $0.fileName == fileName }) { labels[fileName] = .init(columns: first.input.columns) } }
         }
         let makers = labels
+        let number = try batchNumber(db, batchID: batchID)
         // The rows of one slice of items, ready to insert. The row's cells and its changes are written by hand: one
         // JSONEncoder call an item and column costs more than the rest of a 1.4-million-row roster import. Built on
         // every core at once (the slice's indices are the array's: not copied); a slice at a time, as the encoded
@@ -49,7 +62,7 @@ extension Store {
                     let input = span ?? columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
                     let label = span != nil && makers[item.fileName]?(item.input) == item.label ? "" : item.label
                     return [
-                        .id(batchID), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)),
+                        .int(number), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)),
                         .text(input ?? FlatJSON.object(item.input, sorted: false)), .optional(item.target), .text(label),
                         .text(item.state.rawValue), .text(FlatJSON.changes(item.changes)), json(item.issues),
                         .optional(item.manualTarget), json(item.suggestions),
@@ -152,7 +165,7 @@ extension Store {
             """
             UPDATE batch_items SET target = ?, label = ?, state = ?, changes = ?, issues = ?, manual_target = ?,
                 suggestions = ?
-            WHERE batch_id = ? AND item_id = ?
+            WHERE \(itemsOfBatch) AND item_id = ?
             """,
             [
                 .optional(item.target), .text(item.label), .text(item.state.rawValue), .text(FlatJSON.changes(item.changes)),
@@ -172,7 +185,7 @@ extension Store {
         while true {
             let filter = state.map { _ in " AND state = ?" } ?? ""
             let rows = try db.query(
-                "SELECT * FROM batch_items WHERE batch_id = ? AND item_id > ?\(filter) ORDER BY item_id LIMIT \(loadPage)",
+                "SELECT * FROM batch_items WHERE \(itemsOfBatch) AND item_id > ?\(filter) ORDER BY item_id LIMIT \(loadPage)",
                 [.id(batchID), .int(after)] + (state.map { [.text($0.rawValue)] } ?? []))
             guard let last = rows.last else { return items }
             items += try decodeItems(rows, inputs: inputs)
@@ -191,7 +204,7 @@ extension Store {
         while true {
             let rows = try db.query(
                 """
-                SELECT item_id, changes FROM batch_items WHERE batch_id = ? AND state = ? AND item_id > ?
+                SELECT item_id, changes FROM batch_items WHERE \(itemsOfBatch) AND state = ? AND item_id > ?
                 ORDER BY item_id LIMIT \(loadPage)
                 """, [.id(batchID), .text(ItemState.ready.rawValue), .int(after)])
             guard let last = rows.last else { return changes }
@@ -272,7 +285,7 @@ extension Store {
     }
 
     static func nextItemID(_ db: any SQLConnection, batchID: BatchID) throws -> Int64 {
-        try db.scalarInt("SELECT COALESCE(MAX(item_id), 0) FROM batch_items WHERE batch_id = ?", [.id(batchID)]) + 1
+        try db.scalarInt("SELECT COALESCE(MAX(item_id), 0) FROM batch_items WHERE \(itemsOfBatch)", [.id(batchID)]) + 1
     }
 
     /// Counts items by state and stores the counts on the batch.
@@ -281,7 +294,7 @@ extension Store {
         var counts = ItemCounts()
         let applied = try wasApplied(db, batchID: batchID)
         for row in try db.query(
-            "SELECT state, COUNT(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY state", [.id(batchID)])
+            "SELECT state, COUNT(*) AS n FROM batch_items WHERE \(itemsOfBatch) GROUP BY state", [.id(batchID)])
         {
             if let stored = ItemState(rawValue: try row.text("state")) {
                 let state = applied && stored == .ready ? ItemState.applied : stored
@@ -291,7 +304,7 @@ extension Store {
         }
         counts.warnings = Int(
             try db.scalarInt(
-                "SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND \(hasIssues) AND issues LIKE ?",
+                "SELECT COUNT(*) FROM batch_items WHERE \(itemsOfBatch) AND \(hasIssues) AND issues LIKE ?",
                 [.id(batchID), .text("%\"warning\"%")]))
         return try saveCounts(db, batchID: batchID, counts)
     }
@@ -330,7 +343,7 @@ extension Store {
         return try await backend.read { db in
             let applied = try Self.wasApplied(db, batchID: batchID)
             var filter = SQLFilter()
-            filter.add("batch_id = ?", .id(batchID))
+            filter.add(Self.itemsOfBatch, .id(batchID))
             switch state {
             case .applied? where applied: filter.add("state IN (?, ?)", .text(ItemState.ready.rawValue), .text(ItemState.applied.rawValue))
             case .ready? where applied: filter.add("1 = 0")
@@ -359,7 +372,7 @@ extension Store {
     public func item(_ itemID: Int64, of batchID: BatchID) async throws -> BatchItem? {
         try await backend.read { db in
             let applied = try Self.wasApplied(db, batchID: batchID)
-            return try db.first("SELECT * FROM batch_items WHERE batch_id = ? AND item_id = ?", [.id(batchID), .int(itemID)])
+            return try db.first("SELECT * FROM batch_items WHERE \(Self.itemsOfBatch) AND item_id = ?", [.id(batchID), .int(itemID)])
                 .map { try BatchItem(row: $0, decoder: JSONDecoder(), inputs: StoredInput(db, batchID: batchID)).applied(applied) }
         }
     }
@@ -370,7 +383,7 @@ extension Store {
             let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
             let applied = try Self.wasApplied(db, batchID: batchID)
             return try db.query(
-                "SELECT * FROM batch_items WHERE batch_id = ? AND \(Self.hasIssues) ORDER BY item_id", [.id(batchID)]
+                "SELECT * FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues) ORDER BY item_id", [.id(batchID)]
             ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs).applied(applied) }
         }
     }
@@ -407,7 +420,7 @@ extension Store {
             pages: while found.count < offset + limit {
                 let rows = try db.query(
                     """
-                    SELECT item_id, changes FROM batch_items WHERE batch_id = ? AND state = ? AND item_id > ?
+                    SELECT item_id, changes FROM batch_items WHERE \(Self.itemsOfBatch) AND state = ? AND item_id > ?
                     ORDER BY item_id LIMIT 500
                     """, [.id(batchID), .text(ItemState.ready.rawValue), .int(after)])
                 guard let last = rows.last else { break pages }

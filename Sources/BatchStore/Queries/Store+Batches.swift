@@ -36,6 +36,8 @@ extension Store {
                 .text(JSONText.encode((batch.scope.schoolKeys ?? []).map(\.rawValue).sorted())), .int(batch.createdAt),
                 .int(batch.updatedAt), batch.submittedAt.map { .int($0) } ?? .null,
             ])
+        // Its number, which its items are keyed by.
+        try db.execute("INSERT INTO batch_numbers (batch_id) VALUES (?)", [.id(batch.id)])
     }
 
     /// A batch visible to an account: its own, or any batch for a system administrator; nil otherwise.
