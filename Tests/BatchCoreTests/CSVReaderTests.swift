@@ -98,6 +98,7 @@ struct CSVReaderTests {
         // A span that is not one whole record, or not in the file, reads nothing.
         #expect(bytes.withUnsafeBytes { CSVReader.cells(at: FileSpan(offset: first.offset, length: first.length + 30), in: $0) } == nil)
         #expect(bytes.withUnsafeBytes { CSVReader.cells(at: FileSpan(offset: bytes.count - 2, length: 3), in: $0) } == nil)
+        #expect(bytes.withUnsafeBytes { CSVReader.cells(at: FileSpan(offset: 5, length: Int.max - 1), in: $0) } == nil, "a damaged span is nothing, not a crash")
         #expect(FileSpan(text: first.text) == first && FileSpan(text: "@12") == nil && FileSpan(text: "[]") == nil)
         // Converted from Windows-1252: its records' bytes are of the converted text, not of the file.
         let converted = try table(try #require("loginId,userEmail\nJosé,j@x.org\n".data(using: .windowsCP1252))).get()

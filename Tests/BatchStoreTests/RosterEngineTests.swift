@@ -155,6 +155,29 @@ struct RosterEngineTests {
         }
     }
 
+    @Test("two files of one name received at once (two folders' users.csv) each keep their own rows", arguments: TestDatabase.all)
+    func sameNameTwice(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let draft = try await store.createBatch(kind: .roster, options: #"{"mode":"add-update"}"#, by: EngineFixture.clerk)
+            // The second file's rows are longer: read where the first file's rows are, they would be other cells.
+            let files = [
+                Self.header + "N,North School,000123,student,19chanw1,Wing,Chan,,05,N-5A,5A,\n",
+                Self.header + "N,North School,000456000,student,19leeka1,Ka Yan Mei,Lee Cheung,,05,N-5B,5B,\n"
+                    + "N,North School,000789000,student,19wongs1,Siu Ming,Wong Tai,,05,N-5B,5B,\n",
+            ].map { text in
+                let url = FileManager.default.temporaryDirectory.appendingPathComponent("same-\(UUID().uuidString)")
+                FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8))
+                return (fileName: "users.csv", url: url)
+            }
+            defer { for file in files { try? FileManager.default.removeItem(at: file.url) } }
+            _ = try await engine.receive(files: files, into: draft, by: Actor(EngineFixture.clerk))
+            let read = try await items(store, draft)
+            #expect(read.map { $0.input["userId"] } == ["000123", "000456000", "000789000"])
+            #expect(read.map { $0.input["firstName"] } == ["Wing", "Ka Yan Mei", "Siu Ming"])
+            #expect(read.allSatisfy { $0.issues.isEmpty }, "\(read.flatMap(\.issues))")
+        }
+    }
+
     @Test(
         "a row is stored as where it is in the kept file and read there again, its label made from it; rows stored as values or whole still read; a kept file gone is a clear error",
         arguments: TestDatabase.all)

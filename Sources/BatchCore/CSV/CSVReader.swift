@@ -89,7 +89,7 @@ public enum CSVReader {
     /// The cells of the one record at `span` of a UTF-8 file (`CSVTable.span(of:)`), read as they were the first
     /// time; nil when the span is not within the file or does not hold exactly one record.
     public static func cells(at span: FileSpan, in file: UnsafeRawBufferPointer) -> [String]? {
-        guard span.offset >= 0, span.length > 0, span.offset + span.length <= file.count else { return nil }
+        guard span.offset >= 0, span.length > 0, span.offset <= file.count, span.length <= file.count - span.offset else { return nil }
         let bytes = file.bindMemory(to: UInt8.self)
         let piece = read(bytes, span.offset..<(span.offset + span.length), final: true, validating: false)
         guard piece.records.count == 1, !piece.endsInQuotes else { return nil }

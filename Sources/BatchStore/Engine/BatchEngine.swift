@@ -177,9 +177,13 @@ public final class BatchEngine: Sendable {
             }
             var columns: [String: [String]] = [:]
             for read in received { if let names = read.inspected.columns { columns[read.name] = names } }
-            // The files kept as uploaded: their items whose rows are spans of them are stored as those spans.
+            // The files kept as uploaded: their items whose rows are spans of them are stored as those spans. A name
+            // received twice at once (two folders' users.csv) names no one file: those rows keep their cells.
             var asUploaded: [String: String] = [:]
-            if handler.keepsUploadAsIs { for read in received where read.inspected.kept == nil { asUploaded[read.name] = read.blobKey } }
+            if handler.keepsUploadAsIs {
+                let names = Dictionary(received.map { ($0.name, 1) }, uniquingKeysWith: +)
+                for read in received where read.inspected.kept == nil && names[read.name] == 1 { asUploaded[read.name] = read.blobKey }
+            }
             if handler.plansWholeBatch {
                 // The earlier files are planned again with the new ones (two files for one student conflict).
                 let earlier = try Store.loadItems(db, batchID: batch.id)

@@ -277,7 +277,7 @@ public enum Migrations {
             "ALTER TABLE batch_items_numbered RENAME TO batch_items",
             "CREATE INDEX batch_items_state ON batch_items (batch_no, state, item_id)",
             "CREATE INDEX batch_items_issues ON batch_items (batch_no, item_id) WHERE \(Store.hasIssues)",
-        ]
+        ] + (sqlite ? [] : ["ALTER TABLE batch_items RENAME CONSTRAINT batch_items_numbered_pkey TO batch_items_pkey"])
     }
 
     /// PostgreSQL checks a foreign key with a trigger and a query for every inserted row: storing a state-size
