@@ -236,8 +236,10 @@ enum RosterImportBench {
             fourth session): a roster row's item stores where the row is in the kept users.csv (`@offset+length`) instead
             of its cells, read there again, and no label, made again from the cells (385 MB less to write at state
             size); storing the first import's items 6.45 / 6.30 / 6.00 s → 5.51 / 5.21 / 5.35 s with the spans, the
-            re-import's 6.11 / 5.04 s → 5.02 / 4.08 s, on PostgreSQL 13.6 → 9.3–9.6 s (alternate runs). The tables
-            above are that round's.
+            re-import's 6.11 / 5.04 s → 5.02 / 4.08 s, on PostgreSQL 13.6 → 9.3–9.6 s (alternate runs). Then the items were
+            keyed by their batch's number instead of its 36-character ID (the items 752 → 550 MB): storing the first
+            import's 5.38 / 5.13 / 5.73 s → 4.87 / 6.11 / 4.47 s, the re-import's 4.87 / 4.82 s → 2.85 / 2.76 s, on
+            PostgreSQL 13.7 / 11.8 s → 10.0 / 10.4 s (alternate runs, a noisy sitting). The tables above are that round's.
 
             Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 440 bytes a row with its index entries) written once
