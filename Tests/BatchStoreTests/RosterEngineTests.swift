@@ -155,7 +155,7 @@ struct RosterEngineTests {
         }
     }
 
-    @Test("two files of one name received at once (two folders' users.csv) each keep their own rows", arguments: TestDatabase.all)
+    @Test("two files of one name, received at once (two folders' users.csv) or one after the other, each keep their own rows", arguments: TestDatabase.all)
     func sameNameTwice(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in
             let draft = try await store.createBatch(kind: .roster, options: #"{"mode":"add-update"}"#, by: EngineFixture.clerk)
@@ -175,6 +175,12 @@ struct RosterEngineTests {
             #expect(read.map { $0.input["userId"] } == ["000123", "000456000", "000789000"])
             #expect(read.map { $0.input["firstName"] } == ["Wing", "Ka Yan Mei", "Siu Ming"])
             #expect(read.allSatisfy { $0.issues.isEmpty }, "\(read.flatMap(\.issues))")
+            // One after the other: the batch keeps the first file's blob for that name; the second's rows keep their cells.
+            let later = try await store.createBatch(kind: .roster, options: #"{"mode":"add-update"}"#, by: EngineFixture.clerk)
+            for file in files { _ = try await engine.receive(files: [file], into: later, by: Actor(EngineFixture.clerk)) }
+            let again = try await items(store, later)
+            #expect(again.map { $0.input["userId"] } == ["000123", "000456000", "000789000"])
+            #expect(again.map { $0.input["lastName"] } == ["Chan", "Lee Cheung", "Wong Tai"])
         }
     }
 
