@@ -509,24 +509,23 @@ extension BatchItem {
             let text = try row.text(column)
             return text == "[]" ? T() : try decoder.decode(type, from: Data(text.utf8))
         }
-        let inputText = try row.text("input")
-        func decodeInput() throws -> RowValues {
-            let text = inputText
-            if text == "{}" { return [:] }
-            let fileName = try row.text("file_name")
-            if let read = inputs.read(text, fileName: fileName) { return read }
-            if FileSpan(text: text) != nil {
-                throw StoreError.corrupt(
-                    "row \(row["row_number"].int.map(String.init) ?? "?") of \(fileName) is read from the file as uploaded, which is no longer "
-                        + "in the data directory's files folder (or no longer matches); restore that folder from a backup")
-            }
-            return RowValues(try decoder.decode([String: String].self, from: Data(text.utf8)))
+        let text = try row.text("input"), fileName = try row.text("file_name")
+        let input: RowValues
+        if text == "{}" {
+            input = [:]
+        } else if let read = inputs.read(text, fileName: fileName) {
+            input = read
+        } else if FileSpan(text: text) != nil {
+            throw StoreError.corrupt(
+                "row \(row["row_number"].int.map(String.init) ?? "?") of \(fileName) is read from the file as uploaded, which is no longer "
+                    + "in the data directory's files folder (or no longer matches); restore that folder from a backup")
+        } else {
+            input = RowValues(try decoder.decode([String: String].self, from: Data(text.utf8)))
         }
-        let input = try decodeInput()
         self.init(
-            id: try row.int("item_id"), fileName: try row.text("file_name"), row: row["row_number"].int.map(Int.init),
+            id: try row.int("item_id"), fileName: fileName, row: row["row_number"].int.map(Int.init),
             input: input, target: row.optionalText("target"),
-            label: inputs.label(try row.text("label"), input: input, text: inputText, fileName: try row.text("file_name")),
+            label: inputs.label(try row.text("label"), input: input, text: text, fileName: fileName),
             state: ItemState(rawValue: try row.text("state")) ?? .error,
             changes: try decode([FieldChange].self, "changes"), issues: try decode([BatchIssue].self, "issues"),
             manualTarget: row.optionalText("manual_target"),
