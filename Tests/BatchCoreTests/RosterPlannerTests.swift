@@ -121,6 +121,56 @@ struct RosterPlannerTests {
         #expect(RosterPlanner.Label(columns: sync.columns)(sync) == nil)
     }
 
+    @Test("rows the store reads again from their file plan the same with their cells let go: only the columns read after the plan are kept, and no label")
+    func releasingCells() {
+        // Enough rows for every core to plan a piece; some rows end an enrollment, some fail, one has no span.
+        var items: [BatchItem] = []
+        for line in 2..<6_002 {
+            let user = String(format: "%05d", line / 3), teacher = line % 300 == 0
+            var item = Self.row(
+                line,
+                [
+                    "userId": teacher ? "T\(line)" : user, "schoolId": line % 7 == 0 ? "S2" : "S1", "classId": "C\(line % 40)",
+                    "className": "Class \(line % 40)", "userRole": teacher ? "Teacher" : "student", "firstName": "Wing",
+                    "lastName": line == 50 ? "" : "Chan", "action": line == 10 ? "delete" : "",
+                ])
+            // A person who leaves (counted as removed only by the row's action), in a column list of the row's own.
+            if line == 2 { item.input = RowValues(["userId": "007", "schoolId": "S1", "userRole": "student", "firstName": "Wing", "lastName": "Chan", "action": "delete"]) }
+            if line == 99 { item.issues = [.error("bad_row", "Row 99 is bad.", fix: "Mend it.")] }
+            item.source = line == 77 ? nil : FileSpan(offset: line * 100, length: 90)
+            items.append(item)
+        }
+        let demographics = RowValues.Columns(["userId", "birthDate"])
+        for (offset, user) in ["00001", "00002"].enumerated() {
+            var item = BatchItem(
+                id: Int64(items.count + 1), fileName: "demographics.csv", row: offset + 2, input: RowValues(columns: demographics, values: [user, "2014-09-02"]),
+                state: .ready)
+            item.source = FileSpan(offset: offset * 20, length: 19)
+            items.append(item)
+        }
+        items.append(BatchItem(id: Int64(items.count + 1), fileName: "users.csv", row: nil, input: [RosterPlanner.syncColumn: "true"], state: .unchanged))
+        let planner = RosterPlanner(snapshot: Self.snapshot, mode: .sync, scope: .district)
+        let kept = planner.plan(items), released = planner.plan(items, releasingCellsOf: ["users.csv"])
+        #expect(released.map(\.changes) == kept.map(\.changes))
+        #expect(released.map(\.state) == kept.map(\.state) && released.map(\.target) == kept.map(\.target))
+        #expect(released.map(\.issues) == kept.map(\.issues))
+        #expect(kept.contains { $0.state == .error } && kept.contains { $0.state == .unchanged } && kept.contains { $0.state == .ready })
+        #expect(RosterSummary.counts(released) == RosterSummary.counts(kept))
+        #expect(RosterSummary.counts(kept).first { $0.entity == "students" }?.removed == 1)
+        for (index, item) in released.enumerated() {
+            let whole = kept[index]
+            if whole.fileName == "users.csv" && whole.source != nil {
+                #expect(item.input.keys == RosterPlanner.columnsReadAfterPlan.filter { whole.input[$0] != nil }, "row \(item.row ?? 0)")
+                #expect(RosterPlanner.columnsReadAfterPlan.allSatisfy { item.input[$0] == whole.input[$0] })
+                #expect(item.label.isEmpty && !whole.label.isEmpty)
+            } else {
+                #expect(item.input == whole.input && item.label == whole.label, "row \(item.row ?? 0) of \(item.fileName) keeps its cells")
+            }
+        }
+        #expect(released[75].input == items[75].input, "the row without a span")
+        #expect(released.last?.label.hasPrefix("Not in the file (sync)") == true)
+    }
+
     @Test("rows with their own column lists (read back as objects) plan exactly like a file's rows sharing one; nothing planned of nothing")
     func ownColumns() {
         var shared: [BatchItem] = []
@@ -189,6 +239,14 @@ struct RosterPlannerTests {
             var values = Array(repeating: 1, count: count)
             Parallel.update(&values, minimumPiece: 1_000) { value, index in value += index }
             #expect(values == (0..<count).map { $0 + 1 })
+            // With a state of each piece's own: its elements come in order, one after the other.
+            Parallel.update(&values, minimumPiece: 1_000, state: { Int?.none }) { last, value, index in
+                value = last.map { index - $0 } ?? 0
+                last = index
+            }
+            #expect(values.allSatisfy { $0 == 0 || $0 == 1 })
+            let pieces = count == 0 ? 0 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 1_000))
+            #expect(values.filter { $0 == 0 }.count == pieces, "one first element a piece")
         }
     }
 

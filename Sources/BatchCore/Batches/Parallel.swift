@@ -56,16 +56,25 @@ public enum Parallel {
     /// `body` on every element of `array`, changed in place, on every core at once (pieces as `map`). Each call
     /// gets its element and its index and touches nothing else of the array.
     public static func update<T>(_ array: inout [T], minimumPiece: Int = 4_000, _ body: @Sendable (inout T, Int) -> Void) {
+        update(&array, minimumPiece: minimumPiece, state: {}) { _, element, index in body(&element, index) }
+    }
+
+    /// The same, each piece's elements in order with a `state` of the piece's own (made by `start`).
+    public static func update<S, T>(
+        _ array: inout [T], minimumPiece: Int = 4_000, state start: @Sendable () -> S, _ body: @Sendable (inout S, inout T, Int) -> Void
+    ) {
         let count = array.count
         let pieces = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / max(1, minimumPiece)))
         array.withUnsafeMutableBufferPointer { buffer in
             let elements = Elements(buffer)
             guard pieces > 1 else {
-                for index in 0..<count { body(&elements.buffer[index], index) }
+                var state = start()
+                for index in 0..<count { body(&state, &elements.buffer[index], index) }
                 return
             }
             DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-                for index in (count * piece / pieces)..<(count * (piece + 1) / pieces) { body(&elements.buffer[index], index) }
+                var state = start()
+                for index in (count * piece / pieces)..<(count * (piece + 1) / pieces) { body(&state, &elements.buffer[index], index) }
             }
         }
     }

@@ -160,34 +160,35 @@ public struct RosterPlanner: Sendable {
         }
     }
 
-    /// What the planner reads of a users.csv row, looked up once a row rather than in every pass. A class: the
-    /// passes read a row from the array with one reference counted, where a struct of ten strings was copied whole.
-    final class UsersRow: Sendable {
-        let userID: String, schoolID: String, classID: String
-        let schoolName: String?, className: String?
-        let loginID: String?, email: String?
-        /// Stored forms (lower-cased).
-        let login: String, action: String, role: String
+    /// What the planner reads of a users.csv row: its cells, read where a file's columns are (`Positions`, found once
+    /// a file). Two references, no allocation a row: a class a row holding the ten strings was 280 MB at state size.
+    struct UsersRow: Sendable {
+        let values: [String]
+        let positions: Positions
 
-        convenience init(_ input: RowValues) { self.init(input, Positions(input.columns)) }
+        init(_ input: RowValues) { self.init(input, Positions(input.columns)) }
 
         /// `positions`: those of `input`'s columns.
         init(_ input: RowValues, _ positions: Positions) {
-            func value(_ position: Int?) -> String? { position.map { input.values[$0] } }
-            userID = value(positions.userID) ?? ""
-            schoolID = value(positions.schoolID) ?? ""
-            classID = value(positions.classID) ?? ""
-            schoolName = value(positions.schoolName)
-            className = value(positions.className)
-            loginID = value(positions.loginID)
-            email = value(positions.email)
-            login = RosterPlanner.stored("loginId", value: loginID ?? "")
-            action = RosterPlanner.stored("action", value: value(positions.action) ?? "")
-            role = RosterPlanner.stored("userRole", value: value(positions.role) ?? "")
+            values = input.values
+            self.positions = positions
         }
 
+        @inline(__always) private func value(_ position: Int?) -> String? { position.map { values[$0] } }
+        var userID: String { value(positions.userID) ?? "" }
+        var schoolID: String { value(positions.schoolID) ?? "" }
+        var classID: String { value(positions.classID) ?? "" }
+        var schoolName: String? { value(positions.schoolName) }
+        var className: String? { value(positions.className) }
+        var loginID: String? { value(positions.loginID) }
+        var email: String? { value(positions.email) }
+        /// Stored forms (lower-cased, `RosterPlanner.stored`).
+        var login: String { RosterPlanner.lowercased(loginID ?? "") }
+        var action: String { RosterPlanner.lowercased(value(positions.action) ?? "") }
+        var role: String { RosterPlanner.lowercased(value(positions.role) ?? "") }
+
         /// Where a file's columns are that a `UsersRow` reads: found once a file, not by name in every row.
-        struct Positions: Sendable {
+        final class Positions: Sendable {
             let columns: RowValues.Columns
             let userID, schoolID, classID, schoolName, className, loginID, email, action, role, lastName, firstName: Int?
 
@@ -244,8 +245,10 @@ public struct RosterPlanner: Sendable {
     }
 
     /// `input`: handed over (the caller keeps no reference), the items are planned in place rather than copied
-    /// (at state size a copy is a quarter of a gigabyte).
-    public func plan(_ input: consuming [BatchItem]) -> [BatchItem] {
+    /// (at state size a copy is a quarter of a gigabyte). `releasing`: the files whose rows the store keeps as where
+    /// they are in the file as uploaded (`BatchItem.source`): their items come back with only the cells read after
+    /// the plan (`columnsReadAfterPlan`) and without a label, both read from the kept file again by whoever needs them.
+    public func plan(_ input: consuming [BatchItem], releasingCellsOf releasing: Set<String> = []) -> [BatchItem] {
         // The items to plan, without what an earlier plan gave them (on every core).
         var items = consume input
         Parallel.update(&items) { item, _ in
@@ -256,7 +259,7 @@ public struct RosterPlanner: Sendable {
         // copies the whole item (its references counted up and down), which at 1.6 million items a pass was
         // seconds. Written back to the items only where they change. (A field through the buffer: the closure of
         // `buffer.map` would be handed whole items.)
-        let inputs = items.withUnsafeBufferPointer { buffer in buffer.indices.map { buffer[$0].input } }
+        var inputs = items.withUnsafeBufferPointer { buffer in buffer.indices.map { buffer[$0].input } }
         var isUsable = items.withUnsafeBufferPointer { buffer in
             buffer.indices.map { buffer[$0].state != .skipped && !buffer[$0].issues.contains { $0.severity == .error } }
         }
@@ -264,8 +267,12 @@ public struct RosterPlanner: Sendable {
         let kinds = fileOf.map { files[$0].kind }
         let users = inputs.indices.filter { kinds[$0] == .users }
         let demographics = inputs.indices.filter { kinds[$0] == .demographics }
-        let rows = Parallel.map(users.count) { range in
-            range.map { position in UsersRow(inputs[users[position]], files[fileOf[users[position]]].positions) }
+        var rows: [UsersRow] = []
+        do {
+            let inputs = inputs
+            rows = Parallel.map(users.count) { range in
+                range.map { position in UsersRow(inputs[users[position]], files[fileOf[users[position]]].positions) }
+            }
         }
         func fail(_ index: Int, _ code: String, _ column: String, _ message: String, fix: String) {
             let item = items[index]
@@ -499,136 +506,6 @@ public struct RosterPlanner: Sendable {
             }
             writes[position] = write
         }
-        // Each row's changes need only the row, what it writes and the snapshot: made on every core.
-        let decided = writes, names = (schools: schoolNames, classes: classNames)
-        let userChanges = Parallel.map(users.count, minimumPiece: 2_000) { range in
-            // Each piece looks a person's enrollments up once a run, and makes each new enrollment's record once.
-            var existingEnrollments = RunEnrollments(snapshot.enrollments)
-            var enrollmentJSON: [(role: String, primary: String, json: String)] = []
-            return range.map { position -> [FieldChange] in
-                let write = decided[position]
-                guard !write.isEmpty else { return [] }
-                let row = rows[position], input = inputs[users[position]]
-                let schoolID = row.schoolID, userID = row.userID, classID = row.classID
-                var changes: [FieldChange] = []
-                if write.contains(.school) {
-                    if let school = snapshot.schools[ifAny: schoolID] {
-                        if let name = row.schoolName, !name.isEmpty, name != school.name {
-                            changes.append(FieldChange(entity: "school", key: schoolID, field: "schoolName", before: school.name, after: name))
-                        }
-                    } else {
-                        changes.append(
-                            FieldChange(
-                                entity: "school", key: schoolID, field: "*", before: nil,
-                                after: RosterRecord.json(["schoolName": names.schools[schoolID] ?? ""])))
-                    }
-                }
-                if row.action == "delete" {
-                    if write.contains(.enrollment), let enrollment = existingEnrollments.of(userID: userID, classID: classID) {
-                        changes.append(
-                            FieldChange(
-                                entity: "enrollment", key: RosterRecord.enrollmentKey(userID: userID, classID: classID), field: "*",
-                                before: RosterRecord.json(enrollment), after: nil))
-                    }
-                    if write.contains(.person), let person = snapshot.people[ifAny: userID] {
-                        changes.append(
-                            FieldChange(entity: "person", key: userID, field: "userStatus", before: person.fields["userStatus"], after: "left"))
-                    }
-                    return changes
-                }
-                if write.contains(.person) {
-                    if let person = snapshot.people[ifAny: userID] {
-                        for field in RosterRecord.personFields where input[field] != nil {
-                            let after = Self.stored(field, input)
-                            let before = person.fields[field] ?? ""
-                            if after != before {
-                                changes.append(
-                                    FieldChange(
-                                        entity: "person", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
-                            }
-                        }
-                    } else {
-                        // The row's person fields, stored forms; the status always (empty means active).
-                        let json = RosterRecord.json(sortedKeys: RosterRecord.sortedPersonFields) { field in
-                            field == "userStatus" || input[field] != nil ? Self.stored(field, input) : nil
-                        }
-                        changes.append(FieldChange(entity: "person", key: userID, field: "*", before: nil, after: json))
-                    }
-                }
-                if write.contains(.membership) && snapshot.people[ifAny: userID]?.schoolIDs.contains(schoolID) != true {
-                    changes.append(
-                        FieldChange(entity: "membership", key: RosterRecord.membershipKey(userID: userID, schoolID: schoolID), field: "*", before: nil, after: "{}"))
-                }
-                if write.contains(.class) {
-                    if let existing = snapshot.classes[ifAny: classID] {
-                        for field in RosterRecord.classFields where field == "className" || input[field] != nil {
-                            let after = field == "className" ? names.classes[classID] ?? existing[field] ?? "" : input[field] ?? ""
-                            let before = existing[field] ?? ""
-                            if after != before {
-                                changes.append(
-                                    FieldChange(entity: "class", key: classID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
-                            }
-                        }
-                    } else {
-                        var fields = ["schoolId": schoolID, "className": names.classes[classID] ?? ""]
-                        for field in ["classGrade", "classSubject"] { fields[field] = input[field] ?? "" }
-                        changes.append(FieldChange(entity: "class", key: classID, field: "*", before: nil, after: RosterRecord.json(fields)))
-                    }
-                }
-                if write.contains(.enrollment) {
-                    // (The key is made only for a change: most rows of a re-import change nothing here.)
-                    func key() -> String { RosterRecord.enrollmentKey(userID: userID, classID: classID) }
-                    let role = row.role
-                    let primary = role == "teacher" ? Self.stored("primaryTeacher", input) : "false"
-                    if let existing = existingEnrollments.of(userID: userID, classID: classID) {
-                        let (roleBefore, primaryBefore) = (existing["role"], existing["primaryTeacher"])
-                        if role != roleBefore {
-                            changes.append(FieldChange(entity: "enrollment", key: key(), field: "role", before: roleBefore, after: role))
-                        }
-                        if primary != primaryBefore {
-                            changes.append(FieldChange(entity: "enrollment", key: key(), field: "primaryTeacher", before: primaryBefore, after: primary))
-                        }
-                    } else {
-                        // A new enrollment's record is one of a handful (role, primary teacher): written once each,
-                        // found by a look along the few made so far (no dictionary a row).
-                        let json: String
-                        if let made = enrollmentJSON.first(where: { $0.role == role && $0.primary == primary }) {
-                            json = made.json
-                        } else {
-                            json = RosterRecord.json(["role": role, "primaryTeacher": primary])
-                            enrollmentJSON.append((role, primary, json))
-                        }
-                        changes.append(FieldChange(entity: "enrollment", key: key(), field: "*", before: nil, after: json))
-                    }
-                }
-                return changes
-            }
-        }
-        for (position, index) in users.enumerated() where !userChanges[position].isEmpty { items[index].changes = userChanges[position] }
-        // Each demographics row's changes need only the row and the snapshot: made on every core.
-        let usableNow = isUsable, known = snapshot.demographics
-        let demographicChanges = Parallel.map(demographics.count, minimumPiece: 2_000) { range in
-            range.map { position -> [FieldChange]? in
-                let index = demographics[position]
-                guard usableNow[index] else { return nil }
-                let input = inputs[index]
-                let userID = input["userId"] ?? ""
-                if let existing = known[ifAny: userID] {
-                    return RosterRecord.demographicsFields.compactMap { field in
-                        guard input[field] != nil else { return nil }
-                        let after = Self.stored(field, input), before = existing[field] ?? ""
-                        return after == before
-                            ? nil
-                            : FieldChange(entity: "demographics", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after)
-                    }
-                }
-                let json = RosterRecord.json(sortedKeys: RosterRecord.sortedDemographicsFields) { Self.stored($0, input) }
-                return [FieldChange(entity: "demographics", key: userID, field: "*", before: nil, after: json)]
-            }
-        }
-        for (position, index) in demographics.enumerated() {
-            if let changes = demographicChanges[position] { items[index].changes = changes }
-        }
         // Sync: the schools the file names are its whole truth.
         for index in items.indices where kinds[index] == .sync && items[index].state != .skipped {
             var changes: [FieldChange] = []
@@ -667,14 +544,184 @@ public struct RosterPlanner: Sendable {
                 : "Not in the file: nothing (add-update)"
         }
 
-        // Each item changed in place (a read of `items[index].label` would copy the item), on every core.
-        let usableAtEnd = isUsable
-        Parallel.update(&items) { item, index in
-            Self.finish(&item, input: inputs[index], kind: kinds[index], positions: files[fileOf[index]].positions, usable: usableAtEnd[index])
+        // What each row writes, made on every core, item by item in place. An item the store keeps as where its row
+        // is in the kept file (`releasingCellsOf`) then keeps only the cells read after the plan
+        // (`columnsReadAfterPlan`) and gets no label (the store and every reader make it from the row): its other
+        // cells are let go while the next rows' changes are made, instead of every row's cells being held beside
+        // every row's changes (at state size 600 MB of cells beside 400 MB of changes).
+        let decided = writes, names = (schools: schoolNames, classes: classNames), usableAtEnd = isUsable
+        var userPosition = [Int32](repeating: -1, count: items.count)
+        for (position, index) in users.enumerated() { userPosition[index] = Int32(position) }
+        let positionOf = userPosition
+        let afterPlan = releasing.isEmpty ? [] : files.map { AfterPlan($0.positions.columns) }
+        // (The passes' own references to the cells go first.)
+        inputs = []
+        rows = []
+        userRows = []
+        demographicRows = []
+        Parallel.update(&items, minimumPiece: 2_000, state: { PieceState(existingEnrollments: RunEnrollments(snapshot.enrollments)) }) {
+            piece, item, index in
+            let input = item.input, file = fileOf[index], positions = files[file].positions
+            switch kinds[index] {
+            case .users:
+                let write = decided[Int(positionOf[index])]
+                if !write.isEmpty {
+                    item.changes = changes(of: UsersRow(input, positions), input: input, write: write, names: names, piece: &piece)
+                }
+            case .demographics:
+                if usableAtEnd[index] { item.changes = demographicsChanges(input) }
+            case .sync:
+                break
+            }
+            let releases = !afterPlan.isEmpty && item.source != nil && releasing.contains(item.fileName)
+            Self.finish(&item, input: input, kind: kinds[index], positions: positions, usable: usableAtEnd[index], labelled: !releases)
+            if releases { item.input = afterPlan[file].values(of: input) }
         }
         return items
     }
 
+    /// What one core's run of users.csv rows keeps from row to row while their changes are made: a person's
+    /// existing enrollments, looked up once a run, and each new enrollment's record, made once.
+    struct PieceState {
+        var existingEnrollments: RunEnrollments
+        var enrollmentJSON: [(role: String, primary: String, json: String)] = []
+    }
+
+    /// The changes of a usable users.csv row: the records it is the first to name (`write`), created or changed.
+    /// `names`: the names the file gives new schools and classes, on any of its rows.
+    func changes(
+        of row: UsersRow, input: RowValues, write: Writes, names: (schools: [String: String], classes: [String: String]), piece: inout PieceState
+    ) -> [FieldChange] {
+        let schoolID = row.schoolID, userID = row.userID, classID = row.classID
+        var changes: [FieldChange] = []
+        if write.contains(.school) {
+            if let school = snapshot.schools[ifAny: schoolID] {
+                if let name = row.schoolName, !name.isEmpty, name != school.name {
+                    changes.append(FieldChange(entity: "school", key: schoolID, field: "schoolName", before: school.name, after: name))
+                }
+            } else {
+                changes.append(
+                    FieldChange(
+                        entity: "school", key: schoolID, field: "*", before: nil,
+                        after: RosterRecord.json(["schoolName": names.schools[schoolID] ?? ""])))
+            }
+        }
+        if row.action == "delete" {
+            if write.contains(.enrollment), let enrollment = piece.existingEnrollments.of(userID: userID, classID: classID) {
+                changes.append(
+                    FieldChange(
+                        entity: "enrollment", key: RosterRecord.enrollmentKey(userID: userID, classID: classID), field: "*",
+                        before: RosterRecord.json(enrollment), after: nil))
+            }
+            if write.contains(.person), let person = snapshot.people[ifAny: userID] {
+                changes.append(
+                    FieldChange(entity: "person", key: userID, field: "userStatus", before: person.fields["userStatus"], after: "left"))
+            }
+            return changes
+        }
+        if write.contains(.person) {
+            if let person = snapshot.people[ifAny: userID] {
+                for field in RosterRecord.personFields where input[field] != nil {
+                    let after = Self.stored(field, input)
+                    let before = person.fields[field] ?? ""
+                    if after != before {
+                        changes.append(
+                            FieldChange(
+                                entity: "person", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
+                    }
+                }
+            } else {
+                // The row's person fields, stored forms; the status always (empty means active).
+                let json = RosterRecord.json(sortedKeys: RosterRecord.sortedPersonFields) { field in
+                    field == "userStatus" || input[field] != nil ? Self.stored(field, input) : nil
+                }
+                changes.append(FieldChange(entity: "person", key: userID, field: "*", before: nil, after: json))
+            }
+        }
+        if write.contains(.membership) && snapshot.people[ifAny: userID]?.schoolIDs.contains(schoolID) != true {
+            changes.append(
+                FieldChange(entity: "membership", key: RosterRecord.membershipKey(userID: userID, schoolID: schoolID), field: "*", before: nil, after: "{}"))
+        }
+        if write.contains(.class) {
+            if let existing = snapshot.classes[ifAny: classID] {
+                for field in RosterRecord.classFields where field == "className" || input[field] != nil {
+                    let after = field == "className" ? names.classes[classID] ?? existing[field] ?? "" : input[field] ?? ""
+                    let before = existing[field] ?? ""
+                    if after != before {
+                        changes.append(
+                            FieldChange(entity: "class", key: classID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
+                    }
+                }
+            } else {
+                var fields = ["schoolId": schoolID, "className": names.classes[classID] ?? ""]
+                for field in ["classGrade", "classSubject"] { fields[field] = input[field] ?? "" }
+                changes.append(FieldChange(entity: "class", key: classID, field: "*", before: nil, after: RosterRecord.json(fields)))
+            }
+        }
+        if write.contains(.enrollment) {
+            // (The key is made only for a change: most rows of a re-import change nothing here.)
+            func key() -> String { RosterRecord.enrollmentKey(userID: userID, classID: classID) }
+            let role = row.role
+            let primary = role == "teacher" ? Self.stored("primaryTeacher", input) : "false"
+            if let existing = piece.existingEnrollments.of(userID: userID, classID: classID) {
+                let (roleBefore, primaryBefore) = (existing["role"], existing["primaryTeacher"])
+                if role != roleBefore {
+                    changes.append(FieldChange(entity: "enrollment", key: key(), field: "role", before: roleBefore, after: role))
+                }
+                if primary != primaryBefore {
+                    changes.append(FieldChange(entity: "enrollment", key: key(), field: "primaryTeacher", before: primaryBefore, after: primary))
+                }
+            } else {
+                // A new enrollment's record is one of a handful (role, primary teacher): written once each,
+                // found by a look along the few made so far (no dictionary a row).
+                let json: String
+                if let made = piece.enrollmentJSON.first(where: { $0.role == role && $0.primary == primary }) {
+                    json = made.json
+                } else {
+                    json = RosterRecord.json(["role": role, "primaryTeacher": primary])
+                    piece.enrollmentJSON.append((role, primary, json))
+                }
+                changes.append(FieldChange(entity: "enrollment", key: key(), field: "*", before: nil, after: json))
+            }
+        }
+        return changes
+    }
+
+    /// The changes of a usable demographics.csv row: its record created, or its fields changed.
+    func demographicsChanges(_ input: RowValues) -> [FieldChange] {
+        let userID = input["userId"] ?? ""
+        if let existing = snapshot.demographics[ifAny: userID] {
+            return RosterRecord.demographicsFields.compactMap { field in
+                guard input[field] != nil else { return nil }
+                let after = Self.stored(field, input), before = existing[field] ?? ""
+                return after == before
+                    ? nil
+                    : FieldChange(entity: "demographics", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after)
+            }
+        }
+        let json = RosterRecord.json(sortedKeys: RosterRecord.sortedDemographicsFields) { Self.stored($0, input) }
+        return [FieldChange(entity: "demographics", key: userID, field: "*", before: nil, after: json)]
+    }
+
+    /// The cells of a planned row that are read after the plan: the counts per entity (`RosterSummary.counts`) and
+    /// the lock scope (`RosterHandler.lockScope`).
+    public static let columnsReadAfterPlan = ["userId", "userRole", "schoolId", "classId", "action"]
+
+    /// A file's rows as they are kept once planned, when the store reads the rest again from the kept file.
+    struct AfterPlan: Sendable {
+        let columns: RowValues.Columns
+        /// Where each kept column is in the file's rows.
+        let positions: [Int]
+
+        init(_ file: RowValues.Columns) {
+            let kept = RosterPlanner.columnsReadAfterPlan.filter { file.position(of: $0) != nil }
+            columns = RowValues.Columns(kept)
+            positions = kept.compactMap { file.position(of: $0) }
+        }
+
+        /// `input`: a row of the file.
+        func values(of input: RowValues) -> RowValues { RowValues(columns: columns, values: positions.map { input.values[$0] }) }
+    }
     /// The records a users.csv row is the first to name, and so writes.
     struct Writes: OptionSet, Sendable {
         let rawValue: UInt8
@@ -752,9 +799,11 @@ public struct RosterPlanner: Sendable {
 
     /// An item's label, target and state once its issues and changes are known. `positions`: those of the input's
     /// columns.
-    static func finish(_ item: inout BatchItem, input: RowValues, kind: RowKind, positions: UsersRow.Positions, usable: Bool) {
+    /// `labelled`: whether the item gets its label now (one whose cells are let go gets none; it is made from the cells
+    /// wherever it is read).
+    static func finish(_ item: inout BatchItem, input: RowValues, kind: RowKind, positions: UsersRow.Positions, usable: Bool, labelled: Bool = true) {
         // A row's label depends on its cells only: made once, kept through later plans.
-        if item.label.isEmpty, let label = Label.make(input, kind: kind, positions: positions) { item.label = label }
+        if labelled, item.label.isEmpty, let label = Label.make(input, kind: kind, positions: positions) { item.label = label }
         item.target = positions.userID.map { input.values[$0] }
         if item.state == .skipped { return }
         if usable {

@@ -192,7 +192,10 @@ public final class BatchEngine: Sendable {
                 // The items are handed to the planner, which then plans them in place: no reference is kept here.
                 let toPlan = earlier.isEmpty ? items : earlier + items
                 items = []
-                let planned = try handler.plan(consume toPlan, batch: batch, on: db)
+                // Which files' items are stored as spans of the file as uploaded is known before the plan, which
+                // then lets their cells go.
+                let saved = try Store.saveInputColumns(db, batchID: batch.id, columns, files: asUploaded)
+                let planned = try handler.planForStoring(consume toPlan, spanned: saved.spanned, batch: batch, on: db)
                 clock.step("plan \(planned.count) items")
                 for (old, new) in zip(earlier, planned) where !old.samePlan(as: new) { try Store.updateItem(db, batchID: batch.id, item: new) }
                 items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))
@@ -201,7 +204,7 @@ public final class BatchEngine: Sendable {
                 let counter = try handler.entityCounter(planned, on: db)
                 let version = try Store.dataVersion(db)
                 let (summary, _) = try Parallel.both({ (counter(), Self.digest(planned, handler, dataVersion: version)) }) {
-                    try Store.insertItems(db, batchID: batch.id, items: items, columns: columns, files: asUploaded)
+                    try Store.insertItems(db, batchID: batch.id, items: items, saved: saved)
                 }
                 try Store.saveEntityCounts(db, batchID: batch.id, summary.0)
                 try Store.savePlanDigest(db, batchID: batch.id, summary.1)

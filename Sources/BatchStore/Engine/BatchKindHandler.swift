@@ -16,6 +16,11 @@ public protocol BatchKindHandler: Sendable {
     /// works out each field's before and after. Runs for the preview and again inside the apply transaction.
     func plan(_ items: consuming [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem]
 
+    /// `plan`, for items about to be stored: the items of `spanned`'s files that have a `source` are stored as
+    /// where their rows are in the file as uploaded, so their cells may be let go once planned, keeping only those
+    /// `lockScope` and `entityCounter` read. By default `plan`.
+    func planForStoring(_ items: consuming [BatchItem], spanned: Set<String>, batch: Batch, on db: any SQLConnection) throws -> [BatchItem]
+
     /// What the ready items lock (`BatchEngine.lockKeys` turns it into school keys): batches with overlapping keys
     /// are applied one after the other. By default the people the items are matched to.
     func lockScope(_ items: [BatchItem]) -> LockScope
@@ -51,6 +56,9 @@ public protocol BatchKindHandler: Sendable {
 
 extension BatchKindHandler {
     public var plansWholeBatch: Bool { false }
+    public func planForStoring(_ items: consuming [BatchItem], spanned: Set<String>, batch: Batch, on db: any SQLConnection) throws
+        -> [BatchItem]
+    { try plan(items, batch: batch, on: db) }
     public func prepareApply(_ items: [BatchItem], batch: Batch, on db: any SQLConnection) throws {}
     public func entityCounter(_ planned: [BatchItem], on db: any SQLConnection) throws -> @Sendable () -> [EntityCounts]? {
         { nil }

@@ -38,7 +38,15 @@ extension Store {
     static func insertItems(
         _ db: any SQLConnection, batchID: BatchID, items: [BatchItem], columns: [String: [String]] = [:], files: [String: String] = [:]
     ) throws {
-        let (columns, spanned) = try saveInputColumns(db, batchID: batchID, columns, files: files)
+        try insertItems(db, batchID: batchID, items: items, saved: saveInputColumns(db, batchID: batchID, columns, files: files))
+    }
+
+    /// The same, with the files' columns already saved (`saveInputColumns`, whose answer says which files' items
+    /// are stored as spans: the plan may then let their cells go, `BatchKindHandler.planForStoring`).
+    static func insertItems(
+        _ db: any SQLConnection, batchID: BatchID, items: [BatchItem], saved: (columns: [String: [String]], spanned: Set<String>)
+    ) throws {
+        let (columns, spanned) = saved
         // A span item's label is not stored either when its kind makes it from the cells (`StoredInput.label`): one
         // maker a file, for the column list its items share.
         let kind = try batchKind(db, batchID: batchID)
@@ -60,7 +68,8 @@ extension Store {
                     let item = items[slice.lowerBound + offset]
                     let span = item.source.flatMap { spanned.contains(item.fileName) ? $0.text : nil }
                     let input = span ?? columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
-                    let label = span != nil && makers[item.fileName]?(item.input) == item.label ? "" : item.label
+                    // (An empty label is one the planner left to be made from the cells: it did not keep them all.)
+                    let label = span != nil && (item.label.isEmpty || makers[item.fileName]?(item.input) == item.label) ? "" : item.label
                     return [
                         .int(number), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)),
                         .text(input ?? FlatJSON.object(item.input, sorted: false)), .optional(item.target), .text(label),

@@ -100,9 +100,17 @@ public struct RosterHandler: BatchKindHandler {
     }
 
     public func plan(_ items: consuming [BatchItem], batch: Batch, on db: any SQLConnection) throws -> [BatchItem] {
+        try planForStoring(items, spanned: [], batch: batch, on: db)
+    }
+
+    /// The rows of `spanned` come back with only `RosterPlanner.columnsReadAfterPlan` (what `lockScope` and the
+    /// counts read) and without labels: at state size their cells are 600 MB the store does not need.
+    public func planForStoring(_ items: consuming [BatchItem], spanned: Set<String>, batch: Batch, on db: any SQLConnection) throws
+        -> [BatchItem]
+    {
         let mode = RosterMode.of(options: batch.options)
         let snapshot = try RosterSnapshotLoader.load(for: items, mode: mode, on: db)
-        return RosterPlanner(snapshot: snapshot, mode: mode, scope: batch.scope).plan(consume items)
+        return RosterPlanner(snapshot: snapshot, mode: mode, scope: batch.scope).plan(consume items, releasingCellsOf: spanned)
     }
 
     /// The roles of the people only sync removals name are read now; the counting over every item comes later.
