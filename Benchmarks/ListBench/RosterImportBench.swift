@@ -239,9 +239,14 @@ enum RosterImportBench {
             re-import's 6.11 / 5.04 s → 5.02 / 4.08 s, on PostgreSQL 13.6 → 9.3–9.6 s (alternate runs). Then the items were
             keyed by their batch's number instead of its 36-character ID (the items 752 → 550 MB): storing the first
             import's 5.38 / 5.13 / 5.73 s → 4.87 / 6.11 / 4.47 s, the re-import's 4.87 / 4.82 s → 2.85 / 2.76 s, on
-            PostgreSQL 13.7 / 11.8 s → 10.0 / 10.4 s (alternate runs, a noisy sitting). The tables above are that round's.
+            PostgreSQL 13.7 / 11.8 s → 10.0 / 10.4 s (alternate runs, a noisy sitting). The eighteenth round (2026-12-05,
+            fifth session), memory: for the rows the store reads from the kept file again, the plan lets each row's cells go
+            as soon as its changes are made, keeping the five the counts and the lock scope read, and a users.csv row as the
+            planner reads it is a view of its cells instead of an object of ten strings. The first import's peak 2,087 /
+            2,094 / 2,088 MB → 1,556 / 1,599 / 1,634 MB, its time 22.3 / 24.8 / 21.3 s → 21.8 / 22.8 / 23.1 s (alternate
+            runs: no change in time). The tables above are this round's.
 
-            Every row's cells are held from the CSV reader to the batch items (as values, the names shared), and every row is a
+            Every row's cells are held from the CSV reader until its changes are planned (as values, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 440 bytes a row with its index entries) written once
             at receive; submit
             reads the plan's digest and an apply whose plan still holds reads only the changes (`roster import` takes them from memory). What is left is spread
