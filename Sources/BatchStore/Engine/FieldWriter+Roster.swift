@@ -136,6 +136,9 @@ enum RosterWriter {
             try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields in
                 [.text(UUID().uuidString.lowercased()), .text(key), .text(fields["schoolName"] ?? key), .int(now), .int(now)]
             }
+            // On PostgreSQL the schools are locked before they are read, as the key's trigger would lock each one
+            // named: no other transaction can remove one while this one writes rows naming it.
+            if keysOff && db.dialect == .postgres { _ = try db.scalarInt("SELECT count(*) FROM (SELECT 1 FROM schools FOR KEY SHARE) locked") }
             let schools = try RosterSnapshotLoader.schools(on: db).byID
             @Sendable func schoolKey(_ id: String) throws -> SQLValue {
                 guard let school = schools[id] else { throw StoreError.corrupt("a roster batch named the school \(id), which does not exist") }
@@ -184,9 +187,11 @@ enum RosterWriter {
         if let parents { try check(parents, on: db) }
     }
 
-    /// The people and classes that new memberships, enrollments and demographics name, each once, sorted.
+    /// The people and classes that new memberships, enrollments and demographics name, each once, sorted; those
+    /// the same changes create are left out (inserted in this transaction, they are there).
     static func parentsNamed(by created: [FieldChange]) -> (people: [String], classes: [String]) {
         var people: Set<KeyBytes> = [], classes: Set<KeyBytes> = []
+        var createdPeople: Set<KeyBytes> = [], createdClasses: Set<KeyBytes> = []
         // A person's rows come one after another: a person repeating the previous one is not hashed again.
         var lastPerson: KeyBytes?
         for change in created {
@@ -200,6 +205,12 @@ enum RosterWriter {
                 user = named
                 classes.insert(KeyBytes(classID))
             case "demographics": user = change.key[...]
+            case "person":
+                createdPeople.insert(KeyBytes(change.key[...]))
+                continue
+            case "class":
+                createdClasses.insert(KeyBytes(change.key[...]))
+                continue
             default: continue
             }
             let person = KeyBytes(user)
@@ -209,7 +220,7 @@ enum RosterWriter {
             }
         }
         func sorted(_ keys: Set<KeyBytes>) -> [String] { keys.map { String($0.text) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
-        return (sorted(people), sorted(classes))
+        return (sorted(people.subtracting(createdPeople)), sorted(classes.subtracting(createdClasses)))
     }
 
     /// A key compared and hashed by its bytes, as the database compares it: two IDs that differ in their bytes are
@@ -231,17 +242,30 @@ enum RosterWriter {
     }
 
     /// With the keys off, the parents the new rows name must exist, each looked up once (a key looks one up for
-    /// every row): a missing one fails the write, as the key would have. The schools of new memberships and classes
-    /// need no look-up: their keys were read from `schools` in this transaction (`schoolKey`).
+    /// every row): a missing one fails the write, as the key would have. On PostgreSQL they are locked as they are
+    /// looked up (`FOR KEY SHARE` until the transaction ends, as the key's trigger would): no other transaction can
+    /// remove one meanwhile; SQLite has one writer at a time. The schools of new memberships and classes need no
+    /// look-up: their keys were read from `schools` in this transaction (`schoolKey`), locked first on PostgreSQL.
     static func check(_ parents: (people: [String], classes: [String]), on db: any SQLConnection) throws {
+        let elements = db.dialect == .postgres ? "jsonb_array_elements_text(?::jsonb) AS named(value)" : "json_each(?)"
         for (table, column, keys, what) in [("people", "user_id", parents.people, "person"), ("classes", "class_id", parents.classes, "class")]
         where !keys.isEmpty {
+            let named = SQLValue.text(FlatJSON.array(keys))
+            // On PostgreSQL, fewer locked than named stops the write whatever the look-up for the message finds (a
+            // parent committed between the two would be there, but not locked).
+            var short = false
+            if db.dialect == .postgres {
+                let locked = try db.scalarInt(
+                    "SELECT count(*) FROM (SELECT 1 FROM \(table) p WHERE p.\(column) IN (SELECT value FROM \(elements)) FOR KEY SHARE OF p) locked",
+                    [named])
+                if locked == keys.count { continue }
+                short = true
+            }
             let missing = try db.first(
-                "SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM \(table) WHERE \(column) = value) LIMIT 1",
-                [.text(FlatJSON.array(keys))])
-            if let missing {
+                "SELECT value FROM \(elements) WHERE NOT EXISTS (SELECT 1 FROM \(table) WHERE \(column) = value) LIMIT 1", [named])
+            if missing != nil || short {
                 throw StoreError.conflict(
-                    "The batch names the \(what) \(missing.optionalText("value") ?? ""), which is no longer in the database. Upload the file again to plan it against the data as it is now.")
+                    "The batch names the \(what) \(missing?.optionalText("value") ?? "(one of \(keys.count))"), which is no longer in the database. Upload the file again to plan it against the data as it is now.")
             }
         }
     }

@@ -46,6 +46,21 @@ public final class PostgresBackend: DatabaseBackend {
         try await run(transaction: true, body)
     }
 
+    /// The setting by which a transaction says it checks its roster keys itself (migration
+    /// `CheckOwnRosterKeysOnPostgres`): its value is that transaction's ID, so that it holds for no other.
+    static let ownKeysSetting = "schoolbatch.own_keys"
+    /// True in the transaction that set `ownKeysSetting`.
+    static let ownKeysHeld = "current_setting('\(ownKeysSetting)', true) = pg_current_xact_id()::text"
+
+    /// The roster tables' key triggers leave this one transaction's keys to the body (set local to the transaction,
+    /// to its ID), which looks up and locks each parent its new rows name (`RosterWriter.check`).
+    public func writeCheckingOwnKeys<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await run(transaction: true) { db in
+            _ = try db.query("SELECT set_config('\(Self.ownKeysSetting)', pg_current_xact_id()::text, true)", [])
+            return try body(db)
+        }
+    }
+
     public func close() async throws {
         runTask.cancel()
     }

@@ -89,11 +89,13 @@ extension SQLConnection {
         try query(sql, binds).first?.cells.first?.int ?? 0
     }
 
-    /// Whether this transaction leaves the foreign keys to its own code (`DatabaseBackend.writeCheckingOwnKeys` on
-    /// SQLite).
+    /// Whether this transaction leaves the foreign keys to its own code (`DatabaseBackend.writeCheckingOwnKeys`).
     public func foreignKeysOff() throws -> Bool {
-        guard dialect == .sqlite else { return false }
-        return try scalarInt("PRAGMA foreign_keys") == 0
+        switch dialect {
+        case .sqlite: return try scalarInt("PRAGMA foreign_keys") == 0
+        case .postgres:
+            return try first("SELECT \(PostgresBackend.ownKeysHeld) AS own")?.bool("own") == true
+        }
     }
 }
 
@@ -108,7 +110,8 @@ public protocol DatabaseBackend: Sendable {
     /// `write`, for a body that checks the keys of what it writes itself (a roster's apply, `RosterWriter`): on
     /// SQLite the foreign keys are not checked row by row in this one transaction (`foreignKeysOff` tells the body),
     /// so the body may only insert rows whose parents it then checks, and must delete nothing a key would cascade
-    /// to or protect. PostgreSQL checks the roster's keys a statement at a time anyway: there it is `write`.
+    /// to or protect. On PostgreSQL the statement triggers that check the roster tables' keys leave them to the body
+    /// in this one transaction (`PostgresBackend.writeCheckingOwnKeys`); the body locks the parents it checks.
     func writeCheckingOwnKeys<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
     func close() async throws
 }
