@@ -88,7 +88,8 @@ extension Store {
         _ db: any SQLConnection, table: String, columns: [String], count: Int,
         rows: @escaping @Sendable (Range<Int>) throws -> [[SQLValue]]
     ) throws {
-        let slices = stride(from: 0, to: count, by: insertSlice).map { $0..<min($0 + insertSlice, count) }
+        let size = insertSlice(db.dialect)
+        let slices = stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
         guard let first = slices.first else { return }
         var ready = try rows(first)
         // The slice inserted last: freed by the next builder, off the writer's path (freeing a state-size roster's
@@ -166,8 +167,11 @@ extension Store {
         return files
     }
 
-    /// Rows a bulk write builds at once.
-    static let insertSlice = 10_000
+    /// Rows a bulk write builds at once. On PostgreSQL each slice is one COPY, and between two the server waits
+    /// for the next to begin (its first rows put into COPY's text) and the writer for the server to finish the last:
+    /// 40,000 rows a COPY stored a state-size roster's items in 7.4 / 7.7 s where 10,000 took 8.9 / 8.4 s (alternate
+    /// runs). SQLite's writer inserts each row as it comes.
+    static func insertSlice(_ dialect: SQLDialect) -> Int { dialect == .postgres ? 40_000 : 10_000 }
 
     static func updateItem(_ db: any SQLConnection, batchID: BatchID, item: BatchItem) throws {
         try db.execute(
