@@ -244,7 +244,12 @@ enum RosterImportBench {
             as soon as its changes are made, keeping the five the counts and the lock scope read, and a users.csv row as the
             planner reads it is a view of its cells instead of an object of ten strings. The first import's peak 2,087 /
             2,094 / 2,088 MB → 1,556 / 1,599 / 1,634 MB, its time 22.3 / 24.8 / 21.3 s → 21.8 / 22.8 / 23.1 s (alternate
-            runs: no change in time). The tables above are this round's.
+            runs: no change in time). On PostgreSQL, a roster apply that only adds checks and locks its own keys, the key
+            triggers stepping aside for it (the write step 14.6 / 14.9 s → 11.1 / 12.1 / 12.1 s), and bulk inserts COPY
+            40,000 rows at a time instead of 10,000 (the items 8.9 / 8.4 s → 7.4 / 7.7 s). The tables above are this
+            round's. Their peaks vary from run to run (the first import 1,860 / 1,521 / 1,861 MB); nine runs of the same
+            binary by hand, outside the bench, peaked at 1,557–1,585 MB. What makes two of the bench's runs 300 MB higher
+            was not found.
 
             Every row's cells are held from the CSV reader until its changes are planned (as values, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 440 bytes a row with its index entries) written once
