@@ -47,14 +47,9 @@ extension Store {
         _ db: any SQLConnection, batchID: BatchID, items: [BatchItem], saved: (columns: [String: [String]], spanned: Set<String>)
     ) throws {
         let (columns, spanned) = saved
-        // A span item's label is not stored either when its kind makes it from the cells (`StoredInput.label`): one
-        // maker a file, for the column list its items share.
-        let kind = try batchKind(db, batchID: batchID)
-        var labels: [String: RosterPlanner.Label] = [:]
-        if kind == .roster {
-            for fileName in spanned { if let first = items.first(where: { $0.fileName == fileName }) { labels[fileName] = .init(columns: first.input.columns) } }
-        }
-        let makers = labels
+        // A span item's label is not stored either when its kind makes it from the cells (`StoredInput.label`): a
+        // roster's planner leaves it to be made so (`RosterPlanner.plan(_:releasingCellsOf:)`).
+        let labelsFromCells = try batchKind(db, batchID: batchID) == .roster
         let number = try batchNumber(db, batchID: batchID)
         // The rows of one slice of items, ready to insert. The row's cells and its changes are written by hand: one
         // JSONEncoder call an item and column costs more than the rest of a 1.4-million-row roster import. Built on
@@ -68,8 +63,7 @@ extension Store {
                     let item = items[slice.lowerBound + offset]
                     let span = item.source.flatMap { spanned.contains(item.fileName) ? $0.text : nil }
                     let input = span ?? columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
-                    // (An empty label is one the planner left to be made from the cells: it did not keep them all.)
-                    let label = span != nil && (item.label.isEmpty || makers[item.fileName]?(item.input) == item.label) ? "" : item.label
+                    let label = span != nil && labelsFromCells ? "" : item.label
                     return [
                         .int(number), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)),
                         .text(input ?? FlatJSON.object(item.input, sorted: false)), .optional(item.target), .text(label),
