@@ -171,6 +171,34 @@ struct RosterPlannerTests {
         #expect(released.last?.label.hasPrefix("Not in the file (sync)") == true)
     }
 
+    @Test("in a file large enough for every core to check a piece against the data, each bad row is found where it is, and only there")
+    func checksInPieces() {
+        // Bad rows at the start, on both sides of the middle (where two cores' pieces meet) and last.
+        let bad: [Int: (values: [String: String], code: String)] = [
+            5: (["classId": "C2"], "class_moves_school"),
+            30_000: (["schoolId": "S9"], "new_school_needs_name"),
+            30_001: (["classId": "X1", "className": ""], "new_class_needs_name"),
+            30_002: (["schoolId": "S9"], "new_school_needs_name"),
+            60_001: (["classId": "C2"], "class_moves_school"),
+        ]
+        var items: [BatchItem] = []
+        for line in 2...60_001 {
+            var values = [
+                "userId": String(format: "%06d", line / 3), "schoolId": "S1", "classId": "N\(line % 50)", "className": "Class \(line % 50)",
+                "userRole": "student", "firstName": "詠欣", "lastName": "Chan",
+            ]
+            for (column, value) in bad[line]?.values ?? [:] { values[column] = value }
+            items.append(Self.row(line, values))
+        }
+        let planned = RosterPlanner(snapshot: Self.snapshot, mode: .addUpdate, scope: .district).plan(items)
+        let found = Dictionary(uniqueKeysWithValues: planned.filter { !$0.issues.isEmpty }.map { ($0.row ?? 0, $0.issues.map(\.code)) })
+        // The bad rows' people's other rows depend on them (rows 3 and 4 are row 5's person, 60,000 is 60,001's).
+        #expect(found == bad.mapValues { [$0.code] }.merging([3: ["depends_on_bad_row"], 4: ["depends_on_bad_row"], 60_000: ["depends_on_bad_row"]]) { $1 })
+        #expect(bad.keys.allSatisfy { line in planned[line - 2].state == .error && planned[line - 2].changes.isEmpty })
+        #expect(planned[30_003 - 2].state == .ready && planned[29_999 - 2].state == .ready)
+        #expect(planned.flatMap(\.changes).filter { $0.entity == "class" && $0.field == "*" }.map(\.key).sorted() == (0..<50).map { "N\($0)" }.sorted())
+    }
+
     @Test("rows with their own column lists (read back as objects) plan exactly like a file's rows sharing one; nothing planned of nothing")
     func ownColumns() {
         var shared: [BatchItem] = []

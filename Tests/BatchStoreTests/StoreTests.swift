@@ -68,6 +68,44 @@ struct StoreTests {
         }
     }
 
+    @Test(
+        "beside: a writer's side reads what the transaction saw of tables it has not written (on SQLite on a reader at once, not seeing the writer's own rows); its error is the caller's",
+        arguments: TestDatabase.all)
+    func besideReads(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.migrate()
+            try await store.backend.write { db in
+                try db.execute("CREATE TABLE beside_check (id BIGINT PRIMARY KEY, value TEXT NOT NULL)")
+                try db.bulkInsert(table: "beside_check", columns: ["id", "value"], rows: (0..<1_000).map { [.int(Int64($0)), .text("陳 \($0)")] })
+            }
+            let (untouched, written) = try await store.backend.write { db in
+                try db.execute("CREATE TABLE beside_written (id BIGINT PRIMARY KEY)")
+                try db.execute("INSERT INTO beside_written (id) VALUES (1)")
+                let untouched = try db.beside(reading: { reader in
+                    try reader.query("SELECT value FROM beside_check ORDER BY id").map { try $0.text("value") }
+                }) { try db.scalarInt("SELECT count(*) FROM beside_written") }
+                // What the side reads of a table this transaction wrote is where the two databases differ.
+                let written = try db.beside(reading: { reader in
+                    Result { try reader.scalarInt("SELECT count(*) FROM beside_written") }
+                }) { () }
+                return (untouched, written.0)
+            }
+            #expect(untouched.0 == (0..<1_000).map { "陳 \($0)" })
+            #expect(untouched.1 == 1)
+            switch database {
+            // A reader of the pool: the writer's table is not committed yet.
+            case .sqlite: #expect(throws: (any Error).self) { try written.get() }
+            // The same connection, after the main work.
+            case .postgres: #expect(try written.get() == 1)
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in
+                    _ = try db.beside(reading: { reader in try reader.query("SELECT * FROM no_such_table") }) { 1 }
+                }
+            }
+        }
+    }
+
     @Test("an IN list longer than a slice goes as one JSON array and finds every value: quotes, backslashes, tabs, Chinese", arguments: TestDatabase.all)
     func longInList(database: TestDatabase) async throws {
         try await database.withStore { store in

@@ -298,129 +298,44 @@ public struct RosterPlanner: Sendable {
             }
         }
 
-        // Names given anywhere in the file for new schools and classes.
+        // Names given anywhere in the file for new schools and classes, and whose login ID and address move in
+        // this batch (the old ones are then free): two passes over the rows, one on each core.
         // (A row repeating the previous row's school, once that school has its name, is not looked up.)
-        var schoolNames: [String: String] = [:], classNames: [String: String] = [:]
-        var lastNamedSchool: String?
-        for row in rows {
-            if row.schoolID != lastNamedSchool, let name = row.schoolName, !name.isEmpty {
-                if schoolNames[row.schoolID] == nil { schoolNames[row.schoolID] = name }
-                lastNamedSchool = row.schoolID
+        let (namesGiven, moving) = Parallel.both({ [rows] in
+            var schoolNames: [String: String] = [:], classNames: [String: String] = [:]
+            var lastNamedSchool: String?
+            for row in rows {
+                if row.schoolID != lastNamedSchool, let name = row.schoolName, !name.isEmpty {
+                    if schoolNames[row.schoolID] == nil { schoolNames[row.schoolID] = name }
+                    lastNamedSchool = row.schoolID
+                }
+                if let name = row.className, !name.isEmpty, classNames[row.classID] == nil { classNames[row.classID] = name }
             }
-            if let name = row.className, !name.isEmpty, classNames[row.classID] == nil { classNames[row.classID] = name }
+            return (schools: schoolNames, classes: classNames)
+        }) {
+            var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
+            var previousUser: String?
+            for (position, index) in users.enumerated() where usable(index) && rows[position].userID != previousUser {
+                let row = rows[position]
+                previousUser = row.userID
+                if row.loginID != nil { fileLogin[row.userID] = row.login }
+                if let email = row.email { fileEmail[row.userID] = EmailAddress.key(email) }
+            }
+            return (logins: fileLogin, emails: fileEmail)
         }
-        // Whose login ID and address move in this batch (the old ones are then free).
-        var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
-        var previousUser: String?
-        for (position, index) in users.enumerated() where usable(index) && rows[position].userID != previousUser {
-            let row = rows[position]
-            previousUser = row.userID
-            if row.loginID != nil { fileLogin[row.userID] = row.login }
-            if let email = row.email { fileEmail[row.userID] = EmailAddress.key(email) }
-        }
+        let schoolNames = namesGiven.schools, classNames = namesGiven.classes
+        let fileLogin = moving.logins, fileEmail = moving.emails
 
-        // A new school's rows all ask whether its ID lost leading zeros: asked once a school.
-        var restoredSchools: [String: String?] = [:]
-        func restoredSchool(_ id: String) -> String? {
-            if let known = restoredSchools[id] { return known }
-            let restored = ExcelDamage.restoredLeadingZeros(id, exists: { snapshot.schools[$0] != nil })
-            restoredSchools[id] = .some(restored)
-            return restored
+        // Checks against the database, row by row, on every core: each piece of the rows finds its problems, which
+        // are then given to their rows in file order (a row has one at most). The checks about a row's school and
+        // those about its person need only that ID: a file's rows come school by school and person by person, so
+        // they are made once a run.
+        let problems = Parallel.map(users.count, minimumPiece: 20_000) { [rows, isUsable] range in
+            databaseProblems(
+                rows: rows, of: users, in: range, usable: isUsable,
+                names: (schoolNames, classNames), moving: (fileLogin, fileEmail))
         }
-        // Checks against the database, row by row. The checks about a row's school and those about its person need
-        // only that ID: a file's rows come school by school and person by person, so they are made once a run.
-        typealias Problem = (code: String, column: String, message: String, fix: String)
-        func schoolProblem(_ schoolID: String) -> Problem? {
-            if let school = snapshot.schools[ifAny: schoolID] {
-                if !scope.allows(school.key) {
-                    return (
-                        "school_out_of_scope", "schoolId", "you may not change school \(schoolID): it is not one of your schools.",
-                        "Upload rows for your own schools only, or ask a district administrator to upload this file."
-                    )
-                }
-            } else if let restored = restoredSchool(schoolID) {
-                return (
-                    "leading_zeros_lost", "schoolId", "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
-                    "Write \(restored), and format the column as Text before saving from a spreadsheet."
-                )
-            } else if scope != .district {
-                return (
-                    "school_out_of_scope", "schoolId", "there is no school \(schoolID), and only a district-wide account can create schools.",
-                    "Check the schoolId against the Schools page, or ask a district administrator to create the school."
-                )
-            } else if schoolNames[schoolID] == nil {
-                return (
-                    "new_school_needs_name", "schoolName", "school \(schoolID) does not exist yet and no row gives its name.",
-                    "Write the school's name in schoolName on at least one of its rows (or correct the schoolId)."
-                )
-            }
-            return nil
-        }
-        func personProblem(_ userID: String) -> Problem? {
-            if let person = snapshot.people[ifAny: userID] {
-                if !person.schoolKeys.isEmpty && !scope.allows(anyOf: person.schoolKeys) {
-                    return (
-                        "person_out_of_scope", "userId",
-                        "userId \(userID) is already used in the district by a person at a school you do not have access to.",
-                        "Check the userId; if the person is moving to your school, ask a district administrator."
-                    )
-                }
-            } else if !snapshot.paddedUserIDs.isEmpty, let restored = ExcelDamage.restoredLeadingZeros(userID, exists: snapshot.paddedUserIDs.contains) {
-                return (
-                    "leading_zeros_lost", "userId", "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
-                    "Write \(restored), and format the column as Text before saving from a spreadsheet."
-                )
-            }
-            return nil
-        }
-        var checkedSchool: (id: String, problem: Problem?)?, checkedPerson: (id: String, problem: Problem?)?
-        for (position, index) in users.enumerated() where usable(index) {
-            let row = rows[position]
-            let schoolID = row.schoolID, userID = row.userID, classID = row.classID
-            if checkedSchool?.id != schoolID { checkedSchool = (schoolID, schoolProblem(schoolID)) }
-            if let problem = checkedSchool?.problem {
-                fail(index, problem.code, problem.column, problem.message, fix: problem.fix)
-                continue
-            }
-            if checkedPerson?.id != userID { checkedPerson = (userID, personProblem(userID)) }
-            if let problem = checkedPerson?.problem {
-                fail(index, problem.code, problem.column, problem.message, fix: problem.fix)
-                continue
-            }
-            let login = row.login
-            if !login.isEmpty, let owner = snapshot.loginOwners[ifAny: login], owner != userID, fileLogin[owner].map({ $0 != login }) != true {
-                fail(
-                    index, "login_id_in_use", "loginId", "“\(row.loginID ?? "")” is already the login ID of another person in the district.",
-                    fix: "Every person needs a login ID of their own; check it against the Students and Staff lists.")
-                continue
-            }
-            if let email = row.email, !email.isEmpty, !snapshot.emailOwners.isEmpty, let owner = snapshot.emailOwners[EmailAddress.key(email)],
-                owner != userID, fileEmail[owner].map({ $0 != EmailAddress.key(email) }) != true
-            {
-                fail(
-                    index, "email_in_use", "userEmail", "“\(email)” is already the address of another person in the district.",
-                    fix: "Every person needs an address of their own; check the address, or change the other person's first.")
-                continue
-            }
-            guard !classID.isEmpty else { continue }
-            if let existing = snapshot.classes[ifAny: classID] {
-                if existing["schoolId"] != schoolID {
-                    fail(
-                        index, "class_moves_school", "classId",
-                        "class \(classID) belongs to school \(existing["schoolId"] ?? "?"); a class cannot move to another school.",
-                        fix: "Use a new classId for this school's class, or correct the schoolId.")
-                }
-            } else if !snapshot.paddedClassIDs.isEmpty, let restored = ExcelDamage.restoredLeadingZeros(classID, exists: snapshot.paddedClassIDs.contains) {
-                fail(
-                    index, "leading_zeros_lost", "classId",
-                    "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
-                    fix: "Write \(restored), and format the column as Text before saving from a spreadsheet.")
-            } else if classNames[classID] == nil && row.action != "delete" {
-                fail(
-                    index, "new_class_needs_name", "className", "class \(classID) does not exist yet and no row gives its name.",
-                    fix: "Write the class's name in className on at least one of its rows (or correct the classId).")
-            }
-        }
+        for (index, problem) in problems { fail(index, problem.code, problem.column, problem.message, fix: problem.fix) }
 
         // Cross-file checks, and the rows that depend on a bad one (users.csv rows are looked at again only when one
         // of them has an error: a bad row is what others depend on).
@@ -453,59 +368,59 @@ public struct RosterPlanner: Sendable {
         }
 
         // What the usable rows write. Each record is written by the first row that names it: which row that is, is
-        // decided in file order (below, one pass); what each row then writes is made on every core (after).
-        var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenClass: Set<String> = [], seenMembership: Set<String> = []
-        var seenEnrollment = SeenEnrollments(usable: users.indices.lazy.filter { usable(users[$0]) }.map { rows[$0].userID })
-        var existingEnrollments = RunEnrollments(snapshot.enrollments)
-        var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
-        seenPerson.reserveCapacity(users.count / 4)
-        filePeople.reserveCapacity(users.count / 4)
-        seenMembership.reserveCapacity(users.count / 4)
-        if mode == .sync { fileEnrollments.reserveCapacity(users.count) }
-        // A file's rows come person by person: the previous row's person and school are not looked up again (each
-        // `last…` is already in its set).
-        var previous: (userID: String, schoolID: String)?
-        var lastPerson: String?, lastMembership: (userID: String, schoolID: String)?
-        // Each usable users.csv row's `Writes`, by position in `users` (empty: the row writes nothing, or is not usable).
-        var writes = [Writes](repeating: [], count: users.count)
-        for (position, index) in users.enumerated() where usable(index) {
-            let row = rows[position]
-            let schoolID = row.schoolID, userID = row.userID, classID = row.classID
-            var write: Writes = []
-            let samePerson = previous?.userID == userID, sameSchool = previous?.schoolID == schoolID
-            previous = (userID, schoolID)
-            if !sameSchool { namedSchools.insert(schoolID) }
-            if !samePerson { filePeople.insert(userID) }
-            // What sync removes is what the file leaves out: only then are the file's enrollments listed.
-            if mode == .sync && !classID.isEmpty { fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID)) }
-            if !sameSchool && seenSchool.insert(schoolID).inserted { write.insert(.school) }
-            if row.action == "delete" {
-                if !classID.isEmpty {
-                    if existingEnrollments.of(userID: userID, classID: classID) != nil, seenEnrollment.first(userID: userID, classID: classID) {
-                        write.insert(.enrollment)
+        // decided in file order (below, two passes over the rows at once: classes and enrollments on another core,
+        // the rest on this one); what each row then writes is made on every core (after).
+        let (classWrites, otherWrites) = Parallel.both({ [rows, isUsable] in
+            firstToWriteClasses(rows: rows, of: users, usable: isUsable)
+        }) {
+            var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenMembership: Set<String> = []
+            var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
+            seenPerson.reserveCapacity(users.count / 4)
+            filePeople.reserveCapacity(users.count / 4)
+            seenMembership.reserveCapacity(users.count / 4)
+            if mode == .sync { fileEnrollments.reserveCapacity(users.count) }
+            // A file's rows come person by person: the previous row's person and school are not looked up again
+            // (each `last…` is already in its set).
+            var previous: (userID: String, schoolID: String)?
+            var lastPerson: String?, lastMembership: (userID: String, schoolID: String)?
+            // Each usable users.csv row's `Writes`, by position in `users` (empty: the row writes nothing, or is not
+            // usable).
+            var writes = [Writes](repeating: [], count: users.count)
+            for (position, index) in users.enumerated() where usable(index) {
+                let row = rows[position]
+                let schoolID = row.schoolID, userID = row.userID, classID = row.classID
+                var write: Writes = []
+                let samePerson = previous?.userID == userID, sameSchool = previous?.schoolID == schoolID
+                previous = (userID, schoolID)
+                if !sameSchool { namedSchools.insert(schoolID) }
+                if !samePerson { filePeople.insert(userID) }
+                // What sync removes is what the file leaves out: only then are the file's enrollments listed.
+                if mode == .sync && !classID.isEmpty { fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID)) }
+                if !sameSchool && seenSchool.insert(schoolID).inserted { write.insert(.school) }
+                if row.action == "delete" {
+                    if classID.isEmpty, let person = snapshot.people[ifAny: userID], person.fields["userStatus"] != UserStatus.left.rawValue,
+                        seenPerson.insert(userID).inserted
+                    {
+                        write.insert(.person)
                     }
-                } else if let person = snapshot.people[ifAny: userID], person.fields["userStatus"] != UserStatus.left.rawValue,
-                    seenPerson.insert(userID).inserted
-                {
+                    writes[position] = write
+                    continue
+                }
+                if lastPerson != userID && seenPerson.insert(userID).inserted {
+                    lastPerson = userID
                     write.insert(.person)
                 }
+                if lastMembership?.userID != userID || lastMembership?.schoolID != schoolID {
+                    if seenMembership.insert(RosterRecord.membershipKey(userID: userID, schoolID: schoolID)).inserted { write.insert(.membership) }
+                    lastMembership = (userID, schoolID)
+                }
                 writes[position] = write
-                continue
             }
-            if lastPerson != userID && seenPerson.insert(userID).inserted {
-                lastPerson = userID
-                write.insert(.person)
-            }
-            if lastMembership?.userID != userID || lastMembership?.schoolID != schoolID {
-                if seenMembership.insert(RosterRecord.membershipKey(userID: userID, schoolID: schoolID)).inserted { write.insert(.membership) }
-                lastMembership = (userID, schoolID)
-            }
-            if !classID.isEmpty {
-                if seenClass.insert(classID).inserted { write.insert(.class) }
-                if seenEnrollment.first(userID: userID, classID: classID) { write.insert(.enrollment) }
-            }
-            writes[position] = write
+            return (writes: writes, namedSchools: namedSchools, filePeople: filePeople, fileEnrollments: fileEnrollments)
         }
+        let namedSchools = otherWrites.namedSchools, filePeople = otherWrites.filePeople, fileEnrollments = otherWrites.fileEnrollments
+        var writes = otherWrites.writes
+        for position in writes.indices { writes[position].formUnion(classWrites[position]) }
         // Sync: the schools the file names are its whole truth.
         for index in items.indices where kinds[index] == .sync && items[index].state != .skipped {
             var changes: [FieldChange] = []
@@ -578,6 +493,144 @@ public struct RosterPlanner: Sendable {
             if releases { item.input = afterPlan[file].values(of: input) }
         }
         return items
+    }
+
+    /// The classes and enrollments each usable row at positions of `users` is the first to name (by position;
+    /// `.class`, `.enrollment` or neither): one pass in file order.
+    func firstToWriteClasses(rows: [UsersRow], of users: [Int], usable: [Bool]) -> [Writes] {
+        var seenClass: Set<String> = []
+        var seenEnrollment = SeenEnrollments(usable: users.indices.lazy.filter { usable[users[$0]] }.map { rows[$0].userID })
+        var existingEnrollments = RunEnrollments(snapshot.enrollments)
+        var writes = [Writes](repeating: [], count: users.count)
+        for (position, index) in users.enumerated() where usable[index] {
+            let row = rows[position]
+            let userID = row.userID, classID = row.classID
+            guard !classID.isEmpty else { continue }
+            if row.action == "delete" {
+                if existingEnrollments.of(userID: userID, classID: classID) != nil, seenEnrollment.first(userID: userID, classID: classID) {
+                    writes[position] = .enrollment
+                }
+                continue
+            }
+            if seenClass.insert(classID).inserted { writes[position].insert(.class) }
+            if seenEnrollment.first(userID: userID, classID: classID) { writes[position].insert(.enrollment) }
+        }
+        return writes
+    }
+
+    /// A problem a row has with the data: its code, column, message and how to fix it.
+    typealias Problem = (code: String, column: String, message: String, fix: String)
+
+    /// The problems with the database of the usable rows at positions `range` of `users` (each row's index among
+    /// the items), in order: each row's first, and the row's index.
+    func databaseProblems(
+        rows: [UsersRow], of users: [Int], in range: Range<Int>, usable: [Bool],
+        names: (schools: [String: String], classes: [String: String]),
+        moving: (logins: [String: String], emails: [String: String])
+    ) -> [(index: Int, problem: Problem)] {
+        let (schoolNames, classNames) = names, (fileLogin, fileEmail) = moving
+        // A new school's rows all ask whether its ID lost leading zeros: asked once a school.
+        var restoredSchools: [String: String?] = [:]
+        func restoredSchool(_ id: String) -> String? {
+            if let known = restoredSchools[id] { return known }
+            let restored = ExcelDamage.restoredLeadingZeros(id, exists: { snapshot.schools[$0] != nil })
+            restoredSchools[id] = .some(restored)
+            return restored
+        }
+        func schoolProblem(_ schoolID: String) -> Problem? {
+            if let school = snapshot.schools[ifAny: schoolID] {
+                if !scope.allows(school.key) {
+                    return (
+                        "school_out_of_scope", "schoolId", "you may not change school \(schoolID): it is not one of your schools.",
+                        "Upload rows for your own schools only, or ask a district administrator to upload this file."
+                    )
+                }
+            } else if let restored = restoredSchool(schoolID) {
+                return (
+                    "leading_zeros_lost", "schoolId", "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
+                    "Write \(restored), and format the column as Text before saving from a spreadsheet."
+                )
+            } else if scope != .district {
+                return (
+                    "school_out_of_scope", "schoolId", "there is no school \(schoolID), and only a district-wide account can create schools.",
+                    "Check the schoolId against the Schools page, or ask a district administrator to create the school."
+                )
+            } else if schoolNames[schoolID] == nil {
+                return (
+                    "new_school_needs_name", "schoolName", "school \(schoolID) does not exist yet and no row gives its name.",
+                    "Write the school's name in schoolName on at least one of its rows (or correct the schoolId)."
+                )
+            }
+            return nil
+        }
+        func personProblem(_ userID: String) -> Problem? {
+            if let person = snapshot.people[ifAny: userID] {
+                if !person.schoolKeys.isEmpty && !scope.allows(anyOf: person.schoolKeys) {
+                    return (
+                        "person_out_of_scope", "userId",
+                        "userId \(userID) is already used in the district by a person at a school you do not have access to.",
+                        "Check the userId; if the person is moving to your school, ask a district administrator."
+                    )
+                }
+            } else if !snapshot.paddedUserIDs.isEmpty, let restored = ExcelDamage.restoredLeadingZeros(userID, exists: snapshot.paddedUserIDs.contains) {
+                return (
+                    "leading_zeros_lost", "userId", "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
+                    "Write \(restored), and format the column as Text before saving from a spreadsheet."
+                )
+            }
+            return nil
+        }
+        var checkedSchool: (id: String, problem: Problem?)?, checkedPerson: (id: String, problem: Problem?)?
+        var found: [(index: Int, problem: Problem)] = []
+        for position in range where usable[users[position]] {
+            let index = users[position]
+            let row = rows[position]
+            let schoolID = row.schoolID, userID = row.userID, classID = row.classID
+            if checkedSchool?.id != schoolID { checkedSchool = (schoolID, schoolProblem(schoolID)) }
+            if let problem = checkedSchool?.problem {
+                found.append((index, problem))
+                continue
+            }
+            if checkedPerson?.id != userID { checkedPerson = (userID, personProblem(userID)) }
+            if let problem = checkedPerson?.problem {
+                found.append((index, problem))
+                continue
+            }
+            let login = row.login
+            if !login.isEmpty, let owner = snapshot.loginOwners[ifAny: login], owner != userID, fileLogin[owner].map({ $0 != login }) != true {
+                found.append((index, (
+                    "login_id_in_use", "loginId", "“\(row.loginID ?? "")” is already the login ID of another person in the district.",
+                    "Every person needs a login ID of their own; check it against the Students and Staff lists.")))
+                continue
+            }
+            if let email = row.email, !email.isEmpty, !snapshot.emailOwners.isEmpty, let owner = snapshot.emailOwners[EmailAddress.key(email)],
+                owner != userID, fileEmail[owner].map({ $0 != EmailAddress.key(email) }) != true
+            {
+                found.append((index, (
+                    "email_in_use", "userEmail", "“\(email)” is already the address of another person in the district.",
+                    "Every person needs an address of their own; check the address, or change the other person's first.")))
+                continue
+            }
+            guard !classID.isEmpty else { continue }
+            if let existing = snapshot.classes[ifAny: classID] {
+                if existing["schoolId"] != schoolID {
+                    found.append((index, (
+                        "class_moves_school", "classId",
+                        "class \(classID) belongs to school \(existing["schoolId"] ?? "?"); a class cannot move to another school.",
+                        "Use a new classId for this school's class, or correct the schoolId.")))
+                }
+            } else if !snapshot.paddedClassIDs.isEmpty, let restored = ExcelDamage.restoredLeadingZeros(classID, exists: snapshot.paddedClassIDs.contains) {
+                found.append((index, (
+                    "leading_zeros_lost", "classId",
+                    "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
+                    "Write \(restored), and format the column as Text before saving from a spreadsheet.")))
+            } else if classNames[classID] == nil && row.action != "delete" {
+                found.append((index, (
+                    "new_class_needs_name", "className", "class \(classID) does not exist yet and no row gives its name.",
+                    "Write the class's name in className on at least one of its rows (or correct the classId).")))
+            }
+        }
+        return found
     }
 
     /// What one core's run of users.csv rows keeps from row to row while their changes are made: a person's

@@ -46,20 +46,20 @@ public struct RosterHandler: BatchKindHandler {
         let warnings = table?.warnings ?? []
         let columns = table?.columns
         var items: [BatchItem] = []
-        /// One row as an item, its issues placed in the file and row.
+        /// Row `position` of the file as an item, its issues placed in the file and row.
         /// `source`: where the row is in the file, when its values are its cells (`CSVTable.span(of:)`).
-        func append(line: Int, values: RowValues, issues: [BatchIssue], source: FileSpan?) {
-            let placed = issues.map { issue -> BatchIssue in
+        @Sendable func item(_ position: Int, line: Int, values: RowValues, issues: [BatchIssue], source: FileSpan?) -> BatchItem {
+            let placed = issues.isEmpty ? issues : issues.map { issue -> BatchIssue in
                 var issue = issue
                 issue.file = fileName
                 issue.row = line
                 return issue
             }
             var item = BatchItem(
-                id: firstItemID + Int64(items.count), fileName: fileName, row: line, input: values,
+                id: firstItemID + Int64(position), fileName: fileName, row: line, input: values,
                 state: placed.contains { $0.severity == .error } ? .error : .ready, issues: placed)
             item.source = source
-            items.append(item)
+            return item
         }
         if demographics, let read = table {
             table = nil
@@ -71,15 +71,17 @@ public struct RosterHandler: BatchKindHandler {
                     return (record.line, values, rules.demographicsRow(values, line: record.line), read.span(of: record))
                 }
             }
-            items.reserveCapacity(checked.count)
-            for (line, values, issues, source) in checked { append(line: line, values: values, issues: issues, source: source) }
+            items = Parallel.map(elements: checked.count) { position in
+                let (line, values, issues, source) = checked[position]
+                return item(position, line: line, values: values, issues: issues, source: source)
+            }
         } else if let read = table {
             table = nil
             let file = RosterFile.inspect(users: read, demographics: nil, rules: rules)
-            items.reserveCapacity(file.users.count + 1)
-            // (One row a record, in order.)
-            for (row, record) in zip(file.users, read.records) {
-                append(line: row.line, values: row.values, issues: row.issues, source: read.span(of: record))
+            // (One row a record, in order; made on every core.)
+            items = Parallel.map(elements: file.users.count) { position in
+                let row = file.users[position]
+                return item(position, line: row.line, values: row.values, issues: row.issues, source: read.span(of: read.records[position]))
             }
             if RosterMode.of(options: batch.options) == .sync {
                 items.append(
@@ -259,6 +261,38 @@ enum RosterSnapshotLoader {
         return result
     }
 
+    /// The enrollments (by person, in class order as read) and demographics records of the people `userIDs`.
+    static func ownedRecords(of userIDs: [String], on db: any SQLConnection) throws
+        -> (enrollments: [String: [RosterSnapshot.Enrollment]], demographics: [String: RowValues])
+    {
+        let known = userIDs.map { SQLValue.text($0) }
+        var enrollments: [String: [RosterSnapshot.Enrollment]] = [:], demographics: [String: RowValues] = [:]
+        var records = EnrollmentRecords()
+        // Kept by person: the rows come person by person (read through the user_id index), so each person's list
+        // is made whole and put in once; a person whose rows come apart has the later ones added.
+        enrollments.reserveCapacity(known.count)
+        var runUser: String?, run: [RosterSnapshot.Enrollment] = []
+        func endRun() {
+            guard let runUser, !run.isEmpty else { return }
+            enrollments[runUser, default: []] += run
+        }
+        try db.forEachRow(chunking: known, { "SELECT user_id, class_id, role, primary_teacher FROM enrollments WHERE user_id IN (\($0))" }) { row in
+            let user = try row.text("user_id")
+            if user != runUser {
+                endRun()
+                runUser = user
+                run = []
+            }
+            run.append(RosterSnapshot.Enrollment(classID: try row.text("class_id"), fields: records.fields(row)))
+        }
+        endRun()
+        demographics.reserveCapacity(known.count)
+        try db.forEachRow(chunking: known, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) { row in
+            demographics[try row.text("user_id")] = demographicsCells(row)
+        }
+        return (enrollments, demographics)
+    }
+
     static func load(for items: [BatchItem], mode: RosterMode, on db: any SQLConnection) throws -> RosterSnapshot {
         var snapshot = RosterSnapshot()
         let (schoolIDs, schools) = try schools(on: db)
@@ -277,83 +311,81 @@ enum RosterSnapshotLoader {
         var lastUser: String?, lastSchool: String?
         // (Read through the buffer: an item read from the array is copied whole.)
         if anyPeople || anyClasses || mode == .sync {
-            items.withUnsafeBufferPointer { items in
-                // The columns are found once in the first file's list, which its rows share (a row with another list
-                // is read by name).
-                let shared = items.first?.input.columns
-                let userColumn = RowValues.Column("userId", in: shared), roleColumn = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
-                let classColumn = RowValues.Column("classId", in: shared), schoolColumn = RowValues.Column("schoolId", in: shared)
-                let loginColumn = RowValues.Column("loginId", in: shared), emailColumn = RowValues.Column("userEmail", in: shared)
-                for index in items.indices {
-                    let input = items[index].input
-                    let user = input[userColumn]
-                    if anyPeople, let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
-                    guard input[roleColumn] != nil else { continue }  // (`RosterPlanner.isUsersRow`)
-                    if anyClasses, let id = input[classColumn], !id.isEmpty { classIDs.insert(id) }
-                    if let school = input[schoolColumn], !school.isEmpty, school != lastSchool {
-                        namedSchools.insert(school)
-                        lastSchool = school
+            // The columns are found once in the first file's list, which its rows share (a row with another list is
+            // read by name).
+            let shared = items.first?.input.columns
+            let userColumn = RowValues.Column("userId", in: shared), roleColumn = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
+            let classColumn = RowValues.Column("classId", in: shared), schoolColumn = RowValues.Column("schoolId", in: shared)
+            let loginColumn = RowValues.Column("loginId", in: shared), emailColumn = RowValues.Column("userEmail", in: shared)
+            // The class IDs (one on nearly every row) are gathered on another core.
+            (classIDs, _) = Parallel.both({ [items] in
+                var classIDs: Set<String> = []
+                guard anyClasses else { return classIDs }
+                items.withUnsafeBufferPointer { items in
+                    for index in items.indices {
+                        let input = items[index].input
+                        guard input[roleColumn] != nil, let id = input[classColumn], !id.isEmpty else { continue }  // (`RosterPlanner.isUsersRow`)
+                        classIDs.insert(id)
                     }
-                    guard anyPeople, user != lastUser || items[index].state == .error else { continue }
-                    lastUser = user
-                    if let login = input[loginColumn], !login.isEmpty { loginClaims.append((user ?? "", login.lowercased())) }
-                    if let email = input[emailColumn], !email.isEmpty { emailClaims.append((user ?? "", Store.emailKey(email))) }
+                }
+                return classIDs
+            }) {
+                items.withUnsafeBufferPointer { items in
+                    for index in items.indices {
+                        let input = items[index].input
+                        let user = input[userColumn]
+                        if anyPeople, let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
+                        guard input[roleColumn] != nil else { continue }  // (`RosterPlanner.isUsersRow`)
+                        if let school = input[schoolColumn], !school.isEmpty, school != lastSchool {
+                            namedSchools.insert(school)
+                            lastSchool = school
+                        }
+                        guard anyPeople, user != lastUser || items[index].state == .error else { continue }
+                        lastUser = user
+                        if let login = input[loginColumn], !login.isEmpty { loginClaims.append((user ?? "", login.lowercased())) }
+                        if let email = input[emailColumn], !email.isEmpty { emailClaims.append((user ?? "", Store.emailKey(email))) }
+                    }
                 }
             }
         }
-        snapshot.people = try people("user_id", in: userIDs.sorted(), schoolIDs: schoolIDs, on: db)
-        // Who else holds a login ID or address is asked only where the row's person does not hold it already: both
-        // are unique, so nobody else can. (A re-import gives nearly everyone what they have: 200,000 of each not
-        // asked for.)
-        let holders = snapshot.people
-        var logins: Set<String> = [], emails: Set<String> = []
-        for (user, login) in loginClaims where holders[user]?.fields["loginId"].map({ $0.lowercased() == login }) != true {
-            logins.insert(login)
-        }
-        for (user, key) in emailClaims where holders[user]?.fields["userEmail"].map({ Store.emailKey($0) == key }) != true {
-            emails.insert(key)
-        }
-        for row in try db.query(chunking: logins.sorted().map { .text($0) }, { "SELECT user_id, login_id FROM people WHERE login_id IN (\($0))" }) {
-            snapshot.loginOwners[try row.text("login_id")] = try row.text("user_id")
-        }
-        for row in try db.query(chunking: emails.sorted().map { .text($0) }, { "SELECT user_id, user_email FROM people WHERE email_key IN (\($0))" }) {
-            snapshot.emailOwners[EmailAddress.key(try row.text("user_email"))] = try row.text("user_id")
-        }
-        let missingUsers = userIDs.filter { snapshot.people[$0] == nil }
-        for row in try db.query(chunking: paddedCandidates(missingUsers).map { .text($0) }, { "SELECT user_id FROM people WHERE user_id IN (\($0))" }) {
-            snapshot.paddedUserIDs.insert(try row.text("user_id"))
-        }
-        for row in try db.query(chunking: classIDs.sorted().map { .text($0) }, { "SELECT * FROM classes WHERE class_id IN (\($0))" }) {
-            snapshot.classes[try row.text("class_id")] = classFields(row, schoolIDs: schoolIDs)
-        }
-        let missingClasses = classIDs.filter { snapshot.classes[$0] == nil }
-        for row in try db.query(chunking: paddedCandidates(missingClasses).map { .text($0) }, { "SELECT class_id FROM classes WHERE class_id IN (\($0))" }) {
-            snapshot.paddedClassIDs.insert(try row.text("class_id"))
-        }
-        let known = snapshot.people.keys.sorted().map { SQLValue.text($0) }
-        var records = EnrollmentRecords()
-        // Kept by person: the rows come person by person (read through the user_id index), so each person's list
-        // is made whole and put in once; a person whose rows come apart has the later ones added.
-        snapshot.enrollments.reserveCapacity(known.count)
-        var runUser: String?, run: [RosterSnapshot.Enrollment] = []
-        func endRun() {
-            guard let runUser, !run.isEmpty else { return }
-            snapshot.enrollments[runUser, default: []] += run
-        }
-        try db.forEachRow(chunking: known, { "SELECT user_id, class_id, role, primary_teacher FROM enrollments WHERE user_id IN (\($0))" }) { row in
-            let user = try row.text("user_id")
-            if user != runUser {
-                endRun()
-                runUser = user
-                run = []
+        // The enrollments and demographics of the rows' people are read on another connection beside the rest,
+        // where the database has one (`SQLConnection.beside`). They are asked for by every userId the rows give:
+        // both belong to people, so those not in the database have none.
+        let named = userIDs.sorted()
+        let (owned, _) = try db.beside(reading: { reader in try ownedRecords(of: named, on: reader) }) {
+            snapshot.people = try people("user_id", in: named, schoolIDs: schoolIDs, on: db)
+            // Who else holds a login ID or address is asked only where the row's person does not hold it already:
+            // both are unique, so nobody else can. (A re-import gives nearly everyone what they have: 200,000 of each
+            // not asked for.)
+            let holders = snapshot.people
+            var logins: Set<String> = [], emails: Set<String> = []
+            for (user, login) in loginClaims where holders[user]?.fields["loginId"].map({ $0.lowercased() == login }) != true {
+                logins.insert(login)
             }
-            run.append(RosterSnapshot.Enrollment(classID: try row.text("class_id"), fields: records.fields(row)))
+            for (user, key) in emailClaims where holders[user]?.fields["userEmail"].map({ Store.emailKey($0) == key }) != true {
+                emails.insert(key)
+            }
+            for row in try db.query(chunking: logins.sorted().map { .text($0) }, { "SELECT user_id, login_id FROM people WHERE login_id IN (\($0))" }) {
+                snapshot.loginOwners[try row.text("login_id")] = try row.text("user_id")
+            }
+            for row in try db.query(chunking: emails.sorted().map { .text($0) }, { "SELECT user_id, user_email FROM people WHERE email_key IN (\($0))" }) {
+                snapshot.emailOwners[EmailAddress.key(try row.text("user_email"))] = try row.text("user_id")
+            }
+            let missingUsers = userIDs.filter { snapshot.people[$0] == nil }
+            for row in try db.query(chunking: paddedCandidates(missingUsers).map { .text($0) }, { "SELECT user_id FROM people WHERE user_id IN (\($0))" }) {
+                snapshot.paddedUserIDs.insert(try row.text("user_id"))
+            }
+            for row in try db.query(chunking: classIDs.sorted().map { .text($0) }, { "SELECT * FROM classes WHERE class_id IN (\($0))" }) {
+                snapshot.classes[try row.text("class_id")] = classFields(row, schoolIDs: schoolIDs)
+            }
+            let missingClasses = classIDs.filter { snapshot.classes[$0] == nil }
+            for row in try db.query(chunking: paddedCandidates(missingClasses).map { .text($0) }, { "SELECT class_id FROM classes WHERE class_id IN (\($0))" }) {
+                snapshot.paddedClassIDs.insert(try row.text("class_id"))
+            }
         }
-        endRun()
-        snapshot.demographics.reserveCapacity(known.count)
-        try db.forEachRow(chunking: known, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) { row in
-            snapshot.demographics[try row.text("user_id")] = demographicsCells(row)
-        }
+        snapshot.enrollments = owned.enrollments
+        snapshot.demographics = owned.demographics
+        var records = EnrollmentRecords()
         if mode == .sync {
             let keys = namedSchools.compactMap { schools[$0]?.key.rawValue }.sorted().map { SQLValue.text($0) }
             let members = try db.query(chunking: keys, { "SELECT DISTINCT user_id FROM person_schools WHERE school_key IN (\($0))" })

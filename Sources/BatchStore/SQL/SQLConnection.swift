@@ -21,9 +21,19 @@ public protocol SQLConnection {
     /// Sets `columns` of many rows found by `key`; each row is the key's value, then the columns' values, by the
     /// fastest path of the backend (a reused prepared statement on SQLite, `UPDATE … FROM (VALUES …)` on PostgreSQL).
     func bulkUpdate(table: String, key: String, columns: [String], rows: [[SQLValue]]) throws
+    /// Runs `main` on this connection and `side` on another connection at once, when the backend has one that sees
+    /// what this transaction sees of the tables `side` reads, provided this transaction has not written them (SQLite:
+    /// a reader of the pool, as the writer holds its IMMEDIATE transaction from its start, so nothing commits after
+    /// the snapshot both see). Otherwise `side` runs on this connection after `main`.
+    func beside<A: Sendable, B>(reading side: @escaping @Sendable (any SQLConnection) throws -> A, _ main: () throws -> B) throws -> (A, B)
 }
 
 extension SQLConnection {
+    public func beside<A: Sendable, B>(reading side: @escaping @Sendable (any SQLConnection) throws -> A, _ main: () throws -> B) throws -> (A, B) {
+        let value = try main()
+        return (try side(self), value)
+    }
+
     public func query(_ sql: String) throws -> [SQLRow] { try query(sql, []) }
     @discardableResult public func execute(_ sql: String) throws -> Int { try execute(sql, []) }
     public func first(_ sql: String, _ binds: [SQLValue] = []) throws -> SQLRow? { try query(sql, binds).first }

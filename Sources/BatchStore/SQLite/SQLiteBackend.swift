@@ -1,3 +1,4 @@
+import BatchCore
 import CSQLiteConfig
 import Foundation
 import GRDB
@@ -54,7 +55,7 @@ public final class SQLiteBackend: DatabaseBackend {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
-        try await mapErrors { try await pool.write { db in try body(GRDBConnection(db: db)) } }
+        try await mapErrors { try await pool.write { [pool] db in try body(GRDBConnection(db: db, readers: pool)) } }
     }
 
     /// The transaction runs with `PRAGMA foreign_keys = OFF` (a setting SQLite takes only outside a transaction),
@@ -69,7 +70,7 @@ public final class SQLiteBackend: DatabaseBackend {
                 let outcome = Result<T, any Error> {
                     var value: T?
                     try db.inTransaction(.immediate) {
-                        value = try body(GRDBConnection(db: db))
+                        value = try body(GRDBConnection(db: db, readers: pool))
                         return .commit
                     }
                     guard let value else { throw StoreError.corrupt("a write returned nothing") }
@@ -120,7 +121,18 @@ public final class SQLiteBackend: DatabaseBackend {
 /// One GRDB database handle seen as a `SQLConnection`.
 struct GRDBConnection: SQLConnection {
     let db: Database
+    /// The pool whose readers see what this writer's transaction saw at its start (`beside`); nil on a reader.
+    var readers: DatabasePool? = nil
     var dialect: SQLDialect { .sqlite }
+
+    func beside<A: Sendable, B>(reading side: @escaping @Sendable (any SQLConnection) throws -> A, _ main: () throws -> B) throws -> (A, B) {
+        guard let readers else {
+            let value = try main()
+            return (try side(self), value)
+        }
+        let (read, value) = try Parallel.both({ Result { try readers.read { db in try side(GRDBConnection(db: db)) } } }) { try main() }
+        return (try read.get(), value)
+    }
 
     func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
         var rows: [SQLRow] = []
