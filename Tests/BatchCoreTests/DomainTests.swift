@@ -100,4 +100,36 @@ struct DomainTests {
         #expect(Demographics.flagCells(json: nil) == Array(repeating: "", count: Demographics.flagColumns.count))
         #expect(Demographics.flagCells(json: Demographics.flagsJSON(["white": true]))[5] == "true")
     }
+
+    @Test("a demographics record's JSON read straight into what is stored gives what reading it as a dictionary gives")
+    func demographicsStored() {
+        // What the apply stored before: the record read into a dictionary, its set flags into another.
+        func viaDictionary(_ json: String) -> [String?] {
+            let fields = RosterRecord.fields(json)
+            func text(_ field: String) -> String? { fields[field].flatMap { $0.isEmpty ? nil : $0 } }
+            var flags: [String: Bool] = [:]
+            for (column, _) in Demographics.flagColumns {
+                if let value = fields[column], !value.isEmpty { flags[column] = value == "true" }
+            }
+            return [text("birthDate"), text("sex"), Demographics.flagsJSON(flags), text("homeLanguage"), text("countryOfBirthCode")]
+        }
+        var made: [Int: String] = [:]
+        let records: [[String: String]] = [
+            ["birthDate": "2014-09-02", "sex": "f", "white": "true", "asian": "false", "homeLanguage": "yue", "countryOfBirthCode": "HK"],
+            ["birthDate": "2013-01-31", "section504": "true", "economicallyDisadvantaged": "", "sex": ""],
+            ["white": "false", "asian": "false", "englishLanguageLearner": "true", "unknown": "true"],
+            ["birthDate": "2014-09-02", "sex": "f", "white": "true", "asian": "false", "homeLanguage": "粵語"],
+            [:],
+        ]
+        for json in records.map(RosterRecord.json) + [#"{"white":"true","white":"false"}"#, #"{"sex":null,"asian":"TRUE"}"#] {
+            guard let stored = Demographics.stored(json: json, flagsMade: &made) else {
+                Issue.record("\(json) not read")
+                continue
+            }
+            #expect([stored.birthDate, stored.sex, stored.flags, stored.homeLanguage, stored.countryOfBirthCode] == viaDictionary(json), "\(json)")
+        }
+        // Seven records, six ways of setting the flags: the first and fourth set them alike, one JSON made for both.
+        #expect(made.count == 6)
+        #expect(Demographics.stored(json: "not json", flagsMade: &made) == nil)
+    }
 }

@@ -133,6 +133,42 @@ public struct Demographics: Sendable, Hashable, Codable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A demographics record's JSON (`RosterRecord.json` of its demographics.csv fields) read straight into what is
+    /// stored of it: birth date, sex, the flags (`flagsJSON`), home language and country of birth, nil where not set
+    /// (a field set to "" is not set); nil when the text is not such an object. No dictionary of the fields or of
+    /// the flags is made (a state-size roster's 200,000 students of 15 fields each were a second of its apply):
+    /// the flags' JSON is made once for each way of setting them, kept in `flagsMade` by the flags' state.
+    public static func stored(json: String, flagsMade: inout [Int: String]) -> (
+        birthDate: String?, sex: String?, flags: String, homeLanguage: String?, countryOfBirthCode: String?
+    )? {
+        var birthDate: String?, sex: String?, homeLanguage: String?, countryOfBirthCode: String?
+        // Two bits a flag, in `flagColumns` order: 1 false, 2 true (0: not set).
+        var state = 0
+        var reader = FlatJSON.Reader(bytes: Array(json.utf8))
+        let read = reader.object { key, value in
+            let value = value.flatMap { $0.isEmpty ? nil : $0 }
+            switch key {
+            case "birthDate": birthDate = value
+            case "sex": sex = value
+            case "homeLanguage": homeLanguage = value
+            case "countryOfBirthCode": countryOfBirthCode = value
+            default:
+                guard let position = flagColumns.firstIndex(where: { $0.column == key }) else { return }
+                state &= ~(3 << (2 * position))
+                if let value { state |= (value == "true" ? 2 : 1) << (2 * position) }
+            }
+        }
+        guard read else { return nil }
+        if flagsMade[state] == nil {
+            var flags: [String: Bool] = [:]
+            for (position, flag) in flagColumns.enumerated() where (state >> (2 * position)) & 3 != 0 {
+                flags[flag.column] = (state >> (2 * position)) & 3 == 2
+            }
+            flagsMade[state] = flagsJSON(flags)
+        }
+        return (birthDate, sex, flagsMade[state]!, homeLanguage, countryOfBirthCode)
+    }
+
     /// Reads stored flags: the known flag names with `true` or `false`, as `flagsJSON` writes them; anything else
     /// through `JSONDecoder`.
     public static func flags(json: String?) -> [String: Bool] {

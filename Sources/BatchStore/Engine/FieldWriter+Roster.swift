@@ -180,11 +180,30 @@ enum RosterWriter {
                 guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
                 return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
             }
-            try insert("demographics", into: "demographics", columns: demographicsColumns) { key, fields in
-                demographicsRow(userID: key, fields, now: now)
-            }
+            try insertDemographics(created, now: now, on: db)
         }
         if let parents { try check(parents, on: db) }
+    }
+
+    /// New demographics records, their rows read straight from each record's JSON (`Demographics.stored`), a slice
+    /// at a time as `creations` writes the others.
+    static func insertDemographics(_ created: [FieldChange], now: Int64, on db: any SQLConnection) throws {
+        let wanted = created.filter { $0.entity == "demographics" }
+        try Store.insertPipelined(db, table: "demographics", columns: demographicsColumns, count: wanted.count) { slice in
+            try Store.rows(in: slice) { part in
+                var flagsMade: [Int: String] = [:]
+                return try part.map { index in
+                    let change = wanted[index]
+                    guard let stored = Demographics.stored(json: change.after ?? "{}", flagsMade: &flagsMade) else {
+                        throw StoreError.corrupt("the demographics of \(change.key) in a roster batch could not be read")
+                    }
+                    return [
+                        .text(change.key), .optional(stored.birthDate), .optional(stored.sex), .text(stored.flags),
+                        .optional(stored.homeLanguage), .optional(stored.countryOfBirthCode), .int(now),
+                    ]
+                }
+            }
+        }
     }
 
     /// The people and classes that new memberships, enrollments and demographics name, each once, sorted; those
