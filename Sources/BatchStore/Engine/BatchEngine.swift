@@ -245,6 +245,7 @@ public final class BatchEngine: Sendable {
             Parallel.release(inBackground: whole ?? items)
             items = []
             whole = nil
+            clock.step("files and counts")
             return files.map { Received(file: $0, counts: counts) }
         }
     }
