@@ -278,6 +278,31 @@ struct RosterPlannerTests {
         }
     }
 
+    @Test("Parallel.both with a side that waits (on a thread of its own): both results, the main work's pieces included; main's error comes after the side has ended")
+    func bothWaiting() throws {
+        let (side, main) = Parallel.both(waiting: { () -> Int in
+            Thread.sleep(forTimeInterval: 0.05)
+            return 7
+        }) { Parallel.map(elements: 10_000, minimumPiece: 1_000) { $0 * 2 } }
+        #expect(side == 7 && main == (0..<10_000).map { $0 * 2 })
+        struct Refused: Error {}
+        let ended = LockedFlag()
+        #expect(throws: Refused.self) {
+            _ = try Parallel.both(waiting: {
+                Thread.sleep(forTimeInterval: 0.05)
+                ended.set()
+            }) { throw Refused() }
+        }
+        #expect(ended.value, "the side had ended when the error reached the caller")
+    }
+
+    final class LockedFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var flag = false
+        func set() { lock.lock(); flag = true; lock.unlock() }
+        var value: Bool { lock.lock(); defer { lock.unlock() }; return flag }
+    }
+
     @Test("a record written from its known sorted keys reads the same as from a dictionary, empty values left out")
     func sortedKeysJSON() {
         let fields = ["userRole": "student", "firstName": "家豪", "lastName": "張 \"Z\"", "middleName": "", "userStatus": "active"]

@@ -53,6 +53,27 @@ public enum Parallel {
         return (result.joined()[0], value)
     }
 
+    /// `both` for a `side` that mostly waits on the disk (a synced write): it runs on a thread of its own. On one of
+    /// the dispatch pool's, the pool counts it as busy while it waits, and the `map`s of `main` get a core less (a
+    /// state-size users.csv was checked on one core for the two seconds its copy took to reach the disk).
+    public static func both<A: Sendable, B>(waiting side: @escaping @Sendable () -> A, _ main: () throws -> B) rethrows -> (A, B) {
+        let result = Results<A>(1)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            result.set(0, [side()])
+            done.signal()
+        }
+        let value: B
+        do {
+            value = try main()
+        } catch {
+            done.wait()
+            throw error
+        }
+        done.wait()
+        return (result.joined()[0], value)
+    }
+
     /// `body` on every element of `array`, changed in place, on every core at once (pieces as `map`). Each call
     /// gets its element and its index and touches nothing else of the array.
     public static func update<T>(_ array: inout [T], minimumPiece: Int = 4_000, _ body: @Sendable (inout T, Int) -> Void) {

@@ -101,7 +101,7 @@ public final class BatchEngine: Sendable {
             if handler.keepsUploadAsIs {
                 // Its hash and synced write beside the checks; a file the checks refuse is not kept.
                 let blobs = blobs
-                let (written, checked) = Parallel.both({ Result { try blobs.stage(bytes) } }) {
+                let (written, checked) = Parallel.both(waiting: { Result { try blobs.stage(bytes) } }) {
                     Result { try handler.inspect(fileName: name, bytes: bytes, firstItemID: 1, batch: batch) }
                 }
                 do {
