@@ -129,79 +129,78 @@ enum RosterWriter {
                 }
             }
         }
-        // With the keys off, the people and classes the new rows name are gathered on another thread while the
-        // rows are inserted, and looked up once each at the end.
         let keysOff = try db.foreignKeysOff()
-        let (parents, _) = try Parallel.both({ keysOff ? parentsNamed(by: created) : nil }) {
-            try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields in
-                [.text(UUID().uuidString.lowercased()), .text(key), .text(fields["schoolName"] ?? key), .int(now), .int(now)]
-            }
-            // On PostgreSQL the schools are locked before they are read, as the key's trigger would lock each one
-            // named: no other transaction can remove one while this one writes rows naming it.
-            if keysOff && db.dialect == .postgres { _ = try db.scalarInt("SELECT count(*) FROM (SELECT 1 FROM schools FOR KEY SHARE) locked") }
-            let schools = try RosterSnapshotLoader.schools(on: db).byID
-            @Sendable func schoolKey(_ id: String) throws -> SQLValue {
-                guard let school = schools[id] else { throw StoreError.corrupt("a roster batch named the school \(id), which does not exist") }
-                return .id(school.key)
-            }
-            try insert(
-                "person", into: "people",
-                columns: [
-                    "user_id", "user_role", "login_id", "first_name", "middle_name", "last_name", "preferred_first_name",
-                    "user_email", "email_key", "user_grade", "user_status", "user_district_id", "user_state_id",
-                    "search_text", "created_at", "updated_at",
-                ]
-            ) { key, fields in
-                var person = Person(userID: UserID(rawValue: key), role: .staff, firstName: "", lastName: "", schoolKeys: [])
-                person.role = UserRole(rawValue: fields["userRole"] ?? "") ?? .staff
-                person.loginID = fields["loginId"].map(LoginID.init(rawValue:))
-                for (field, value) in fields where field != "userRole" && field != "loginId" { person.set(field, to: value) }
-                return [
-                    .id(person.userID), .text(person.role.rawValue), .id(person.loginID), .text(person.firstName),
-                    .optional(person.middleName), .text(person.lastName), .optional(person.preferredFirstName),
-                    .optional(person.email), .optional(person.email.map(Store.emailKey)), .optional(person.grade),
-                    .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
-                    .text(person.searchText), .int(now), .int(now),
-                ]
-            }
-            try insert("membership", into: "person_schools", columns: ["user_id", "school_key"]) { key, _ in
-                guard let (user, school) = RosterRecord.splitKey(key) else { return nil }
-                return [.text(user), try schoolKey(school)]
-            }
-            try insert(
-                "class", into: "classes", columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"]
-            ) { key, fields in
-                [
-                    .text(key), try schoolKey(fields["schoolId"] ?? ""), .text(fields["className"] ?? key), .optional(fields["classGrade"]),
-                    .optional(fields["classSubject"]), .int(now), .int(now),
-                ]
-            }
+        try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields in
+            [.text(UUID().uuidString.lowercased()), .text(key), .text(fields["schoolName"] ?? key), .int(now), .int(now)]
+        }
+        // On PostgreSQL the schools are locked before they are read, as the key's trigger would lock each one
+        // named: no other transaction can remove one while this one writes rows naming it.
+        if keysOff && db.dialect == .postgres { _ = try db.scalarInt("SELECT count(*) FROM (SELECT 1 FROM schools FOR KEY SHARE) locked") }
+        let schools = try RosterSnapshotLoader.schools(on: db).byID
+        @Sendable func schoolKey(_ id: String) throws -> SQLValue {
+            guard let school = schools[id] else { throw StoreError.corrupt("a roster batch named the school \(id), which does not exist") }
+            return .id(school.key)
+        }
+        try insert(
+            "person", into: "people",
+            columns: [
+                "user_id", "user_role", "login_id", "first_name", "middle_name", "last_name", "preferred_first_name",
+                "user_email", "email_key", "user_grade", "user_status", "user_district_id", "user_state_id",
+                "search_text", "created_at", "updated_at",
+            ]
+        ) { key, fields in
+            var person = Person(userID: UserID(rawValue: key), role: .staff, firstName: "", lastName: "", schoolKeys: [])
+            person.role = UserRole(rawValue: fields["userRole"] ?? "") ?? .staff
+            person.loginID = fields["loginId"].map(LoginID.init(rawValue:))
+            for (field, value) in fields where field != "userRole" && field != "loginId" { person.set(field, to: value) }
+            return [
+                .id(person.userID), .text(person.role.rawValue), .id(person.loginID), .text(person.firstName),
+                .optional(person.middleName), .text(person.lastName), .optional(person.preferredFirstName),
+                .optional(person.email), .optional(person.email.map(Store.emailKey)), .optional(person.grade),
+                .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
+                .text(person.searchText), .int(now), .int(now),
+            ]
+        }
+        try insert("membership", into: "person_schools", columns: ["user_id", "school_key"]) { key, _ in
+            guard let (user, school) = RosterRecord.splitKey(key) else { return nil }
+            return [.text(user), try schoolKey(school)]
+        }
+        try insert(
+            "class", into: "classes", columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"]
+        ) { key, fields in
+            [
+                .text(key), try schoolKey(fields["schoolId"] ?? ""), .text(fields["className"] ?? key), .optional(fields["classGrade"]),
+                .optional(fields["classSubject"]), .int(now), .int(now),
+            ]
+        }
+        // The enrollments keep the writer busy for seconds with little to build: meanwhile the other core gathers,
+        // with the keys off, the people and classes the new rows name (looked up once each at the end), and makes
+        // the new demographics rows.
+        let (beside, _) = try Parallel.both({ (parents: keysOff ? parentsNamed(by: created) : nil, demographics: Result { try demographicsRows(created, now: now) }) }) {
             try insert("enrollment", into: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"]) { key, fields in
                 guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
                 return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
             }
-            try insertDemographics(created, now: now, on: db)
         }
-        if let parents { try check(parents, on: db) }
+        try db.bulkInsert(table: "demographics", columns: demographicsColumns, rows: try beside.demographics.get())
+        if let parents = beside.parents { try check(parents, on: db) }
     }
 
-    /// New demographics records, their rows read straight from each record's JSON (`Demographics.stored`), a slice
-    /// at a time as `creations` writes the others.
-    static func insertDemographics(_ created: [FieldChange], now: Int64, on db: any SQLConnection) throws {
+    /// The rows of new demographics records, read straight from each record's JSON (`Demographics.stored`), on
+    /// every core.
+    static func demographicsRows(_ created: [FieldChange], now: Int64) throws -> [[SQLValue]] {
         let wanted = created.filter { $0.entity == "demographics" }
-        try Store.insertPipelined(db, table: "demographics", columns: demographicsColumns, count: wanted.count) { slice in
-            try Store.rows(in: slice) { part in
-                var flagsMade: [Int: String] = [:]
-                return try part.map { index in
-                    let change = wanted[index]
-                    guard let stored = Demographics.stored(json: change.after ?? "{}", flagsMade: &flagsMade) else {
-                        throw StoreError.corrupt("the demographics of \(change.key) in a roster batch could not be read")
-                    }
-                    return [
-                        .text(change.key), .optional(stored.birthDate), .optional(stored.sex), .text(stored.flags),
-                        .optional(stored.homeLanguage), .optional(stored.countryOfBirthCode), .int(now),
-                    ]
+        return try Store.rows(in: 0..<wanted.count) { part in
+            var flagsMade: [Int: String] = [:]
+            return try part.map { index in
+                let change = wanted[index]
+                guard let stored = Demographics.stored(json: change.after ?? "{}", flagsMade: &flagsMade) else {
+                    throw StoreError.corrupt("the demographics of \(change.key) in a roster batch could not be read")
                 }
+                return [
+                    .text(change.key), .optional(stored.birthDate), .optional(stored.sex), .text(stored.flags),
+                    .optional(stored.homeLanguage), .optional(stored.countryOfBirthCode), .int(now),
+                ]
             }
         }
     }
