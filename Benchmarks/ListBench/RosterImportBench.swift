@@ -246,10 +246,20 @@ enum RosterImportBench {
             2,094 / 2,088 MB → 1,556 / 1,599 / 1,634 MB, its time 22.3 / 24.8 / 21.3 s → 21.8 / 22.8 / 23.1 s (alternate
             runs: no change in time). On PostgreSQL, a roster apply that only adds checks and locks its own keys, the key
             triggers stepping aside for it (the write step 14.6 / 14.9 s → 11.1 / 12.1 / 12.1 s), and bulk inserts COPY
-            40,000 rows at a time instead of 10,000 (the items 8.9 / 8.4 s → 7.4 / 7.7 s). The tables above are this
-            round's. Their peaks vary from run to run (the first import 1,860 / 1,521 / 1,861 MB); nine runs of the same
-            binary by hand, outside the bench, peaked at 1,557–1,585 MB. What makes two of the bench's runs 300 MB higher
-            was not found.
+            40,000 rows at a time instead of 10,000 (the items 8.9 / 8.4 s → 7.4 / 7.7 s). That round's bench gave 20.8 s,
+            15.6 s and 31.3 s with `sqlite3 .import` at 4.92 s; its peaks varied from run to run (the first import 1,860 /
+            1,521 / 1,861 MB, where nine runs of the same binary by hand peaked at 1,557–1,585 MB). The nineteenth round
+            (2026-12-05, sixth session), the cores left idle (found by sampling the process's CPU time twice a second):
+            the upload's synced copy written on a thread of its own, where on one of the dispatch pool's, waiting on the
+            disk, it had left the checks one core for up to two seconds (reading and checking users.csv 3.61 / 3.37 →
+            3.22 / 3.03 s, alternate runs); the users.csv items made on every core (0.51 → 0.26–0.29 s); in the planner,
+            the checks against the data on every core and the first-to-write and names passes split across the two
+            cores (the first import's plan 3.5–3.9 s → 3.0–3.1 s); a re-import reading its people's enrollments and
+            demographics on a reader connection beside the rest (SQLite: the re-import's plan 8.0–8.8 s → 5.4–5.6 s, the
+            whole re-import 16.1–17.7 s → 13.6–13.7 s); in the apply, new demographics rows read straight from each
+            record's JSON (0.97 → 0.56 s) and then made, with the parents to check, while the enrollments take the
+            writer (the write step 5.33 / 5.14 / 5.10 → 5.09 / 4.84 / 4.74 s, alternate runs). The tables above are this
+            round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as values, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 440 bytes a row with its index entries) written once
