@@ -44,22 +44,23 @@ public enum Parallel {
     /// `side` on another thread while `main` runs on the calling thread (which may be the one a database connection
     /// belongs to); both results once both are done.
     public static func both<A: Sendable, B>(_ side: @escaping @Sendable () -> A, _ main: () throws -> B) rethrows -> (A, B) {
-        let result = Results<A>(1)
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { result.set(0, [side()]) }
-        defer { group.wait() }
-        let value = try main()
-        group.wait()
-        return (result.joined()[0], value)
+        try both(side, main) { DispatchQueue.global().async(execute: $0) }
     }
 
     /// `both` for a `side` that mostly waits on the disk (a synced write): it runs on a thread of its own. On one of
     /// the dispatch pool's, the pool counts it as busy while it waits, and the `map`s of `main` get a core less (a
     /// state-size users.csv was checked on one core for the two seconds its copy took to reach the disk).
     public static func both<A: Sendable, B>(waiting side: @escaping @Sendable () -> A, _ main: () throws -> B) rethrows -> (A, B) {
+        try both(side, main) { Thread.detachNewThread($0) }
+    }
+
+    /// `side`, started by `start`, beside `main`; `main`'s error once `side` has ended too.
+    private static func both<A: Sendable, B>(
+        _ side: @escaping @Sendable () -> A, _ main: () throws -> B, start: (@escaping @Sendable () -> Void) -> Void
+    ) rethrows -> (A, B) {
         let result = Results<A>(1)
         let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
+        start {
             result.set(0, [side()])
             done.signal()
         }
