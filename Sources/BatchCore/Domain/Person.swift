@@ -133,14 +133,15 @@ public struct Demographics: Sendable, Hashable, Codable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// What is stored of a demographics record besides its student: nil where not set; the flags as `flagsJSON`.
+    public typealias Stored = (birthDate: String?, sex: String?, flags: String, homeLanguage: String?, countryOfBirthCode: String?)
+
     /// A demographics record's JSON (`RosterRecord.json` of its demographics.csv fields) read straight into what is
     /// stored of it: birth date, sex, the flags (`flagsJSON`), home language and country of birth, nil where not set
     /// (a field set to "" is not set); nil when the text is not such an object. No dictionary of the fields or of
     /// the flags is made (a state-size roster's 200,000 students of 15 fields each were a second of its apply):
     /// the flags' JSON is made once for each way of setting them, kept in `flagsMade` by the flags' state.
-    public static func stored(json: String, flagsMade: inout [Int: String]) -> (
-        birthDate: String?, sex: String?, flags: String, homeLanguage: String?, countryOfBirthCode: String?
-    )? {
+    public static func stored(json: String, flagsMade: inout [Int: String]) -> Stored? {
         var birthDate: String?, sex: String?, homeLanguage: String?, countryOfBirthCode: String?
         // Two bits a flag, in `flagColumns` order: 1 false, 2 true (0: not set).
         var state = 0

@@ -406,16 +406,18 @@ public struct RosterFile: Sendable {
         // checking a state-size users.csv alone, as every import checks it).
         guard !rows.isEmpty else { return }
         let columns = AcrossColumns(users)
-        checkDemographics(
-            &rows, students: students(users.lazy.map { ($0.values[columns.userID] ?? "", $0.values[columns.role] ?? "") }))
+        checkDemographics(&rows, students: students(users, userID: { $0.values[columns.userID] ?? "" }, role: { $0.values[columns.role] ?? "" }))
     }
 
-    /// The userIds of the students among users.csv rows (userId, userRole), whose rows come person by person.
-    static func students(_ rows: some Sequence<(userID: String, role: String)>) -> Set<String> {
+    /// The userIds of the students among users.csv rows, whose rows come person by person: a row's role is read only
+    /// where its person is not the previous row's.
+    static func students<Rows: Sequence>(_ rows: Rows, userID: (Rows.Element) -> String, role: (Rows.Element) -> String) -> Set<String> {
         var students: Set<String> = [], previous: String?
-        for (userID, role) in rows where userID != previous {
-            previous = userID
-            if UserRole(lenient: role) == .student { students.insert(userID) }
+        for row in rows {
+            let user = userID(row)
+            guard user != previous else { continue }
+            previous = user
+            if UserRole(lenient: role(row)) == .student { students.insert(user) }
         }
         return students
     }

@@ -355,7 +355,7 @@ public struct RosterPlanner: Sendable {
                         fix: "Upload users.csv and demographics.csv together in one batch."))
             }
         } else if !demographics.isEmpty {
-            RosterFile.checkDemographics(&demographicRows, students: RosterFile.students(rows.lazy.map { ($0.userID, $0.role) }))
+            RosterFile.checkDemographics(&demographicRows, students: RosterFile.students(rows, userID: \.userID, role: \.role))
         }
         RosterFile.skipDependents(&userRows, &demographicRows)
         for (position, index) in users.enumerated() where anyBadUser && userRows[position].issues.count > before.users[position] {

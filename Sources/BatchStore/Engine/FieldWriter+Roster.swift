@@ -96,10 +96,17 @@ enum RosterWriter {
         for (column, _) in Demographics.flagColumns {
             if let value = fields[column], !value.isEmpty { flags[column] = value == "true" }
         }
-        func text(_ field: String) -> SQLValue { .optional(fields[field].flatMap { $0.isEmpty ? nil : $0 }) }
-        return [
-            .text(userID), text("birthDate"), text("sex"), .text(Demographics.flagsJSON(flags)), text("homeLanguage"),
-            text("countryOfBirthCode"), .int(now),
+        func text(_ field: String) -> String? { fields[field].flatMap { $0.isEmpty ? nil : $0 } }
+        return demographicsRow(
+            userID: userID,
+            (text("birthDate"), text("sex"), Demographics.flagsJSON(flags), text("homeLanguage"), text("countryOfBirthCode")), now: now)
+    }
+
+    /// A demographics record's row in `demographicsColumns` order.
+    static func demographicsRow(userID: String, _ stored: Demographics.Stored, now: Int64) -> [SQLValue] {
+        [
+            .text(userID), .optional(stored.birthDate), .optional(stored.sex), .text(stored.flags), .optional(stored.homeLanguage),
+            .optional(stored.countryOfBirthCode), .int(now),
         ]
     }
 
@@ -197,10 +204,7 @@ enum RosterWriter {
                 guard let stored = Demographics.stored(json: change.after ?? "{}", flagsMade: &flagsMade) else {
                     throw StoreError.corrupt("the demographics of \(change.key) in a roster batch could not be read")
                 }
-                return [
-                    .text(change.key), .optional(stored.birthDate), .optional(stored.sex), .text(stored.flags),
-                    .optional(stored.homeLanguage), .optional(stored.countryOfBirthCode), .int(now),
-                ]
+                return demographicsRow(userID: change.key, stored, now: now)
             }
         }
     }

@@ -30,6 +30,11 @@ public protocol SQLConnection {
 
 extension SQLConnection {
     public func beside<A: Sendable, B>(reading side: @escaping @Sendable (any SQLConnection) throws -> A, _ main: () throws -> B) throws -> (A, B) {
+        try inTurn(side, main)
+    }
+
+    /// `beside` on this one connection: `main`, then `side`.
+    func inTurn<A, B>(_ side: (any SQLConnection) throws -> A, _ main: () throws -> B) throws -> (A, B) {
         let value = try main()
         return (try side(self), value)
     }

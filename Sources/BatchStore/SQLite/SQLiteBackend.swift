@@ -126,10 +126,7 @@ struct GRDBConnection: SQLConnection {
     var dialect: SQLDialect { .sqlite }
 
     func beside<A: Sendable, B>(reading side: @escaping @Sendable (any SQLConnection) throws -> A, _ main: () throws -> B) throws -> (A, B) {
-        guard let readers else {
-            let value = try main()
-            return (try side(self), value)
-        }
+        guard let readers else { return try inTurn(side, main) }
         let (read, value) = try Parallel.both({ Result { try readers.read { db in try side(GRDBConnection(db: db)) } } }) { try main() }
         return (try read.get(), value)
     }
