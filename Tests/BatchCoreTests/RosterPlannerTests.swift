@@ -48,6 +48,40 @@ struct RosterPlannerTests {
         #expect(counts.first { $0.entity == "enrollments" }?.removed == 1)
     }
 
+    @Test("demographics rows: a new record as one sorted object, an existing one field by field, stored forms compared, absent columns left alone")
+    func demographicsChanges() {
+        var snapshot = Self.snapshot
+        // As the loader reads a record (every field, in its order) and as a record read by name.
+        snapshot.demographics["007"] = RowValues(
+            columns: RosterSnapshot.demographicsColumns,
+            values: RosterRecord.demographicsFields.map { ["birthDate": "2014-09-02", "sex": "female", "asian": "true", "homeLanguage": "yue"][$0] ?? "" })
+        snapshot.people["009"] = .init(fields: ["userRole": "student", "firstName": "Ka", "lastName": "Ho", "userStatus": "active"], schoolIDs: ["S1"], schoolKeys: [SchoolKey(rawValue: "k1")])
+        snapshot.demographics["009"] = ["sex": "male", "white": "false"]
+        var items = ["007", "008", "009"].enumerated().map { offset, user in
+            Self.row(offset + 2, ["userId": user, "schoolId": "S1", "classId": "C1", "userRole": "student", "firstName": "Wing", "lastName": "Chan"])
+        }
+        // homeLanguage is not a column of this file: the stored one stays.
+        let columns = RowValues.Columns(["userId", "birthDate", "sex", "asian", "white", "countryOfBirthCode"])
+        for (offset, cells) in [
+            ["007", "2014-09-02", "Male", "TRUE", "", "HK"], ["008", "2015-01-31", "FEMALE", "", "True", ""], ["009", "", "male", "", "false", ""],
+        ].enumerated() {
+            items.append(
+                BatchItem(id: Int64(10 + offset), fileName: "demographics.csv", row: offset + 2, input: RowValues(columns: columns, values: cells), state: .ready))
+        }
+        let planned = RosterPlanner(snapshot: snapshot, mode: .addUpdate, scope: .district).plan(items)
+        #expect(
+            planned[3].changes == [
+                FieldChange(entity: "demographics", key: "007", field: "sex", before: "female", after: "male"),
+                FieldChange(entity: "demographics", key: "007", field: "countryOfBirthCode", before: nil, after: "HK"),
+            ])
+        #expect(
+            planned[4].changes == [
+                FieldChange(
+                    entity: "demographics", key: "008", field: "*", before: nil, after: #"{"birthDate":"2015-01-31","sex":"female","white":"true"}"#)
+            ])
+        #expect(planned[5].changes.isEmpty && planned[5].state == .unchanged, "\(planned[5].changes)")
+    }
+
     @Test("enrollments are counted once each: the rows' own, changed or not, and those only a sync removal names")
     func enrollmentCounts() {
         var changed = Self.row(2, ["userId": "007", "schoolId": "S1", "classId": "C1", "userRole": "teacher"])

@@ -78,10 +78,14 @@ public enum FlatJSON {
     /// An object of the given keys, in the given order, leaving out those whose value is nil or empty: for records
     /// whose field list is known and sorted beforehand (no dictionary and no sort a record).
     public static func object(keys: [String], _ value: (String) -> String?) -> String {
+        object(keys: keys, values: keys.map(value))
+    }
+
+    /// The same, with each key's value given beside it (`values[i]` is `keys[i]`'s).
+    public static func object(keys: [String], values: [String?]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(keys.count * 24 + 2)
-        let pairs = keys.map { key in (key, value(key).flatMap { $0.isEmpty ? nil : $0 }) }
-        appendObject(pairs, to: &out, skipNil: true)
+        appendObject(zip(keys, values).lazy.map { ($0, $1.flatMap { $0.isEmpty ? nil : $0 }) }, to: &out, skipNil: true)
         return String(decoding: out, as: UTF8.self)
     }
 

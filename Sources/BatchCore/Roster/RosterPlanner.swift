@@ -205,7 +205,14 @@ public struct RosterPlanner: Sendable {
                 role = columns.position(of: "userRole")
                 lastName = columns.position(of: "lastName")
                 firstName = columns.position(of: "firstName")
+                demographics = RosterRecord.demographicsFields.map(columns.position(of:))
+                sortedDemographics = RosterRecord.sortedDemographicsFields.map(columns.position(of:))
             }
+
+            /// Where a demographics.csv row's fields are: in the order of `RosterRecord.demographicsFields`, and of
+            /// its sorted list (as a record's JSON writes them). Found by name in every row, the 15 fields were most
+            /// of a re-import's demographics changes.
+            let demographics, sortedDemographics: [Int?]
 
         }
     }
@@ -484,7 +491,7 @@ public struct RosterPlanner: Sendable {
                     item.changes = changes(of: UsersRow(input, positions), input: input, write: write, names: names, piece: &piece)
                 }
             case .demographics:
-                if usableAtEnd[index] { item.changes = demographicsChanges(input) }
+                if usableAtEnd[index] { item.changes = demographicsChanges(input, positions) }
             case .sync:
                 break
             }
@@ -740,19 +747,37 @@ public struct RosterPlanner: Sendable {
         return changes
     }
 
-    /// The changes of a usable demographics.csv row: its record created, or its fields changed.
-    func demographicsChanges(_ input: RowValues) -> [FieldChange] {
-        let userID = input["userId"] ?? ""
-        if let existing = snapshot.demographics[ifAny: userID] {
-            return RosterRecord.demographicsFields.compactMap { field in
-                guard input[field] != nil else { return nil }
-                let after = Self.stored(field, input), before = existing[field] ?? ""
-                return after == before
-                    ? nil
-                    : FieldChange(entity: "demographics", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after)
-            }
+    /// Whether each of `RosterRecord.demographicsFields`, and of its sorted list, is stored lower-cased.
+    static let demographicsLowercased = RosterRecord.demographicsFields.map(lowercasedColumns.contains)
+    static let sortedDemographicsLowercased = RosterRecord.sortedDemographicsFields.map(lowercasedColumns.contains)
+
+    /// The changes of a usable demographics.csv row: its record created, or its fields changed. `positions`: those of
+    /// the row's file (the row's cells are read by position, the existing record's in the loader's field order).
+    func demographicsChanges(_ input: RowValues, _ positions: UsersRow.Positions) -> [FieldChange] {
+        let cells = input.values
+        func stored(_ position: Int?, lowercased: Bool) -> String? {
+            position.map { lowercased ? Self.lowercased(cells[$0]) : cells[$0] }
         }
-        let json = RosterRecord.json(sortedKeys: RosterRecord.sortedDemographicsFields) { Self.stored($0, input) }
+        let userID = positions.userID.map { cells[$0] } ?? ""
+        if let existing = snapshot.demographics[ifAny: userID] {
+            let inFieldOrder = existing.columns === RosterSnapshot.demographicsColumns
+            var changes: [FieldChange] = []
+            for (index, field) in RosterRecord.demographicsFields.enumerated() {
+                guard let after = stored(positions.demographics[index], lowercased: Self.demographicsLowercased[index]) else { continue }
+                let before = inFieldOrder ? existing.values[index] : existing[field] ?? ""
+                if after != before {
+                    changes.append(
+                        FieldChange(
+                            entity: "demographics", key: userID, field: field, before: before.isEmpty ? nil : before,
+                            after: after.isEmpty ? nil : after))
+                }
+            }
+            return changes
+        }
+        let values = positions.sortedDemographics.indices.map { index in
+            stored(positions.sortedDemographics[index], lowercased: Self.sortedDemographicsLowercased[index]) ?? ""
+        }
+        let json = FlatJSON.object(keys: RosterRecord.sortedDemographicsFields, values: values)
         return [FieldChange(entity: "demographics", key: userID, field: "*", before: nil, after: json)]
     }
 
