@@ -205,15 +205,59 @@ public struct RosterPlanner: Sendable {
                 role = columns.position(of: "userRole")
                 lastName = columns.position(of: "lastName")
                 firstName = columns.position(of: "firstName")
-                demographics = RosterRecord.demographicsFields.map(columns.position(of:))
-                sortedDemographics = RosterRecord.sortedDemographicsFields.map(columns.position(of:))
+                person = StoredFields(RosterRecord.personFields, in: columns)
+                sortedPerson = StoredFields(RosterRecord.sortedPersonFields, in: columns)
+                demographics = StoredFields(RosterRecord.demographicsFields, in: columns)
+                sortedDemographics = StoredFields(RosterRecord.sortedDemographicsFields, in: columns)
             }
 
-            /// Where a demographics.csv row's fields are: in the order of `RosterRecord.demographicsFields`, and of
-            /// its sorted list (as a record's JSON writes them). Found by name in every row, the 15 fields were most
-            /// of a re-import's demographics changes.
-            let demographics, sortedDemographics: [Int?]
+            /// A person's and a demographics record's fields, in the order of their field lists and of the sorted
+            /// lists (as a record's JSON writes them). Found by name in every row, the 15 demographics fields were
+            /// most of a re-import's demographics changes.
+            let person, sortedPerson, demographics, sortedDemographics: StoredFields
 
+        }
+    }
+
+    /// Fields of a record read from a file's rows by position, in stored form (`stored`): where each is in the
+    /// file's columns and how it is stored, found once a file.
+    struct StoredFields: Sendable {
+        enum Form: Sendable { case asIs, lowercased, status }
+        let names: [String]
+        let positions: [Int?]
+        let forms: [Form]
+
+        init(_ names: [String], in columns: RowValues.Columns) {
+            self.names = names
+            positions = names.map(columns.position(of:))
+            forms = names.map { $0 == "userStatus" ? .status : lowercasedColumns.contains($0) ? .lowercased : .asIs }
+        }
+
+        /// The stored form of the field at `index` in `cells` (a row of the file), nil when the file has no such column.
+        func value(_ index: Int, of cells: [String]) -> String? {
+            guard let position = positions[index] else { return nil }
+            let cell = cells[position]
+            switch forms[index] {
+            case .asIs: return cell
+            case .lowercased: return RosterPlanner.lowercased(cell)
+            case .status: return cell.isEmpty ? UserStatus.active.rawValue : RosterPlanner.lowercased(cell)
+            }
+        }
+
+        /// The changes from a stored record (`before`: its value of each field, "" where not set) to the row's fields
+        /// that its file has.
+        func changes(entity: String, key: String, of cells: [String], from before: (Int) -> String) -> [FieldChange] {
+            var changes: [FieldChange] = []
+            for index in names.indices {
+                guard let after = value(index, of: cells) else { continue }
+                let before = before(index)
+                if after != before {
+                    changes.append(
+                        FieldChange(
+                            entity: entity, key: key, field: names[index], before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
+                }
+            }
+            return changes
         }
     }
 
@@ -680,22 +724,16 @@ public struct RosterPlanner: Sendable {
             return changes
         }
         if write.contains(.person) {
+            let fields = row.positions.person, sorted = row.positions.sortedPerson
             if let person = snapshot.people[ifAny: userID] {
-                for field in RosterRecord.personFields where input[field] != nil {
-                    let after = Self.stored(field, input)
-                    let before = person.fields[field] ?? ""
-                    if after != before {
-                        changes.append(
-                            FieldChange(
-                                entity: "person", key: userID, field: field, before: before.isEmpty ? nil : before, after: after.isEmpty ? nil : after))
-                    }
-                }
+                changes += fields.changes(entity: "person", key: userID, of: input.values) { person.fields[fields.names[$0]] ?? "" }
             } else {
                 // The row's person fields, stored forms; the status always (empty means active).
-                let json = RosterRecord.json(sortedKeys: RosterRecord.sortedPersonFields) { field in
-                    field == "userStatus" || input[field] != nil ? Self.stored(field, input) : nil
+                let values = sorted.names.indices.map { index in
+                    sorted.value(index, of: input.values) ?? (sorted.forms[index] == .status ? UserStatus.active.rawValue : nil)
                 }
-                changes.append(FieldChange(entity: "person", key: userID, field: "*", before: nil, after: json))
+                changes.append(
+                    FieldChange(entity: "person", key: userID, field: "*", before: nil, after: FlatJSON.object(keys: sorted.names, values: values)))
             }
         }
         if write.contains(.membership) && snapshot.people[ifAny: userID]?.schoolIDs.contains(schoolID) != true {
@@ -747,37 +785,18 @@ public struct RosterPlanner: Sendable {
         return changes
     }
 
-    /// Whether each of `RosterRecord.demographicsFields`, and of its sorted list, is stored lower-cased.
-    static let demographicsLowercased = RosterRecord.demographicsFields.map(lowercasedColumns.contains)
-    static let sortedDemographicsLowercased = RosterRecord.sortedDemographicsFields.map(lowercasedColumns.contains)
-
     /// The changes of a usable demographics.csv row: its record created, or its fields changed. `positions`: those of
     /// the row's file (the row's cells are read by position, the existing record's in the loader's field order).
     func demographicsChanges(_ input: RowValues, _ positions: UsersRow.Positions) -> [FieldChange] {
-        let cells = input.values
-        func stored(_ position: Int?, lowercased: Bool) -> String? {
-            position.map { lowercased ? Self.lowercased(cells[$0]) : cells[$0] }
-        }
+        let cells = input.values, fields = positions.demographics, sorted = positions.sortedDemographics
         let userID = positions.userID.map { cells[$0] } ?? ""
         if let existing = snapshot.demographics[ifAny: userID] {
             let inFieldOrder = existing.columns === RosterSnapshot.demographicsColumns
-            var changes: [FieldChange] = []
-            for (index, field) in RosterRecord.demographicsFields.enumerated() {
-                guard let after = stored(positions.demographics[index], lowercased: Self.demographicsLowercased[index]) else { continue }
-                let before = inFieldOrder ? existing.values[index] : existing[field] ?? ""
-                if after != before {
-                    changes.append(
-                        FieldChange(
-                            entity: "demographics", key: userID, field: field, before: before.isEmpty ? nil : before,
-                            after: after.isEmpty ? nil : after))
-                }
+            return fields.changes(entity: "demographics", key: userID, of: cells) { index in
+                inFieldOrder ? existing.values[index] : existing[fields.names[index]] ?? ""
             }
-            return changes
         }
-        let values = positions.sortedDemographics.indices.map { index in
-            stored(positions.sortedDemographics[index], lowercased: Self.sortedDemographicsLowercased[index]) ?? ""
-        }
-        let json = FlatJSON.object(keys: RosterRecord.sortedDemographicsFields, values: values)
+        let json = FlatJSON.object(keys: sorted.names, values: sorted.names.indices.map { sorted.value($0, of: cells) })
         return [FieldChange(entity: "demographics", key: userID, field: "*", before: nil, after: json)]
     }
 
