@@ -68,6 +68,39 @@ struct StoreTests {
         }
     }
 
+    @Test("a bulk insert of slices handed out one by one writes them all in order; an error between two leaves none", arguments: TestDatabase.all)
+    func bulkInsertSlices(database: TestDatabase) async throws {
+        struct SourceFailed: Error {}
+        try await database.withStore { store in
+            try await store.migrate()
+            try await store.backend.write { db in try db.execute("CREATE TABLE slices_check (id BIGINT PRIMARY KEY, value TEXT NOT NULL)") }
+            @Sendable func slices(_ sizes: [Int], failingAt failure: Int? = nil) -> () throws -> [[SQLValue]]? {
+                var given = 0, next = 0
+                return {
+                    if given == failure { throw SourceFailed() }
+                    guard given < sizes.count else { return nil }
+                    let rows: [[SQLValue]] = (next..<(next + sizes[given])).map { [.int(Int64($0)), .text("陳 \($0)")] }
+                    next += sizes[given]
+                    given += 1
+                    return rows
+                }
+            }
+            let read = try await store.backend.write { db in
+                try db.bulkInsert(table: "slices_check", columns: ["id", "value"], slices: slices([3, 0, 5, 1]))
+                return try db.query("SELECT id, value FROM slices_check ORDER BY id").map { "\(try $0.int("id"))|\(try $0.text("value"))" }
+            }
+            #expect(read == (0..<9).map { "\($0)|陳 \($0)" })
+            await #expect(throws: SourceFailed.self) {
+                try await store.backend.write { db in
+                    try db.execute("DELETE FROM slices_check")
+                    try db.bulkInsert(table: "slices_check", columns: ["id", "value"], slices: slices([2, 4, 3], failingAt: 2))
+                }
+            }
+            let left = try await store.backend.read { db in try db.scalarInt("SELECT COUNT(*) FROM slices_check") }
+            #expect(left == 9, "the failed transaction changed nothing")
+        }
+    }
+
     @Test(
         "beside: a writer's side reads what the transaction saw of tables it has not written (on SQLite on a reader at once, not seeing the writer's own rows); its error is the caller's",
         arguments: TestDatabase.all)

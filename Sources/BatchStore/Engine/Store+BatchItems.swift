@@ -77,33 +77,49 @@ extension Store {
     }
 
     /// Inserts `count` rows a slice at a time, the next slice's rows built by `rows` (on the other cores) while the
-    /// current one is inserted: the database takes one writer thread, the building the others.
+    /// current one is inserted: the database takes one writer thread, the building the others. All the slices go
+    /// as one bulk write (`SQLConnection.bulkInsert(table:columns:slices:)`: on PostgreSQL one COPY).
     static func insertPipelined(
         _ db: any SQLConnection, table: String, columns: [String], count: Int,
         rows: @escaping @Sendable (Range<Int>) throws -> [[SQLValue]]
     ) throws {
         let size = insertSlice(db.dialect)
-        let slices = stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
-        guard let first = slices.first else { return }
-        var ready = try rows(first)
-        // The slice inserted last: freed by the next builder, off the writer's path (freeing a state-size roster's
-        // rows, some eight million arrays and texts, was a twentieth of the writer's time).
-        var inserted: Handoff<[[SQLValue]]>?
-        for position in slices.indices {
-            if position + 1 < slices.count {
-                let next = slices[position + 1], spent = inserted
-                inserted = nil
-                let (built, _) = try Parallel.both({ () -> Result<[[SQLValue]], any Error> in
-                    _ = spent?.take()
-                    return Result { try rows(next) }
-                }) {
-                    try db.bulkInsert(table: table, columns: columns, rows: ready)
-                }
-                inserted = Handoff(ready)
-                ready = try built.get()
-            } else {
-                try db.bulkInsert(table: table, columns: columns, rows: ready)
+        var slices = stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }[...]
+        var building = slices.popFirst().map { SliceBuild($0, rows) }
+        // On an error, no build is left running once this returns.
+        defer { building?.finish() }
+        try db.bulkInsert(table: table, columns: columns) {
+            guard let built = building else { return nil }
+            let ready = try built.rows()
+            building = slices.popFirst().map { SliceBuild($0, rows) }
+            return ready
+        }
+    }
+
+    /// A slice of rows being built on other threads.
+    private final class SliceBuild: @unchecked Sendable {
+        private var result: Result<[[SQLValue]], any Error>?
+        private var waited = false
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ range: Range<Int>, _ rows: @escaping @Sendable (Range<Int>) throws -> [[SQLValue]]) {
+            DispatchQueue.global().async {
+                self.result = Result { try rows(range) }
+                self.done.signal()
             }
+        }
+
+        /// The slice's rows, once built (once only).
+        func rows() throws -> [[SQLValue]] {
+            finish()
+            defer { result = nil }
+            return try result!.get()
+        }
+
+        /// Waits for the build to end.
+        func finish() {
+            if !waited { done.wait() }
+            waited = true
         }
     }
 

@@ -1,3 +1,4 @@
+import BatchCore
 import Foundation
 import Logging
 import NIOCore
@@ -162,27 +163,48 @@ struct BlockingPostgresConnection: SQLConnection {
     /// slice (a third of both cores idle while a state-size roster's items were stored).
     func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
+        var rest: [[SQLValue]]? = rows
+        try bulkInsert(table: table, columns: columns) {
+            defer { rest = nil }
+            return rest
+        }
+    }
+
+    /// One COPY for every slice: with a COPY a slice, the server waited between two for the next one's first rows,
+    /// and the writer for the server to finish the last (docs/decisions.md, round 20).
+    func bulkInsert(table: String, columns: [String], slices next: @escaping () throws -> [[SQLValue]]?) throws {
         let connection = self.connection, logger = self.logger
+        // Called only while `waitFor` waits here: never at once with anything else that `next` touches.
+        let source = Unchecked(next)
         try waitFor {
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                 let piece = 1 << 20
                 var buffer = ByteBuffer()
                 buffer.reserveCapacity(piece + piece / 4)
-                for row in rows {
-                    for (index, value) in row.enumerated() {
-                        if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-                        Self.appendCopyValue(value, to: &buffer)
+                while let rows = try source.value() {
+                    for row in rows {
+                        for (index, value) in row.enumerated() {
+                            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                            Self.appendCopyValue(value, to: &buffer)
+                        }
+                        buffer.writeInteger(UInt8(ascii: "\n"))
+                        if buffer.readableBytes >= piece {
+                            try await writer.write(buffer)
+                            buffer = ByteBuffer()
+                            buffer.reserveCapacity(piece + piece / 4)
+                        }
                     }
-                    buffer.writeInteger(UInt8(ascii: "\n"))
-                    if buffer.readableBytes >= piece {
-                        try await writer.write(buffer)
-                        buffer = ByteBuffer()
-                        buffer.reserveCapacity(piece + piece / 4)
-                    }
+                    Parallel.release(inBackground: consume rows)
                 }
                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
             }
         }
+    }
+
+    /// A value handed to the concurrency pool's task that `waitFor` waits for.
+    private struct Unchecked<T>: @unchecked Sendable {
+        let value: T
+        init(_ value: T) { self.value = value }
     }
 
     /// Runs `work` (postgres-nio's async calls) on the concurrency pool and waits for it here: this thread is one of

@@ -18,6 +18,10 @@ public protocol SQLConnection {
     /// Inserts many rows with the fastest path of the backend (a reused prepared statement on SQLite, COPY on
     /// PostgreSQL).
     func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws
+    /// Inserts the rows `next` hands out, a slice a call until it gives nil, as one bulk write: on PostgreSQL one
+    /// COPY for them all (the server never waits between two slices), elsewhere `bulkInsert` a slice. Each slice is
+    /// let go off this thread once written.
+    func bulkInsert(table: String, columns: [String], slices next: @escaping () throws -> [[SQLValue]]?) throws
     /// Sets `columns` of many rows found by `key`; each row is the key's value, then the columns' values, by the
     /// fastest path of the backend (a reused prepared statement on SQLite, `UPDATE … FROM (VALUES …)` on PostgreSQL).
     func bulkUpdate(table: String, key: String, columns: [String], rows: [[SQLValue]]) throws
@@ -29,6 +33,13 @@ public protocol SQLConnection {
 }
 
 extension SQLConnection {
+    public func bulkInsert(table: String, columns: [String], slices next: @escaping () throws -> [[SQLValue]]?) throws {
+        while let rows = try next() {
+            try bulkInsert(table: table, columns: columns, rows: rows)
+            Parallel.release(inBackground: consume rows)
+        }
+    }
+
     public func beside<A: Sendable, B>(reading side: @escaping @Sendable (any SQLConnection) throws -> A, _ main: () throws -> B) throws -> (A, B) {
         try inTurn(side, main)
     }
