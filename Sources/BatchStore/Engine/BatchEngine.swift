@@ -337,7 +337,12 @@ public final class BatchEngine: Sendable {
             default:
                 throw StoreError.conflict(BatchTransitionError(from: batch.status, to: .queued).message)
             }
-            let counts = try Store.refreshCounts(db, batchID: batchID)
+            var clock = PhaseClock(logger, "submit \(batchID)")
+            // The counts stored with the items: every change of the items stores them in its own transaction. Counted
+            // again only for a batch stored without them (a state-size roster's 1.6 million items counted took 0.7 s
+            // on PostgreSQL).
+            let counts = batch.counts.total > 0 ? batch.counts : try Store.refreshCounts(db, batchID: batchID)
+            clock.step("counts")
             if counts.unmatched > 0 {
                 throw StoreError.conflict(
                     "\(counts.unmatched) item\(counts.unmatched == 1 ? " is" : "s are") not matched to a student yet. "
@@ -348,7 +353,6 @@ public final class BatchEngine: Sendable {
                     "Nothing in this batch would change anything (\(counts.unchanged) unchanged, \(counts.error) with "
                         + "errors). Correct the errors and upload the file again, or cancel the batch.")
             }
-            var clock = PhaseClock(logger, "submit \(batchID)")
             // Kept with the whole batch's plan; otherwise found from the ready items.
             let digest: PlanDigest
             if let kept = try Store.planDigest(db, batchID: batchID) {
