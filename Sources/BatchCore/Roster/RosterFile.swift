@@ -99,24 +99,52 @@ public struct RosterFile: Sendable {
         var lastPerson: [String] = []
         var lastHash = 0
 
+        /// The shared column list, and where the person and other columns are in it (nil: not a column of it).
+        let shared: RowValues.Columns?
+        let personAt, othersAt: [Int?]
+
         /// `columns`: the column list most rows share (read by position), nil to read every row by name.
         init(columns: RowValues.Columns?) {
             person = personColumns.map { RowValues.Column($0, in: columns) }
             caseless = personColumns.map(caselessColumns.contains)
-            others = usersColumns.filter { !personColumns.contains($0) }.map { RowValues.Column($0, in: columns) }
+            let otherNames = usersColumns.filter { !personColumns.contains($0) }
+            others = otherNames.map { RowValues.Column($0, in: columns) }
+            shared = columns
+            personAt = personColumns.map { columns?.position(of: $0) }
+            othersAt = otherNames.map { columns?.position(of: $0) }
         }
 
         mutating func hashes(_ values: RowValues) -> RowHashes {
-            func value(_ column: RowValues.Column) -> String { values[column] ?? "" }
-            if lastPerson.isEmpty || !person.indices.allSatisfy({ value(person[$0]) == lastPerson[$0] }) {
-                lastPerson = person.map(value)
+            // A row of the shared list is read by position straight from its cells: going through a `Column` a cell
+            // (a name and a list, counted up and down each time) was most of the hashing's time.
+            guard let shared, values.columns === shared else {
+                let others = others
+                return hashes(person.map { values[$0] ?? "" }) { hasher in for column in others { hasher.combine(values[column] ?? "") } }
+            }
+            let last = lastPerson, personAt = personAt, othersAt = othersAt
+            let person = values.values.withUnsafeBufferPointer { cells -> [String]? in
+                func cell(_ position: Int?) -> String { position.map { cells[$0] } ?? "" }
+                guard !last.isEmpty, personAt.indices.allSatisfy({ cell(personAt[$0]) == last[$0] }) else { return personAt.map(cell) }
+                return nil
+            }
+            return hashes(person) { hasher in
+                values.values.withUnsafeBufferPointer { cells in
+                    for position in othersAt { hasher.combine(position.map { cells[$0] } ?? "") }
+                }
+            }
+        }
+
+        /// `person`: the row's person cells, nil when they are the previous row's; `others` hashes its other cells.
+        private mutating func hashes(_ person: [String]?, others: (inout Hasher) -> Void) -> RowHashes {
+            if let person, person != lastPerson || lastPerson.isEmpty {
+                lastPerson = person
                 var hasher = Hasher()
                 for (text, caseless) in zip(lastPerson, caseless) { hasher.combine(caseless ? RosterPlanner.lowercased(text) : text) }
                 lastHash = hasher.finalize()
             }
             var cells = Hasher()
             cells.combine(lastHash)
-            for column in others { cells.combine(value(column)) }
+            others(&cells)
             return RowHashes(cells: cells.finalize(), person: lastHash)
         }
     }
@@ -450,9 +478,12 @@ public struct RosterFile: Sendable {
     /// saying which row to fix.
     static func skipDependents(_ users: inout [Row], _ demographics: inout [Row]) {
         var badRow: [String: Int] = [:]
-        for row in users where row.hasErrors {
-            let userID = row.values["userId"] ?? ""
-            if !userID.isEmpty && badRow[userID] == nil { badRow[userID] = row.line }
+        // (Read through the buffer: each row taken from the array is a copy, its references counted up and down.)
+        users.withUnsafeBufferPointer { rows in
+            for index in rows.indices where !rows[index].issues.isEmpty && rows[index].hasErrors {
+                let userID = rows[index].values["userId"] ?? ""
+                if !userID.isEmpty && badRow[userID] == nil { badRow[userID] = rows[index].line }
+            }
         }
         guard !badRow.isEmpty else { return }
         func skip(_ row: inout Row) {
