@@ -258,8 +258,16 @@ enum RosterImportBench {
             demographics on a reader connection beside the rest (SQLite: the re-import's plan 8.0–8.8 s → 5.4–5.6 s, the
             whole re-import 16.1–17.7 s → 13.6–13.7 s); in the apply, new demographics rows read straight from each
             record's JSON (0.97 → 0.56 s) and then made, with the parents to check, while the enrollments take the
-            writer (the write step 5.33 / 5.14 / 5.10 → 5.09 / 4.84 / 4.74 s, alternate runs). The tables above are this
-            round's.
+            writer (the write step 5.33 / 5.14 / 5.10 → 5.09 / 4.84 / 4.74 s, alternate runs); that round's bench gave
+            19.8 s, 13.6 s and 28.1 s with `sqlite3 .import` at 4.88 s. The twentieth round (2026-12-05, seventh
+            session), found with a profiler's call stacks: a demographics.csv row's and a person's fields read by
+            position instead of by name (the re-import's plan 5.52 / 5.30 / 5.74 → 4.89 / 4.96 / 5.23 s, then
+            5.41 / 5.45 / 4.91 → 5.24 / 5.23 / 4.73 s); the checks across rows hashing a row's cells by position, where a
+            column description a cell was counted up and down (reading and checking alone, the bench's first section,
+            medians of three: 3.06 / 3.12 / 2.90 → 2.41 / 2.45 / 2.41 s); on PostgreSQL one COPY for all of a bulk
+            write's slices, the server no longer waiting between two (the items 8.79 / 9.03 / 7.96 / 9.70 → 7.96 / 8.64 /
+            7.70 / 9.21 s), and submit reading the counts stored with the items instead of counting 1.6 million items
+            again (0.72 s in the server's log). The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as values, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 440 bytes a row with its index entries) written once
