@@ -330,6 +330,20 @@ struct RosterPlannerTests {
         #expect(ended.value, "the side had ended when the error reached the caller")
     }
 
+    @Test("InBackground makes its value on another thread while the caller goes on; take waits for it and hands it over once")
+    func inBackground() {
+        let started = LockedFlag(), go = DispatchSemaphore(value: 0)
+        let pending = InBackground { () -> [Int] in
+            started.set()
+            // Made only once the caller, which has gone on, says so (made on the caller's thread, it never would be).
+            return go.wait(timeout: .now() + 10) == .success ? Array(0..<1_000) : []
+        }
+        go.signal()
+        #expect(pending.take() == Array(0..<1_000))
+        #expect(started.value)
+        #expect(pending.take() == nil, "handed over once")
+    }
+
     final class LockedFlag: @unchecked Sendable {
         private let lock = NSLock()
         private var flag = false

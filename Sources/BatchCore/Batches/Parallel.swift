@@ -133,6 +133,35 @@ public enum Parallel {
     }
 }
 
+/// A value made on another thread from the moment this is made; `take` waits for it. For work the caller would
+/// otherwise wait for on its own path: the next slice of rows built while this one is written, the changes an apply
+/// will need gathered while the receive commits.
+public final class InBackground<T>: @unchecked Sendable {
+    private var value: T?
+    private var waited = false
+    private let done = DispatchSemaphore(value: 0)
+
+    public init(_ make: @escaping @Sendable () -> T) {
+        DispatchQueue.global().async {
+            self.value = make()
+            self.done.signal()
+        }
+    }
+
+    /// Waits until the value is made.
+    public func wait() {
+        if !waited { done.wait() }
+        waited = true
+    }
+
+    /// The value, once made, handed over (nothing here keeps it); nil when it was taken already.
+    public func take() -> T? {
+        wait()
+        defer { value = nil }
+        return value
+    }
+}
+
 /// A value handed to a closure that takes it out, so that the closure holds the only reference and can let it go
 /// while it still runs (a captured `let` lives as long as the closure).
 public final class Handoff<T>: @unchecked Sendable {

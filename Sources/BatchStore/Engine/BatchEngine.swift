@@ -210,7 +210,8 @@ public final class BatchEngine: Sendable {
                 try Store.savePlanDigest(db, batchID: batch.id, summary.1)
                 // Gathered once the counting and the storing are done, not beside them (at state size 2 million
                 // changes, held while the apply waits).
-                if holdingPlan, let token = summary.1.token { self.keptPlans.hold(batch.id, token: token, changes: Self.readyChanges(planned)) }
+                // (Gathered on another thread while the receive ends and commits; the apply waits for them.)
+                if holdingPlan, let token = summary.1.token { self.keptPlans.hold(batch.id, token: token) { Self.readyChanges(planned) } }
                 clock.step("store \(items.count) items, entity counts")
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
@@ -438,9 +439,11 @@ public final class BatchEngine: Sendable {
     /// At most one batch's planned changes, held from its receive to its apply in the same process.
     final class KeptPlans: @unchecked Sendable {
         private let lock = NSLock()
-        private var held: (batchID: BatchID, token: String, changes: [FieldChange])?
+        private var held: (batchID: BatchID, token: String, changes: InBackground<[FieldChange]>)?
 
-        func hold(_ batchID: BatchID, token: String, changes: [FieldChange]) {
+        /// Holds the changes `gather` makes, gathered on another thread from now on.
+        func hold(_ batchID: BatchID, token: String, gathering gather: @escaping @Sendable () -> [FieldChange]) {
+            let changes = InBackground(gather)
             lock.lock()
             held = (batchID, token, changes)
             lock.unlock()
@@ -453,7 +456,7 @@ public final class BatchEngine: Sendable {
             defer { lock.unlock() }
             guard let kept = held, kept.batchID == batchID else { return nil }
             held = nil
-            return kept.token == token ? kept.changes : nil
+            return kept.token == token ? kept.changes.take() : nil
         }
     }
 

@@ -85,41 +85,14 @@ extension Store {
     ) throws {
         let size = insertSlice(db.dialect)
         var slices = stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }[...]
-        var building = slices.popFirst().map { SliceBuild($0, rows) }
+        func build(_ range: Range<Int>) -> InBackground<Result<[[SQLValue]], any Error>> { InBackground { Result { try rows(range) } } }
+        var building = slices.popFirst().map(build)
         // On an error, no build is left running once this returns.
-        defer { building?.finish() }
+        defer { building?.wait() }
         try db.bulkInsert(table: table, columns: columns) {
-            guard let built = building else { return nil }
-            let ready = try built.rows()
-            building = slices.popFirst().map { SliceBuild($0, rows) }
-            return ready
-        }
-    }
-
-    /// A slice of rows being built on other threads.
-    private final class SliceBuild: @unchecked Sendable {
-        private var result: Result<[[SQLValue]], any Error>?
-        private var waited = false
-        private let done = DispatchSemaphore(value: 0)
-
-        init(_ range: Range<Int>, _ rows: @escaping @Sendable (Range<Int>) throws -> [[SQLValue]]) {
-            DispatchQueue.global().async {
-                self.result = Result { try rows(range) }
-                self.done.signal()
-            }
-        }
-
-        /// The slice's rows, once built (once only).
-        func rows() throws -> [[SQLValue]] {
-            finish()
-            defer { result = nil }
-            return try result!.get()
-        }
-
-        /// Waits for the build to end.
-        func finish() {
-            if !waited { done.wait() }
-            waited = true
+            guard let built = building?.take() else { return nil }
+            building = slices.popFirst().map(build)
+            return try built.get()
         }
     }
 
