@@ -75,13 +75,9 @@ public enum FlatJSON {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// An object of the given keys, in the given order, leaving out those whose value is nil or empty: for records
-    /// whose field list is known and sorted beforehand (no dictionary and no sort a record).
-    public static func object(keys: [String], _ value: (String) -> String?) -> String {
-        object(keys: keys, values: keys.map(value))
-    }
-
-    /// The same, with each key's value given beside it (`values[i]` is `keys[i]`'s).
+    /// An object of the given keys, in the given order, with each key's value beside it (`values[i]` is `keys[i]`'s),
+    /// leaving out those whose value is nil or empty: for records whose field list is known and sorted beforehand (no
+    /// dictionary and no sort a record).
     public static func object(keys: [String], values: [String?]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(keys.count * 24 + 2)
@@ -113,29 +109,33 @@ public enum FlatJSON {
         var out: [UInt8] = []
         out.reserveCapacity(changes.count * 96 + 2)
         out.append(0x5B)
-        // Each member written straight from the change in the array (no list of pairs made a change).
+        // Each member written straight from the change in the array (no list of pairs made a change), through a
+        // function given the output (a nested one capturing it had each of its writes checked for exclusive access
+        // as the program ran).
         changes.withUnsafeBufferPointer { buffer in
             for index in buffer.indices {
                 if index > 0 { out.append(0x2C) }
                 out.append(0x7B)
                 var first = true
-                func member(_ name: StaticString, _ value: String?) {
-                    guard let value else { return }
-                    if !first { out.append(0x2C) }
-                    first = false
-                    name.withUTF8Buffer { out.append(contentsOf: $0) }
-                    appendString(value, to: &out)
-                }
-                member(#""after":"#, buffer[index].after)
-                member(#""before":"#, buffer[index].before)
-                member(#""entity":"#, buffer[index].entity)
-                member(#""field":"#, buffer[index].field)
-                member(#""key":"#, buffer[index].key)
+                appendMember(#""after":"#, buffer[index].after, first: &first, to: &out)
+                appendMember(#""before":"#, buffer[index].before, first: &first, to: &out)
+                appendMember(#""entity":"#, buffer[index].entity, first: &first, to: &out)
+                appendMember(#""field":"#, buffer[index].field, first: &first, to: &out)
+                appendMember(#""key":"#, buffer[index].key, first: &first, to: &out)
                 out.append(0x7D)
             }
         }
         out.append(0x5D)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `"name":"value"` after a comma unless `first`; nothing for a nil value.
+    private static func appendMember(_ name: StaticString, _ value: String?, first: inout Bool, to out: inout [UInt8]) {
+        guard let value else { return }
+        if !first { out.append(0x2C) }
+        first = false
+        name.withUTF8Buffer { out.append(contentsOf: $0) }
+        appendString(value, to: &out)
     }
 
     // MARK: Reading

@@ -96,9 +96,6 @@ public enum RosterRecord {
         FlatJSON.object(fields.filter { !$0.value.isEmpty })
     }
 
-    /// `json` of a record whose fields are `keys` (sorted as `json` sorts them), read through `value`.
-    public static func json(sortedKeys keys: [String], _ value: (String) -> String?) -> String { FlatJSON.object(keys: keys, value) }
-
     /// The field lists of a person and of a demographics record, sorted as `json` writes them.
     static let sortedPersonFields = personFields.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     static let sortedDemographicsFields = demographicsFields.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }

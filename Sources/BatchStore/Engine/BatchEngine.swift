@@ -209,8 +209,8 @@ public final class BatchEngine: Sendable {
                 try Store.saveEntityCounts(db, batchID: batch.id, summary.0)
                 try Store.savePlanDigest(db, batchID: batch.id, summary.1)
                 // Gathered once the counting and the storing are done, not beside them (at state size 2 million
-                // changes, held while the apply waits).
-                // (Gathered on another thread while the receive ends and commits; the apply waits for them.)
+                // changes, held while the apply waits), on another thread while the receive ends and commits; the
+                // apply waits for them.
                 if holdingPlan, let token = summary.1.token { self.keptPlans.hold(batch.id, token: token) { Self.readyChanges(planned) } }
                 clock.step("store \(items.count) items, entity counts")
             } else {
