@@ -58,21 +58,15 @@ public enum Parallel {
     private static func both<A: Sendable, B>(
         _ side: @escaping @Sendable () -> A, _ main: () throws -> B, start: (@escaping @Sendable () -> Void) -> Void
     ) rethrows -> (A, B) {
-        let result = Results<A>(1)
-        let done = DispatchSemaphore(value: 0)
-        start {
-            result.set(0, [side()])
-            done.signal()
-        }
+        let pending = InBackground(side, start: start)
         let value: B
         do {
             value = try main()
         } catch {
-            done.wait()
+            pending.wait()
             throw error
         }
-        done.wait()
-        return (result.joined()[0], value)
+        return (pending.take()!, value)
     }
 
     /// `body` on every element of `array`, changed in place, on every core at once (pieces as `map`). Each call
@@ -141,8 +135,13 @@ public final class InBackground<T>: @unchecked Sendable {
     private var waited = false
     private let done = DispatchSemaphore(value: 0)
 
-    public init(_ make: @escaping @Sendable () -> T) {
-        DispatchQueue.global().async {
+    public convenience init(_ make: @escaping @Sendable () -> T) {
+        self.init(make) { DispatchQueue.global().async(execute: $0) }
+    }
+
+    /// `start`: runs the making on the thread it chooses.
+    init(_ make: @escaping @Sendable () -> T, start: (@escaping @Sendable () -> Void) -> Void) {
+        start {
             self.value = make()
             self.done.signal()
         }

@@ -147,13 +147,29 @@ public struct RosterPlanner: Sendable {
     /// A users.csv row's value, normalised as it is stored.
     static func stored(_ column: String, _ input: RowValues) -> String { stored(column, value: input[column] ?? "") }
 
-    static func stored(_ column: String, value: String) -> String {
-        // The columns of every row first, compared as they are (no hash of the name).
-        switch column {
-        case "userStatus": return value.isEmpty ? UserStatus.active.rawValue : lowercased(value)
-        case "primaryTeacher": return lowercased(value) == "true" ? "true" : "false"
-        case "userRole", "loginId", "action": return lowercased(value)
-        default: return lowercasedColumns.contains(column) ? lowercased(value) : value
+    static func stored(_ column: String, value: String) -> String { StoredForm(of: column).stored(value) }
+
+    /// How a column's value is stored.
+    enum StoredForm: Sendable {
+        case asIs, lowercased, status, boolean
+
+        init(of column: String) {
+            // The columns of every row first, compared as they are (no hash of the name).
+            switch column {
+            case "userStatus": self = .status
+            case "primaryTeacher": self = .boolean
+            case "userRole", "loginId", "action": self = .lowercased
+            default: self = lowercasedColumns.contains(column) ? .lowercased : .asIs
+            }
+        }
+
+        func stored(_ value: String) -> String {
+            switch self {
+            case .asIs: value
+            case .lowercased: RosterPlanner.lowercased(value)
+            case .status: value.isEmpty ? UserStatus.active.rawValue : RosterPlanner.lowercased(value)
+            case .boolean: RosterPlanner.lowercased(value) == "true" ? "true" : "false"
+            }
         }
     }
 
@@ -219,26 +235,19 @@ public struct RosterPlanner: Sendable {
     /// Fields of a record read from a file's rows by position, in stored form (`stored`): where each is in the
     /// file's columns and how it is stored, found once a file.
     struct StoredFields: Sendable {
-        enum Form: Sendable { case asIs, lowercased, status }
         let names: [String]
         let positions: [Int?]
-        let forms: [Form]
+        let forms: [StoredForm]
 
         init(_ names: [String], in columns: RowValues.Columns) {
             self.names = names
             positions = names.map(columns.position(of:))
-            forms = names.map { $0 == "userStatus" ? .status : lowercasedColumns.contains($0) ? .lowercased : .asIs }
+            forms = names.map(StoredForm.init(of:))
         }
 
         /// The stored form of the field at `index` in `cells` (a row of the file), nil when the file has no such column.
         func value(_ index: Int, of cells: [String]) -> String? {
-            guard let position = positions[index] else { return nil }
-            let cell = cells[position]
-            switch forms[index] {
-            case .asIs: return cell
-            case .lowercased: return RosterPlanner.lowercased(cell)
-            case .status: return cell.isEmpty ? UserStatus.active.rawValue : RosterPlanner.lowercased(cell)
-            }
+            positions[index].map { forms[index].stored(cells[$0]) }
         }
 
         /// The changes from a stored record (`before`: its value of each field, "" where not set) to the row's fields
