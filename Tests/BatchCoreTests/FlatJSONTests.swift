@@ -33,18 +33,29 @@ struct FlatJSONTests {
         #expect(FlatJSON.array([String]()) == "[]")
     }
 
-    @Test("changes with nil before or after round-trip, both ways with Foundation")
+    @Test("changes round-trip as arrays without member names, a whole record's JSON unescaped; JSONEncoder's form is still read")
     func changes() throws {
         let changes = [
-            FieldChange(entity: "person", key: "000123", field: "*", before: nil, after: #"{"firstName":"詠欣"}"#),
+            FieldChange(entity: "person", key: "000123", field: "*", before: nil, after: #"{"firstName":"詠欣","note":"a \"[quoted]\" {x}"}"#),
             FieldChange(entity: "enrollment", key: "000123|N-5A", field: "*", before: "{}", after: nil),
             FieldChange(entity: "person", key: "000124", field: "lastName", before: "Lee", after: "Li"),
+            FieldChange(entity: "person", key: "000125", field: "lastName", before: nil, after: #"{"not":"a record"}"#),
+            // A whole record's value that is not one JSON object is written as a string.
+            FieldChange(entity: "class", key: "N-5A", field: "*", before: #"{"a":"1"} {"#, after: "[1,"),
         ]
         let text = FlatJSON.changes(changes)
         #expect(FlatJSON.readChanges(text) == changes)
-        #expect(try JSONDecoder().decode([FieldChange].self, from: Data(text.utf8)) == changes)
+        #expect(text.hasPrefix(#"[["person","000123","*",null,{"firstName":"詠欣""#), "the record is written as itself")
+        #expect(!text.contains(#""entity":"#), "no member names")
+        #expect(text.contains(#""lastName",null,"{\"not\":\"a record\"}"]"#), "a field's value stays a string")
+        // Still JSON any parser reads.
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[Any]])
+        #expect(parsed.count == changes.count)
+        #expect((parsed[0][4] as? [String: String])?["firstName"] == "詠欣")
+        // Changes stored by an earlier version (JSONEncoder's objects) are read as they were.
         #expect(FlatJSON.readChanges(String(decoding: try JSONEncoder().encode(changes), as: UTF8.self)) == changes)
         #expect(FlatJSON.readChanges("[]") == [])
+        #expect(FlatJSON.readChanges(#"[["person","1","*",null,{"a":"1"]"#) == nil, "an unclosed record is refused")
     }
 
     @Test("a row's cells as values only round-trip with the file's columns, in any order; other cells are refused")

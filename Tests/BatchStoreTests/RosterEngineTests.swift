@@ -138,6 +138,34 @@ struct RosterEngineTests {
         }
     }
 
+    @Test("the preview's filter by kind of record finds each row that changes one, whether its changes are stored as now or as an earlier version stored them", arguments: TestDatabase.all)
+    func changesFilter(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let files = RosterGenerator(schools: 1, students: 12).files(.original)
+            let draft = try await batch(engine, [("users.csv", files.users), ("demographics.csv", files.demographics)])
+            let all = try await items(store, draft)
+            func expected(_ entity: String) -> [Int64] { all.filter { $0.changes.contains { $0.entity == entity } }.map(\.id) }
+            func filtered(_ entity: String) async throws -> [Int64] {
+                try await store.items(of: draft.id, changing: entity, limit: 1000).items.map(\.id)
+            }
+            let entities = ["school", "person", "membership", "class", "enrollment", "demographics"]
+            for entity in entities {
+                #expect(!expected(entity).isEmpty, "\(entity)")
+                #expect(try await filtered(entity) == expected(entity), "\(entity)")
+            }
+            // Every item's changes written as JSONEncoder's objects, as batches stored before: read and found alike.
+            try await store.backend.write { db in
+                for item in all {
+                    _ = try db.execute(
+                        "UPDATE batch_items SET changes = ? WHERE batch_no = (SELECT batch_no FROM batch_numbers WHERE batch_id = ?) AND item_id = ?",
+                        [.text(String(decoding: try JSONEncoder().encode(item.changes), as: UTF8.self)), .id(draft.id), .int(item.id)])
+                }
+            }
+            #expect(try await items(store, draft).map(\.changes) == all.map(\.changes))
+            for entity in entities { #expect(try await filtered(entity) == expected(entity), "\(entity), stored as objects") }
+        }
+    }
+
     @Test("the same file round-trips leading zeros and Chinese names byte for byte", arguments: TestDatabase.all)
     func roundTrip(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

@@ -1,7 +1,7 @@
 /// JSON for the shapes a batch stores millions of — a row's cells (an object of strings) and its planned changes
-/// (an array of objects of strings or nulls) — written and read by hand. Foundation's JSONEncoder and JSONDecoder
-/// cost tens of microseconds a call on Linux; a 1.4-million-row roster makes several million of these. The output
-/// is ordinary JSON (keys sorted) that any decoder reads, and these read what JSONEncoder writes.
+/// (an array of changes, each an array of strings or nulls) — written and read by hand. Foundation's JSONEncoder and
+/// JSONDecoder cost tens of microseconds a call on Linux; a 1.4-million-row roster makes several million of these.
+/// The output is ordinary JSON (keys sorted) that any JSON parser reads, and these read what JSONEncoder writes.
 public enum FlatJSON {
     // MARK: Writing
 
@@ -103,39 +103,80 @@ public enum FlatJSON {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// An array of changes, as JSONEncoder would write `[FieldChange]` (nil values left out).
+    /// An array of changes, each an array `["entity","key","field",before,after]` (nil as `null`): the member names
+    /// JSONEncoder would write for `[FieldChange]` were a fifth of a roster item's bytes. A whole record's JSON (field
+    /// `*`) is written as itself, not as a string holding it, where every quote would be escaped. `readChanges`
+    /// reads this and JSONEncoder's form.
     public static func changes(_ changes: [FieldChange]) -> String {
         guard !changes.isEmpty else { return "[]" }
         var out: [UInt8] = []
-        out.reserveCapacity(changes.count * 96 + 2)
+        out.reserveCapacity(changes.count * 80 + 2)
         out.append(0x5B)
-        // Each member written straight from the change in the array (no list of pairs made a change), through a
-        // function given the output (a nested one capturing it had each of its writes checked for exclusive access
-        // as the program ran).
+        // Each change written straight from the array's storage (no copy of the change, nor list of pairs, made for
+        // it), through functions given the output (a nested one capturing it had each of its writes checked for
+        // exclusive access as the program ran).
         changes.withUnsafeBufferPointer { buffer in
             for index in buffer.indices {
                 if index > 0 { out.append(0x2C) }
-                out.append(0x7B)
-                var first = true
-                appendMember(#""after":"#, buffer[index].after, first: &first, to: &out)
-                appendMember(#""before":"#, buffer[index].before, first: &first, to: &out)
-                appendMember(#""entity":"#, buffer[index].entity, first: &first, to: &out)
-                appendMember(#""field":"#, buffer[index].field, first: &first, to: &out)
-                appendMember(#""key":"#, buffer[index].key, first: &first, to: &out)
-                out.append(0x7D)
+                out.append(0x5B)
+                appendString(buffer[index].entity, to: &out)
+                out.append(0x2C)
+                appendString(buffer[index].key, to: &out)
+                out.append(0x2C)
+                appendString(buffer[index].field, to: &out)
+                let whole = buffer[index].field == "*"
+                out.append(0x2C)
+                appendValue(buffer[index].before, record: whole, to: &out)
+                out.append(0x2C)
+                appendValue(buffer[index].after, record: whole, to: &out)
+                out.append(0x5D)
             }
         }
         out.append(0x5D)
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `"name":"value"` after a comma unless `first`; nothing for a nil value.
-    private static func appendMember(_ name: StaticString, _ value: String?, first: inout Bool, to out: inout [UInt8]) {
-        guard let value else { return }
-        if !first { out.append(0x2C) }
-        first = false
-        name.withUTF8Buffer { out.append(contentsOf: $0) }
+    /// `null`, a string, or — a whole record's value that is one JSON object or array from its first byte to its last
+    /// — the JSON itself, which the reader takes back byte for byte.
+    private static func appendValue(_ value: String?, record: Bool, to out: inout [UInt8]) {
+        guard let value else {
+            out += [0x6E, 0x75, 0x6C, 0x6C]
+            return
+        }
+        if record {
+            var value = value
+            let written = value.withUTF8 { bytes in
+                guard compositeEnd(bytes, from: 0) == bytes.count else { return false }
+                out.append(contentsOf: bytes)
+                return true
+            }
+            if written { return }
+        }
         appendString(value, to: &out)
+    }
+
+    /// Where the object or array opening at `start` ends (the index after its closing bracket), skipping what is
+    /// inside its strings; nil when `start` opens neither or it never closes.
+    static func compositeEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < bytes.count, bytes[start] == 0x7B || bytes[start] == 0x5B else { return nil }
+        var depth = 0, inString = false, index = start
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if inString {
+                if byte == 0x5C { index += 1 } else if byte == 0x22 { inString = false }
+                continue
+            }
+            switch byte {
+            case 0x22: inString = true
+            case 0x7B, 0x5B: depth += 1
+            case 0x7D, 0x5D:
+                depth -= 1
+                if depth == 0 { return index }
+            default: break
+            }
+        }
+        return nil
     }
 
     // MARK: Reading
@@ -220,6 +261,24 @@ public enum FlatJSON {
             return nil
         }
 
+        /// A change's value as `changes(_:)` writes it: null (→ .some(nil)), a string, or an object or array (its
+        /// text as written); nil when it is none of these.
+        mutating func value() -> String?? {
+            switch peek() {
+            case 0x6E:
+                guard at + 4 <= bytes.count, bytes[at + 1] == 0x75, bytes[at + 2] == 0x6C, bytes[at + 3] == 0x6C else { return nil }
+                at += 4
+                return .some(nil)
+            case 0x7B, 0x5B:
+                let start = at
+                guard let end = bytes.withUnsafeBufferPointer({ FlatJSON.compositeEnd($0, from: start) }) else { return nil }
+                at = end
+                return .some(String(decoding: bytes[start..<end], as: UTF8.self))
+            default:
+                return string().map { .some($0) }
+            }
+        }
+
         /// An object whose values are strings or null (null → nil), each pair handed to `pair`; false when the
         /// text is not such an object.
         mutating func object(_ pair: (String, String?) -> Void) -> Bool {
@@ -290,7 +349,8 @@ public enum FlatJSON {
         }
     }
 
-    /// An array of changes as `changes(_:)` or JSONEncoder wrote it; nil when the text is something else.
+    /// An array of changes as `changes(_:)` or JSONEncoder wrote it (each change an array or an object); nil when
+    /// the text is something else.
     public static func readChanges(_ text: String) -> [FieldChange]? {
         if text == "[]" { return [] }
         var reader = Reader(bytes: Array(text.utf8))
@@ -298,19 +358,27 @@ public enum FlatJSON {
         var result: [FieldChange] = []
         if reader.peek() == 0x5D { return [] }
         while true {
-            var entity: String?, key: String?, field: String?, before: String?, after: String?
-            let read = reader.object { name, value in
-                switch name {
-                case "entity": entity = value
-                case "key": key = value
-                case "field": field = value
-                case "before": before = value
-                case "after": after = value
-                default: break
+            if reader.expect(0x5B) {
+                guard let entity = reader.string(), reader.expect(0x2C), let key = reader.string(), reader.expect(0x2C),
+                    let field = reader.string(), reader.expect(0x2C), let before = reader.value(), reader.expect(0x2C),
+                    let after = reader.value(), reader.expect(0x5D)
+                else { return nil }
+                result.append(FieldChange(entity: entity, key: key, field: field, before: before, after: after))
+            } else {
+                var entity: String?, key: String?, field: String?, before: String?, after: String?
+                let read = reader.object { name, value in
+                    switch name {
+                    case "entity": entity = value
+                    case "key": key = value
+                    case "field": field = value
+                    case "before": before = value
+                    case "after": after = value
+                    default: break
+                    }
                 }
+                guard read, let entity, let key, let field else { return nil }
+                result.append(FieldChange(entity: entity, key: key, field: field, before: before, after: after))
             }
-            guard read, let entity, let key, let field else { return nil }
-            result.append(FieldChange(entity: entity, key: key, field: field, before: before, after: after))
             if reader.expect(0x2C) { continue }
             guard reader.expect(0x5D) else { return nil }
             return result

@@ -347,7 +347,10 @@ extension Store {
             case nil: break
             }
             if warningsOnly { filter.add("\(Self.hasIssues) AND issues LIKE ?", .text("%\"warning\"%")) }
-            if let entity { filter.add("changes LIKE ?", .text("%\"entity\":\"\(entity)\"%")) }
+            // A change names its record's kind first (`["class",…`), or, written by an earlier version, as a member.
+            if let entity {
+                filter.add("(changes LIKE ? OR changes LIKE ?)", .text("%[\"\(entity)\",%"), .text("%\"entity\":\"\(entity)\"%"))
+            }
             let total = try db.scalarInt("SELECT COUNT(*) FROM batch_items \(filter.whereClause)", filter.binds)
             let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
             let items = try db.query(
@@ -523,7 +526,8 @@ extension BatchItem {
             input: input, target: row.optionalText("target"),
             label: inputs.label(try row.text("label"), input: input, text: text, fileName: fileName),
             state: ItemState(rawValue: try row.text("state")) ?? .error,
-            changes: try decode([FieldChange].self, "changes"), issues: try decode([BatchIssue].self, "issues"),
+            changes: try FlatJSON.readChanges(try row.text("changes")) ?? decode([FieldChange].self, "changes"),
+            issues: try decode([BatchIssue].self, "issues"),
             manualTarget: row.optionalText("manual_target"),
             suggestions: (try? decode([Suggestion].self, "suggestions")) ?? [])
     }
