@@ -56,8 +56,12 @@ enum FieldWriter {
     /// Writes each change's `after`. Addresses are unique, so the e-mail keys of every person whose address
     /// changes are cleared first: two students swapping addresses in one batch is then no conflict.
     static func write(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void = { _ in }) throws {
-        for change in changes where !["person", "document", "photo"].contains(change.entity) && !RosterWriter.entities.contains(change.entity) {
-            throw StoreError.corrupt("a batch tried to change the unknown record kind \(change.entity)")
+        // (A switch: an array literal and a set lookup a change were a tenth of a second of a state-size apply.)
+        for index in changes.indices {
+            switch changes[index].entity {
+            case "person", "document", "photo", "school", "membership", "class", "enrollment", "demographics": continue
+            default: throw StoreError.corrupt("a batch tried to change the unknown record kind \(changes[index].entity)")
+            }
         }
         if try db.foreignKeysOff(), !RosterWriter.checksOwnKeys(changes) { throw KeysNeeded() }
         try RosterWriter.removals(changes, on: db)
