@@ -166,6 +166,40 @@ struct RosterEngineTests {
         }
     }
 
+    @Test("the preview's filter by state finds exactly the rows of that state, those needing attention through their own index", arguments: TestDatabase.all)
+    func stateFilter(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            // (The generator writes CRLF, as Excel does: one Character a line break.)
+            var lines = RosterGenerator(schools: 1, students: 12).files(.original).users.split(separator: "\r\n").map(String.init)
+            // Two rows with an unknown role: errors among rows that will change.
+            let students = lines.indices.filter { lines[$0].contains(",student,") }
+            try #require(students.count > 20, "\(lines.count) lines")
+            for line in [students[1], students[15]] { lines[line] = lines[line].replacingOccurrences(of: ",student,", with: ",wizard,") }
+            let draft = try await batch(engine, [("users.csv", lines.joined(separator: "\r\n") + "\r\n")])
+            let all = try await items(store, draft)
+            let first = try #require(all.first { $0.state == .ready })
+            _ = try await engine.resolve(itemID: first.id, of: draft, target: nil, skip: true, by: Actor(EngineFixture.clerk))
+            let now = try await items(store, draft)
+            for state in ItemState.allCases {
+                let page = try await store.items(of: draft.id, state: state, limit: 1000)
+                #expect(page.items.map(\.id) == now.filter { $0.state == state }.map(\.id), "\(state)")
+                #expect(page.total == now.filter { $0.state == state }.count, "\(state)")
+            }
+            // (A role changed on one of a person's rows also makes that person's other rows disagree: errors too.)
+            let errors = now.filter { $0.state == .error }.count
+            #expect(errors >= 2 && now.filter { $0.state == .skipped }.count == 1 && now.contains { $0.state == .ready })
+            #expect(try await store.batch(draft.id).counts.error == errors)
+            guard database == .sqlite else { return }
+            // The query of a state needing attention is answered from its partial index (its condition written out).
+            let plan = try await store.backend.read { db in
+                try db.query(
+                    "EXPLAIN QUERY PLAN SELECT * FROM batch_items WHERE batch_no = 1 AND state = 'error' AND state IN ('error', 'unmatched', 'skipped') ORDER BY item_id")
+                    .map { try $0.text("detail") }
+            }
+            #expect(plan.contains { $0.contains("batch_items_attention") }, "\(plan)")
+        }
+    }
+
     @Test("the same file round-trips leading zeros and Chinese names byte for byte", arguments: TestDatabase.all)
     func roundTrip(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

@@ -329,6 +329,11 @@ extension Store {
     /// way in every query that should use it (both databases match an index's condition by its text).
     static let hasIssues = "issues <> '[]'"
 
+    /// The states of items a person has to look at: the condition of the partial index `batch_items_attention`,
+    /// added, written the same way, to a query of one of them.
+    static let attentionStates: Set<ItemState> = [.error, .unmatched, .skipped]
+    static let needsAttention = "state IN ('error', 'unmatched', 'skipped')"
+
     /// One page of a batch's items, optionally of one state.
     /// `warningsOnly`: items with a warning; `changing`: items whose changes touch that record kind (`class`).
     public func items(
@@ -343,7 +348,9 @@ extension Store {
             switch state {
             case .applied? where applied: filter.add("state IN (?, ?)", .text(ItemState.ready.rawValue), .text(ItemState.applied.rawValue))
             case .ready? where applied: filter.add("1 = 0")
-            case let state?: filter.add("state = ?", .text(state.rawValue))
+            case let state?:
+                filter.add("state = ?", .text(state.rawValue))
+                if Self.attentionStates.contains(state) { filter.add(Self.needsAttention) }
             case nil: break
             }
             if warningsOnly { filter.add("\(Self.hasIssues) AND issues LIKE ?", .text("%\"warning\"%")) }
