@@ -269,10 +269,19 @@ enum RosterImportBench {
             7.70 / 9.21 s), submit reading the counts stored with the items instead of counting 1.6 million items
             again (0.72 s in the server's log), and the changes `roster import` keeps for its apply gathered on another
             thread while the receive commits (the first import 17.66 / 16.29 / 17.72 → 16.59 / 16.19 / 15.97 s, alternate
-            runs). The tables above are this round's.
+            runs); that round's bench gave 17.9 s, 13.6 s and 25.8 s with `sqlite3 .import` at 5.02 s. The
+            twenty-first round (2026-12-05, eighth session), the writer threads: an item's changes stored as arrays
+            without member names, a whole record's JSON as itself instead of a string holding it (377 → 289 MB of
+            changes; storing the items 3.50 / 3.76 → 3.21 / 3.49 s); the apply's writer thread no longer filtering and
+            copying two million changes once for all and again for each kind of record, nor hashing each one's field
+            to count them, and letting go of them on another thread before the commit (the write step 4.87 / 4.93 /
+            4.92 → 4.06 / 4.37 / 4.01 s, the first import 17.2 / 16.5 / 16.7 → 14.5 / 15.0 / 15.9 s); and only the items
+            needing attention (error, unmatched, skipped) indexed by state (PostgreSQL's store step 6.05 / 5.67 / 5.87
+            → 5.29 / 5.49 / 5.23 s; no change on SQLite, whose store step waits on making the rows and the counts
+            rather than on its writer). The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as values, the names shared), and every row is a
-            stored item (where its row is in the kept file and its changes as JSON, about 440 bytes a row with its index entries) written once
+            stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once
             at receive; submit
             reads the plan's digest and an apply whose plan still holds reads only the changes (`roster import` takes them from memory). What is left is spread
             over reading and checking, planning, storing the items and the apply's writes, none of them more than a
