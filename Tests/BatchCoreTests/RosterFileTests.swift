@@ -107,6 +107,11 @@ struct RosterFileTests {
         }
         let file = try inspect(students + [students[0]])
         #expect(codes(file) == [2: ["class_over_80"], 83: ["duplicate_row"]])
+        // A duplicate gets only that warning, not what the checks across rows would find on a second such row (a
+        // second primary teacher, a second name of the school); the rows after it are checked as without it.
+        let teacher = "HVP,Harbour View,T1,teacher,,Al,Ng,al@x.edu,,C5A,5A,true"
+        let twice = try inspect([teacher, teacher, "HVP,Harbour,T2,teacher,,Bo,Li,bo@x.edu,,C5A,5A,true"])
+        #expect(codes(twice) == [3: ["duplicate_row"], 4: ["school_name_differs", "two_primary_teachers"]])
         #expect(file.users.allSatisfy { !$0.hasErrors })
         #expect(file.users[0].issues[0].message.contains("81 students"))
         // 80 students, one of them on a second row that is not an exact duplicate (no class name): 81 rows, 80

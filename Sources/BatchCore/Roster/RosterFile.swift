@@ -149,9 +149,9 @@ public struct RosterFile: Sendable {
         }
     }
 
-    /// Exact duplicates are found first; then the checks about people (one person described two ways, shared login
-    /// IDs and addresses) and those about schools and classes run at once on two cores, each reading the rows and
-    /// listing its issues, which are added afterwards in the order one pass would have added them.
+    /// Exact duplicates, the checks about people (one person described two ways, shared login IDs and addresses) and
+    /// those about schools and classes run at once, each reading the rows and listing what it found, which is added
+    /// afterwards in the order one pass would have added it.
     static func checkAcrossRows(_ rows: inout [Row]) {
         // Each row's hashes, on every core.
         let hashes = rows.withUnsafeBufferPointer { buffer in
@@ -162,34 +162,47 @@ public struct RosterFile: Sendable {
         }
         // Exact duplicates are found by a hash of the row's cells (the first row with that hash, and the few rows
         // whose hash an earlier different row already had): holding every row's cells once more as a key would cost
-        // hundreds of megabytes at state size. A duplicate gets no other check.
+        // hundreds of megabytes at state size. A duplicate gets no other check: the checks about people, schools and
+        // classes run beside this search over every row, and what they find on a duplicate is dropped (a duplicate
+        // holds exactly an earlier row's cells, so it changes nothing those checks find on the other rows).
+        let checked = rows, columns = AcrossColumns(rows)
+        let (duplicates, (schoolAndClass, person)) = Parallel.both({ duplicateRows(checked, hashes: hashes) }) {
+            Parallel.both({ schoolAndClassIssues(checked, columns: columns) }) { personIssues(checked, hashes: hashes, columns: columns) }
+        }
+        var duplicate = [Bool](repeating: false, count: rows.count)
+        for (index, earlier) in duplicates {
+            rows[index].issues.append(
+                issue(
+                    .warning, "duplicate_row", rows[index], "userId", "the same row as row \(rows[earlier].line); it counts once.",
+                    fix: "Delete one of the two rows."))
+            duplicate[index] = true
+        }
+        for (index, issue) in person + schoolAndClass where !duplicate[index] { rows[index].issues.append(issue) }
+    }
+
+    /// Each row that holds exactly an earlier row's cells, with that earlier row.
+    static func duplicateRows(_ rows: [Row], hashes: [RowHashes]) -> [(index: Int, earlier: Int)] {
+        var found: [(index: Int, earlier: Int)] = []
         var seenRow: [Int: Int] = [:], sameHash: [Int: [Int]] = [:]
         seenRow.reserveCapacity(rows.count)
-        var duplicate = [Bool](repeating: false, count: rows.count)
-        for index in rows.indices {
-            let hash = hashes[index].cells
-            if let first = seenRow[hash] {
-                func same(_ other: Int) -> Bool {
-                    usersColumns.allSatisfy { (rows[other].values[$0] ?? "") == (rows[index].values[$0] ?? "") }
+        rows.withUnsafeBufferPointer { rows in
+            for index in rows.indices {
+                let hash = hashes[index].cells
+                if let first = seenRow[hash] {
+                    func same(_ other: Int) -> Bool {
+                        usersColumns.allSatisfy { (rows[other].values[$0] ?? "") == (rows[index].values[$0] ?? "") }
+                    }
+                    if let earlier = ([first] + (sameHash[hash] ?? [])).first(where: same) {
+                        found.append((index, earlier))
+                        continue
+                    }
+                    sameHash[hash, default: []].append(index)
+                } else {
+                    seenRow[hash] = index
                 }
-                if let earlier = ([first] + (sameHash[hash] ?? [])).first(where: same) {
-                    rows[index].issues.append(
-                        issue(
-                            .warning, "duplicate_row", rows[index], "userId", "the same row as row \(rows[earlier].line); it counts once.",
-                            fix: "Delete one of the two rows."))
-                    duplicate[index] = true
-                    continue
-                }
-                sameHash[hash, default: []].append(index)
-            } else {
-                seenRow[hash] = index
             }
         }
-        let checked = rows, skipped = duplicate, columns = AcrossColumns(rows)
-        let (schoolAndClass, person) = Parallel.both({ schoolAndClassIssues(checked, columns: columns, skipping: skipped) }) {
-            personIssues(checked, hashes: hashes, columns: columns, skipping: skipped)
-        }
-        for (index, issue) in person + schoolAndClass { rows[index].issues.append(issue) }
+        return found
     }
 
     /// The users.csv columns the checks across rows read, found once in the column list the rows share (the first
@@ -217,14 +230,14 @@ public struct RosterFile: Sendable {
     /// The rows, read by the pieces that hash them at once (read only).
     private struct SharedRows: @unchecked Sendable { let buffer: UnsafeBufferPointer<Row> }
 
-    /// Each row that is not a duplicate and names a userId, with that userId; `rows` is the array's buffer (a row read
-    /// from the array itself is copied).
+    /// Each row that names a userId, with that userId; `rows` is the array's buffer (a row read from the array itself
+    /// is copied).
     static func forEachPersonRow(
-        _ rows: [Row], userID column: RowValues.Column, skipping duplicate: [Bool],
+        _ rows: [Row], userID column: RowValues.Column,
         _ body: (_ index: Int, _ row: Row, _ userID: String, _ rows: UnsafeBufferPointer<Row>) -> Void
     ) {
         rows.withUnsafeBufferPointer { buffer in
-            for index in buffer.indices where !duplicate[index] {
+            for index in buffer.indices {
                 let userID = buffer[index].values[column] ?? ""
                 if !userID.isEmpty { body(index, buffer[index], userID, buffer) }
             }
@@ -232,8 +245,7 @@ public struct RosterFile: Sendable {
     }
 
     /// One person described two ways, and a login ID or address shared by two people: the issues, by row index.
-    static func personIssues(_ rows: [Row], hashes: [RowHashes], columns: AcrossColumns, skipping duplicate: [Bool])
-        -> [(Int, BatchIssue)]
+    static func personIssues(_ rows: [Row], hashes: [RowHashes], columns: AcrossColumns) -> [(Int, BatchIssue)]
     {
         var found: [(Int, BatchIssue)] = []
         typealias Owner = (userID: String, line: Int)
@@ -252,7 +264,7 @@ public struct RosterFile: Sendable {
         firstOfPerson.reserveCapacity(rows.count / 4)
         loginOwner.reserveCapacity(rows.count / 4)
         emailOwner.reserveCapacity(rows.count / 4)
-        forEachPersonRow(rows, userID: columns.userID, skipping: duplicate) { index, row, userID, rows in
+        forEachPersonRow(rows, userID: columns.userID) { index, row, userID, rows in
             func value(_ column: String) -> String { row.values[column] ?? "" }
             func value(_ column: RowValues.Column) -> String { row.values[column] ?? "" }
             func add(_ issue: BatchIssue) { found.append((index, issue)) }
@@ -325,7 +337,7 @@ public struct RosterFile: Sendable {
 
     /// A school or class named two ways, a class in two schools or with two primary teachers, and classes over the
     /// recommended size: the issues, by row index (the class sizes last).
-    static func schoolAndClassIssues(_ rows: [Row], columns: AcrossColumns, skipping duplicate: [Bool]) -> [(Int, BatchIssue)] {
+    static func schoolAndClassIssues(_ rows: [Row], columns: AcrossColumns) -> [(Int, BatchIssue)] {
         var found: [(Int, BatchIssue)] = []
         var schoolName: [String: (name: String, line: Int)] = [:]
         /// What the rows so far said about one class: found with one lookup a row instead of one a check.
@@ -342,7 +354,7 @@ public struct RosterFile: Sendable {
         /// The previous row's school and name, and whether they clashed with an earlier name (then `schoolName`
         /// holds that earlier one): a row repeating both gets the same answer without a lookup.
         var lastSchoolName: (school: String, name: String, clash: (name: String, line: Int)?)?
-        forEachPersonRow(rows, userID: columns.userID, skipping: duplicate) { index, row, userID, rows in
+        forEachPersonRow(rows, userID: columns.userID) { index, row, userID, rows in
             func value(_ column: RowValues.Column) -> String { row.values[column] ?? "" }
             func add(_ issue: BatchIssue) { found.append((index, issue)) }
             /// The first name given to a school or class holds; a different one on a later row is an error there.

@@ -75,8 +75,16 @@ public enum RosterSummary {
         finished.reserveCapacity(items.count)
         var run: [(classID: String, bits: UInt8)] = []
         var runUser: String?
+        // Whether the last person asked about is scattered: asked again for each of their rows (a hash a row).
+        var lastAsked: (user: String, scattered: Bool)?
+        func isScattered(_ user: String) -> Bool {
+            if let lastAsked, lastAsked.user == user { return lastAsked.scattered }
+            let answer = scattered.contains(user)
+            lastAsked = (user, answer)
+            return answer
+        }
         func markEnrollment(_ user: String, _ classID: String, _ bit: UInt8) {
-            if scattered.contains(user) {
+            if isScattered(user) {
                 mark(enrollments, RosterRecord.enrollmentKey(userID: user, classID: classID), bit)
                 return
             }
