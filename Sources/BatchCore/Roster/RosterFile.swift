@@ -245,8 +245,7 @@ public struct RosterFile: Sendable {
     }
 
     /// One person described two ways, and a login ID or address shared by two people: the issues, by row index.
-    static func personIssues(_ rows: [Row], hashes: [RowHashes], columns: AcrossColumns) -> [(Int, BatchIssue)]
-    {
+    static func personIssues(_ rows: [Row], hashes: [RowHashes], columns: AcrossColumns) -> [(Int, BatchIssue)] {
         var found: [(Int, BatchIssue)] = []
         typealias Owner = (userID: String, line: Int)
         var firstOfPerson: [String: Int] = [:]

@@ -350,9 +350,10 @@ public enum Migrations {
 
     /// Only the items that need a person's attention (an error, unmatched, skipped: a handful of a long file's rows)
     /// are indexed by state; a batch's ready and unchanged items, nearly all of them, are read through its items in
-    /// order. Writing the entry of every item had been about half a second of storing a state-size roster's 1.6
-    /// million items on SQLite and a second and a half on PostgreSQL, for queries that read most of the batch's items
-    /// anyway (the apply's ready changes, in item order) or that the stored counts answer (the batch's counts by state).
+    /// order. An entry for every item was written for queries that read most of the batch's items anyway (the
+    /// apply's ready changes, in item order) or that the stored counts answer (a page's total of one state): storing a
+    /// state-size roster's 1.6 million items on PostgreSQL takes about half a second less without it (docs/decisions.md,
+    /// round 21).
     static let indexOnlyItemsNeedingAttention = Migration(
         name: "IndexOnlyItemsNeedingAttention",
         statements: [
