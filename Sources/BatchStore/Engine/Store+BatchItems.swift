@@ -331,8 +331,8 @@ extension Store {
 
     /// The states of items a person has to look at: the condition of the partial index `batch_items_attention`,
     /// added, written the same way, to a query of one of them.
-    static let attentionStates: Set<ItemState> = [.error, .unmatched, .skipped]
-    static let needsAttention = "state IN ('error', 'unmatched', 'skipped')"
+    static let attentionStates: [ItemState] = [.error, .unmatched, .skipped]
+    static let needsAttention = "state IN (\(attentionStates.map { "'\($0.rawValue)'" }.joined(separator: ", ")))"
 
     /// One page of a batch's items, optionally of one state.
     /// `warningsOnly`: items with a warning; `changing`: items whose changes touch that record kind (`class`).
@@ -361,10 +361,13 @@ extension Store {
             // The total of one state alone is the batch's count of it, stored with every change of its items:
             // counting the rows of a common state (ready or unchanged: nearly all of a 1.6-million-row roster's, not
             // indexed by state) would read every item. A batch stored without counts is counted.
+            var stored: ItemCounts?
+            if state != nil, !warningsOnly, entity == nil {
+                stored = try db.first("SELECT counts FROM batches WHERE batch_id = ?", [.id(batchID)])
+                    .flatMap { JSONText.decode(ItemCounts.self, $0.optionalText("counts")) }
+            }
             let total: Int64
-            let stored = try db.first("SELECT counts FROM batches WHERE batch_id = ?", [.id(batchID)])
-                .flatMap { JSONText.decode(ItemCounts.self, $0.optionalText("counts")) }
-            if let state, !warningsOnly, entity == nil, let stored, stored.total > 0 {
+            if let state, let stored, stored.total > 0 {
                 total = Int64(stored[state])
             } else {
                 total = try db.scalarInt("SELECT COUNT(*) FROM batch_items \(filter.whereClause)", filter.binds)
