@@ -193,7 +193,7 @@ struct RosterEngineTests {
             // The query of a state needing attention is answered from its partial index (its condition written out).
             let plan = try await store.backend.read { db in
                 try db.query(
-                    "EXPLAIN QUERY PLAN SELECT * FROM batch_items WHERE batch_no = 1 AND state = 'error' AND state IN ('error', 'unmatched', 'skipped') ORDER BY item_id")
+                    "EXPLAIN QUERY PLAN SELECT * FROM batch_items WHERE batch_no = 1 AND state = 'error' AND \(Store.needsAttention) ORDER BY item_id")
                     .map { try $0.text("detail") }
             }
             #expect(plan.contains { $0.contains("batch_items_attention") }, "\(plan)")

@@ -330,9 +330,10 @@ extension Store {
     static let hasIssues = "issues <> '[]'"
 
     /// The states of items a person has to look at: the condition of the partial index `batch_items_attention`,
-    /// added, written the same way, to a query of one of them.
+    /// added, written the same way, to a query of one of them. (Comparisons, not `state IN (…)`: SQLite evaluates the
+    /// condition on every item stored, and a list is the slower form, `Migrations.attentionIndexWithoutList`.)
     static let attentionStates: [ItemState] = [.error, .unmatched, .skipped]
-    static let needsAttention = "state IN (\(attentionStates.map { "'\($0.rawValue)'" }.joined(separator: ", ")))"
+    public static let needsAttention = "(" + attentionStates.map { "state = '\($0.rawValue)'" }.joined(separator: " OR ") + ")"
 
     /// One page of a batch's items, optionally of one state.
     /// `warningsOnly`: items with a warning; `changing`: items whose changes touch that record kind (`class`).
