@@ -200,6 +200,34 @@ struct RosterEngineTests {
         }
     }
 
+    @Test("a district's first roster loads its enrollments into the empty table with their indexes built after: both are there, and the key refuses a pair given twice", arguments: TestDatabase.all)
+    func firstEnrollments(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let rows = [
+                "S01,North,007,student,l007,Wing,Chan,,05,5A,Class 5A,", "S01,North,00123,student,l00123,Mei,Lee,,05,5A,Class 5A,",
+                "S01,North,00123,student,l00123,Mei,Lee,,05,5B,Class 5B,",
+            ]
+            let applied = try await apply(engine, try await batch(engine, [("users.csv", Self.header + rows.joined(separator: "\n") + "\n")]))
+            #expect(applied.status == .completed)
+            #expect(counts(applied)["enrollments"]?.created == 3)
+            let stored = try await store.backend.read { db in
+                try db.query("SELECT class_id, user_id FROM enrollments ORDER BY class_id, user_id").map { "\(try $0.text("class_id")) \(try $0.text("user_id"))" }
+            }
+            #expect(stored == ["5A 00123", "5A 007", "5B 00123"])
+            if database == .sqlite {
+                let indexes = try await store.backend.read { db in
+                    try db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'enrollments' ORDER BY name").map { try $0.text("name") }
+                }
+                #expect(indexes == ["enrollments_key", "enrollments_user"])
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in
+                    try db.execute("INSERT INTO enrollments (class_id, user_id, role, primary_teacher) VALUES ('5B', '00123', 'student', ?)", [.bool(false)])
+                }
+            }
+        }
+    }
+
     @Test("the same file round-trips leading zeros and Chinese names byte for byte", arguments: TestDatabase.all)
     func roundTrip(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

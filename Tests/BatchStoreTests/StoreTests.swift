@@ -363,6 +363,58 @@ struct StoreTests {
         }
     }
 
+    @Test("enrollments made while their key was the table's primary key are kept, and the key still refuses a pair given twice", arguments: TestDatabase.all)
+    func enrollmentsKeyedByIndex(database: TestDatabase) async throws {
+        let before = Array(Migrations.all.prefix { $0.name != "EnrollmentsKeyAsIndexOnSQLite" })
+        #expect(before.count < Migrations.all.count)
+        try await database.withStore(migrations: before) { store in
+            let enrollments = "SELECT class_id, user_id, role, primary_teacher FROM enrollments ORDER BY class_id, user_id"
+            func rows() async throws -> [String] {
+                try await store.backend.read { db in
+                    try db.query(enrollments).map { "\(try $0.text("class_id")) \(try $0.text("user_id")) \(try $0.text("role")) \($0.bool("primary_teacher"))" }
+                }
+            }
+            try await store.backend.write { db in
+                try db.execute("INSERT INTO schools (school_key, school_id, name, created_at, updated_at) VALUES ('k1', 'S01', 'North', 0, 0)")
+                for (user, role) in [("007", "teacher"), ("00123", "student")] {
+                    try db.execute(
+                        """
+                        INSERT INTO people (user_id, user_role, first_name, last_name, user_status, search_text, created_at, updated_at)
+                        VALUES (?, ?, 'A', 'B', 'active', ?, 0, 0)
+                        """, [.text(user), .text(role), .text(user)])
+                }
+                for classID in ["5A", "5B"] {
+                    try db.execute(
+                        "INSERT INTO classes (class_id, school_key, class_name, created_at, updated_at) VALUES (?, 'k1', ?, 0, 0)",
+                        [.text(classID), .text(classID)])
+                }
+                for (classID, user, role, primary) in [("5A", "007", "teacher", true), ("5A", "00123", "student", false), ("5B", "00123", "student", false)] {
+                    try db.execute(
+                        "INSERT INTO enrollments (class_id, user_id, role, primary_teacher) VALUES (?, ?, ?, ?)",
+                        [.text(classID), .text(user), .text(role), .bool(primary)])
+                }
+            }
+            let made = try await rows()
+            #expect(made == ["5A 00123 student false", "5A 007 teacher true", "5B 00123 student false"])
+            try await store.migrate()
+            #expect(try await rows() == made)
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in
+                    try db.execute("INSERT INTO enrollments (class_id, user_id, role, primary_teacher) VALUES ('5B', '00123', 'student', ?)", [.bool(false)])
+                }
+            }
+            // A change of one enrollment finds it through the key, as before.
+            try await store.backend.write { db in
+                try db.execute(
+                    """
+                    INSERT INTO enrollments (class_id, user_id, role, primary_teacher) VALUES ('5A', '007', 'teacher', ?)
+                    ON CONFLICT (class_id, user_id) DO UPDATE SET primary_teacher = excluded.primary_teacher
+                    """, [.bool(false)])
+            }
+            #expect(try await rows() == ["5A 00123 student false", "5A 007 teacher false", "5B 00123 student false"])
+        }
+    }
+
     @Test("school IDs are unique and case-sensitive; edits are audited", arguments: TestDatabase.all)
     func schools(database: TestDatabase) async throws {
         try await database.withStore { store in

@@ -3,7 +3,7 @@ public enum Migrations {
     public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts, addPlanDigests, addDataVersion, addItemsWithIssuesIndex, addInputColumns, dropItemsBatchKeyCheckOnPostgres,
         checkRosterKeysByStatementOnPostgres, compareKeysBytewiseOnPostgres, addInputFiles, numberBatchItemsOnSQLite,
         numberBatchItemsOnPostgres, checkOwnRosterKeysOnPostgres, indexOnlyItemsNeedingAttention,
-        attentionIndexWithoutList,
+        attentionIndexWithoutList, enrollmentsKeyAsIndexOnSQLite,
     ]
 
     /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
@@ -372,6 +372,27 @@ public enum Migrations {
             "DROP INDEX batch_items_attention",
             "CREATE INDEX batch_items_attention ON batch_items (batch_no, state, item_id) WHERE \(Store.needsAttention)",
         ])
+
+    /// SQLite: the enrollments' key a unique index of its own, not the table's primary key, so that a district's first
+    /// roster can load the empty table without its indexes and build them after (`RosterWriter.loadsEmptyEnrollments`;
+    /// a table's primary key cannot be dropped). The same columns are as unique as before, and `ON CONFLICT (class_id,
+    /// user_id)` finds the index as it found the key. PostgreSQL keeps its primary key.
+    static let enrollmentsKeyAsIndexOnSQLite = Migration(
+        name: "EnrollmentsKeyAsIndexOnSQLite",
+        statements: [
+            """
+            CREATE TABLE enrollments_keyed_by_index (
+                class_id TEXT NOT NULL REFERENCES classes (class_id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES people (user_id) ON DELETE CASCADE,
+                role TEXT NOT NULL,
+                primary_teacher BOOLEAN NOT NULL
+            )
+            """,
+            "INSERT INTO enrollments_keyed_by_index (class_id, user_id, role, primary_teacher) SELECT class_id, user_id, role, primary_teacher FROM enrollments",
+            "DROP TABLE enrollments",
+            "ALTER TABLE enrollments_keyed_by_index RENAME TO enrollments",
+        ] + RosterWriter.enrollmentIndexes.map(\.sql),
+        only: [.sqlite])
 
     /// A foreign key of a table a roster batch fills (`checkRosterKeysByStatementOnPostgres`).
     struct RosterKey {
