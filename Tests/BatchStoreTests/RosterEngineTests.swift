@@ -200,9 +200,30 @@ struct RosterEngineTests {
         }
     }
 
-    @Test("a district's first roster loads its enrollments into the empty table with their indexes built after: both are there, and the key refuses a pair given twice", arguments: TestDatabase.all)
-    func firstEnrollments(database: TestDatabase) async throws {
+    @Test("a district's first roster loads the empty tables with their indexes built after: every index and key is there as before, and keys given twice are refused", arguments: TestDatabase.all)
+    func firstRosterIndexes(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in
+            // Every index of the database and its definition (PostgreSQL: also the keys, by the constraints).
+            func catalog() async throws -> [String] {
+                try await store.backend.read { db in
+                    switch db.dialect {
+                    case .sqlite:
+                        return try db.query("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").map {
+                            "\(try $0.text(at: 0)) \($0.optionalText(at: 1) ?? "(constraint)")"
+                        }
+                    case .postgres:
+                        let indexes = try db.query("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname")
+                        let keys = try db.query(
+                            """
+                            SELECT c.conrelid::regclass::text || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c
+                            JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema() ORDER BY 1
+                            """)
+                        return try (indexes + keys).map { try $0.text(at: 0) }
+                    }
+                }
+            }
+            let before = try await catalog()
+            #expect(before.contains { $0.contains("enrollments_user") } && before.contains { $0.contains("people_role_name") })
             let rows = [
                 "S01,North,007,student,l007,Wing,Chan,,05,5A,Class 5A,", "S01,North,00123,student,l00123,Mei,Lee,,05,5A,Class 5A,",
                 "S01,North,00123,student,l00123,Mei,Lee,,05,5B,Class 5B,",
@@ -214,15 +235,19 @@ struct RosterEngineTests {
                 try db.query("SELECT class_id, user_id FROM enrollments ORDER BY class_id, user_id").map { "\(try $0.text("class_id")) \(try $0.text("user_id"))" }
             }
             #expect(stored == ["5A 00123", "5A 007", "5B 00123"])
-            if database == .sqlite {
-                let indexes = try await store.backend.read { db in
-                    try db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'enrollments' ORDER BY name").map { try $0.text("name") }
-                }
-                #expect(indexes == ["enrollments_key", "enrollments_user"])
-            }
+            #expect(try await catalog() == before)
             await #expect(throws: (any Error).self) {
                 try await store.backend.write { db in
                     try db.execute("INSERT INTO enrollments (class_id, user_id, role, primary_teacher) VALUES ('5B', '00123', 'student', ?)", [.bool(false)])
+                }
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in
+                    try db.execute(
+                        """
+                        INSERT INTO people (user_id, user_role, login_id, first_name, last_name, user_status, search_text, created_at, updated_at)
+                        VALUES ('999', 'student', 'l007', 'A', 'B', 'active', '999', 0, 0)
+                        """)
                 }
             }
         }

@@ -143,17 +143,21 @@ enum RosterWriter {
             _ entity: String, into table: String, columns: [String], _ row: @escaping @Sendable (String, [String: String]) throws -> [SQLValue]?
         ) throws {
             let wanted = positions[entity] ?? []
+            guard !wanted.isEmpty else { return }
             let few = entity == "enrollment" || entity == "membership"
-            try Store.insertPipelined(db, table: table, columns: columns, count: wanted.count) { slice in
-                try Store.rows(in: slice) { part in
-                    var read: [String: [String: String]] = [:]
-                    return try part.map { index in
-                        let change = changes[wanted[index]]
-                        guard few, let json = change.after else { return try row(change.key, RosterRecord.fields(change.after)) }
-                        if let known = read[json] { return try row(change.key, known) }
-                        let fields = RosterRecord.fields(json)
-                        read[json] = fields
-                        return try row(change.key, fields)
+            // (A district's first roster: into empty tables, whose indexes are built once their rows are in.)
+            try db.withIndexesBuiltAfter(loading: table) {
+                try Store.insertPipelined(db, table: table, columns: columns, count: wanted.count) { slice in
+                    try Store.rows(in: slice) { part in
+                        var read: [String: [String: String]] = [:]
+                        return try part.map { index in
+                            let change = changes[wanted[index]]
+                            guard few, let json = change.after else { return try row(change.key, RosterRecord.fields(change.after)) }
+                            if let known = read[json] { return try row(change.key, known) }
+                            let fields = RosterRecord.fields(json)
+                            read[json] = fields
+                            return try row(change.key, fields)
+                        }
                     }
                 }
             }
@@ -211,34 +215,18 @@ enum RosterWriter {
                 demographics: Result { try demographicsRows(changes, positions["demographics"] ?? [], now: now) }
             )
         }) {
-            let loadsEmpty = try loadsEmptyEnrollments(count: positions["enrollment"]?.count ?? 0, on: db)
-            if loadsEmpty { for index in enrollmentIndexes { try db.execute("DROP INDEX \(index.name)") } }
             try insert("enrollment", into: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"]) { key, fields in
                 guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
                 return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
             }
-            if loadsEmpty { for index in enrollmentIndexes { try db.execute(index.sql) } }
         }
-        try db.bulkInsert(table: "demographics", columns: demographicsColumns, rows: try beside.demographics.get())
+        let demographics = try beside.demographics.get()
+        if !demographics.isEmpty {
+            try db.withIndexesBuiltAfter(loading: "demographics") {
+                try db.bulkInsert(table: "demographics", columns: demographicsColumns, rows: demographics)
+            }
+        }
         if let parents = beside.parents { try check(parents, on: db) }
-    }
-
-    /// The indexes of `enrollments` on SQLite: its key (a unique index there, not the table's primary key,
-    /// `Migrations.enrollmentsKeyAsIndexOnSQLite`) and its people's.
-    static let enrollmentIndexes: [(name: String, sql: String)] = [
-        ("enrollments_key", "CREATE UNIQUE INDEX enrollments_key ON enrollments (class_id, user_id)"),
-        ("enrollments_user", "CREATE INDEX enrollments_user ON enrollments (user_id)"),
-    ]
-
-    /// Whether `count` new enrollments go into an empty table on SQLite (a district's first roster): then its indexes
-    /// are dropped before they are inserted and built again after, in the same transaction. Built at once, an index
-    /// is a sort; kept while the rows go in, each row, coming person by person, is put in its place in the key by
-    /// class. A state-size roster's 1.4 million enrollments took 2.3 / 2.8 s the one way and 2.2 / 2.1 s the other
-    /// (docs/decisions.md, round 22). The key still holds: building it fails, and the whole transaction with it, on a
-    /// pair given twice (which a plan never writes).
-    static func loadsEmptyEnrollments(count: Int, on db: any SQLConnection) throws -> Bool {
-        guard db.dialect == .sqlite && count > 0 else { return false }
-        return try db.query("SELECT 1 FROM enrollments LIMIT 1").isEmpty
     }
 
     /// The rows of new demographics records (at `wanted` in `changes`), read straight from each record's JSON

@@ -178,6 +178,15 @@ enum RosterSnapshotLoader {
         return fields
     }
 
+    /// `personFields` of a row that has `personColumns` in that order from `start` on.
+    static func personFields(_ row: SQLRow, from start: Int) -> [String: String] {
+        var fields: [String: String] = [:]
+        for (offset, (field, _)) in personColumns.enumerated() {
+            if let value = row.optionalText(at: start + offset), !value.isEmpty { fields[field] = value }
+        }
+        return fields
+    }
+
     static func classFields(_ row: SQLRow, schoolIDs: [String: String]) -> [String: String] {
         var fields = ["schoolId": schoolIDs[row.optionalText("school_key") ?? ""] ?? "", "className": row.optionalText("class_name") ?? ""]
         if let grade = row.optionalText("class_grade"), !grade.isEmpty { fields["classGrade"] = grade }
@@ -186,18 +195,21 @@ enum RosterSnapshotLoader {
     }
 
     static func enrollmentFields(_ row: SQLRow) -> [String: String] {
-        ["role": row.optionalText("role") ?? "", "primaryTeacher": row.bool("primary_teacher") ? "true" : "false"]
+        enrollmentFields(role: row.optionalText("role") ?? "", primary: row.bool("primary_teacher"))
     }
+
+    static func enrollmentFields(role: String, primary: Bool) -> [String: String] { ["role": role, "primaryTeacher": primary ? "true" : "false"] }
 
     /// `enrollmentFields` for many rows: a state-size district's 1.4 million enrollments are a handful of distinct
     /// records (role, primary teacher), each made once and shared instead of a dictionary a row.
     struct EnrollmentRecords {
         private var made: [(role: String, primary: Bool, fields: [String: String])] = []
 
-        mutating func fields(_ row: SQLRow) -> [String: String] {
-            let role = row.optionalText("role") ?? "", primary = row.bool("primary_teacher")
+        mutating func fields(_ row: SQLRow) -> [String: String] { fields(role: row.optionalText("role") ?? "", primary: row.bool("primary_teacher")) }
+
+        mutating func fields(role: String, primary: Bool) -> [String: String] {
             if let known = made.first(where: { $0.role == role && $0.primary == primary }) { return known.fields }
-            let fields = enrollmentFields(row)
+            let fields = enrollmentFields(role: role, primary: primary)
             made.append((role, primary, fields))
             return fields
         }
@@ -239,16 +251,17 @@ enum RosterSnapshotLoader {
         var keys: [String: [SchoolKey]] = [:]
         // Only what `personFields` reads (not the search text and times of 200,000 people).
         let selected = (["user_id"] + personColumns.map(\.column)).joined(separator: ", ")
+        // (The cells of these 200,000 rows are read by position: user_id first, then `personColumns`.)
         let rows = try db.query(chunking: values.map { .text($0) }, { "SELECT \(selected) FROM people WHERE \(column) IN (\($0))" })
-        let ids = rows.compactMap { $0.optionalText("user_id") }
+        let ids = rows.compactMap { $0.optionalText(at: 0) }
         try db.forEachRow(chunking: ids.map { .text($0) }, { "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\($0))" }) { row in
-            keys[try row.text("user_id"), default: []].append(SchoolKey(rawValue: try row.text("school_key")))
+            keys[try row.text(at: 0), default: []].append(SchoolKey(rawValue: try row.text(at: 1)))
         }
         for row in rows {
-            let id = try row.text("user_id")
+            let id = try row.text(at: 0)
             let schoolKeys = keys[id] ?? []
             result[id] = RosterSnapshot.Person(
-                fields: personFields(row), schoolIDs: Set(schoolKeys.compactMap { schoolIDs[$0.rawValue] }), schoolKeys: schoolKeys)
+                fields: personFields(row, from: 1), schoolIDs: Set(schoolKeys.compactMap { schoolIDs[$0.rawValue] }), schoolKeys: schoolKeys)
         }
         return result
     }
@@ -276,14 +289,16 @@ enum RosterSnapshotLoader {
             guard let runUser, !run.isEmpty else { return }
             enrollments[runUser, default: []] += run
         }
+        // (1.4 million rows: their cells are read by position, in the order the statement names them.)
         try db.forEachRow(chunking: known, { "SELECT user_id, class_id, role, primary_teacher FROM enrollments WHERE user_id IN (\($0))" }) { row in
-            let user = try row.text("user_id")
+            let user = try row.text(at: 0)
             if user != runUser {
                 endRun()
                 runUser = user
                 run = []
             }
-            run.append(RosterSnapshot.Enrollment(classID: try row.text("class_id"), fields: records.fields(row)))
+            let fields = records.fields(role: row.optionalText(at: 2) ?? "", primary: row.bool(at: 3))
+            run.append(RosterSnapshot.Enrollment(classID: try row.text(at: 1), fields: fields))
         }
         endRun()
         demographics.reserveCapacity(known.count)

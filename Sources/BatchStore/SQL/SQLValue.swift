@@ -105,6 +105,15 @@ public struct SQLRow: Sendable {
         return value
     }
     public func bool(_ column: String) -> Bool { self[column].bool ?? false }
+
+    /// The cell at `position` of the row: for loops over many rows of a statement that names its columns in that
+    /// order (a name is hashed and looked up; at a state-size roster's millions of cells, a good part of reading them).
+    public func text(at position: Int) throws -> String {
+        guard let value = cells[position].text else { throw StoreError.corrupt("column \(columns.names[position]) is NULL") }
+        return value
+    }
+    public func optionalText(at position: Int) -> String? { cells[position].text }
+    public func bool(at position: Int) -> Bool { cells[position].bool ?? false }
 }
 
 /// The SQL dialect of a backend, for the few places the two databases differ.

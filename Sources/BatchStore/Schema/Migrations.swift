@@ -374,8 +374,8 @@ public enum Migrations {
         ])
 
     /// SQLite: the enrollments' key a unique index of its own, not the table's primary key, so that a district's first
-    /// roster can load the empty table without its indexes and build them after (`RosterWriter.loadsEmptyEnrollments`;
-    /// a table's primary key cannot be dropped). The same columns are as unique as before, and `ON CONFLICT (class_id,
+    /// roster can load the empty table without its indexes and build them after (`SQLConnection.withIndexesBuiltAfter`;
+    /// SQLite cannot drop the index of a table's primary key). The same columns are as unique as before, and `ON CONFLICT (class_id,
     /// user_id)` finds the index as it found the key. PostgreSQL keeps its primary key.
     static let enrollmentsKeyAsIndexOnSQLite = Migration(
         name: "EnrollmentsKeyAsIndexOnSQLite",
@@ -391,7 +391,9 @@ public enum Migrations {
             "INSERT INTO enrollments_keyed_by_index (class_id, user_id, role, primary_teacher) SELECT class_id, user_id, role, primary_teacher FROM enrollments",
             "DROP TABLE enrollments",
             "ALTER TABLE enrollments_keyed_by_index RENAME TO enrollments",
-        ] + RosterWriter.enrollmentIndexes.map(\.sql),
+            "CREATE UNIQUE INDEX enrollments_key ON enrollments (class_id, user_id)",
+            "CREATE INDEX enrollments_user ON enrollments (user_id)",
+        ],
         only: [.sqlite])
 
     /// A foreign key of a table a roster batch fills (`checkRosterKeysByStatementOnPostgres`).
