@@ -469,7 +469,10 @@ public final class BatchEngine: Sendable {
             found.insert(try row.text("school_id"))
         }
         for id in scope.schoolIDs where !found.contains(id) { keys.insert("new-school:" + id) }
-        keys.formUnion(try StudentLookup.schoolKeys(ofPeople: scope.people, on: db))
+        // (When nobody belongs to a school yet, a district's first roster, its 206,000 people are not asked about.)
+        if !scope.people.isEmpty, try !db.query("SELECT 1 FROM person_schools LIMIT 1").isEmpty {
+            keys.formUnion(try StudentLookup.schoolKeys(ofPeople: scope.people, on: db))
+        }
         return keys
     }
 
