@@ -285,7 +285,17 @@ enum RosterImportBench {
             needing attention (error, unmatched, skipped) indexed by state (PostgreSQL's store step 6.05 / 5.67 / 5.87
             → 5.29 / 5.49 / 5.23 s; no change on SQLite); and the search for exact duplicate rows run beside the
             checks about people, schools and classes instead of before them (reading and checking users.csv in the
-            import 3.18 / 3.03 / 3.05 → 2.84 / 2.63 / 2.79 s). The tables above are this round's.
+            import 3.18 / 3.03 / 3.05 → 2.84 / 2.63 / 2.79 s); that round's bench gave 16.4 s, 12.7 s and 22.5 s with
+            `sqlite3 .import` at 4.97 s. The twenty-second round (2026-12-05, ninth session), costs hidden in the writes:
+            the items' attention index's condition written as comparisons (`state = … OR …`), not a list, which SQLite
+            evaluated for every item stored (storing the first import's items 3.71 / 3.58 → 3.00 / 3.13 s, the
+            re-import's 2.95 / 2.92 → 2.35 / 2.24 s, alternate runs); a district's first roster loading the empty
+            tables with their indexes dropped and built again after, in the same transaction (PostgreSQL's apply 10.2 →
+            6.2 s and its whole import 23.0 → 18.2 s; on SQLite, whose enrollments' key became an index of its own for
+            this, the enrollments 2.3 / 2.8 → 2.2 / 2.1 s); submit no longer asking for the schools of 206,000 people
+            nobody has yet (0.24 s → 2 ms); and each re-import's copy of the imported database written out to disk
+            before its timed run instead of by the kernel during it (about 0.3–0.7 s of the re-import, by hand). The
+            tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as values, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once

@@ -99,12 +99,9 @@ public enum RosterSummary {
                 run.append((classID, bit))
             }
         }
-        // Rows come person by person: the previous row's person, school and class are not marked again. Nor is a
-        // class at the same place in the previous person's rows (a homeroom's students name the same classes in the
-        // same order): compared there, where marking it hashes its ID again, for each of 1.4 million rows.
+        // Rows come person by person: the previous row's person, school and class are not marked again.
         var previous: (user: String, school: String?)?
         var previousClass: String?
-        var previousRunClasses: [String] = [], runClasses: [String] = [], classesUser: String?
         for index in items.indices {
             let input = items[index].input, state = items[index].state
             let user = input[userColumn] ?? ""
@@ -127,17 +124,10 @@ public enum RosterSummary {
                     previous = (user, school)
                 }
                 if let classID = input[classColumn], !classID.isEmpty {
-                    if user != classesUser {
-                        swap(&previousRunClasses, &runClasses)
-                        runClasses.removeAll(keepingCapacity: true)
-                        classesUser = user
-                    }
-                    let place = runClasses.count
-                    if classID != previousClass && !(place < previousRunClasses.count && previousRunClasses[place] == classID) {
+                    if classID != previousClass {
                         mark(classes, classID, named)
+                        previousClass = classID
                     }
-                    previousClass = classID
-                    runClasses.append(classID)
                     markEnrollment(user, classID, named)
                     rowClass = classID
                 }
