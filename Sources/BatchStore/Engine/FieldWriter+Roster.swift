@@ -145,8 +145,7 @@ enum RosterWriter {
             let wanted = positions[entity] ?? []
             guard !wanted.isEmpty else { return }
             let few = entity == "enrollment" || entity == "membership"
-            // (A district's first roster: into empty tables, whose indexes are built once their rows are in.)
-            try db.withIndexesBuiltAfter(loading: table) {
+            func load() throws {
                 try Store.insertPipelined(db, table: table, columns: columns, count: wanted.count) { slice in
                     try Store.rows(in: slice) { part in
                         var read: [String: [String: String]] = [:]
@@ -161,6 +160,10 @@ enum RosterWriter {
                     }
                 }
             }
+            // A district's first roster: into empty tables, whose indexes are built once their rows are in. Not the
+            // schools (hundreds at most, nothing to gain), which every page reads: PostgreSQL would hold their readers
+            // until the apply commits.
+            if table == "schools" { try load() } else { try db.withIndexesBuiltAfter(loading: table, load) }
         }
         let keysOff = try db.foreignKeysOff()
         try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields in

@@ -373,10 +373,11 @@ public enum Migrations {
             "CREATE INDEX batch_items_attention ON batch_items (batch_no, state, item_id) WHERE \(Store.needsAttention)",
         ])
 
-    /// SQLite: the enrollments' key a unique index of its own, not the table's primary key, so that a district's first
-    /// roster can load the empty table without its indexes and build them after (`SQLConnection.withIndexesBuiltAfter`;
-    /// SQLite cannot drop the index of a table's primary key). The same columns are as unique as before, and `ON CONFLICT (class_id,
-    /// user_id)` finds the index as it found the key. PostgreSQL keeps its primary key.
+    /// SQLite: the enrollments' key a unique index of its own, not the table's primary key, so that a district's
+    /// first roster can load the empty table without its indexes and build them after
+    /// (`SQLConnection.withIndexesBuiltAfter`; SQLite cannot drop the index of a table's primary key). The same columns
+    /// are as unique as before, and `ON CONFLICT (class_id, user_id)` finds the index as it found the key. PostgreSQL
+    /// keeps its primary key.
     static let enrollmentsKeyAsIndexOnSQLite = Migration(
         name: "EnrollmentsKeyAsIndexOnSQLite",
         statements: [
