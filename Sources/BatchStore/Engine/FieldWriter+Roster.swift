@@ -338,7 +338,9 @@ enum RosterWriter {
         for id in keys("school") {
             if let school = schools[id] { set("school", id, ["schoolName": school.name]) }
         }
-        for row in try db.query(chunking: keys("person").map { .text($0) }, { "SELECT * FROM people WHERE user_id IN (\($0))" }) {
+        for row in try db.query(chunking: keys("person").map { .text($0) }, {
+            "SELECT \(RosterSnapshotLoader.personSelection) FROM people WHERE user_id IN (\($0))"
+        }) {
             set("person", try row.text("user_id"), RosterSnapshotLoader.personFields(row))
         }
         for key in keys("membership") {

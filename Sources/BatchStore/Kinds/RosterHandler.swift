@@ -170,19 +170,15 @@ enum RosterSnapshotLoader {
         ("userStateId", "user_state_id"),
     ]
 
+    /// The columns `personFields` reads, in its order: `user_id`, then `personColumns` (not the search text and times).
+    static let personSelection = (["user_id"] + personColumns.map(\.column)).joined(separator: ", ")
+
+    /// A person's users.csv fields, empty values left out, from a row of `SELECT \(personSelection)`: read by position
+    /// (200,000 people's cells at state size, where a name is hashed and looked up).
     static func personFields(_ row: SQLRow) -> [String: String] {
         var fields: [String: String] = [:]
-        for (field, column) in personColumns {
-            if let value = row.optionalText(column), !value.isEmpty { fields[field] = value }
-        }
-        return fields
-    }
-
-    /// `personFields` of a row that has `personColumns` in that order from `start` on.
-    static func personFields(_ row: SQLRow, from start: Int) -> [String: String] {
-        var fields: [String: String] = [:]
         for (offset, (field, _)) in personColumns.enumerated() {
-            if let value = row.optionalText(at: start + offset), !value.isEmpty { fields[field] = value }
+            if let value = row.optionalText(at: 1 + offset), !value.isEmpty { fields[field] = value }
         }
         return fields
     }
@@ -249,10 +245,7 @@ enum RosterSnapshotLoader {
         guard !values.isEmpty else { return result }
         result.reserveCapacity(values.count)
         var keys: [String: [SchoolKey]] = [:]
-        // Only what `personFields` reads (not the search text and times of 200,000 people).
-        let selected = (["user_id"] + personColumns.map(\.column)).joined(separator: ", ")
-        // (The cells of these 200,000 rows are read by position: user_id first, then `personColumns`.)
-        let rows = try db.query(chunking: values.map { .text($0) }, { "SELECT \(selected) FROM people WHERE \(column) IN (\($0))" })
+        let rows = try db.query(chunking: values.map { .text($0) }, { "SELECT \(personSelection) FROM people WHERE \(column) IN (\($0))" })
         let ids = rows.compactMap { $0.optionalText(at: 0) }
         try db.forEachRow(chunking: ids.map { .text($0) }, { "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\($0))" }) { row in
             keys[try row.text(at: 0), default: []].append(SchoolKey(rawValue: try row.text(at: 1)))
@@ -261,7 +254,7 @@ enum RosterSnapshotLoader {
             let id = try row.text(at: 0)
             let schoolKeys = keys[id] ?? []
             result[id] = RosterSnapshot.Person(
-                fields: personFields(row, from: 1), schoolIDs: Set(schoolKeys.compactMap { schoolIDs[$0.rawValue] }), schoolKeys: schoolKeys)
+                fields: personFields(row), schoolIDs: Set(schoolKeys.compactMap { schoolIDs[$0.rawValue] }), schoolKeys: schoolKeys)
         }
         return result
     }
