@@ -108,6 +108,26 @@ struct CSVReaderTests {
         #expect(report.records.allSatisfy { report.span(of: $0) == nil })
     }
 
+    @Test("a long cell the row above also has in that column reads as written, as does one differing by a byte or moved")
+    func repeatedLongCells() throws {
+        let school = "Harbour School 12", email = "25cheungk1@students.example.edu"
+        let rows = [
+            [school, email, "陳大文 Chan Tai Man"], [school, email, "陳大文 Chan Tai Man"],
+            [school, "25cheungk2@students.example.edu", "陳大文 Chan Tai Man"], [email, school, "x"], [school],
+            [school, email, "\"陳大文 Chan Tai Man\""], ["Harbour School 13", email + ".", "陳大文 Chan Tai Mam"],
+        ]
+        let text = rows.map { $0.joined(separator: ",") }.joined(separator: "\n")
+        let expected = rows.map { $0.map { $0.replacingOccurrences(of: "\"", with: "") } }
+        #expect(CSVReader.parse(text).records.map(\.cells) == expected)
+        var bytes = Array(text.utf8)
+        let unvalidated = bytes.withUnsafeBufferPointer { CSVReader.parse(unvalidatedUTF8: $0, pieces: 1) }
+        #expect(unvalidated?.records.map(\.cells) == expected)
+        // The same bytes but one not UTF-8 in a repeated cell: refused, not taken for the row above's valid text.
+        let second = text.utf8.count - text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n").utf8.count
+        bytes[second + school.utf8.count + 3] = 0xE9
+        #expect(bytes.withUnsafeBufferPointer { CSVReader.parse(unvalidatedUTF8: $0, pieces: 1) } == nil)
+    }
+
     @Test("a stray quote fails the file at once, naming the line where the quote opened")
     func strayQuote() throws {
         let result = table("loginId,userEmail\ns1,a@x.org\n\"s2,b@x.org\ns3,c@x.org\ns4,d@x.org\n")

@@ -170,10 +170,27 @@ public enum CSVReader {
             high = 0
             return text
         }
+        // The previous record's cells: a cell of a string too long to be held inline (over 15 bytes) that has the
+        // same bytes as the previous record's cell in that column (a student's school name and address on each of
+        // their seven rows) shares that cell's text instead of making another.
+        var previous: [String] = []
         /// Ends the cell at `index` (a comma or line break); a cell still made of its bytes ends at `cut`.
         func endField(at index: Int, cut: Int? = nil) {
             if simple {
-                cells.append(cell(UnsafeBufferPointer(rebasing: bytes[fieldStart..<(cut ?? index)])))
+                let utf8 = UnsafeBufferPointer(rebasing: bytes[fieldStart..<(cut ?? index)])
+                if utf8.count > 15 && cells.count < previous.count {
+                    let earlier = previous[cells.count]
+                    let same = earlier.utf8.withContiguousStorageIfAvailable {
+                        $0.count == utf8.count && memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0
+                    }
+                    if same == true {
+                        cells.append(earlier)
+                        high = 0
+                        fieldStart = index + 1
+                        return
+                    }
+                }
+                cells.append(cell(utf8))
             } else {
                 cells.append(field.withUnsafeBufferPointer(cell))
                 field.removeAll(keepingCapacity: true)
@@ -228,6 +245,7 @@ public enum CSVReader {
                     // The next record's cells in an array of this one's size: a record's array is kept as the row's
                     // values, so one grown by appending (room for 32 cells where 20 were read) would stay that size.
                     let width = cells.count
+                    previous = cells
                     cells = []
                     cells.reserveCapacity(width)
                     line += 1
