@@ -54,6 +54,27 @@ public enum Parallel {
         try both(side, main) { Thread.detachNewThread($0) }
     }
 
+    /// `both` for a `side` that only needs to be done when `main` is, where `main` is what takes longest (a database
+    /// writer storing rows built on the other cores): `side` runs on a thread of its own at a lower priority, so it
+    /// takes the cores' time that `main` and its helpers leave (at the same priority it took a third of the writer's
+    /// core for two seconds of a state-size roster's storing).
+    public static func both<A: Sendable, B>(yielding side: @escaping @Sendable () -> A, _ main: () throws -> B) rethrows -> (A, B) {
+        try both(side, main) { work in
+            Thread.detachNewThread {
+                lowerThisThreadsPriority()
+                work()
+            }
+        }
+    }
+
+    /// Lowers the calling thread's scheduling priority to nice 10 (on Linux the nice value is a thread's own, and
+    /// "process 0" the calling thread); not undone, so only for a thread made for the purpose.
+    static func lowerThisThreadsPriority() {
+        #if os(Linux)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
+    }
+
     /// `side`, started by `start`, beside `main`; `main`'s error once `side` has ended too.
     private static func both<A: Sendable, B>(
         _ side: @escaping @Sendable () -> A, _ main: () throws -> B, start: (@escaping @Sendable () -> Void) -> Void

@@ -200,10 +200,11 @@ public final class BatchEngine: Sendable {
                 for (old, new) in zip(earlier, planned) where !old.samePlan(as: new) { try Store.updateItem(db, batchID: batch.id, item: new) }
                 items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))
                 whole = planned
-                // The per-entity counts and the digest are counted on another core while the items are stored.
+                // The per-entity counts and the digest are counted beside the storing, in the time its writer and
+                // the building of its rows leave.
                 let counter = try handler.entityCounter(planned, on: db)
                 let version = try Store.dataVersion(db)
-                let (summary, _) = try Parallel.both({ (counter(), Self.digest(planned, handler, dataVersion: version)) }) {
+                let (summary, _) = try Parallel.both(yielding: { (counter(), Self.digest(planned, handler, dataVersion: version)) }) {
                     try Store.insertItems(db, batchID: batch.id, items: items, saved: saved)
                 }
                 try Store.saveEntityCounts(db, batchID: batch.id, summary.0)
