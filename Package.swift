@@ -93,7 +93,10 @@ let package = Package(
         ),
         .testTarget(name: "BatchCoreTests", dependencies: ["BatchCore", "BatchTestSupport"], swiftSettings: strict),
         .testTarget(name: "BatchImagingTests", dependencies: ["BatchImaging"], swiftSettings: strict),
-        .testTarget(name: "BatchStoreTests", dependencies: ["BatchStore", "BatchTestSupport", "CSQLiteConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "BatchStoreTests",
+            dependencies: ["BatchStore", "BatchTestSupport", "CSQLiteConfig", .product(name: "Logging", package: "swift-log")], swiftSettings: strict
+        ),
         .testTarget(
             name: "BatchServerTests",
             dependencies: [

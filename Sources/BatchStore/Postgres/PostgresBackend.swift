@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL through postgres-nio's connection pool.
 ///
@@ -36,7 +37,41 @@ public final class PostgresBackend: DatabaseBackend {
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        runTask = Task { await client.run() }
+        let started = Gate()
+        self.started = started
+        runTask = Task {
+            started.open()
+            await client.run()
+        }
+    }
+
+    /// Opened by the task that runs the client, just before it does: a connection is asked for only after that. (A
+    /// command that used the database at once sometimes asked first, and postgres-nio warned that `run()` had not
+    /// been called, though it then served the request.)
+    private let started: Gate
+
+    /// Closed until `open()`; `wait()` returns once it is open.
+    final class Gate: Sendable {
+        private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+        func open() {
+            let waiting = state.withLock { state in
+                state.open = true
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for waiter in waiting { waiter.resume() }
+        }
+
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let open = state.withLock { state in
+                    if !state.open { state.waiting.append(continuation) }
+                    return state.open
+                }
+                if open { continuation.resume() }
+            }
+        }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
@@ -70,6 +105,7 @@ public final class PostgresBackend: DatabaseBackend {
         transaction: Bool, _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
         let logger = self.logger
+        await started.wait()
         do {
             return try await client.withConnection { connection in
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -89,7 +125,14 @@ public final class PostgresBackend: DatabaseBackend {
                                 try sql.execute("COMMIT")
                                 continuation.resume(returning: value)
                             } catch {
-                                _ = try? sql.execute("ROLLBACK")
+                                do {
+                                    try sql.execute("ROLLBACK")
+                                } catch let rollback {
+                                    // Still inside the transaction, or unknown: closed, so that the pool makes a new
+                                    // connection instead of handing this one on with the transaction open.
+                                    logger.error("ROLLBACK failed (\(rollback)); closing the connection")
+                                    sql.close()
+                                }
                                 throw error
                             }
                         } catch {
@@ -150,6 +193,16 @@ struct BlockingPostgresConnection: SQLConnection {
                 rows.append(SQLRow(columns: columns!, cells: cells))
             }
             return rows
+        }
+    }
+
+    /// Closes the connection (the pool then drops it); an error closing it is only logged.
+    func close() {
+        let connection = self.connection
+        do {
+            try waitFor { try await connection.close() }
+        } catch {
+            logger.error("closing a PostgreSQL connection failed: \(error)")
         }
     }
 

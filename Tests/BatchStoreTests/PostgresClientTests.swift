@@ -1,0 +1,41 @@
+import BatchStore
+import BatchTestSupport
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@Suite("PostgreSQL connections")
+struct PostgresClientTests {
+    /// Every message logged at warning level or above, kept for the test to read.
+    final class Captured: Sendable {
+        let messages = Mutex<[String]>([])
+    }
+
+    struct CapturingHandler: LogHandler {
+        let captured: Captured
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .warning
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            captured.messages.withLock { $0.append("\(event.level): \(event.message)") }
+        }
+    }
+
+    @Test("a store used the moment it is opened gets its connection without postgres-nio warning that its pool is not running")
+    func usedAtOnce() async throws {
+        guard let url = TestDatabase.postgresURL else { return }
+        let captured = Captured()
+        // The race it had was lost now and then: many fresh stores, each asked at once.
+        for _ in 0..<10 {
+            let backend = try PostgresBackend(url: url, logger: Logger(label: "test.postgres") { _ in CapturingHandler(captured: captured) })
+            let one = try await backend.read { db in try db.query("SELECT 1 AS one", []).first?.optionalText("one") }
+            #expect(one == "1")
+            try await backend.close()
+        }
+        #expect(captured.messages.withLock { $0 }.isEmpty)
+    }
+}
