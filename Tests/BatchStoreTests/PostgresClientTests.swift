@@ -38,4 +38,25 @@ struct PostgresClientTests {
         }
         #expect(captured.messages.withLock { $0 }.isEmpty)
     }
+
+    @Test(
+        "a transaction whose connection the server ends fails with an error, never waits for ever, and the next ones run on a new connection",
+        .timeLimit(.minutes(2)))
+    func connectionEndedInTransaction() async throws {
+        guard let url = TestDatabase.postgresURL else { return }
+        let backend = try PostgresBackend(url: url)
+        let before = try await backend.read { db in try db.query("SELECT pg_backend_pid()::text AS pid", []).first?.optionalText("pid") }
+        // (Under load it once waited for ever in the statement that ends the transaction.)
+        for _ in 0..<5 {
+            await #expect(throws: StoreError.self) {
+                try await backend.write { db in
+                    _ = try db.query("SELECT pg_terminate_backend(pg_backend_pid())", [])
+                    return 1
+                }
+            }
+        }
+        let after = try await backend.write { db in try db.query("SELECT pg_backend_pid()::text AS pid", []).first?.optionalText("pid") }
+        #expect(after != nil && after != before)
+        try await backend.close()
+    }
 }

@@ -269,7 +269,18 @@ struct BlockingPostgresConnection: SQLConnection {
             do { outcome.result = .success(try await work()) } catch { outcome.result = .failure(error) }
             done.signal()
         }
-        done.wait()
+        // A statement sent as the server ends the connection may never be answered (seen once in a loaded test run:
+        // a transaction's closing statement after `pg_terminate_backend`): while waiting, the connection is looked
+        // at once a second, and once it is closed, its answer is given a second more, then the wait ends with an
+        // error instead of never.
+        var answered = false
+        while !answered {
+            answered = done.wait(timeout: .now() + .seconds(1)) == .success
+            if !answered && connection.isClosed {
+                answered = done.wait(timeout: .now() + .seconds(1)) == .success
+                if !answered { throw StoreError.unavailable("PostgreSQL closed the connection before answering") }
+            }
+        }
         do {
             return try outcome.result.get()
         } catch let error as PSQLError {
@@ -339,13 +350,9 @@ struct BlockingPostgresConnection: SQLConnection {
     }
 
     private func run(_ sql: String, _ binds: [SQLValue]) throws -> PostgresQueryResult {
-        do {
-            return try connection.query(
-                PostgresQuery(unsafeSQL: Self.numberPlaceholders(sql), binds: Self.bindings(binds)), logger: logger
-            ).wait()
-        } catch let error as PSQLError {
-            throw PostgresBackend.map(error)
-        }
+        let query = PostgresQuery(unsafeSQL: Self.numberPlaceholders(sql), binds: Self.bindings(binds))
+        let connection = self.connection, logger = self.logger
+        return try waitFor { try await connection.query(query, logger: logger).get() }
     }
 
     static func bindings(_ binds: [SQLValue]) -> PostgresBindings {
