@@ -96,6 +96,14 @@ public enum CSVReader {
         return piece.records[0].cells
     }
 
+    /// Whether `text` is made of exactly the bytes `utf8`.
+    @inline(__always)
+    static func text(_ text: String, is utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable {
+            $0.count == utf8.count && memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0
+        } == true
+    }
+
     /// The file's bytes, shared by the pieces that read them at once (read only).
     private struct Bytes: @unchecked Sendable { let buffer: UnsafeBufferPointer<UInt8> }
 
@@ -161,12 +169,7 @@ public enum CSVReader {
         /// differs where a byte that is not UTF-8 became U+FFFD (`String(validating:)` a cell was slower than reading).
         func cell(_ utf8: UnsafeBufferPointer<UInt8>) -> String {
             let text = String(decoding: utf8, as: UTF8.self)
-            if validating && high >= 0x80 {
-                let same = text.utf8.withContiguousStorageIfAvailable {
-                    $0.count == utf8.count && memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0
-                }
-                if same != true { invalid = true }
-            }
+            if validating && high >= 0x80 && !Self.text(text, is: utf8) { invalid = true }
             high = 0
             return text
         }
@@ -180,10 +183,7 @@ public enum CSVReader {
                 let utf8 = UnsafeBufferPointer(rebasing: bytes[fieldStart..<(cut ?? index)])
                 if utf8.count > 15 && cells.count < previous.count {
                     let earlier = previous[cells.count]
-                    let same = earlier.utf8.withContiguousStorageIfAvailable {
-                        $0.count == utf8.count && memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0
-                    }
-                    if same == true {
+                    if Self.text(earlier, is: utf8) {
                         cells.append(earlier)
                         high = 0
                         fieldStart = index + 1
