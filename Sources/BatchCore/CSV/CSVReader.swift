@@ -98,7 +98,7 @@ public enum CSVReader {
 
     /// Whether `text` is made of exactly the bytes `utf8`.
     @inline(__always)
-    static func text(_ text: String, is utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func text(_ text: String, is utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         text.utf8.withContiguousStorageIfAvailable {
             $0.count == utf8.count && memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0
         } == true

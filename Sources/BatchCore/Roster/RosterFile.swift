@@ -349,7 +349,10 @@ public struct RosterFile: Sendable {
             var students: [String] = []
             var firstStudentRow: Int?
         }
-        var classes: [String: ClassSeen] = [:]
+        // Each class's position in `classIDs`, and what was seen of it there (looked up by a hash of the ID's bytes:
+        // a class ID over 15 bytes is stored apart from the row, and a table keyed by the IDs read them at each key
+        // passed, most of these checks' time). Classes are told apart by their bytes, as the database does.
+        var classIDs = DistinctTexts(), classes: [ClassSeen] = []
         /// The previous row's school and name, and whether they clashed with an earlier name (then `schoolName`
         /// holds that earlier one): a row repeating both gets the same answer without a lookup.
         var lastSchoolName: (school: String, name: String, clash: (name: String, line: Int)?)?
@@ -423,9 +426,12 @@ public struct RosterFile: Sendable {
                     if seen.firstStudentRow == nil { seen.firstStudentRow = index }
                 }
             }
-            visit(&classes[classID, default: ClassSeen()])
+            let (position, inserted) = classIDs.position(of: classID)
+            if inserted { classes.append(ClassSeen()) }
+            visit(&classes[position])
         }
-        for (classID, seen) in classes where seen.students.count > classSizeWarning {
+        for (position, seen) in classes.enumerated() where seen.students.count > classSizeWarning {
+            let classID = classIDs.texts[position]
             let students = Set(seen.students).count
             guard students > classSizeWarning, let first = seen.firstStudentRow else { continue }
             found.append(

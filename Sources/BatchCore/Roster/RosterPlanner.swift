@@ -359,16 +359,24 @@ public struct RosterPlanner: Sendable {
         // this batch (the old ones are then free): two passes over the rows, one on each core.
         // (A row repeating the previous row's school, once that school has its name, is not looked up.)
         let (namesGiven, moving) = Parallel.both({ [rows] in
-            var schoolNames: [String: String] = [:], classNames: [String: String] = [:]
+            var schoolNames: [String: String] = [:]
             var lastNamedSchool: String?
-            for row in rows {
+            var classIDs = DistinctTexts(), classOf = [Int32](repeating: -1, count: rows.count), classNames: [String?] = []
+            for (position, row) in rows.enumerated() {
                 if row.schoolID != lastNamedSchool, let name = row.schoolName, !name.isEmpty {
                     if schoolNames[row.schoolID] == nil { schoolNames[row.schoolID] = name }
                     lastNamedSchool = row.schoolID
                 }
-                if let name = row.className, !name.isEmpty, classNames[row.classID] == nil { classNames[row.classID] = name }
+                let classID = row.classID
+                guard !classID.isEmpty else { continue }
+                let (number, inserted) = classIDs.position(of: classID)
+                if inserted { classNames.append(nil) }
+                classOf[position] = Int32(number)
+                if classNames[number] == nil, let name = row.className, !name.isEmpty { classNames[number] = name }
             }
-            return (schools: schoolNames, classes: classNames)
+            var named: [String: String] = [:]
+            for (number, name) in classNames.enumerated() where named[classIDs.texts[number]] == nil { if let name { named[classIDs.texts[number]] = name } }
+            return (schools: schoolNames, classes: FileClasses(of: classOf, named: classNames.map { $0 != nil }, names: named))
         }) {
             var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
             var previousUser: String?
@@ -380,7 +388,7 @@ public struct RosterPlanner: Sendable {
             }
             return (logins: fileLogin, emails: fileEmail)
         }
-        let schoolNames = namesGiven.schools, classNames = namesGiven.classes
+        let schoolNames = namesGiven.schools, fileClasses = namesGiven.classes, classNames = fileClasses.names
         let fileLogin = moving.logins, fileEmail = moving.emails
 
         // Checks against the database, row by row, on every core: each piece of the rows finds its problems, which
@@ -390,7 +398,7 @@ public struct RosterPlanner: Sendable {
         let problems = Parallel.map(users.count, minimumPiece: 20_000) { [rows, isUsable] range in
             databaseProblems(
                 rows: rows, of: users, in: range, usable: isUsable,
-                names: (schoolNames, classNames), moving: (fileLogin, fileEmail))
+                names: (schoolNames, fileClasses), moving: (fileLogin, fileEmail))
         }
         for (index, problem) in problems { fail(index, problem.code, problem.column, problem.message, fix: problem.fix) }
 
@@ -428,7 +436,7 @@ public struct RosterPlanner: Sendable {
         // decided in file order (below, two passes over the rows at once: classes and enrollments on another core,
         // the rest on this one); what each row then writes is made on every core (after).
         let (classWrites, otherWrites) = Parallel.both({ [rows, isUsable] in
-            firstToWriteClasses(rows: rows, of: users, usable: isUsable)
+            firstToWriteClasses(rows: rows, of: users, usable: isUsable, classes: fileClasses)
         }) {
             var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenMembership: Set<String> = []
             var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
@@ -554,8 +562,8 @@ public struct RosterPlanner: Sendable {
 
     /// The classes and enrollments each usable row at positions of `users` is the first to name (by position;
     /// `.class`, `.enrollment` or neither): one pass in file order.
-    func firstToWriteClasses(rows: [UsersRow], of users: [Int], usable: [Bool]) -> [Writes] {
-        var seenClass: Set<String> = []
+    func firstToWriteClasses(rows: [UsersRow], of users: [Int], usable: [Bool], classes: FileClasses) -> [Writes] {
+        var seenClass = [Bool](repeating: false, count: classes.count)
         var seenEnrollment = SeenEnrollments(usable: users.indices.lazy.filter { usable[users[$0]] }.map { rows[$0].userID })
         var existingEnrollments = RunEnrollments(snapshot.enrollments)
         var writes = [Writes](repeating: [], count: users.count)
@@ -569,10 +577,28 @@ public struct RosterPlanner: Sendable {
                 }
                 continue
             }
-            if seenClass.insert(classID).inserted { writes[position].insert(.class) }
+            let number = Int(classes.of[position])
+            if !seenClass[number] {
+                seenClass[number] = true
+                writes[position].insert(.class)
+            }
             if seenEnrollment.first(userID: userID, classID: classID) { writes[position].insert(.enrollment) }
         }
         return writes
+    }
+
+    /// The classes the rows of a users.csv name, each numbered once, in the order first named (told apart by their
+    /// IDs' bytes, as the database tells keys apart), and the names the rows give them: a row's class is looked up
+    /// once, and the passes after read what they need of it by number (three lookups a row by ID had been about
+    /// a fifth of planning a state-size first import).
+    struct FileClasses: Sendable {
+        /// Each row's class number, by position among the users.csv rows; -1 for a row without a class.
+        let of: [Int32]
+        /// Whether a row gives the class a name, by class number.
+        let named: [Bool]
+        /// The names given, by class ID (read by the rows that create or change a class).
+        let names: [String: String]
+        var count: Int { named.count }
     }
 
     /// A problem a row has with the data: its code, column, message and how to fix it.
@@ -582,10 +608,10 @@ public struct RosterPlanner: Sendable {
     /// the items), in order: each row's first, and the row's index.
     func databaseProblems(
         rows: [UsersRow], of users: [Int], in range: Range<Int>, usable: [Bool],
-        names: (schools: [String: String], classes: [String: String]),
+        names: (schools: [String: String], classes: FileClasses),
         moving: (logins: [String: String], emails: [String: String])
     ) -> [(index: Int, problem: Problem)] {
-        let (schoolNames, classNames) = names, (fileLogin, fileEmail) = moving
+        let (schoolNames, fileClasses) = names, (fileLogin, fileEmail) = moving
         // A new school's rows all ask whether its ID lost leading zeros: asked once a school.
         var restoredSchools: [String: String?] = [:]
         func restoredSchool(_ id: String) -> String? {
@@ -681,7 +707,7 @@ public struct RosterPlanner: Sendable {
                     "leading_zeros_lost", "classId",
                     "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
                     "Write \(restored), and format the column as Text before saving from a spreadsheet.")))
-            } else if classNames[classID] == nil && row.action != "delete" {
+            } else if !fileClasses.named[Int(fileClasses.of[position])] && row.action != "delete" {
                 found.append((index, (
                     "new_class_needs_name", "className", "class \(classID) does not exist yet and no row gives its name.",
                     "Write the class's name in className on at least one of its rows (or correct the classId).")))

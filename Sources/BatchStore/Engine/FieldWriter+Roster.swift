@@ -251,47 +251,41 @@ enum RosterWriter {
     /// the same changes create are left out (inserted in this transaction, they are there). `created`: each kind's
     /// new records, as positions in `changes`.
     static func parentsNamed(by changes: [FieldChange], _ created: [String: [Int]]) -> (people: [String], classes: [String]) {
-        var people: Set<KeyBytes> = [], classes: Set<KeyBytes> = []
-        var createdPeople: Set<KeyBytes> = [], createdClasses: Set<KeyBytes> = []
-        for index in created["person"] ?? [] { createdPeople.insert(KeyBytes(changes[index].key[...])) }
-        for index in created["class"] ?? [] { createdClasses.insert(KeyBytes(changes[index].key[...])) }
-        // A person's rows come one after another: a person repeating the previous one is not hashed again.
-        var lastPerson: KeyBytes?
-        func named(_ user: Substring) {
-            let person = KeyBytes(user)
-            if person != lastPerson {
-                people.insert(person)
-                lastPerson = person
+        var people = DistinctTexts(), classes = DistinctTexts()
+        var createdPeople = DistinctTexts(), createdClasses = DistinctTexts()
+        return changes.withUnsafeBufferPointer { changes in
+            /// The bytes of the key of change `index`, and where its `|` is (nil: none).
+            func withKey(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>, Int?) -> Void) {
+                func split(_ bytes: UnsafeBufferPointer<UInt8>) { body(bytes, bytes.firstIndex(of: UInt8(ascii: "|"))) }
+                if changes[index].key.utf8.withContiguousStorageIfAvailable(split) == nil {
+                    var key = changes[index].key
+                    key.withUTF8(split)
+                }
             }
-        }
-        for index in created["membership"] ?? [] {
-            if let (user, _) = RosterRecord.splitKeyInPlace(changes[index].key) { named(user) }
-        }
-        for index in created["enrollment"] ?? [] {
-            guard let (user, classID) = RosterRecord.splitKeyInPlace(changes[index].key) else { continue }
-            named(user)
-            classes.insert(KeyBytes(classID))
-        }
-        for index in created["demographics"] ?? [] { named(changes[index].key[...]) }
-        func sorted(_ keys: Set<KeyBytes>) -> [String] { keys.map { String($0.text) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
-        return (sorted(people.subtracting(createdPeople)), sorted(classes.subtracting(createdClasses)))
-    }
-
-    /// A key compared and hashed by its bytes, as the database compares it: two IDs that differ in their bytes are
-    /// two records, even where Swift's `String` would call them equal (a letter written composed and decomposed).
-    /// A slice of the change's key: a class ID of more than 15 bytes made into a `String` of its own is an
-    /// allocation. (Compared with `memcmp`: `elementsEqual` of two UTF-8 views walks them a byte at a time, a third of
-    /// the gathering's time.)
-    struct KeyBytes: Hashable {
-        let text: Substring
-        init(_ text: Substring) { self.text = text }
-        static func == (left: KeyBytes, right: KeyBytes) -> Bool {
-            var left = left.text, right = right.text
-            return left.withUTF8 { a in right.withUTF8 { b in a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0) } }
-        }
-        func hash(into hasher: inout Hasher) {
-            var text = self.text
-            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            for index in created["person"] ?? [] { withKey(index) { bytes, _ in createdPeople.insert(bytes) } }
+            for index in created["class"] ?? [] { withKey(index) { bytes, _ in createdClasses.insert(bytes) } }
+            // A person's rows come one after another: a person repeating the previous one is not looked up again.
+            var lastPerson: String?
+            func named(_ user: UnsafeBufferPointer<UInt8>) {
+                if let lastPerson, CSVReader.text(lastPerson, is: user) { return }
+                let position = people.position(of: user).position
+                lastPerson = people.texts[position]
+            }
+            for index in created["membership"] ?? [] {
+                withKey(index) { bytes, bar in if let bar { named(UnsafeBufferPointer(rebasing: bytes[..<bar])) } }
+            }
+            for index in created["enrollment"] ?? [] {
+                withKey(index) { bytes, bar in
+                    guard let bar else { return }
+                    named(UnsafeBufferPointer(rebasing: bytes[..<bar]))
+                    classes.insert(UnsafeBufferPointer(rebasing: bytes[(bar + 1)...]))
+                }
+            }
+            for index in created["demographics"] ?? [] { withKey(index) { bytes, _ in named(bytes) } }
+            func sorted(_ keys: DistinctTexts, leavingOut made: DistinctTexts) -> [String] {
+                keys.texts.filter { !made.contains($0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            }
+            return (sorted(people, leavingOut: createdPeople), sorted(classes, leavingOut: createdClasses))
         }
     }
 

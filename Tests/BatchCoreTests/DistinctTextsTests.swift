@@ -1,0 +1,32 @@
+@testable import BatchCore
+import Testing
+
+@Suite("DistinctTexts: keys told apart by their bytes, each kept once, numbered in the order first given")
+struct DistinctTextsTests {
+    /// Texts over and under 15 bytes (kept inside and outside the `String`), Chinese, an empty one, and "é" written
+    /// composed and decomposed: Swift calls those two equal, the database two keys.
+    let texts = ["SCH0001-01A-ENGL", "SCH0001-01A", "陳大文", "", "caf\u{E9}", "cafe\u{301}", "SCH0001-01A-ENGL-EXTRA-LONG-ID"]
+
+    func check(_ made: () -> DistinctTexts) {
+        var keys = made()
+        for (position, text) in texts.enumerated() {
+            #expect(keys.position(of: text) == (position, true), "\(text) is new")
+        }
+        #expect(keys.count == texts.count, "composed and decomposed é are two keys")
+        for (position, text) in texts.enumerated().reversed() {
+            #expect(keys.position(of: text) == (position, false), "\(text) again")
+            #expect(keys.contains(text))
+            var bytes = text
+            #expect(bytes.withUTF8 { keys.insert($0) } == false)
+        }
+        #expect(keys.texts == texts)
+        #expect(!keys.contains("SCH0001-01B") && !keys.contains("SCH0001-01A-ENG"))
+        #expect(keys.insert("SCH0001-01B") && keys.texts.last == "SCH0001-01B" && keys.count == texts.count + 1)
+    }
+
+    @Test("each text is new once, found again at its own number, and only what was given is there")
+    func distinct() { check { DistinctTexts() } }
+
+    @Test("texts whose hashes are equal are still told apart (every hash made equal)")
+    func collisions() { check { DistinctTexts(hashBits: 0) } }
+}
