@@ -252,8 +252,24 @@ public enum CSVReader {
                     recordLine = line
                     recordStart = index + 1
                 default:
-                    if !simple { field.append(current) }
-                    high |= current
+                    if !simple {
+                        field.append(current)
+                        high |= current
+                    } else {
+                        // The rest of a cell of its own bytes, up to the next byte that could end it or open a
+                        // quote, in a loop of its own (most of a file's bytes: the one above asks more of each).
+                        var next = index + 1
+                        var seen = current
+                        while next < end {
+                            let byte = bytes[next]
+                            if byte == 0x2C || byte == 0x0A || byte == 0x0D || byte == 0x22 { break }
+                            seen |= byte
+                            next += 1
+                        }
+                        high |= seen
+                        index = next
+                        continue
+                    }
                 }
             }
             index += 1
