@@ -35,14 +35,9 @@ public enum RosterSummary {
         // set for each of named, created, updated, removed and errors and the differences between them.
         let schools = 0, staff = 1, students = 2, classes = 3, enrollments = 4, demographics = 5
         let named: UInt8 = 1, created: UInt8 = 2, updated: UInt8 = 4, removed: UInt8 = 8, errors: UInt8 = 16
-        // (Each entity's keys numbered once by their bytes, with the bits by number: a class ID over 15 bytes, as a
-        // dictionary's key, was read from its own allocation at every key a lookup passed.)
-        var records = [(keys: DistinctTexts, bits: [UInt8])](repeating: (DistinctTexts(), []), count: entities.count)
-        func mark(_ entity: Int, _ key: String, _ bit: UInt8) {
-            let (number, inserted) = records[entity].keys.position(of: key)
-            if inserted { records[entity].bits.append(0) }
-            records[entity].bits[number] |= bit
-        }
+        var records: [[String: UInt8]] = Array(repeating: [:], count: entities.count)
+        records[students].reserveCapacity(items.count / 8)
+        func mark(_ entity: Int, _ key: String, _ bit: UInt8) { records[entity][key, default: 0] |= bit }
         // The columns, found once in the first file's list, which its rows share (a row with another list is read by
         // name).
         let shared = items.first?.input.columns
@@ -170,7 +165,7 @@ public enum RosterSummary {
                 if bits & named != 0 && !made && !changed && !gone { counts.unchanged += 1 }
                 if bits & errors != 0 && bits & named == 0 { counts.errors += 1 }
             }
-            for bits in records[entity].bits { count(bits) }
+            for bits in records[entity].values { count(bits) }
             if entity == enrollments { for bits in finished { count(bits) } }
             return counts
         }

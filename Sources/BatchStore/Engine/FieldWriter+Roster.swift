@@ -209,10 +209,12 @@ enum RosterWriter {
                 .optional(fields["classSubject"]), .int(now), .int(now),
             ]
         }
-        // The enrollments keep the writer busy for seconds with little to build: meanwhile the other core gathers,
+        // The enrollments keep the writer busy for seconds with little to build: meanwhile another thread gathers,
         // with the keys off, the people and classes the new rows name (looked up once each at the end), and makes
-        // the new demographics rows.
-        let (beside, _) = try Parallel.both({
+        // the new demographics rows. At a lower priority, on one core: it takes the time the enrollments' rows and
+        // their writer leave, most of it while the writer builds the enrollments' indexes alone (a second at state
+        // size). On every core at the same priority, it had taken both cores from the writer for half a second.
+        let (beside, _) = try Parallel.both(yielding: {
             (
                 parents: keysOff ? parentsNamed(by: changes, positions) : nil,
                 demographics: Result { try demographicsRows(changes, positions["demographics"] ?? [], now: now) }
@@ -233,17 +235,15 @@ enum RosterWriter {
     }
 
     /// The rows of new demographics records (at `wanted` in `changes`), read straight from each record's JSON
-    /// (`Demographics.stored`), on every core.
+    /// (`Demographics.stored`), on the calling thread (beside the enrollments' writing).
     static func demographicsRows(_ changes: [FieldChange], _ wanted: [Int], now: Int64) throws -> [[SQLValue]] {
-        try Store.rows(in: 0..<wanted.count) { part in
-            var flagsMade: [Int: String] = [:]
-            return try part.map { index in
-                let change = changes[wanted[index]]
-                guard let stored = Demographics.stored(json: change.after ?? "{}", flagsMade: &flagsMade) else {
-                    throw StoreError.corrupt("the demographics of \(change.key) in a roster batch could not be read")
-                }
-                return demographicsRow(userID: change.key, stored, now: now)
+        var flagsMade: [Int: String] = [:]
+        return try wanted.map { position in
+            let change = changes[position]
+            guard let stored = Demographics.stored(json: change.after ?? "{}", flagsMade: &flagsMade) else {
+                throw StoreError.corrupt("the demographics of \(change.key) in a roster batch could not be read")
             }
+            return demographicsRow(userID: change.key, stored, now: now)
         }
     }
 
