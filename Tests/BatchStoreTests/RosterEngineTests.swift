@@ -270,6 +270,30 @@ struct RosterEngineTests {
         }
     }
 
+    @Test(
+        "class IDs that differ only in how a letter is encoded (é composed, and e with an accent after it) are two classes, as the database keys them: checked, planned, counted and written as two",
+        arguments: TestDatabase.all)
+    func classIDsByBytes(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let composed = "N-Caf\u{E9}", decomposed = "N-Cafe\u{301}"
+            #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8), "equal as Swift strings, not as bytes")
+            let users = Self.header
+                + "N,North School,000123,student,19chanw1,詠欣,陳,,05,\(composed),Café,\n"
+                + "N,North School,000124,student,19garciaj1,José,García,,05,\(decomposed),Café (Mac),\n"
+            let draft = try await batch(engine, [("users.csv", users)])
+            #expect(try await items(store, draft).allSatisfy { $0.issues.isEmpty }, "not one class under two names")
+            #expect(counts(draft)["classes"]?.created == 2)
+            #expect(counts(draft)["enrollments"]?.created == 2)
+            let done = try await apply(engine, draft)
+            #expect(done.status == .completed, "each enrollment's class is written")
+            let stored = try await store.backend.read { db in
+                try db.query("SELECT class_id, class_name FROM classes ORDER BY class_name", []).map { [try $0.text("class_id"), try $0.text("class_name")] }
+            }
+            #expect(stored.map { Array($0[0].utf8) } == [Array(composed.utf8), Array(decomposed.utf8)])
+            #expect(stored.map { $0[1] } == ["Café", "Café (Mac)"])
+        }
+    }
+
     @Test("two files of one name, received at once (two folders' users.csv) or one after the other, each keep their own rows", arguments: TestDatabase.all)
     func sameNameTwice(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

@@ -374,9 +374,7 @@ public struct RosterPlanner: Sendable {
                 classOf[position] = Int32(number)
                 if classNames[number] == nil, let name = row.className, !name.isEmpty { classNames[number] = name }
             }
-            var named: [String: String] = [:]
-            for (number, name) in classNames.enumerated() where named[classIDs.texts[number]] == nil { if let name { named[classIDs.texts[number]] = name } }
-            return (schools: schoolNames, classes: FileClasses(of: classOf, named: classNames.map { $0 != nil }, names: named))
+            return (schools: schoolNames, classes: FileClasses(of: classOf, names: classNames))
         }) {
             var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
             var previousUser: String?
@@ -388,7 +386,7 @@ public struct RosterPlanner: Sendable {
             }
             return (logins: fileLogin, emails: fileEmail)
         }
-        let schoolNames = namesGiven.schools, fileClasses = namesGiven.classes, classNames = fileClasses.names
+        let schoolNames = namesGiven.schools, fileClasses = namesGiven.classes
         let fileLogin = moving.logins, fileEmail = moving.emails
 
         // Checks against the database, row by row, on every core: each piece of the rows finds its problems, which
@@ -529,7 +527,7 @@ public struct RosterPlanner: Sendable {
         // (`columnsReadAfterPlan`) and gets no label (the store and every reader make it from the row): its other
         // cells are let go while the next rows' changes are made, instead of every row's cells being held beside
         // every row's changes (at state size 600 MB of cells beside 400 MB of changes).
-        let decided = writes, names = (schools: schoolNames, classes: classNames), usableAtEnd = isUsable
+        let decided = writes, usableAtEnd = isUsable
         var userPosition = [Int32](repeating: -1, count: items.count)
         for (position, index) in users.enumerated() { userPosition[index] = Int32(position) }
         let positionOf = userPosition
@@ -544,8 +542,10 @@ public struct RosterPlanner: Sendable {
             let input = item.input, file = fileOf[index], positions = files[file].positions
             switch kinds[index] {
             case .users:
-                let write = decided[Int(positionOf[index])]
+                let position = Int(positionOf[index])
+                let write = decided[position]
                 if !write.isEmpty {
+                    let names = (schools: schoolNames, className: fileClasses.name(ofRow: position))
                     item.changes = changes(of: UsersRow(input, positions), input: input, write: write, names: names, piece: &piece)
                 }
             case .demographics:
@@ -594,11 +594,15 @@ public struct RosterPlanner: Sendable {
     struct FileClasses: Sendable {
         /// Each row's class number, by position among the users.csv rows; -1 for a row without a class.
         let of: [Int32]
-        /// Whether a row gives the class a name, by class number.
-        let named: [Bool]
-        /// The names given, by class ID (read by the rows that create or change a class).
-        let names: [String: String]
-        var count: Int { named.count }
+        /// The name the rows give each class (the first given), by class number; nil: none.
+        let names: [String?]
+        var count: Int { names.count }
+
+        /// The name given to the class of the row at `position` (nil: none, or the row has no class).
+        func name(ofRow position: Int) -> String? {
+            let number = of[position]
+            return number < 0 ? nil : names[Int(number)]
+        }
     }
 
     /// A problem a row has with the data: its code, column, message and how to fix it.
@@ -707,7 +711,7 @@ public struct RosterPlanner: Sendable {
                     "leading_zeros_lost", "classId",
                     "leading zeros appear to have been removed by a spreadsheet — did you mean \(restored)?",
                     "Write \(restored), and format the column as Text before saving from a spreadsheet.")))
-            } else if !fileClasses.named[Int(fileClasses.of[position])] && row.action != "delete" {
+            } else if fileClasses.name(ofRow: position) == nil && row.action != "delete" {
                 found.append((index, (
                     "new_class_needs_name", "className", "class \(classID) does not exist yet and no row gives its name.",
                     "Write the class's name in className on at least one of its rows (or correct the classId).")))
@@ -726,7 +730,7 @@ public struct RosterPlanner: Sendable {
     /// The changes of a usable users.csv row: the records it is the first to name (`write`), created or changed.
     /// `names`: the names the file gives new schools and classes, on any of its rows.
     func changes(
-        of row: UsersRow, input: RowValues, write: Writes, names: (schools: [String: String], classes: [String: String]), piece: inout PieceState
+        of row: UsersRow, input: RowValues, write: Writes, names: (schools: [String: String], className: String?), piece: inout PieceState
     ) -> [FieldChange] {
         let schoolID = row.schoolID, userID = row.userID, classID = row.classID
         var changes: [FieldChange] = []
@@ -775,7 +779,7 @@ public struct RosterPlanner: Sendable {
         if write.contains(.class) {
             if let existing = snapshot.classes[ifAny: classID] {
                 for field in RosterRecord.classFields where field == "className" || input[field] != nil {
-                    let after = field == "className" ? names.classes[classID] ?? existing[field] ?? "" : input[field] ?? ""
+                    let after = field == "className" ? names.className ?? existing[field] ?? "" : input[field] ?? ""
                     let before = existing[field] ?? ""
                     if after != before {
                         changes.append(
@@ -783,7 +787,7 @@ public struct RosterPlanner: Sendable {
                     }
                 }
             } else {
-                var fields = ["schoolId": schoolID, "className": names.classes[classID] ?? ""]
+                var fields = ["schoolId": schoolID, "className": names.className ?? ""]
                 for field in ["classGrade", "classSubject"] { fields[field] = input[field] ?? "" }
                 changes.append(FieldChange(entity: "class", key: classID, field: "*", before: nil, after: RosterRecord.json(fields)))
             }

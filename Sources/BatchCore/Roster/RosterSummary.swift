@@ -29,15 +29,26 @@ public struct EntityCounts: Sendable, Hashable, Codable {
 public enum RosterSummary {
     public static let entities = ["schools", "staff", "students", "classes", "enrollments", "demographics"]
 
+    /// Whether two keys have the same bytes (Swift's `==` also calls equal texts whose letters are encoded apart).
+    static func sameBytes(_ left: String, _ right: String) -> Bool {
+        left.utf8.withContiguousStorageIfAvailable { CSVReader.text(right, is: $0) } ?? left.utf8.elementsEqual(right.utf8)
+    }
+
     /// `roles`: the role of each person a change touches that no row names (sync removals).
     public static func counts(_ items: [BatchItem], roles: [String: UserRole] = [:]) -> [EntityCounts] {
         // What happens to each record, as bits a key (in `entities` order): one hash a row and record instead of a
         // set for each of named, created, updated, removed and errors and the differences between them.
         let schools = 0, staff = 1, students = 2, classes = 3, enrollments = 4, demographics = 5
         let named: UInt8 = 1, created: UInt8 = 2, updated: UInt8 = 4, removed: UInt8 = 8, errors: UInt8 = 16
-        var records: [[String: UInt8]] = Array(repeating: [:], count: entities.count)
-        records[students].reserveCapacity(items.count / 8)
-        func mark(_ entity: Int, _ key: String, _ bit: UInt8) { records[entity][key, default: 0] |= bit }
+        // (Each entity's keys numbered once by their bytes, as the database tells its keys apart, with the bits by
+        // number: two class IDs Swift calls equal, "é" composed on one row and decomposed on another, are two
+        // classes written, so two counted.)
+        var records = [(keys: DistinctTexts, bits: [UInt8])](repeating: (DistinctTexts(), []), count: entities.count)
+        func mark(_ entity: Int, _ key: String, _ bit: UInt8) {
+            let (number, inserted) = records[entity].keys.position(of: key)
+            if inserted { records[entity].bits.append(0) }
+            records[entity].bits[number] |= bit
+        }
         // The columns, found once in the first file's list, which its rows share (a row with another list is read by
         // name).
         let shared = items.first?.input.columns
@@ -93,7 +104,7 @@ public enum RosterSummary {
                 run.removeAll(keepingCapacity: true)
                 runUser = user
             }
-            if let position = run.firstIndex(where: { $0.classID == classID }) {
+            if let position = run.firstIndex(where: { sameBytes($0.classID, classID) }) {
                 run[position].bits |= bit
             } else {
                 run.append((classID, bit))
@@ -124,7 +135,7 @@ public enum RosterSummary {
                     previous = (user, school)
                 }
                 if let classID = input[classColumn], !classID.isEmpty {
-                    if classID != previousClass {
+                    if previousClass.map({ !sameBytes($0, classID) }) ?? true {
                         mark(classes, classID, named)
                         previousClass = classID
                     }
@@ -165,7 +176,7 @@ public enum RosterSummary {
                 if bits & named != 0 && !made && !changed && !gone { counts.unchanged += 1 }
                 if bits & errors != 0 && bits & named == 0 { counts.errors += 1 }
             }
-            for bits in records[entity].values { count(bits) }
+            for bits in records[entity].bits { count(bits) }
             if entity == enrollments { for bits in finished { count(bits) } }
             return counts
         }
