@@ -374,7 +374,9 @@ public struct RosterPlanner: Sendable {
                 classOf[position] = Int32(number)
                 if classNames[number] == nil, let name = row.className, !name.isEmpty { classNames[number] = name }
             }
-            return (schools: schoolNames, classes: FileClasses(of: classOf, names: classNames))
+            // (Each class looked up in the data once, not once a row.)
+            let existing = classIDs.texts.map { snapshot.classes[ifAny: $0] }
+            return (schools: schoolNames, classes: FileClasses(of: classOf, names: classNames, existing: existing))
         }) {
             var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
             var previousUser: String?
@@ -596,7 +598,15 @@ public struct RosterPlanner: Sendable {
         let of: [Int32]
         /// The name the rows give each class (the first given), by class number; nil: none.
         let names: [String?]
+        /// Each class's fields in the data (`RosterSnapshot.classes`), by class number; nil: a new class.
+        let existing: [[String: String]?]
         var count: Int { names.count }
+
+        /// The class of the row at `position` in the data (nil: a new class, or the row has no class).
+        func existing(ofRow position: Int) -> [String: String]? {
+            let number = of[position]
+            return number < 0 ? nil : existing[Int(number)]
+        }
 
         /// The name given to the class of the row at `position` (nil: none, or the row has no class).
         func name(ofRow position: Int) -> String? {
@@ -699,7 +709,7 @@ public struct RosterPlanner: Sendable {
                 continue
             }
             guard !classID.isEmpty else { continue }
-            if let existing = snapshot.classes[ifAny: classID] {
+            if let existing = fileClasses.existing(ofRow: position) {
                 if existing["schoolId"] != schoolID {
                     found.append((index, (
                         "class_moves_school", "classId",
