@@ -212,8 +212,8 @@ enum RosterWriter {
         // The enrollments keep the writer busy for seconds with little to build: meanwhile another thread gathers,
         // with the keys off, the people and classes the new rows name (looked up once each at the end), and makes
         // the new demographics rows. At a lower priority, on one core: it takes the time the enrollments' rows and
-        // their writer leave, most of it while the writer builds the enrollments' indexes alone (a second at state
-        // size). On every core at the same priority, it had taken both cores from the writer for half a second.
+        // their writer leave. On every core at the same priority, it had taken both cores from the writer for half a
+        // second of a state-size first import.
         let (beside, _) = try Parallel.both(yielding: {
             (
                 parents: keysOff ? parentsNamed(by: changes, positions) : nil,
