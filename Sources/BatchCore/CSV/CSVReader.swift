@@ -99,9 +99,7 @@ public enum CSVReader {
     /// Whether `text` is made of exactly the bytes `utf8`.
     @inline(__always)
     public static func text(_ text: String, is utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable {
-            $0.count == utf8.count && memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0
-        } == true
+        text.withUTF8Bytes { $0.count == utf8.count && ($0.isEmpty || memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0) }
     }
 
     /// The file's bytes, shared by the pieces that read them at once (read only).

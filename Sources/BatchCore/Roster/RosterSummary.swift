@@ -31,7 +31,7 @@ public enum RosterSummary {
 
     /// Whether two keys have the same bytes (Swift's `==` also calls equal texts whose letters are encoded apart).
     static func sameBytes(_ left: String, _ right: String) -> Bool {
-        left.utf8.withContiguousStorageIfAvailable { CSVReader.text(right, is: $0) } ?? left.utf8.elementsEqual(right.utf8)
+        left.withUTF8Bytes { CSVReader.text(right, is: $0) }
     }
 
     /// `roles`: the role of each person a change touches that no row names (sync removals).

@@ -49,15 +49,10 @@ public struct DistinctTexts: Sendable {
         return (texts.count - 1, true)
     }
 
-    public mutating func position(of text: String) -> (position: Int, inserted: Bool) {
-        if let found = text.utf8.withContiguousStorageIfAvailable({ position(of: $0) }) { return found }
-        var text = text
-        return text.withUTF8 { position(of: $0) }
-    }
+    public mutating func position(of text: String) -> (position: Int, inserted: Bool) { text.withUTF8Bytes { position(of: $0) } }
 
     public func contains(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        text.withUTF8Bytes { bytes in
             let hash = hashOf(bytes)
             guard let found = first[hash] else { return false }
             return CSVReader.text(found.text, is: bytes) || (more[hash] ?? []).contains { CSVReader.text(texts[$0], is: bytes) }
@@ -68,5 +63,15 @@ public struct DistinctTexts: Sendable {
         var hasher = Hasher()
         hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
         return hasher.finalize() & hashBits
+    }
+}
+
+extension String {
+    /// `body` over the text's UTF-8 bytes where the string keeps them (a native string keeps them together), or over
+    /// a copy where it does not: `withUTF8` needs a `var` copy of the string, a reference counted each call.
+    public func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = self
+        return try copy.withUTF8(body)
     }
 }

@@ -256,11 +256,7 @@ enum RosterWriter {
         return changes.withUnsafeBufferPointer { changes in
             /// The bytes of the key of change `index`, and where its `|` is (nil: none).
             func withKey(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>, Int?) -> Void) {
-                func split(_ bytes: UnsafeBufferPointer<UInt8>) { body(bytes, bytes.firstIndex(of: UInt8(ascii: "|"))) }
-                if changes[index].key.utf8.withContiguousStorageIfAvailable(split) == nil {
-                    var key = changes[index].key
-                    key.withUTF8(split)
-                }
+                changes[index].key.withUTF8Bytes { bytes in body(bytes, bytes.firstIndex(of: UInt8(ascii: "|"))) }
             }
             for index in created["person"] ?? [] { withKey(index) { bytes, _ in createdPeople.insert(bytes) } }
             for index in created["class"] ?? [] { withKey(index) { bytes, _ in createdClasses.insert(bytes) } }
