@@ -19,17 +19,21 @@ public enum Parallel {
 
     /// `body` of every index of `0..<count`, on every core at once (pieces as `map`), each result written straight
     /// into its place in the array returned: no pieces to join (joining copies every element once more).
-    public static func map<T: Sendable>(elements count: Int, minimumPiece: Int = 4_000, _ body: @Sendable (Int) -> T) -> [T] {
-        map(elements: count, minimumPiece: minimumPiece, state: {}) { _, index in body(index) }
+    /// `reserving`: room for that many more elements, appended later without the array being moved.
+    public static func map<T: Sendable>(
+        elements count: Int, minimumPiece: Int = 4_000, reserving extra: Int = 0, _ body: @Sendable (Int) -> T
+    ) -> [T] {
+        map(elements: count, minimumPiece: minimumPiece, reserving: extra, state: {}) { _, index in body(index) }
     }
 
     /// The same, each piece's indices in order with a `state` of the piece's own (made by `start`): for rows
     /// checked against the row before them (a person repeated on the next rows).
     public static func map<S, T: Sendable>(
-        elements count: Int, minimumPiece: Int = 4_000, state start: @Sendable () -> S, _ body: @Sendable (inout S, Int) -> T
+        elements count: Int, minimumPiece: Int = 4_000, reserving extra: Int = 0, state start: @Sendable () -> S,
+        _ body: @Sendable (inout S, Int) -> T
     ) -> [T] {
         let pieces = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / max(1, minimumPiece)))
-        return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+        return Array(unsafeUninitializedCapacity: count + max(extra, 0)) { buffer, initialized in
             let elements = Elements(buffer)
             DispatchQueue.concurrentPerform(iterations: pieces) { piece in
                 var state = start()

@@ -386,7 +386,10 @@ public struct RosterPlanner: Sendable {
                 if row.loginID != nil { fileLogin[row.userID] = row.login }
                 if let email = row.email { fileEmail[row.userID] = EmailAddress.key(email) }
             }
-            return (logins: fileLogin, emails: fileEmail)
+            // The students of the users.csv rows, whom demographics.csv rows must name (checked below), gathered here
+            // beside the class names rather than on their own.
+            let students = demographics.isEmpty ? [] : RosterFile.students(rows, userID: \.userID, role: \.role)
+            return (logins: fileLogin, emails: fileEmail, students: students)
         }
         let schoolNames = namesGiven.schools, fileClasses = namesGiven.classes
         let fileLogin = moving.logins, fileEmail = moving.emails
@@ -404,12 +407,15 @@ public struct RosterPlanner: Sendable {
 
         // Cross-file checks, and the rows that depend on a bad one (users.csv rows are looked at again only when one
         // of them has an error: a bad row is what others depend on).
-        func row(_ index: Int) -> RosterFile.Row {
-            RosterFile.Row(file: items[index].fileName, line: items[index].row ?? 0, values: items[index].input, issues: items[index].issues)
+        // (Read through the buffer: an item read from the array is copied whole.)
+        func fileRows(_ indices: [Int]) -> [RosterFile.Row] {
+            items.withUnsafeBufferPointer { items in
+                indices.map { RosterFile.Row(file: items[$0].fileName, line: items[$0].row ?? 0, values: items[$0].input, issues: items[$0].issues) }
+            }
         }
         let anyBadUser = items.withUnsafeBufferPointer { buffer in users.contains { buffer[$0].issues.contains { $0.severity == .error } } }
-        var userRows = anyBadUser ? users.map(row) : []
-        var demographicRows = demographics.map(row)
+        var userRows = anyBadUser ? fileRows(users) : []
+        var demographicRows = fileRows(demographics)
         let before = (users: userRows.map(\.issues.count), demographics: demographicRows.map(\.issues.count))
         if users.isEmpty {
             for index in demographicRows.indices where demographicRows[index].issues.isEmpty || !demographicRows[index].hasErrors {
@@ -420,7 +426,7 @@ public struct RosterPlanner: Sendable {
                         fix: "Upload users.csv and demographics.csv together in one batch."))
             }
         } else if !demographics.isEmpty {
-            RosterFile.checkDemographics(&demographicRows, students: RosterFile.students(rows, userID: \.userID, role: \.role))
+            RosterFile.checkDemographics(&demographicRows, students: moving.students)
         }
         RosterFile.skipDependents(&userRows, &demographicRows)
         for (position, index) in users.enumerated() where anyBadUser && userRows[position].issues.count > before.users[position] {
