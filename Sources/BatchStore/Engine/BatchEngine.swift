@@ -204,15 +204,19 @@ public final class BatchEngine: Sendable {
                 // the building of its rows leave.
                 let counter = try handler.entityCounter(planned, on: db)
                 let version = try Store.dataVersion(db)
-                let (summary, _) = try Parallel.both(yielding: { (counter(), Self.digest(planned, handler, dataVersion: version)) }) {
+                // The two on threads of their own, both below the writer: once it has stored the rows, the cores'
+                // time goes to both at once, not to the one left counting alone.
+                let (summary, _) = try Parallel.both(yielding: {
+                    Parallel.both(yielding: { Self.digest(planned, handler, dataVersion: version) }) { counter() }
+                }) {
                     try Store.insertItems(db, batchID: batch.id, items: items, saved: saved)
                 }
-                try Store.saveEntityCounts(db, batchID: batch.id, summary.0)
-                try Store.savePlanDigest(db, batchID: batch.id, summary.1)
+                try Store.saveEntityCounts(db, batchID: batch.id, summary.1)
+                try Store.savePlanDigest(db, batchID: batch.id, summary.0)
                 // Gathered once the counting and the storing are done, not beside them (at state size 2 million
                 // changes, held while the apply waits), on another thread while the receive ends and commits; the
                 // apply waits for them.
-                if holdingPlan, let token = summary.1.token { self.keptPlans.hold(batch.id, token: token) { Self.readyChanges(planned) } }
+                if holdingPlan, let token = summary.0.token { self.keptPlans.hold(batch.id, token: token) { Self.readyChanges(planned) } }
                 clock.step("store \(items.count) items, entity counts")
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
