@@ -17,6 +17,18 @@ public enum Parallel {
         return results.joined()
     }
 
+    /// `body` of every index of `0..<count` as a task of its own, each taken by the next core free (for a few large
+    /// tasks that may take unequal times); the results in order.
+    public static func tasks<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+        Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+            let elements = Elements(buffer)
+            DispatchQueue.concurrentPerform(iterations: count) { index in
+                (elements.buffer.baseAddress! + index).initialize(to: body(index))
+            }
+            initialized = count
+        }
+    }
+
     /// `body` of every index of `0..<count`, on every core at once (pieces as `map`), each result written straight
     /// into its place in the array returned: no pieces to join (joining copies every element once more).
     /// `reserving`: room for that many more elements, appended later without the array being moved.

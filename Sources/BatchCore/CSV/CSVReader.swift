@@ -55,11 +55,11 @@ public enum CSVReader {
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, pieces wanted: Int?, validating: Bool) -> Parse? {
         let shared = Bytes(buffer: bytes)
-        let bounds = pieceBounds(bytes, pieces: wanted ?? (bytes.count < pieceMinimum ? 1 : ProcessInfo.processInfo.activeProcessorCount))
+        // Four pieces a core, each taken by the next core free: the file is read while its copy is written and
+        // hashed on another thread, so a core's even share would leave the other one idle at the end.
+        let bounds = pieceBounds(bytes, pieces: wanted ?? (bytes.count < pieceMinimum ? 1 : 4 * ProcessInfo.processInfo.activeProcessorCount))
         if bounds.count > 1 {
-            let pieces = Parallel.map(bounds.count, minimumPiece: 1) { range in
-                range.map { read(shared.buffer, bounds[$0], final: $0 == bounds.count - 1, validating: validating) }
-            }
+            let pieces = Parallel.tasks(bounds.count) { read(shared.buffer, bounds[$0], final: $0 == bounds.count - 1, validating: validating) }
             if pieces.contains(where: \.invalid) { return nil }
             if pieces.dropLast().allSatisfy({ !$0.endsInQuotes }) {
                 var records: [CSVRecord] = []

@@ -121,7 +121,7 @@ public struct CSVTable: Sendable {
     public static func read(bytes: Data, fileName: String, dictionary: DataDictionary) -> Result<CSVTable, FileRejection>
     {
         var warnings: [BatchIssue] = []
-        let parsed: CSVReader.Parse
+        var parsed: CSVReader.Parse
         var recordBase: Int?
         if let direct = CSVText.parseIfUTF8(bytes) {
             parsed = direct
@@ -147,7 +147,9 @@ public struct CSVTable: Sendable {
                             column: "line \(line)")
                     ]))
         }
+        // Taken out of the parse, so that removing the header moves the records up instead of copying them all.
         var records = parsed.records
+        parsed.records = []
         guard !records.isEmpty else {
             return .failure(
                 FileRejection(
