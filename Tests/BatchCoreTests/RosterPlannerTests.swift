@@ -104,11 +104,15 @@ struct RosterPlannerTests {
         var created = student(10, "012", "C4")
         created.changes = [FieldChange(entity: "enrollment", key: "012|C4", field: "*", before: nil, after: "{}")]
         let apart = [student(7, "010", "C3"), student(8, "011", "C3"), student(9, "010", "C3"), created, student(11, "013", "C5"), student(12, "012", "C4")]
-        let counts = RosterSummary.counts([changed, same, again, other] + apart + [sync]).first { $0.entity == "enrollments" }
+        let items = [changed, same, again, other] + apart + [sync]
+        let counts = RosterSummary.counts(items).first { $0.entity == "enrollments" }
         #expect(counts?.updated == 1, "two fields of one enrollment: one updated")
         #expect(counts?.unchanged == 4, "the same enrollment on two rows: one (008|C1, 010|C3, 011|C3, 013|C5)")
         #expect(counts?.created == 2)
         #expect(counts?.removed == 1)
+        // Counted in two parts at once (a large batch is), cut anywhere: the same counts of every entity.
+        let whole = RosterSummary.counts(items)
+        for cut in 1..<items.count { #expect(RosterSummary.counts(items, cutNear: cut) == whole, "cut near \(cut)") }
     }
 
     @Test("a school or person that fails is reported on each of its rows, in runs and apart; a person checked after a school failure is still checked")

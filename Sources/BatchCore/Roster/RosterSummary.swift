@@ -34,27 +34,42 @@ public enum RosterSummary {
         left.withUTF8Bytes { CSVReader.text(right, is: $0) }
     }
 
-    /// `roles`: the role of each person a change touches that no row names (sync removals).
-    public static func counts(_ items: [BatchItem], roles: [String: UserRole] = [:]) -> [EntityCounts] {
-        // What happens to each record, as bits a key (in `entities` order): one hash a row and record instead of a
-        // set for each of named, created, updated, removed and errors and the differences between them.
-        let schools = 0, staff = 1, students = 2, classes = 3, enrollments = 4, demographics = 5
-        let named: UInt8 = 1, created: UInt8 = 2, updated: UInt8 = 4, removed: UInt8 = 8, errors: UInt8 = 16
-        // (Each entity's keys numbered once by their bytes, as the database tells its keys apart, with the bits by
-        // number: two class IDs Swift calls equal, "é" composed on one row and decomposed on another, are two
-        // classes written, so two counted.)
+    /// What counting a part of the items found: each entity's records (keys numbered by their bytes, with what
+    /// happens to each as bits) and the enrollments of people counted by their runs of rows.
+    struct Tally {
         var records = [(keys: DistinctTexts, bits: [UInt8])](repeating: (DistinctTexts(), []), count: entities.count)
-        func mark(_ entity: Int, _ key: String, _ bit: UInt8) {
+        var finished: [UInt8] = []
+
+        mutating func mark(_ entity: Int, _ key: String, _ bit: UInt8) {
             let (number, inserted) = records[entity].keys.position(of: key)
             if inserted { records[entity].bits.append(0) }
             records[entity].bits[number] |= bit
         }
+
+        /// Adds what another part found: a record in both has the bits of both.
+        mutating func add(_ other: Tally) {
+            for entity in records.indices {
+                for (number, key) in other.records[entity].keys.texts.enumerated() { mark(entity, key, other.records[entity].bits[number]) }
+            }
+            finished += other.finished
+        }
+    }
+
+    /// What happens to a record, as bits (`Tally`).
+    static let named: UInt8 = 1, created: UInt8 = 2, updated: UInt8 = 4, removed: UInt8 = 8, errors: UInt8 = 16
+
+    /// `roles`: the role of each person a change touches that no row names (sync removals). A large batch is
+    /// counted in two parts at once, cut where a person's rows end, and what the parts found is then put together
+    /// (counted in one pass beside the storing of the items, the counts had gone on alone for half a second after it).
+    /// `cutNear`: where to cut (moved on to the next person's first row); by default half way for 200,000 items or
+    /// more, and no cut below (tests cut small batches anywhere).
+    public static func counts(_ items: [BatchItem], roles: [String: UserRole] = [:], cutNear wanted: Int? = nil) -> [EntityCounts] {
+        let enrollments = 4
+        let named = Self.named, created = Self.created, updated = Self.updated, removed = Self.removed, errors = Self.errors
         // The columns, found once in the first file's list, which its rows share (a row with another list is read by
         // name).
         let shared = items.first?.input.columns
         let userColumn = RowValues.Column("userId", in: shared), roleColumn = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
-        let schoolColumn = RowValues.Column("schoolId", in: shared), classColumn = RowValues.Column("classId", in: shared)
-        let syncColumn = RowValues.Column(RosterPlanner.syncColumn, in: shared), actionColumn = RowValues.Column("action", in: shared)
         var roleOf = roles
         roleOf.reserveCapacity(items.count / 4)
         // Fields are read through the array, not from a copy of each item (copying 1.6 million items, with their
@@ -66,8 +81,51 @@ public enum RosterSummary {
             lastUser = user
             if roleOf[user] == nil, let role = UserRole(lenient: items[index].input[roleColumn] ?? "") { roleOf[user] = role }
         }
-        // People whose rows come in more than one run (their enrollments are kept by key, below).
+        // People whose rows come in more than one run (their enrollments are kept by key).
         let scattered = RosterPlanner.SeenEnrollments.scattered(usersRows.compactMap { items[$0].input[userColumn] })
+        let knownRoles = roleOf
+        // The cut: half way, moved on to where the next person's rows start (a person's run of rows is counted
+        // whole, in one part).
+        var middle = min(max(wanted ?? (items.count >= 200_000 ? items.count / 2 : items.count), 1), items.count)
+        while middle < items.count && items[middle].input[userColumn] == items[middle - 1].input[userColumn] { middle += 1 }
+        let cut = middle
+        var tally: Tally
+        if cut < items.count {
+            let (second, first) = Parallel.both(yielding: { tallyRange(items, cut..<items.count, roles: knownRoles, scattered: scattered) }) {
+                tallyRange(items, 0..<cut, roles: knownRoles, scattered: scattered)
+            }
+            tally = first
+            tally.add(second)
+        } else {
+            tally = tallyRange(items, 0..<items.count, roles: knownRoles, scattered: scattered)
+        }
+        let records = tally.records, finished = tally.finished
+        return entities.indices.map { entity in
+            var counts = EntityCounts(entity: entities[entity])
+            func count(_ bits: UInt8) {
+                let made = bits & created != 0, gone = bits & removed != 0, changed = bits & updated != 0 && !made
+                if made { counts.created += 1 }
+                if gone { counts.removed += 1 }
+                if changed && !gone { counts.updated += 1 }
+                if bits & named != 0 && !made && !changed && !gone { counts.unchanged += 1 }
+                if bits & errors != 0 && bits & named == 0 { counts.errors += 1 }
+            }
+            for bits in records[entity].bits { count(bits) }
+            if entity == enrollments { for bits in finished { count(bits) } }
+            return counts
+        }
+    }
+
+    /// Counts the items of `range`, which starts where a person's rows start.
+    static func tallyRange(_ items: [BatchItem], _ range: Range<Int>, roles roleOf: [String: UserRole], scattered: Set<String>) -> Tally {
+        let schools = 0, staff = 1, students = 2, classes = 3, enrollments = 4, demographics = 5
+        let named = Self.named, created = Self.created, updated = Self.updated, removed = Self.removed, errors = Self.errors
+        var tally = Tally()
+        func mark(_ entity: Int, _ key: String, _ bit: UInt8) { tally.mark(entity, key, bit) }
+        let shared = items.first?.input.columns
+        let userColumn = RowValues.Column("userId", in: shared), roleColumn = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
+        let schoolColumn = RowValues.Column("schoolId", in: shared), classColumn = RowValues.Column("classId", in: shared)
+        let syncColumn = RowValues.Column(RosterPlanner.syncColumn, in: shared), actionColumn = RowValues.Column("action", in: shared)
         func personEntity(_ userID: String) -> Int { roleOf[userID] == .student ? students : staff }
         func entity(of change: FieldChange) -> Int? {
             switch change.entity {
@@ -82,8 +140,7 @@ public enum RosterSummary {
         // A person's enrollments are those of their run of rows (a row's enrollment changes are its own): kept for
         // the run in a short list by class, then tallied, instead of 1.4 million `userId|classId` keys made and
         // hashed. A scattered person's, and the sync item's, are kept by key.
-        var finished: [UInt8] = []
-        finished.reserveCapacity(items.count)
+        tally.finished.reserveCapacity(range.count)
         var run: [(classID: String, bits: UInt8)] = []
         var runUser: String?
         // Whether the last person asked about is scattered: asked again for each of their rows (a hash a row).
@@ -100,7 +157,7 @@ public enum RosterSummary {
                 return
             }
             if user != runUser {
-                for entry in run { finished.append(entry.bits) }
+                for entry in run { tally.finished.append(entry.bits) }
                 run.removeAll(keepingCapacity: true)
                 runUser = user
             }
@@ -113,7 +170,7 @@ public enum RosterSummary {
         // Rows come person by person: the previous row's person, school and class are not marked again.
         var previous: (user: String, school: String?)?
         var previousClass: String?
-        for index in items.indices {
+        for index in range {
             let input = items[index].input, state = items[index].state
             let user = input[userColumn] ?? ""
             let usersRow = input[roleColumn] != nil, syncItem = input[syncColumn] != nil
@@ -165,20 +222,7 @@ public enum RosterSummary {
                 }
             }
         }
-        for entry in run { finished.append(entry.bits) }
-        return entities.indices.map { entity in
-            var counts = EntityCounts(entity: entities[entity])
-            func count(_ bits: UInt8) {
-                let made = bits & created != 0, gone = bits & removed != 0, changed = bits & updated != 0 && !made
-                if made { counts.created += 1 }
-                if gone { counts.removed += 1 }
-                if changed && !gone { counts.updated += 1 }
-                if bits & named != 0 && !made && !changed && !gone { counts.unchanged += 1 }
-                if bits & errors != 0 && bits & named == 0 { counts.errors += 1 }
-            }
-            for bits in records[entity].bits { count(bits) }
-            if entity == enrollments { for bits in finished { count(bits) } }
-            return counts
-        }
+        for entry in run { tally.finished.append(entry.bits) }
+        return tally
     }
 }
