@@ -361,10 +361,11 @@ public struct RosterPlanner: Sendable {
             }
         }
 
-        // Names given anywhere in the file for new schools and classes, and whose login ID and address move in
-        // this batch (the old ones are then free): two passes over the rows, one on each core.
+        // Names given anywhere in the file for new schools and classes, whose login ID and address move in this
+        // batch (the old ones are then free), and the students of the users.csv rows, whom demographics.csv rows must
+        // name (checked below): three passes over the rows at once.
         // (A row repeating the previous row's school, once that school has its name, is not looked up.)
-        let (namesGiven, moving) = Parallel.both({ [rows] in
+        let (namesGiven, (students, moving)) = Parallel.both({ [rows] in
             var schoolNames: [String: String] = [:]
             var lastNamedSchool: String?
             var classIDs = DistinctTexts(), classOf = [Int32](repeating: -1, count: rows.count), classNames: [String?] = []
@@ -384,18 +385,17 @@ public struct RosterPlanner: Sendable {
             let existing = classIDs.texts.map { snapshot.classes[ifAny: $0] }
             return (schools: schoolNames, classes: FileClasses(of: classOf, names: classNames, existing: existing))
         }) {
-            var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
-            var previousUser: String?
-            for (position, index) in users.enumerated() where usable(index) && rows[position].userID != previousUser {
-                let row = rows[position]
-                previousUser = row.userID
-                if row.loginID != nil { fileLogin[row.userID] = row.login }
-                if let email = row.email { fileEmail[row.userID] = EmailAddress.key(email) }
+            Parallel.both({ [rows] in demographics.isEmpty ? [] : RosterFile.students(rows, userID: \.userID, role: \.role) }) {
+                var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
+                var previousUser: String?
+                for (position, index) in users.enumerated() where usable(index) && rows[position].userID != previousUser {
+                    let row = rows[position]
+                    previousUser = row.userID
+                    if row.loginID != nil { fileLogin[row.userID] = row.login }
+                    if let email = row.email { fileEmail[row.userID] = EmailAddress.key(email) }
+                }
+                return (logins: fileLogin, emails: fileEmail)
             }
-            // The students of the users.csv rows, whom demographics.csv rows must name (checked below), gathered here
-            // beside the class names rather than on their own.
-            let students = demographics.isEmpty ? [] : RosterFile.students(rows, userID: \.userID, role: \.role)
-            return (logins: fileLogin, emails: fileEmail, students: students)
         }
         let schoolNames = namesGiven.schools, fileClasses = namesGiven.classes
         let fileLogin = moving.logins, fileEmail = moving.emails
@@ -432,7 +432,7 @@ public struct RosterPlanner: Sendable {
                         fix: "Upload users.csv and demographics.csv together in one batch."))
             }
         } else if !demographics.isEmpty {
-            RosterFile.checkDemographics(&demographicRows, students: moving.students)
+            RosterFile.checkDemographics(&demographicRows, students: students)
         }
         RosterFile.skipDependents(&userRows, &demographicRows)
         for (position, index) in users.enumerated() where anyBadUser && userRows[position].issues.count > before.users[position] {

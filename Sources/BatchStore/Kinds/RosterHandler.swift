@@ -86,6 +86,8 @@ public struct RosterHandler: BatchKindHandler {
                 let row = file.users[position]
                 return item(position, line: row.line, values: row.values, issues: row.issues, source: read.span(of: read.records[position]))
             }
+            // The rows and records (their cells the items' now) are let go off the receive's path.
+            Parallel.release(inBackground: (consume file, consume read))
             if RosterMode.of(options: batch.options) == .sync {
                 items.append(
                     BatchItem(
