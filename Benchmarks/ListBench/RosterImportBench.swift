@@ -309,7 +309,15 @@ enum RosterImportBench {
             CPU-seconds; each row's class found once in the plan instead of three times); the CSV reader going through
             a cell's own bytes in a loop of its own (reading users.csv alone 0.88–0.93 → 0.71–0.73 s); and the apply's
             new demographics rows made on one thread at a lower priority beside the enrollments' writing, instead of
-            taking both cores from its writer. The tables above are this round's.
+            taking both cores from its writer. The twenty-fifth round (2026-12-06, second session), work taken off
+            the paths that wait for it: the data as it was before a re-import's plan let go on another thread, not at
+            the plan's end (the re-import's plan 4.69 / 4.77 / 4.63 → 3.95 / 4.03 / 4.13 s, alternate runs); the
+            users.csv items made with room for its demographics.csv's (0.16–0.18 → 0.05 s of moving them); a large
+            CSV read in four pieces a core, each taken by the next core free (reading and checking users.csv
+            3.05 / 2.92 / 2.83 / 3.02 → 2.96 / 2.45 / 2.53 / 2.78 s); the per-entity counts counted in two parts at
+            once and the plan digest on a thread of its own (the store step 3.49 / 3.43 / 3.23 → 3.41 / 3.04 / 3.11 s);
+            a lock scope's 206,000 people written as one text, not a JSON array (reading the digest 93 / 58 / 65 →
+            40 / 33 / 66 ms). The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as values, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once
