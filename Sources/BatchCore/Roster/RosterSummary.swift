@@ -34,8 +34,11 @@ public enum RosterSummary {
         left.withUTF8Bytes { CSVReader.text(right, is: $0) }
     }
 
-    /// What counting a part of the items found: each entity's records (keys numbered by their bytes, with what
-    /// happens to each as bits) and the enrollments of people counted by their runs of rows.
+    /// What counting a part of the items found: each entity's records, with what happens to each as bits (one hash a
+    /// row and record instead of a set for each of named, created, updated, removed and errors), and the
+    /// enrollments of people counted by their runs of rows. Each entity's keys are numbered once by their bytes, as
+    /// the database tells its keys apart: two class IDs Swift calls equal, "é" composed on one row and decomposed on
+    /// another, are two classes written, so two counted.
     struct Tally {
         var records = [(keys: DistinctTexts, bits: [UInt8])](repeating: (DistinctTexts(), []), count: entities.count)
         var finished: [UInt8] = []
@@ -64,7 +67,7 @@ public enum RosterSummary {
     /// `cutNear`: where to cut (moved on to the next person's first row); by default half way for 200,000 items or
     /// more, and no cut below (tests cut small batches anywhere).
     public static func counts(_ items: [BatchItem], roles: [String: UserRole] = [:], cutNear wanted: Int? = nil) -> [EntityCounts] {
-        let enrollments = 4
+        let enrollments = entities.firstIndex(of: "enrollments")!
         let named = Self.named, created = Self.created, updated = Self.updated, removed = Self.removed, errors = Self.errors
         // The columns, found once in the first file's list, which its rows share (a row with another list is read by
         // name).

@@ -101,16 +101,41 @@ public final class PostgresBackend: DatabaseBackend {
         runTask.cancel()
     }
 
+    /// The pool handed out a connection the server had already ended, and nothing was run on it.
+    private struct EndedBeforeStart: Error {}
+
     private func run<T: Sendable>(
         transaction: Bool, _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
-        let logger = self.logger
         await started.wait()
+        // Just after the server ends a connection, the pool can still hand it out (seen in a loaded test run: the
+        // write after five ended ones failed at its BEGIN). Nothing has run on it then, so the work is run once more
+        // on another connection.
+        do {
+            return try await runOnce(transaction: transaction, body)
+        } catch is EndedBeforeStart {
+            logger.warning("PostgreSQL had ended the connection the pool handed out; running on another")
+            do {
+                return try await runOnce(transaction: transaction, body)
+            } catch is EndedBeforeStart {
+                throw StoreError.unavailable("PostgreSQL closed the connection before answering")
+            }
+        }
+    }
+
+    private func runOnce<T: Sendable>(
+        transaction: Bool, _ body: @escaping @Sendable (any SQLConnection) throws -> T
+    ) async throws -> T {
+        let logger = self.logger
         do {
             return try await client.withConnection { connection in
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                     DispatchQueue.global(qos: .userInitiated).async {
                         let sql = BlockingPostgresConnection(connection: connection, logger: logger)
+                        if connection.isClosed {
+                            continuation.resume(throwing: EndedBeforeStart())
+                            return
+                        }
                         do {
                             guard transaction else {
                                 continuation.resume(returning: try body(sql))
@@ -119,7 +144,11 @@ public final class PostgresBackend: DatabaseBackend {
                             // READ COMMITTED whatever the server's default: the statement triggers that check the
                             // roster tables' keys need each query to see what committed before it, as a key's own
                             // check does (migration CheckRosterKeysByStatementOnPostgres).
-                            try sql.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                            do {
+                                try sql.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                            } catch where connection.isClosed {
+                                throw EndedBeforeStart()
+                            }
                             do {
                                 let value = try body(sql)
                                 try sql.execute("COMMIT")
@@ -142,6 +171,8 @@ public final class PostgresBackend: DatabaseBackend {
                 }
             }
         } catch let error as StoreError {
+            throw error
+        } catch let error as EndedBeforeStart {
             throw error
         } catch let error as PSQLError {
             throw Self.map(error)
