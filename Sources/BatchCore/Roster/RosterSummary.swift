@@ -69,10 +69,7 @@ public enum RosterSummary {
     public static func counts(_ items: [BatchItem], roles: [String: UserRole] = [:], cutNear wanted: Int? = nil) -> [EntityCounts] {
         let enrollments = entities.firstIndex(of: "enrollments")!
         let named = Self.named, created = Self.created, updated = Self.updated, removed = Self.removed, errors = Self.errors
-        // The columns, found once in the first file's list, which its rows share (a row with another list is read by
-        // name).
-        let shared = items.first?.input.columns
-        let userColumn = RowValues.Column("userId", in: shared), roleColumn = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
+        let columns = Columns(items), userColumn = columns.user, roleColumn = columns.role
         var roleOf = roles
         roleOf.reserveCapacity(items.count / 4)
         // Fields are read through the array, not from a copy of each item (copying 1.6 million items, with their
@@ -94,13 +91,15 @@ public enum RosterSummary {
         let cut = middle
         var tally: Tally
         if cut < items.count {
-            let (second, first) = Parallel.both(yielding: { tallyRange(items, cut..<items.count, roles: knownRoles, scattered: scattered) }) {
-                tallyRange(items, 0..<cut, roles: knownRoles, scattered: scattered)
+            let (second, first) = Parallel.both(yielding: {
+                tallyRange(items, cut..<items.count, columns: columns, roles: knownRoles, scattered: scattered)
+            }) {
+                tallyRange(items, 0..<cut, columns: columns, roles: knownRoles, scattered: scattered)
             }
             tally = first
             tally.add(second)
         } else {
-            tally = tallyRange(items, 0..<items.count, roles: knownRoles, scattered: scattered)
+            tally = tallyRange(items, 0..<items.count, columns: columns, roles: knownRoles, scattered: scattered)
         }
         let records = tally.records, finished = tally.finished
         return entities.indices.map { entity in
@@ -119,16 +118,32 @@ public enum RosterSummary {
         }
     }
 
+    /// The columns the counting reads, found once in the first file's list, which its rows share (a row with another
+    /// list is read by name).
+    struct Columns: Sendable {
+        let user, role, school, classID, sync, action: RowValues.Column
+
+        init(_ items: [BatchItem]) {
+            let shared = items.first?.input.columns
+            user = RowValues.Column("userId", in: shared)
+            role = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
+            school = RowValues.Column("schoolId", in: shared)
+            classID = RowValues.Column("classId", in: shared)
+            sync = RowValues.Column(RosterPlanner.syncColumn, in: shared)
+            action = RowValues.Column("action", in: shared)
+        }
+    }
+
     /// Counts the items of `range`, which starts where a person's rows start.
-    static func tallyRange(_ items: [BatchItem], _ range: Range<Int>, roles roleOf: [String: UserRole], scattered: Set<String>) -> Tally {
+    static func tallyRange(
+        _ items: [BatchItem], _ range: Range<Int>, columns: Columns, roles roleOf: [String: UserRole], scattered: Set<String>
+    ) -> Tally {
         let schools = 0, staff = 1, students = 2, classes = 3, enrollments = 4, demographics = 5
         let named = Self.named, created = Self.created, updated = Self.updated, removed = Self.removed, errors = Self.errors
         var tally = Tally()
         func mark(_ entity: Int, _ key: String, _ bit: UInt8) { tally.mark(entity, key, bit) }
-        let shared = items.first?.input.columns
-        let userColumn = RowValues.Column("userId", in: shared), roleColumn = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
-        let schoolColumn = RowValues.Column("schoolId", in: shared), classColumn = RowValues.Column("classId", in: shared)
-        let syncColumn = RowValues.Column(RosterPlanner.syncColumn, in: shared), actionColumn = RowValues.Column("action", in: shared)
+        let userColumn = columns.user, roleColumn = columns.role, schoolColumn = columns.school, classColumn = columns.classID
+        let syncColumn = columns.sync, actionColumn = columns.action
         func personEntity(_ userID: String) -> Int { roleOf[userID] == .student ? students : staff }
         func entity(of change: FieldChange) -> Int? {
             switch change.entity {

@@ -104,6 +104,9 @@ public final class PostgresBackend: DatabaseBackend {
     /// The pool handed out a connection the server had already ended, and nothing was run on it.
     private struct EndedBeforeStart: Error {}
 
+    /// A statement or transaction whose connection the server ended before answering.
+    static let connectionEnded = StoreError.unavailable("PostgreSQL closed the connection before answering")
+
     private func run<T: Sendable>(
         transaction: Bool, _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
@@ -118,7 +121,7 @@ public final class PostgresBackend: DatabaseBackend {
             do {
                 return try await runOnce(transaction: transaction, body)
             } catch is EndedBeforeStart {
-                throw StoreError.unavailable("PostgreSQL closed the connection before answering")
+                throw PostgresBackend.connectionEnded
             }
         }
     }
@@ -309,7 +312,7 @@ struct BlockingPostgresConnection: SQLConnection {
             answered = done.wait(timeout: .now() + .seconds(1)) == .success
             if !answered && connection.isClosed {
                 answered = done.wait(timeout: .now() + .seconds(1)) == .success
-                if !answered { throw StoreError.unavailable("PostgreSQL closed the connection before answering") }
+                if !answered { throw PostgresBackend.connectionEnded }
             }
         }
         do {
