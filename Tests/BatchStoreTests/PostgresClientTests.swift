@@ -1,4 +1,4 @@
-import BatchStore
+@testable import BatchStore
 import BatchTestSupport
 import Foundation
 import Logging
@@ -29,7 +29,7 @@ struct PostgresClientTests {
     func usedAtOnce() async throws {
         guard let url = TestDatabase.postgresURL else { return }
         let captured = Captured()
-        // The race it had was lost now and then: many fresh stores, each asked at once.
+        // The race it had was lost now and then (last in a fresh-clone CI run): many fresh stores, each asked at once.
         for _ in 0..<10 {
             let backend = try PostgresBackend(url: url, logger: Logger(label: "test.postgres") { _ in CapturingHandler(captured: captured) })
             let one = try await backend.read { db in try db.query("SELECT 1 AS one", []).first?.optionalText("one") }
@@ -37,6 +37,22 @@ struct PostgresClientTests {
             try await backend.close()
         }
         #expect(captured.messages.withLock { $0 }.isEmpty)
+    }
+
+    @Test("the pool's log passes on every message but the warning that a connection was asked for before the pool ran")
+    func poolLogLeavesOutOnlyLeaseBeforeRun() {
+        let captured = Captured()
+        let logger = Logger(label: "test.pool") { _ in
+            PostgresBackend.PoolLogHandler(inner: CapturingHandler(captured: captured))
+        }
+        logger.warning("Trying to lease connection from `PostgresClient`, but `PostgresClient.run()` hasn't been called yet.")
+        logger.warning("Connection to 127.0.0.1:5432 failed")
+        logger.error("Trying to lease connection from `PostgresClient`, but `PostgresClient.run()` hasn't been called yet.")
+        logger.info("below the handler's level")
+        #expect(captured.messages.withLock { $0 } == [
+            "warning: Connection to 127.0.0.1:5432 failed",
+            "error: Trying to lease connection from `PostgresClient`, but `PostgresClient.run()` hasn't been called yet.",
+        ])
     }
 
     @Test(

@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
-import Synchronization
 
 /// PostgreSQL through postgres-nio's connection pool.
 ///
@@ -35,42 +34,42 @@ public final class PostgresBackend: DatabaseBackend {
             configuration.options.additionalStartupParameters = [("search_path", searchPath)]
         }
         self.logger = logger
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        var poolLogger = logger
+        poolLogger.handler = PoolLogHandler(inner: logger.handler)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
         self.client = client
-        let started = Gate()
-        self.started = started
-        runTask = Task {
-            started.open()
-            await client.run()
-        }
+        runTask = Task { await client.run() }
     }
 
-    /// Opened by the task that runs the client, just before it does: a connection is asked for only after that. (A
-    /// command that used the database at once sometimes asked first, and postgres-nio warned that `run()` had not
-    /// been called, though it then served the request.)
-    private let started: Gate
+    /// The pool's log, less one warning. postgres-nio warns when a connection is asked for before `run()` has been
+    /// called. `init` starts `run()` at once, but a command that uses the database at once can still ask in the
+    /// instant before that task reaches it (seen now and then, more under load; a gate opened just before `run()` made
+    /// it rarer, not gone). The request then waits in the pool's queue and is served as soon as the pool runs, so the
+    /// warning tells a user nothing, and is left out. Everything else the pool logs is passed on.
+    struct PoolLogHandler: LogHandler {
+        var inner: any LogHandler
+        static let leaseBeforeRun = "Trying to lease connection from `PostgresClient`, but `PostgresClient.run()`"
 
-    /// Closed until `open()`; `wait()` returns once it is open.
-    final class Gate: Sendable {
-        private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
-
-        func open() {
-            let waiting = state.withLock { state in
-                state.open = true
-                defer { state.waiting = [] }
-                return state.waiting
-            }
-            for waiter in waiting { waiter.resume() }
+        var metadata: Logger.Metadata {
+            get { inner.metadata }
+            set { inner.metadata = newValue }
+        }
+        var logLevel: Logger.Level {
+            get { inner.logLevel }
+            set { inner.logLevel = newValue }
+        }
+        var metadataProvider: Logger.MetadataProvider? {
+            get { inner.metadataProvider }
+            set { inner.metadataProvider = newValue }
+        }
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { inner[metadataKey: key] }
+            set { inner[metadataKey: key] = newValue }
         }
 
-        func wait() async {
-            await withCheckedContinuation { continuation in
-                let open = state.withLock { state in
-                    if !state.open { state.waiting.append(continuation) }
-                    return state.open
-                }
-                if open { continuation.resume() }
-            }
+        func log(event: LogEvent) {
+            if event.level == .warning, event.message.description.hasPrefix(Self.leaseBeforeRun) { return }
+            inner.log(event: event)
         }
     }
 
@@ -110,7 +109,6 @@ public final class PostgresBackend: DatabaseBackend {
     private func run<T: Sendable>(
         transaction: Bool, _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
-        await started.wait()
         // Just after the server ends a connection, the pool can still hand it out (seen in a loaded test run: the
         // write after five ended ones failed at its BEGIN). Nothing has run on it then, so the work is run once more
         // on another connection.
