@@ -29,6 +29,19 @@ struct RosterPlannerTests {
         return snapshot
     }
 
+    @Test("a person's stored fields read like a dictionary of those set: empty and unknown names are nil, and by position in RosterRecord.personFields")
+    func personFields() {
+        let fields = RosterSnapshot.PersonFields(["userRole": "student", "firstName": "詠欣", "middleName": "", "notAField": "x"])
+        #expect(fields["userRole"] == "student")
+        #expect(fields["firstName"] == "詠欣")
+        #expect(fields["middleName"] == nil)
+        #expect(fields["notAField"] == nil)
+        #expect(fields.dictionary == ["userRole": "student", "firstName": "詠欣"])
+        #expect(fields[position: RosterRecord.personFields.firstIndex(of: "firstName")!] == "詠欣")
+        #expect(fields[position: RosterRecord.personFields.firstIndex(of: "userEmail")!] == "")
+        #expect(RosterSnapshot.PersonFields(values: fields.values) == fields)
+    }
+
     @Test("a person's first row ending an enrollment does not hide the name change and the new school on the next rows")
     func deleteThenUpdate() {
         let items = [

@@ -64,6 +64,50 @@ struct RosterExportTests {
         }
     }
 
+    @Test(
+        "a district of more people than one read (500) comes out whole: every person once, in the people list's order, each with their classes or their school",
+        arguments: TestDatabase.all)
+    func manyPeople(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.createSchool(School(key: "north", schoolID: "N", name: "North School"), by: .system)
+            try await store.createSchool(School(key: "south", schoolID: "S", name: "South School"), by: .system)
+            // 1,234 students: last names that sort apart from their userIds, some sharing a name (then by userId).
+            let lastNames = ["Wong", "Chan", "García", "Lee", "陳", "Ng"]
+            let people = (0..<1_234).map { index in
+                Person(
+                    userID: UserID(rawValue: String(format: "%06d", index)), role: .student, firstName: "Kid \(index % 7)",
+                    lastName: lastNames[index % lastNames.count], grade: "05", schoolKeys: [index % 2 == 0 ? "north" : "south"])
+            }
+            try await store.upsert(people: people)
+            try await store.upsert(classes: [
+                SchoolClass(classID: "N-5A", schoolKey: "north", name: "5A", grade: "05", subject: "Homeroom"),
+                SchoolClass(classID: "N-5A-EN", schoolKey: "north", name: "5A English", grade: "05", subject: "English"),
+            ])
+            // The north students in two classes each; the south ones in none (a row for their school).
+            try await store.upsert(
+                enrollments: people.filter { $0.schoolKeys == ["north"] }.flatMap { person in
+                    ["N-5A", "N-5A-EN"].map { Enrollment(classID: ClassID(rawValue: $0), userID: person.userID, role: .student) }
+                })
+            try await store.upsert(demographics: people.prefix(700).map { Demographics(userID: $0.userID, sex: "female") })
+            let files = try await export(store, .init(scope: .district))
+            #expect(files.rows == 617 * 2 + 617)
+            let users = try CSVTable.read(bytes: Data(files.users.utf8), fileName: "users.csv", dictionary: RosterDictionaries.users).get()
+            let userIDs = users.records.map { $0.cells[3] }
+            // Each person's rows together, the people in the list's order.
+            var order: [String] = []
+            for id in userIDs where order.last != id { order.append(id) }
+            let expected = people.sorted { a, b in
+                (a.lastName, a.firstName, a.userID.rawValue) < (b.lastName, b.firstName, b.userID.rawValue)
+            }.map(\.userID.rawValue)
+            #expect(order == expected)
+            let demographics = try CSVTable.read(
+                bytes: Data(files.demographics.utf8), fileName: "demographics.csv", dictionary: RosterDictionaries.demographics
+            ).get()
+            #expect(Set(demographics.records.map { $0.cells[0] }) == Set(people.prefix(700).map(\.userID.rawValue)))
+            #expect(demographics.records.count == 700)
+        }
+    }
+
     @Test("filtered by school and by students / staff; a scoped account exports only its schools", arguments: TestDatabase.all)
     func filters(database: TestDatabase) async throws {
         try await database.withStore { store in

@@ -13,16 +13,55 @@ public struct RosterSnapshot: Sendable {
         }
     }
 
+    /// A person's users.csv fields: one cell a field of `RosterRecord.personFields`, in that order, "" where not set.
+    /// Read by name like a dictionary of the fields set. (A re-import's snapshot holds everyone the file names, 206,000
+    /// people at state size: a dictionary each, eleven keys hashed into it, was about three times the memory.)
+    public struct PersonFields: Sendable, Hashable {
+        public private(set) var values: [String]
+        static let positions = Dictionary(uniqueKeysWithValues: RosterRecord.personFields.enumerated().map { ($1, $0) })
+
+        /// `values`: one a field of `RosterRecord.personFields`, in its order.
+        public init(values: [String]) {
+            precondition(values.count == RosterRecord.personFields.count, "a person has one value a field")
+            self.values = values
+        }
+
+        /// The fields set in `dictionary` (any other key is left out).
+        public init(_ dictionary: [String: String]) {
+            values = RosterRecord.personFields.map { dictionary[$0] ?? "" }
+        }
+
+        /// The value of field `name`; nil when it is not set (or not a person field).
+        public subscript(name: String) -> String? {
+            guard let position = Self.positions[name], !values[position].isEmpty else { return nil }
+            return values[position]
+        }
+
+        /// The value of the field at `position` in `RosterRecord.personFields`, "" when not set.
+        public subscript(position position: Int) -> String { values[position] }
+
+        /// The fields set, by name.
+        public var dictionary: [String: String] {
+            var fields: [String: String] = [:]
+            for (name, value) in zip(RosterRecord.personFields, values) where !value.isEmpty { fields[name] = value }
+            return fields
+        }
+    }
+
     public struct Person: Sendable, Hashable {
-        /// users.csv person fields (`RosterRecord.personFields`), empty values left out.
-        public var fields: [String: String]
+        /// users.csv person fields (`RosterRecord.personFields`).
+        public var fields: PersonFields
         /// The school IDs of the person's schools.
         public var schoolIDs: Set<String>
         public var schoolKeys: [SchoolKey]
-        public init(fields: [String: String], schoolIDs: Set<String>, schoolKeys: [SchoolKey]) {
+        public init(fields: PersonFields, schoolIDs: Set<String>, schoolKeys: [SchoolKey]) {
             self.fields = fields
             self.schoolIDs = schoolIDs
             self.schoolKeys = schoolKeys
+        }
+        /// `fields`: the fields set, by name.
+        public init(fields: [String: String], schoolIDs: Set<String>, schoolKeys: [SchoolKey]) {
+            self.init(fields: PersonFields(fields), schoolIDs: schoolIDs, schoolKeys: schoolKeys)
         }
         public var role: UserRole { UserRole(rawValue: fields["userRole"] ?? "") ?? .staff }
     }
@@ -784,7 +823,8 @@ public struct RosterPlanner: Sendable {
         if write.contains(.person) {
             let fields = row.positions.person, sorted = row.positions.sortedPerson
             if let person = snapshot.people[ifAny: userID] {
-                changes += fields.changes(entity: "person", key: userID, of: input.values) { person.fields[fields.names[$0]] ?? "" }
+                // (`fields` lists `RosterRecord.personFields` in order: the stored value of each is at its own position.)
+                changes += fields.changes(entity: "person", key: userID, of: input.values) { person.fields[position: $0] }
             } else {
                 // The row's person fields, stored forms; the status always (empty means active).
                 let values = sorted.names.indices.map { index in

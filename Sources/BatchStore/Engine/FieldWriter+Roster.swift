@@ -331,7 +331,7 @@ enum RosterWriter {
         for row in try db.query(chunking: keys("person").map { .text($0) }, {
             "SELECT \(RosterSnapshotLoader.personSelection) FROM people WHERE user_id IN (\($0))"
         }) {
-            set("person", try row.text("user_id"), RosterSnapshotLoader.personFields(row))
+            set("person", try row.text("user_id"), RosterSnapshotLoader.personFields(row).dictionary)
         }
         for key in keys("membership") {
             guard let (user, schoolID) = RosterRecord.splitKey(key), let school = schools[schoolID] else { continue }

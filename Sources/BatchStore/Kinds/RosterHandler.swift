@@ -184,16 +184,18 @@ enum RosterSnapshotLoader {
     ]
 
     /// The columns `personFields` reads, in its order: `user_id`, then `personColumns` (not the search text and times).
-    static let personSelection = (["user_id"] + personColumns.map(\.column)).joined(separator: ", ")
+    static let personSelection: String = {
+        assert(personColumns.map(\.field) == RosterRecord.personFields, "`personFields` reads the fields in their order")
+        return (["user_id"] + personColumns.map(\.column)).joined(separator: ", ")
+    }()
 
-    /// A person's users.csv fields, empty values left out, from a row of `SELECT \(personSelection)`: read by position
-    /// (200,000 people's cells at state size, where a name is hashed and looked up).
-    static func personFields(_ row: SQLRow) -> [String: String] {
-        var fields: [String: String] = [:]
-        for (offset, (field, _)) in personColumns.enumerated() {
-            if let value = row.optionalText(at: 1 + offset), !value.isEmpty { fields[field] = value }
-        }
-        return fields
+    /// A person's users.csv fields from a row of `SELECT \(personSelection)`: read by position (200,000 people's
+    /// cells at state size, where a name is hashed and looked up).
+    static func personFields(_ row: SQLRow) -> RosterSnapshot.PersonFields {
+        var values: [String] = []
+        values.reserveCapacity(personColumns.count)
+        for offset in personColumns.indices { values.append(row.optionalText(at: 1 + offset) ?? "") }
+        return RosterSnapshot.PersonFields(values: values)
     }
 
     static func classFields(_ row: SQLRow, schoolIDs: [String: String]) -> [String: String] {
@@ -221,6 +223,17 @@ enum RosterSnapshotLoader {
             let fields = enrollmentFields(role: role, primary: primary)
             made.append((role, primary, fields))
             return fields
+        }
+    }
+
+    /// Texts read many times over, each kept once: a text equal to one seen before is that one (the same storage).
+    struct SharedTexts {
+        private var seen: Set<String> = []
+
+        mutating func shared(_ text: String) -> String {
+            if let known = seen.firstIndex(of: text) { return seen[known] }
+            seen.insert(text)
+            return text
         }
     }
 
@@ -287,6 +300,9 @@ enum RosterSnapshotLoader {
         let known = userIDs.map { SQLValue.text($0) }
         var enrollments: [String: [RosterSnapshot.Enrollment]] = [:], demographics: [String: RowValues] = [:]
         var records = EnrollmentRecords()
+        // A class's ID is held once for all its enrollments (forty students a class: 1.4 million texts of 16 bytes
+        // or more, each an allocation of its own, held through the plan).
+        var classIDs = SharedTexts()
         // Kept by person: the rows come person by person (read through the user_id index), so each person's list
         // is made whole and put in once; a person whose rows come apart has the later ones added.
         enrollments.reserveCapacity(known.count)
@@ -304,7 +320,7 @@ enum RosterSnapshotLoader {
                 run = []
             }
             let fields = records.fields(role: row.optionalText(at: 2) ?? "", primary: row.bool(at: 3))
-            run.append(RosterSnapshot.Enrollment(classID: try row.text(at: 1), fields: fields))
+            run.append(RosterSnapshot.Enrollment(classID: classIDs.shared(try row.text(at: 1)), fields: fields))
         }
         endRun()
         demographics.reserveCapacity(known.count)
