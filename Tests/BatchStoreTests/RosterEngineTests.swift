@@ -416,8 +416,11 @@ struct RosterEngineTests {
             await #expect(throws: StoreError.self) {
                 try await engine.submit(sync.id, confirm: true, allowMassChanges: false, by: Actor(EngineFixture.clerk))
             }
+            func enrollmentRows() async throws -> Int64 { try await store.backend.read { db in try db.scalarInt("SELECT COUNT(*) FROM enrollments") } }
+            let enrolledBefore = try await enrollmentRows()
             let synced = try await apply(engine, sync)
             #expect(synced.status == .completed)
+            #expect(try await enrollmentRows() == enrolledBefore - 14, "exactly the removed enrollments are gone")
             let left = try await store.backend.read { db in try db.scalarInt("SELECT COUNT(*) FROM people WHERE user_status = 'left'") }
             #expect(left == 2)
 
@@ -426,6 +429,7 @@ struct RosterEngineTests {
             #expect(try await JobWorker(engine: engine, name: "w").runNext())
             let leftAfterUndo = try await store.backend.read { db in try db.scalarInt("SELECT COUNT(*) FROM people WHERE user_status = 'left'") }
             #expect(leftAfterUndo == 0)
+            #expect(try await enrollmentRows() == enrolledBefore)
             #expect(try await store.batch(sync.id).status == .undone)
         }
     }

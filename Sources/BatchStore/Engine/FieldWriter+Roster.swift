@@ -32,14 +32,12 @@ enum RosterWriter {
         let schools = try RosterSnapshotLoader.schools(on: db).byID
         func keys(_ entity: String) -> [String] { removed.filter { $0.entity == entity }.map(\.key) }
         try db.execute(chunking: keys("demographics").map { .text($0) }) { "DELETE FROM demographics WHERE user_id IN (\($0))" }
-        for key in keys("enrollment") {
-            guard let (user, classID) = RosterRecord.splitKey(key) else { continue }
-            try db.execute("DELETE FROM enrollments WHERE user_id = ? AND class_id = ?", [.text(user), .text(classID)])
-        }
-        for key in keys("membership") {
-            guard let (user, schoolID) = RosterRecord.splitKey(key), let school = schools[schoolID] else { continue }
-            try db.execute("DELETE FROM person_schools WHERE user_id = ? AND school_key = ?", [.text(user), .id(school.key)])
-        }
+        try deletePairs(in: "enrollments", second: "class_id", keys("enrollment").compactMap(RosterRecord.splitKey), on: db)
+        try deletePairs(
+            in: "person_schools", second: "school_key",
+            keys("membership").compactMap { key in
+                RosterRecord.splitKey(key).flatMap { user, schoolID in schools[schoolID].map { (user, $0.key.rawValue) } }
+            }, on: db)
         try db.execute(chunking: keys("class").map { .text($0) }) { "DELETE FROM classes WHERE class_id IN (\($0))" }
         try db.execute(chunking: keys("person").map { .text($0) }) { "DELETE FROM people WHERE user_id IN (\($0))" }
         for id in keys("school") {
@@ -48,6 +46,22 @@ enum RosterWriter {
             let used = try db.scalarInt("SELECT COUNT(*) FROM person_schools WHERE school_key = ?", [.id(school.key)])
                 + db.scalarInt("SELECT COUNT(*) FROM classes WHERE school_key = ?", [.id(school.key)])
             if used == 0 { try db.execute("DELETE FROM schools WHERE school_key = ?", [.id(school.key)]) }
+        }
+    }
+
+    /// Deletes the rows of `table` keyed by (`user_id`, `second`) `pairs`, the pairs of 500 people a statement: their
+    /// rows found through the `user_id` index, those of the pairs kept by `user_id|second`. (A statement a pair was
+    /// 1.4 million statements, each compiled, in the undo of a state-size first roster.) A userId never holds `|`.
+    static func deletePairs(in table: String, second: String, _ pairs: [(String, String)], on db: any SQLConnection) throws {
+        var byUser: [String: [String]] = [:]
+        for (user, other) in pairs { byUser[user, default: []].append(user + "|" + other) }
+        let concatenated = "user_id || '|' || \(second)"
+        for users in byUser.keys.sorted().chunked(500) {
+            let keys = users.flatMap { byUser[$0] ?? [] }.map { SQLValue.text($0) }
+            guard let set = db.textSet(keys, over: 0) else { continue }
+            try db.execute(
+                "DELETE FROM \(table) WHERE user_id IN (\(placeholders(users.count))) AND \(concatenated) IN (\(set.expression))",
+                users.map { .text($0) } + [set.bind])
         }
     }
 
@@ -319,12 +333,23 @@ enum RosterWriter {
         let roster = changes.filter { writes($0.entity) || ($0.entity == "person" && isWhole($0)) }
         guard !roster.isEmpty else { return }
         let (schoolIDs, schools) = try RosterSnapshotLoader.schools(on: db)
-        for change in roster { result[FieldWriter.slot(change.entity, change.key, change.field)] = .some(nil) }
-        func set(_ entity: String, _ key: String, _ fields: [String: String]) {
-            result[FieldWriter.slot(entity, key, "*")] = RosterRecord.json(fields)
-            for (field, value) in fields { result[FieldWriter.slot(entity, key, field)] = value }
+        // Only the slots the changes name: the undo of a state-size first roster names two million whole records,
+        // and a slot for each of their fields too was ten million entries more.
+        var named: [String: Set<String>] = [:]
+        // Each kind's keys, gathered in one pass (not filtered out of two million changes again for each kind).
+        var keysOf: [String: Set<String>] = [:]
+        for change in roster {
+            result[FieldWriter.slot(change.entity, change.key, change.field)] = .some(nil)
+            named[change.entity, default: []].insert(change.field)
+            keysOf[change.entity, default: []].insert(change.key)
         }
-        func keys(_ entity: String) -> [String] { Array(Set(roster.filter { $0.entity == entity }.map(\.key))).sorted() }
+        /// `json`: the record's JSON when the caller has it already.
+        func set(_ entity: String, _ key: String, _ fields: [String: String], json: String? = nil) {
+            guard let wanted = named[entity] else { return }
+            if wanted.contains("*") { result[FieldWriter.slot(entity, key, "*")] = json ?? RosterRecord.json(fields) }
+            for (field, value) in fields where wanted.contains(field) { result[FieldWriter.slot(entity, key, field)] = value }
+        }
+        func keys(_ entity: String) -> [String] { (keysOf[entity] ?? []).sorted() }
         for id in keys("school") {
             if let school = schools[id] { set("school", id, ["schoolName": school.name]) }
         }
@@ -333,18 +358,28 @@ enum RosterWriter {
         }) {
             set("person", try row.text("user_id"), RosterSnapshotLoader.personFields(row).dictionary)
         }
-        for key in keys("membership") {
+        // A membership is there when its person is at its school: each named person's schools read at once.
+        let memberships = keys("membership")
+        let members = Set(memberships.compactMap { RosterRecord.splitKey($0)?.0 }).sorted().map { SQLValue.text($0) }
+        var held: Set<String> = []
+        for row in try db.query(chunking: members, { "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\($0))" }) {
+            held.insert(try row.text("user_id") + "|" + row.text("school_key"))
+        }
+        for key in memberships {
             guard let (user, schoolID) = RosterRecord.splitKey(key), let school = schools[schoolID] else { continue }
-            if try db.first("SELECT user_id FROM person_schools WHERE user_id = ? AND school_key = ?", [.text(user), .id(school.key)]) != nil {
-                result[FieldWriter.slot("membership", key, "*")] = "{}"
-            }
+            if held.contains(user + "|" + school.key.rawValue) { result[FieldWriter.slot("membership", key, "*")] = "{}" }
         }
         for row in try db.query(chunking: keys("class").map { .text($0) }, { "SELECT * FROM classes WHERE class_id IN (\($0))" }) {
             set("class", try row.text("class_id"), RosterSnapshotLoader.classFields(row, schoolIDs: schoolIDs))
         }
-        let enrollmentUsers = Set(keys("enrollment").compactMap { RosterRecord.splitKey($0)?.0 }).sorted().map { SQLValue.text($0) }
+        let enrollmentUsers = Set((keysOf["enrollment"] ?? []).compactMap { RosterRecord.splitKey($0)?.0 }).sorted().map { SQLValue.text($0) }
+        // A handful of distinct records (role, primary teacher): each one's fields and JSON made once.
+        var records = RosterSnapshotLoader.EnrollmentRecords(), made: [(fields: [String: String], json: String)] = []
         for row in try db.query(chunking: enrollmentUsers, { "SELECT * FROM enrollments WHERE user_id IN (\($0))" }) {
-            set("enrollment", RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: try row.text("class_id")), RosterSnapshotLoader.enrollmentFields(row))
+            let fields = records.fields(row)
+            let json = made.first { $0.fields == fields }?.json ?? RosterRecord.json(fields)
+            if made.count < 8 && !made.contains(where: { $0.fields == fields }) { made.append((fields, json)) }
+            set("enrollment", RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: try row.text("class_id")), fields, json: json)
         }
         for row in try db.query(chunking: keys("demographics").map { .text($0) }, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) {
             set("demographics", try row.text("user_id"), RosterSnapshotLoader.demographicsFields(row))

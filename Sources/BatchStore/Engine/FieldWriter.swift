@@ -20,11 +20,14 @@ enum FieldWriter {
     /// The current value of each (entity, key, field), keyed by `"entity\u{1}key\u{1}field"`.
     static func currentValues(of changes: [FieldChange], on db: any SQLConnection) throws -> [String: String?] {
         var result: [String: String?] = [:]
-        let people = changes.filter { $0.entity == "person" }
+        // People's own fields (a whole person, `*`, is the roster's below), those the changes name only.
+        let people = changes.filter { $0.entity == "person" && personColumns[$0.field] != nil }
+        let namedFields = Set(people.map(\.field))
+        let fields = personColumns.filter { field, _ in namedFields.contains(field) }
         let keys = Array(Set(people.map(\.key))).sorted().map { SQLValue.text($0) }
         for row in try db.query(chunking: keys, { "SELECT * FROM people WHERE user_id IN (\($0))" }) {
             let key = try row.text("user_id")
-            for (field, column) in personColumns {
+            for (field, column) in fields {
                 result[slot("person", key, field)] = row.optionalText(column)
             }
         }
