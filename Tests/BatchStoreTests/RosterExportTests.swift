@@ -105,6 +105,10 @@ struct RosterExportTests {
             ).get()
             #expect(Set(demographics.records.map { $0.cells[0] }) == Set(people.prefix(700).map(\.userID.rawValue)))
             #expect(demographics.records.count == 700)
+            // demographics.csv alone (the API's download of it): the same lines, no users.csv made.
+            let alone = CollectedText()
+            _ = try await store.exportRoster(.init(scope: .district), users: nil, demographics: alone.append)
+            #expect(alone.text == files.demographics)
         }
     }
 

@@ -27,7 +27,8 @@ extension Store {
         }
     }
 
-    /// Writes users.csv (and, when `demographics` is given, demographics.csv for the students) through the sinks, 500
+    /// Writes users.csv (when `users` is given) and demographics.csv (when `demographics` is, for the students) through
+    /// the sinks, 500
     /// people at a time, in the people list's order (last name, first name, userId); returns the number of users.csv
     /// rows.
     ///
@@ -37,13 +38,13 @@ extension Store {
     /// sorted all 206,000 people again to skip to its place (docs/decisions.md).
     @discardableResult
     public func exportRoster(
-        _ export: RosterExportQuery, users: @escaping @Sendable (String) throws -> Void,
+        _ export: RosterExportQuery, users: (@Sendable (String) throws -> Void)?,
         demographics: (@Sendable (String) throws -> Void)? = nil
     ) async throws -> Int {
         try await backend.read { db in
             var query = export.people ?? PersonQuery(kind: export.include, scope: export.scope, schoolKey: export.schoolKey)
             if !export.userIDs.isEmpty { query.anyOfPeople = export.userIDs }
-            try users(CSVWriter.line(RosterGenerator.usersHeader))
+            try users?(CSVWriter.line(RosterGenerator.usersHeader))
             try demographics?(CSVWriter.line(RosterGenerator.demographicsHeader))
             let schools = Dictionary(
                 try db.query("SELECT school_key, school_id, name FROM schools").map { row in
@@ -57,19 +58,19 @@ extension Store {
             let everyone = try db.query(
                 "SELECT p.user_id FROM people p \(filter.whereClause) ORDER BY p.last_name, p.first_name, p.user_id", filter.binds
             ).map { SQLValue.text(try $0.text(at: 0)) }
-            let lines = RosterExportLines(export: export, schools: schools, withDemographics: demographics != nil)
+            let lines = RosterExportLines(export: export, schools: schools, withUsers: users != nil, withDemographics: demographics != nil)
             var rows = 0
             var writing: InBackground<Result<RosterExportLines.Written, any Error>>?
             func written() throws {
                 guard let done = try writing?.take()?.get() else { return }
-                try users(done.users)
+                try users?(done.users)
                 try demographics?(done.demographics)
                 rows += done.rows
             }
             // On an error, no writing is left running once this returns.
             defer { writing?.wait() }
             for chunk in everyone.chunked(500) {
-                let read = try RosterExportLines.read(Array(chunk), withDemographics: demographics != nil, on: db)
+                let read = try lines.read(Array(chunk), on: db)
                 try written()
                 writing = InBackground { Result { try lines.write(read) } }
             }
@@ -83,6 +84,7 @@ extension Store {
 struct RosterExportLines: Sendable {
     let export: Store.RosterExportQuery
     let schools: [String: (id: String, name: String)]
+    let withUsers: Bool
     let withDemographics: Bool
 
     /// What 500 people's lines are made of.
@@ -98,15 +100,16 @@ struct RosterExportLines: Sendable {
         var rows: Int
     }
 
-    /// The people `ids` (in that order) with their schools, classes and, for students, demographics.
-    static func read(_ ids: [SQLValue], withDemographics: Bool, on db: any SQLConnection) throws -> Read {
+    /// The people `ids` (in that order) with their schools and classes (for users.csv) and, for students,
+    /// demographics (for demographics.csv).
+    func read(_ ids: [SQLValue], on db: any SQLConnection) throws -> Read {
         var byID: [String: Person] = [:]
         for row in try db.query(chunking: ids, { "SELECT \(Store.personColumns) FROM people p WHERE p.user_id IN (\($0))" }) {
             let person = try Person(row: row, schoolKeys: [])
             byID[person.userID.rawValue] = person
         }
         for row in try db.query(
-            chunking: ids,
+            chunking: withUsers ? ids : [],
             {
                 """
                 SELECT ps.user_id, ps.school_key FROM person_schools ps JOIN schools s ON s.school_key = ps.school_key
@@ -118,7 +121,7 @@ struct RosterExportLines: Sendable {
         }
         var classes: [String: [SQLRow]] = [:]
         for row in try db.query(
-            chunking: ids,
+            chunking: withUsers ? ids : [],
             {
                 """
                 SELECT e.user_id, e.primary_teacher, c.class_id, c.school_key, c.class_name, c.class_grade, c.class_subject
@@ -144,7 +147,8 @@ struct RosterExportLines: Sendable {
     func write(_ read: Read) throws -> Written {
         var text = ""
         var rows = 0
-        for p in read.people {
+        // (A demographics.csv alone: no users.csv lines.)
+        for p in withUsers ? read.people : [] {
             let person = [
                 p.userID.rawValue, p.role.rawValue, p.loginID?.rawValue ?? "", p.firstName, p.lastName, p.middleName ?? "",
                 p.preferredFirstName ?? "", p.email ?? "", p.grade ?? "", p.status.rawValue, p.districtID ?? "", p.stateID ?? "",
