@@ -137,18 +137,18 @@ extension BatchEngine {
     func undo(_ job: Job, worker: String) async throws {
         let batch = try await store.batch(job.batchID)
         let board = progress
+        // The tables a large batch wrote may be far from what PostgreSQL's statistics of them say (a first roster
+        // fills empty tables, and autovacuum gathers them again only later): the undo's deletes by userId then scanned
+        // whole tables (a state-size first roster's undo 54–59 s, 32 s once analyzed). Gathered first.
+        if batch.status == .undoing, batch.kind == .roster, batch.counts.total >= Self.analyzeItemsFrom {
+            await analyzeOnPostgres("people, person_schools, classes, enrollments, demographics")
+        }
         try await store.backend.write { db in
             guard batch.status == .undoing else {
                 try Store.completeJob(db, job, worker: worker)
                 return
             }
             let changes = try Store.appliedChanges(db, batchID: batch.id)
-            // The tables a large batch wrote may be far from what PostgreSQL's statistics of them say (a first roster
-            // fills empty tables, and autovacuum gathers them again only later): the undo's deletes by userId then
-            // scanned whole tables (a state-size first roster's undo 54–59 s, 32 s once analyzed). Gathered first.
-            if db.dialect == .postgres, changes.count >= Self.analyzeItemsFrom {
-                _ = try db.execute("ANALYZE people, person_schools, classes, enrollments, demographics", [])
-            }
             let current = try FieldWriter.currentValues(of: changes, on: db)
             var restore: [FieldChange] = []
             var changedSince: [FieldChangeSince] = []

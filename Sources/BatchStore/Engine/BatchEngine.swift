@@ -258,16 +258,28 @@ public final class BatchEngine: Sendable {
         // gathers them again (autovacuum, a minute or so later) they know nothing of a batch just stored: reading a
         // state-size batch's changes in pages of 20,000 (an undo) then sorted 800,000 rows on disk for each page, 0.7 s
         // a page instead of 10 ms (an undo 78–85 s instead of 32 s). A large batch has them gathered at once (0.3 s).
-        if store.backend.dialect == .postgres, (stored.first?.counts.total ?? 0) >= Self.analyzeItemsFrom {
+        if (stored.first?.counts.total ?? 0) >= Self.analyzeItemsFrom {
             var clock = PhaseClock(logger, "receive \(batch.id)")
-            try await store.backend.write { db in _ = try db.execute("ANALYZE batch_items", []) }
+            await analyzeOnPostgres("batch_items")
             clock.step("PostgreSQL's statistics of the items")
         }
         return stored
     }
 
-    /// The batch size (items) from which PostgreSQL's statistics of the items are gathered again after a receive.
+    /// The batch size (items, or changes) from which PostgreSQL's statistics are gathered again after a receive and
+    /// before an undo.
     static let analyzeItemsFrom = 10_000
+
+    /// On PostgreSQL, gathers the statistics of `tables` again, in a transaction of its own. They only guide the
+    /// planner: a failure is logged, and whatever asked goes on.
+    func analyzeOnPostgres(_ tables: String) async {
+        guard store.backend.dialect == .postgres else { return }
+        do {
+            try await store.backend.write { db in _ = try db.execute("ANALYZE \(tables)", []) }
+        } catch {
+            logger.warning("PostgreSQL's statistics of \(tables) could not be gathered: \(error)")
+        }
+    }
 
     /// Plans a draft batch again against the data as it is now (the preview's Refresh).
     @discardableResult

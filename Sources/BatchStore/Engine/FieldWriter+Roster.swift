@@ -377,8 +377,13 @@ enum RosterWriter {
         var records = RosterSnapshotLoader.EnrollmentRecords(), made: [(fields: [String: String], json: String)] = []
         for row in try db.query(chunking: enrollmentUsers, { "SELECT * FROM enrollments WHERE user_id IN (\($0))" }) {
             let fields = records.fields(row)
-            let json = made.first { $0.fields == fields }?.json ?? RosterRecord.json(fields)
-            if made.count < 8 && !made.contains(where: { $0.fields == fields }) { made.append((fields, json)) }
+            let json: String
+            if let known = made.first(where: { $0.fields == fields }) {
+                json = known.json
+            } else {
+                json = RosterRecord.json(fields)
+                made.append((fields, json))
+            }
             set("enrollment", RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: try row.text("class_id")), fields, json: json)
         }
         for row in try db.query(chunking: keys("demographics").map { .text($0) }, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) {
