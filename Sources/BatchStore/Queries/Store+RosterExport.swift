@@ -28,14 +28,13 @@ extension Store {
     }
 
     /// Writes users.csv (when `users` is given) and demographics.csv (when `demographics` is, for the students) through
-    /// the sinks, 500
-    /// people at a time, in the people list's order (last name, first name, userId); returns the number of users.csv
-    /// rows.
+    /// the sinks, 500 people at a time, in the people list's order (last name, first name, userId); returns the number
+    /// of users.csv rows.
     ///
     /// The people are found and sorted once (their userIds only), then read 500 at a time by userId, each 500's lines
     /// written on another thread while the next 500 are read. Read as the list pages are (a page at a growing offset,
-    /// its total counted again each time), a state-size district's export had taken 126 s: each of its 412 pages
-    /// sorted all 206,000 people again to skip to its place (docs/decisions.md).
+    /// its total counted again each time), a state-size district's export had taken 120–126 s: each of its 412 pages
+    /// sorted all 206,000 people again to skip to its place (docs/decisions.md, round 26).
     @discardableResult
     public func exportRoster(
         _ export: RosterExportQuery, users: (@Sendable (String) throws -> Void)?,
