@@ -140,8 +140,9 @@ extension BatchEngine {
         // The tables a large batch wrote may be far from what PostgreSQL's statistics of them say (a first roster
         // fills empty tables, and autovacuum gathers them again only later): the undo's deletes by userId then scanned
         // whole tables (a state-size first roster's undo 54–59 s, 32 s once analyzed). Gathered first.
-        if batch.status == .undoing, batch.kind == .roster, batch.counts.total >= Self.analyzeItemsFrom {
-            await analyzeOnPostgres("people, person_schools, classes, enrollments, demographics")
+        let tables = try handler(for: batch.kind).tablesWritten
+        if batch.status == .undoing, !tables.isEmpty, batch.counts.total >= Self.analyzeItemsFrom {
+            await analyzeOnPostgres(tables.joined(separator: ", "))
         }
         try await store.backend.write { db in
             guard batch.status == .undoing else {

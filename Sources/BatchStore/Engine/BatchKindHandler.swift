@@ -52,6 +52,9 @@ public protocol BatchKindHandler: Sendable {
     /// from the preview, before the apply's transaction: if the changes written turn out to need the keys after
     /// all (`RosterWriter.checksOwnKeys`), the apply runs again with them.
     func checksOwnKeys(applying batch: Batch) -> Bool
+    /// The tables a large batch of this kind may fill or empty, whose statistics PostgreSQL gathers again before
+    /// undoing one (`BatchEngine.undo`); none by default.
+    var tablesWritten: [String] { get }
 }
 
 extension BatchKindHandler {
@@ -71,6 +74,7 @@ extension BatchKindHandler {
     public var appliesKeptPlan: Bool { false }
     public var keepsUploadAsIs: Bool { false }
     public func checksOwnKeys(applying batch: Batch) -> Bool { false }
+    public var tablesWritten: [String] { [] }
     public func lockScope(_ items: [BatchItem]) -> LockScope { LockScope(people: items.compactMap(\.target)) }
 }
 

@@ -374,16 +374,9 @@ enum RosterWriter {
         }
         let enrollmentUsers = Set((keysOf["enrollment"] ?? []).compactMap { RosterRecord.splitKey($0)?.0 }).sorted().map { SQLValue.text($0) }
         // A handful of distinct records (role, primary teacher): each one's fields and JSON made once.
-        var records = RosterSnapshotLoader.EnrollmentRecords(), made: [(fields: [String: String], json: String)] = []
+        var records = RosterSnapshotLoader.EnrollmentRecords()
         for row in try db.query(chunking: enrollmentUsers, { "SELECT * FROM enrollments WHERE user_id IN (\($0))" }) {
-            let fields = records.fields(row)
-            let json: String
-            if let known = made.first(where: { $0.fields == fields }) {
-                json = known.json
-            } else {
-                json = RosterRecord.json(fields)
-                made.append((fields, json))
-            }
+            let (fields, json) = records.record(row)
             set("enrollment", RosterRecord.enrollmentKey(userID: try row.text("user_id"), classID: try row.text("class_id")), fields, json: json)
         }
         for row in try db.query(chunking: keys("demographics").map { .text($0) }, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) {

@@ -149,6 +149,8 @@ public struct RosterHandler: BatchKindHandler {
         RosterMode.of(options: batch.options) != .sync && !batch.entityCounts.isEmpty && batch.entityCounts.allSatisfy { $0.removed == 0 }
     }
 
+    public var tablesWritten: [String] { ["people", "person_schools", "classes", "enrollments", "demographics"] }
+
     /// What `lockScope` and `isUsersRow` read of a row.
     public var lockKeyColumns: Set<String>? { ["userRole", "schoolId"] }
 
@@ -213,27 +215,24 @@ enum RosterSnapshotLoader {
 
     /// `enrollmentFields` for many rows: a state-size district's 1.4 million enrollments are a handful of distinct
     /// records (role, primary teacher), each made once and shared instead of a dictionary a row.
+    /// Each record's JSON (`RosterRecord.json`) is made with it, once.
     struct EnrollmentRecords {
-        private var made: [(role: String, primary: Bool, fields: [String: String])] = []
+        private var made: [(role: String, primary: Bool, fields: [String: String], json: String)] = []
 
-        mutating func fields(_ row: SQLRow) -> [String: String] { fields(role: row.optionalText("role") ?? "", primary: row.bool("primary_teacher")) }
+        mutating func fields(_ row: SQLRow) -> [String: String] { record(row).fields }
 
-        mutating func fields(role: String, primary: Bool) -> [String: String] {
-            if let known = made.first(where: { $0.role == role && $0.primary == primary }) { return known.fields }
-            let fields = enrollmentFields(role: role, primary: primary)
-            made.append((role, primary, fields))
-            return fields
+        mutating func fields(role: String, primary: Bool) -> [String: String] { record(role: role, primary: primary).fields }
+
+        mutating func record(_ row: SQLRow) -> (fields: [String: String], json: String) {
+            record(role: row.optionalText("role") ?? "", primary: row.bool("primary_teacher"))
         }
-    }
 
-    /// Texts read many times over, each kept once: a text equal to one seen before is that one (the same storage).
-    struct SharedTexts {
-        private var seen: Set<String> = []
-
-        mutating func shared(_ text: String) -> String {
-            if let known = seen.firstIndex(of: text) { return seen[known] }
-            seen.insert(text)
-            return text
+        mutating func record(role: String, primary: Bool) -> (fields: [String: String], json: String) {
+            if let known = made.first(where: { $0.role == role && $0.primary == primary }) { return (known.fields, known.json) }
+            let fields = enrollmentFields(role: role, primary: primary)
+            let json = RosterRecord.json(fields)
+            made.append((role, primary, fields, json))
+            return (fields, json)
         }
     }
 
@@ -302,7 +301,7 @@ enum RosterSnapshotLoader {
         var records = EnrollmentRecords()
         // A class's ID is held once for all its enrollments (forty students a class: 1.4 million texts of 16 bytes
         // or more, each an allocation of its own, held through the plan).
-        var classIDs = SharedTexts()
+        var classIDs = DistinctTexts()
         // Kept by person: the rows come person by person (read through the user_id index), so each person's list
         // is made whole and put in once; a person whose rows come apart has the later ones added.
         enrollments.reserveCapacity(known.count)
@@ -320,7 +319,8 @@ enum RosterSnapshotLoader {
                 run = []
             }
             let fields = records.fields(role: row.optionalText(at: 2) ?? "", primary: row.bool(at: 3))
-            run.append(RosterSnapshot.Enrollment(classID: classIDs.shared(try row.text(at: 1)), fields: fields))
+            let classID = classIDs.position(of: try row.text(at: 1)).position
+            run.append(RosterSnapshot.Enrollment(classID: classIDs.texts[classID], fields: fields))
         }
         endRun()
         demographics.reserveCapacity(known.count)
