@@ -118,10 +118,10 @@ struct CSVReaderTests {
         ]
         let text = rows.map { $0.joined(separator: ",") }.joined(separator: "\n")
         let expected = rows.map { $0.map { $0.replacingOccurrences(of: "\"", with: "") } }
-        #expect(CSVReader.parse(text).records.map(\.cells) == expected)
+        #expect(CSVReader.parse(text).records.map(\.cells.texts) == expected)
         var bytes = Array(text.utf8)
         let unvalidated = bytes.withUnsafeBufferPointer { CSVReader.parse(unvalidatedUTF8: $0, pieces: 1) }
-        #expect(unvalidated?.records.map(\.cells) == expected)
+        #expect(unvalidated?.records.map(\.cells.texts) == expected)
         // The same bytes but one not UTF-8 in a repeated cell: refused, not taken for the row above's valid text.
         let second = text.utf8.count - text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n").utf8.count
         bytes[second + school.utf8.count + 3] = 0xE9
@@ -221,5 +221,34 @@ struct CSVReaderTests {
         let foundation = CharacterSet.whitespacesAndNewlines
         let differing = (0...0x10FFFF).compactMap(Unicode.Scalar.init).filter { $0.isCellSpace != foundation.contains($0) }
         #expect(differing.map(\.value) == [])
+    }
+
+    @Test("a cell met again in a piece of the file is one text, numbered once; changing a row's cell changes that row only")
+    func numberedCells() throws {
+        // A student's rows: the same name and school on each, a different class; a quoted cell with the same text as
+        // an unquoted one; a cell with white space around it.
+        let text = """
+            userId,firstName,schoolName,classId
+            001,陳大文,Harbour Primary School,SCH0001-01A-ENGL
+            001,陳大文,Harbour Primary School,SCH0001-01A-MATH
+            002,"陳大文",Harbour Primary School, SCH0001-01A-ENGL
+            """
+        let records = CSVReader.parse(text).records
+        #expect(records.count == 4)
+        let (first, second, third) = (records[1].cells, records[2].cells, records[3].cells)
+        #expect(Array(first) == ["001", "陳大文", "Harbour Primary School", "SCH0001-01A-ENGL"])
+        #expect(first.same(1, as: second, at: 1) && first.same(2, as: third, at: 2), "the same bytes, one number")
+        #expect(first.same(1, as: third, at: 1), "a quoted cell with the same text as an unquoted one is the same text")
+        #expect(!first.same(3, as: second, at: 3) && !first.same(3, as: third, at: 3) && !first.same(0, as: third, at: 0))
+        #expect(first != second && first == CSVReader.parse(text).records[1].cells, "compared by their texts across reads")
+        // Trimmed: only the cell with white space changes, and only in that row.
+        let columns = RowValues.Columns(Array(records[0].cells))
+        #expect(CSVTable.values(cells: third, columns: columns)["classId"] == "SCH0001-01A-ENGL" && third[3] == " SCH0001-01A-ENGL")
+        #expect(CSVTable.values(cells: first, columns: columns).values == first, "nothing to trim: the same cells")
+        var changed = second
+        changed[1] = "李小明"
+        #expect(Array(changed) == ["001", "李小明", "Harbour Primary School", "SCH0001-01A-MATH"])
+        #expect(Array(second) == ["001", "陳大文", "Harbour Primary School", "SCH0001-01A-MATH"] && records[2].cells == second)
+        #expect(!changed.same(1, as: second, at: 1) && changed.same(2, as: second, at: 2))
     }
 }

@@ -29,4 +29,17 @@ struct DistinctTextsTests {
 
     @Test("texts whose hashes are equal are still told apart (every hash made equal)")
     func collisions() { check { DistinctTexts(hashBits: 0) } }
+
+    @Test("thousands of texts keep their numbers as the table grows, every hash equal or not")
+    func growing() {
+        for (made, count) in [(DistinctTexts(), 20_000), (DistinctTexts(hashBits: 0), 400)] {
+            var keys = made
+            let texts = (0..<count).map { "SCH\($0 % 200)-\($0)" + String(repeating: "é", count: $0 % 9) }
+            for (position, text) in texts.enumerated() { #expect(keys.position(of: text) == (position, true)) }
+            for (position, text) in texts.enumerated().reversed() where position % 7 == 0 {
+                #expect(keys.position(of: text) == (position, false))
+            }
+            #expect(keys.texts == texts && !keys.contains("SCH0-200"))
+        }
+    }
 }

@@ -42,10 +42,14 @@ public struct RowValues: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
 
     public private(set) var columns: Columns
     /// The cells, in the order of `columns.names`.
-    public private(set) var values: [String]
+    public private(set) var values: Cells
 
     /// `values` in the order of `columns.names`, as many.
     public init(columns: Columns, values: [String]) {
+        self.init(columns: columns, values: Cells(values))
+    }
+
+    public init(columns: Columns, values: Cells) {
         precondition(values.count == columns.names.count, "a row needs one value a column")
         self.columns = columns
         self.values = values
@@ -70,14 +74,15 @@ public struct RowValues: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
                 if let newValue {
                     values[position] = newValue
                 } else {
-                    var names = columns.names
+                    var names = columns.names, texts = values.texts
                     names.remove(at: position)
-                    values.remove(at: position)
+                    texts.remove(at: position)
                     columns = Columns(names)
+                    values = Cells(texts)
                 }
             } else if let newValue {
                 columns = Columns(columns.names + [name])
-                values.append(newValue)
+                values = Cells(values.texts + [newValue])
             }
         }
     }

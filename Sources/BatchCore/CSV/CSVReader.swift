@@ -4,10 +4,14 @@ import Foundation
 /// spreadsheet.
 public struct CSVRecord: Sendable, Hashable {
     public var line: Int
-    public var cells: [String]
+    public var cells: Cells
     /// Where the record is in the bytes read (its line break not included), so that it can be read there again.
     public var bytes: Range<Int>
     public init(line: Int, cells: [String], bytes: Range<Int> = 0..<0) {
+        self.init(line: line, cells: Cells(cells), bytes: bytes)
+    }
+
+    public init(line: Int, cells: Cells, bytes: Range<Int> = 0..<0) {
         self.line = line
         self.cells = cells
         self.bytes = bytes
@@ -88,7 +92,7 @@ public enum CSVReader {
 
     /// The cells of the one record at `span` of a UTF-8 file (`CSVTable.span(of:)`), read as they were the first
     /// time; nil when the span is not within the file or does not hold exactly one record.
-    public static func cells(at span: FileSpan, in file: UnsafeRawBufferPointer) -> [String]? {
+    public static func cells(at span: FileSpan, in file: UnsafeRawBufferPointer) -> Cells? {
         guard span.offset >= 0, span.length > 0, span.offset <= file.count, span.length <= file.count - span.offset else { return nil }
         let bytes = file.bindMemory(to: UInt8.self)
         let piece = read(bytes, span.offset..<(span.offset + span.length), final: true, validating: false)
@@ -144,7 +148,14 @@ public enum CSVReader {
         var records: [CSVRecord] = []
         records.reserveCapacity(range.count / 64)
         var quoteLine = 0
-        var cells: [String] = []
+        // The record's cells as numbers in the piece's distinct texts (`Cells`), and where each simple cell's bytes
+        // are (-1 for a quoted one).
+        var distinct = DistinctTexts()
+        var cells: [UInt32] = []
+        // Each record's numbers, made into its `Cells` once the piece's texts are all read.
+        var numbered: [[UInt32]] = []
+        numbered.reserveCapacity(range.count / 64)
+        var starts: [Int] = [], ends: [Int] = []
         // A cell is the bytes from `fieldStart` on while `simple`; once it has had a quote, its text is built in
         // `field`.
         var field: [UInt8] = []
@@ -163,34 +174,37 @@ public enum CSVReader {
         var invalid = false
         // The bytes of the cell so far, or-ed: a cell of ASCII only needs no check.
         var high: UInt8 = 0
-        /// The cell's text. A cell with a byte over 0x7F, `validating`, is compared with the text made of it, which
+        /// The cell's number. A cell with a byte over 0x7F, `validating`, is compared with the text made of it, which
         /// differs where a byte that is not UTF-8 became U+FFFD (`String(validating:)` a cell was slower than reading).
-        func cell(_ utf8: UnsafeBufferPointer<UInt8>) -> String {
-            let text = String(decoding: utf8, as: UTF8.self)
-            if validating && high >= 0x80 && !Self.text(text, is: utf8) { invalid = true }
+        /// A text met before has the bytes it was made of (`DistinctTexts` compares them).
+        func cell(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt32 {
+            let (position, inserted) = distinct.position(of: utf8)
+            if validating && inserted && high >= 0x80 && !Self.text(distinct.texts[position], is: utf8) { invalid = true }
             high = 0
-            return text
+            return UInt32(truncatingIfNeeded: position)
         }
-        // The previous record's cells: a cell of a string too long to be held inline (over 15 bytes) that has the
-        // same bytes as the previous record's cell in that column (a student's school name and address on each of
-        // their seven rows) shares that cell's text instead of making another.
-        var previous: [String] = []
+        // The previous record's cells and where their bytes were: a cell with the same bytes as the previous record's
+        // in that column (a student's name, login ID and school on each of their seven rows) takes its number without
+        // being looked up.
+        var previous: [UInt32] = [], previousStarts: [Int] = [], previousEnds: [Int] = []
         /// Ends the cell at `index` (a comma or line break); a cell still made of its bytes ends at `cut`.
         func endField(at index: Int, cut: Int? = nil) {
             if simple {
-                let utf8 = UnsafeBufferPointer(rebasing: bytes[fieldStart..<(cut ?? index)])
-                if utf8.count > 15 && cells.count < previous.count {
-                    let earlier = previous[cells.count]
-                    if Self.text(earlier, is: utf8) {
-                        cells.append(earlier)
-                        high = 0
-                        fieldStart = index + 1
-                        return
-                    }
+                let start = fieldStart, stop = cut ?? index, column = cells.count
+                if column < previous.count, previousStarts[column] >= 0, previousEnds[column] - previousStarts[column] == stop - start,
+                    stop == start || memcmp(bytes.baseAddress! + previousStarts[column], bytes.baseAddress! + start, stop - start) == 0
+                {
+                    cells.append(previous[column])
+                    high = 0
+                } else {
+                    cells.append(cell(UnsafeBufferPointer(rebasing: bytes[start..<stop])))
                 }
-                cells.append(cell(utf8))
+                starts.append(start)
+                ends.append(stop)
             } else {
                 cells.append(field.withUnsafeBufferPointer(cell))
+                starts.append(-1)
+                ends.append(-1)
                 field.removeAll(keepingCapacity: true)
                 simple = true
             }
@@ -235,10 +249,11 @@ public enum CSVReader {
                     endField(at: index, cut: crlf ? index - 1 : nil)
                     // A cell of the record was not UTF-8: the file is read another way, nothing more here is needed.
                     if invalid { return Piece(records: [], lineBreaks: 0, endsInQuotes: false, quoteLine: 0, invalid: true) }
-                    if !cells.allSatisfy(isBlank) {
+                    if !cells.allSatisfy({ isBlank(distinct.texts[Int($0)]) }) {
                         // (Its bytes end before its line break, a CRLF's CR included.)
                         let last = current == 0x0A && index > recordStart && index <= end && bytes[index - 1] == 0x0D ? index - 1 : min(index, end)
-                        records.append(CSVRecord(line: recordLine, cells: cells, bytes: recordStart..<last))
+                        records.append(CSVRecord(line: recordLine, cells: [], bytes: recordStart..<last))
+                        numbered.append(cells)
                     }
                     // The next record's cells in an array of this one's size: a record's array is kept as the row's
                     // values, so one grown by appending (room for 32 cells where 20 were read) would stay that size.
@@ -246,6 +261,10 @@ public enum CSVReader {
                     previous = cells
                     cells = []
                     cells.reserveCapacity(width)
+                    swap(&starts, &previousStarts)
+                    swap(&ends, &previousEnds)
+                    starts.removeAll(keepingCapacity: true)
+                    ends.removeAll(keepingCapacity: true)
                     line += 1
                     recordLine = line
                     recordStart = index + 1
@@ -272,6 +291,8 @@ public enum CSVReader {
             }
             index += 1
         }
+        let table = Cells.Texts(distinct.texts)
+        for index in records.indices { records[index].cells = Cells(numbers: numbered[index], in: table) }
         return Piece(records: records, lineBreaks: line - 1, endsInQuotes: inQuotes, quoteLine: quoteLine)
     }
 }

@@ -102,10 +102,8 @@ public struct CSVTable: Sendable {
 
     /// A row of exactly the file's cells, trimmed (`values(of:)` for a file with the dictionary's columns and no
     /// others, and a record of as many cells); the cells are shared, not copied.
-    public static func values(cells: [String], columns: RowValues.Columns) -> RowValues {
-        var values = cells
-        for position in values.indices where values[position].needsTrimming { values[position] = values[position].trimmedCell }
-        return RowValues(columns: columns, values: values)
+    public static func values(cells: Cells, columns: RowValues.Columns) -> RowValues {
+        RowValues(columns: columns, values: cells.trimmed())
     }
 
     /// Where in the file as given a record's row can be read again (`CSVReader.cells(at:in:)`, then

@@ -122,15 +122,11 @@ public struct RosterFile: Sendable {
                 return hashes(person.map { values[$0] ?? "" }) { hasher in for column in others { hasher.combine(values[column] ?? "") } }
             }
             let last = lastPerson, personAt = personAt, othersAt = othersAt
-            let person = values.values.withUnsafeBufferPointer { cells -> [String]? in
-                func cell(_ position: Int?) -> String { position.map { cells[$0] } ?? "" }
-                guard !last.isEmpty, personAt.indices.allSatisfy({ cell(personAt[$0]) == last[$0] }) else { return personAt.map(cell) }
-                return nil
-            }
+            let cells = values.values
+            func cell(_ position: Int?) -> String { position.map { cells[$0] } ?? "" }
+            let person = !last.isEmpty && personAt.indices.allSatisfy({ cell(personAt[$0]) == last[$0] }) ? nil : personAt.map(cell)
             return hashes(person) { hasher in
-                values.values.withUnsafeBufferPointer { cells in
-                    for position in othersAt { hasher.combine(position.map { cells[$0] } ?? "") }
-                }
+                for position in othersAt { hasher.combine(cell(position)) }
             }
         }
 

@@ -215,7 +215,7 @@ public struct RosterPlanner: Sendable {
     /// What the planner reads of a users.csv row: its cells, read where a file's columns are (`Positions`, found once
     /// a file). Two references, no allocation a row: a class a row holding the ten strings was 280 MB at state size.
     struct UsersRow: Sendable {
-        let values: [String]
+        let values: Cells
         let positions: Positions
 
         init(_ input: RowValues) { self.init(input, Positions(input.columns)) }
@@ -285,13 +285,13 @@ public struct RosterPlanner: Sendable {
         }
 
         /// The stored form of the field at `index` in `cells` (a row of the file), nil when the file has no such column.
-        func value(_ index: Int, of cells: [String]) -> String? {
+        func value(_ index: Int, of cells: Cells) -> String? {
             positions[index].map { forms[index].stored(cells[$0]) }
         }
 
         /// The changes from a stored record (`before`: its value of each field, "" where not set) to the row's fields
         /// that its file has.
-        func changes(entity: String, key: String, of cells: [String], from before: (Int) -> String) -> [FieldChange] {
+        func changes(entity: String, key: String, of cells: Cells, from before: (Int) -> String) -> [FieldChange] {
             var changes: [FieldChange] = []
             for index in names.indices {
                 guard let after = value(index, of: cells) else { continue }

@@ -8,14 +8,17 @@ import Foundation
 /// texts looked up (the class of each of a state-size roster's 1.4 million new enrollments) read each slice's
 /// storage at every key it passed, and counted a reference for every element made: most of gathering them.
 public struct DistinctTexts: Sendable {
-    /// The first text with each hash, and its position in `texts` (the text beside the hash: one read of memory
-    /// finds and compares a text of up to 15 bytes, which Swift keeps inside the `String`).
-    private var first: [Int: (text: String, position: Int)] = [:]
-    /// Further texts with a hash an earlier, different text has (64-bit hashes: a case that does not happen in
-    /// practice, kept right all the same).
-    private var more: [Int: [Int]] = [:]
+    /// Open addressing: a slot holds the position in `texts` of a text plus one (0: empty), found from the text's
+    /// hash and, where that slot is another text's, in the slots after it. Swift's `Dictionary` keyed by the hash
+    /// hashed that key again, and with the hash of the bytes was most of numbering the cells of a state-size
+    /// users.csv (`CSVReader`, docs/decisions.md, round 27). At most half the slots are used.
+    private var slots = [Int32](repeating: 0, count: 16)
+    /// The hash of each text, beside `texts`: a lookup reads no stored text but one whose hash is the same.
+    private var hashes: [Int] = []
     /// Each text once, in the order first given.
     public private(set) var texts: [String] = []
+
+    private static let seed = UInt64.random(in: .min ... .max)
 
     /// The bits of the hash kept (all of them; a test keeps none, so that every text collides with the first).
     let hashBits: Int
@@ -36,33 +39,68 @@ public struct DistinctTexts: Sendable {
     /// Where the text of `bytes` (UTF-8) is in `texts`, added at the end if it was not there.
     public mutating func position(of bytes: UnsafeBufferPointer<UInt8>) -> (position: Int, inserted: Bool) {
         let hash = hashOf(bytes)
-        guard let found = first[hash] else {
-            let text = String(decoding: bytes, as: UTF8.self)
-            first[hash] = (text, texts.count)
-            texts.append(text)
-            return (texts.count - 1, true)
-        }
-        if CSVReader.text(found.text, is: bytes) { return (found.position, false) }
-        if let other = more[hash]?.first(where: { CSVReader.text(texts[$0], is: bytes) }) { return (other, false) }
-        more[hash, default: []].append(texts.count)
+        let (slot, found) = find(bytes, hash: hash)
+        if let found { return (found, false) }
+        let position = texts.count
         texts.append(String(decoding: bytes, as: UTF8.self))
-        return (texts.count - 1, true)
+        hashes.append(hash)
+        slots[slot] = Int32(truncatingIfNeeded: position + 1)
+        if texts.count * 2 > slots.count { grow() }
+        return (position, true)
     }
 
     public mutating func position(of text: String) -> (position: Int, inserted: Bool) { text.withUTF8Bytes { position(of: $0) } }
 
     public func contains(_ text: String) -> Bool {
-        text.withUTF8Bytes { bytes in
-            let hash = hashOf(bytes)
-            guard let found = first[hash] else { return false }
-            return CSVReader.text(found.text, is: bytes) || (more[hash] ?? []).contains { CSVReader.text(texts[$0], is: bytes) }
+        text.withUTF8Bytes { bytes in find(bytes, hash: hashOf(bytes)).position != nil }
+    }
+
+    /// The position of the text of `bytes`, or nil and the empty slot where it would go.
+    @inline(__always)
+    private func find(_ bytes: UnsafeBufferPointer<UInt8>, hash: Int) -> (slot: Int, position: Int?) {
+        let mask = slots.count - 1
+        var slot = hash & mask
+        while true {
+            let held = Int(slots[slot])
+            if held == 0 { return (slot, nil) }
+            if hashes[held - 1] == hash && CSVReader.text(texts[held - 1], is: bytes) { return (slot, held - 1) }
+            slot = (slot + 1) & mask
         }
     }
 
+    private mutating func grow() {
+        slots = [Int32](repeating: 0, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (position, hash) in hashes.enumerated() {
+            var slot = hash & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(truncatingIfNeeded: position + 1)
+        }
+    }
+
+    /// A 64-bit hash of the bytes, 8 at a time, each word multiplied in and the result mixed (MurmurHash3's
+    /// finaliser): the table's slots are picked by its low bits. Not `Hasher`: its SipHash was half of a lookup.
+    /// Started from a number drawn for each run, as `Hasher` is, so that no file is made to put its cells in one run
+    /// of slots (which would only make the table slower, never wrong: texts are compared by their bytes).
+    @inline(__always)
     func hashOf(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var hasher = Hasher()
-        hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
-        return hasher.finalize() & hashBits
+        var hash: UInt64 = Self.seed ^ UInt64(bytes.count)
+        let raw = UnsafeRawBufferPointer(bytes)
+        var offset = 0
+        while offset + 8 <= raw.count {
+            hash = (hash ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash >> 32
+            offset += 8
+        }
+        if offset < raw.count {
+            var last: UInt64 = 0
+            for index in offset..<raw.count { last = last << 8 | UInt64(raw[index]) }
+            hash = (hash ^ last) &* 0xFF51_AFD7_ED55_8CCD
+        }
+        hash ^= hash >> 33
+        hash &*= 0xC4CE_B9FE_1A85_EC53
+        hash ^= hash >> 33
+        return Int(truncatingIfNeeded: hash) & hashBits
     }
 }
 

@@ -184,40 +184,44 @@ public final class BatchEngine: Sendable {
                 let names = Dictionary(received.map { ($0.name, 1) }, uniquingKeysWith: +)
                 for read in received where read.inspected.kept == nil && names[read.name] == 1 { asUploaded[read.name] = read.blobKey }
             }
+            // The token of the plan whose changes are held for the apply in this process (`holdingPlan`).
+            var keptToken: String?
             if handler.plansWholeBatch {
-                // The earlier files are planned again with the new ones (two files for one student conflict).
-                let earlier = try Store.loadItems(db, batchID: batch.id)
-                clock.step("load \(earlier.count) earlier items")
-                // (Without earlier items, the new ones as they are: `earlier + items` would copy 1.6 million items.)
-                // The items are handed to the planner, which then plans them in place: no reference is kept here.
-                let toPlan = earlier.isEmpty ? items : earlier + items
-                items = []
-                // Which files' items are stored as spans of the file as uploaded is known before the plan, which
-                // then lets their cells go.
-                let saved = try Store.saveInputColumns(db, batchID: batch.id, columns, files: asUploaded)
-                let planned = try handler.planForStoring(consume toPlan, spanned: saved.spanned, batch: batch, on: db)
-                clock.step("plan \(planned.count) items")
-                for (old, new) in zip(earlier, planned) where !old.samePlan(as: new) { try Store.updateItem(db, batchID: batch.id, item: new) }
-                items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))
-                whole = planned
-                // The per-entity counts and the digest are counted beside the storing, in the time its writer and
-                // the building of its rows leave.
-                let counter = try handler.entityCounter(planned, on: db)
-                let version = try Store.dataVersion(db)
-                // The two on threads of their own, both below the writer: once it has stored the rows, the cores'
-                // time goes to both at once, not to the one left counting alone.
-                let (summary, _) = try Parallel.both(yielding: {
-                    Parallel.both(yielding: { Self.digest(planned, handler, dataVersion: version) }) { counter() }
-                }) {
-                    try Store.insertItems(db, batchID: batch.id, items: items, saved: saved)
+                // (In a block of its own: past it, `whole` holds the only reference to the planned items, which the
+                // held plan then takes.)
+                do {
+                    // The earlier files are planned again with the new ones (two files for one student conflict).
+                    let earlier = try Store.loadItems(db, batchID: batch.id)
+                    clock.step("load \(earlier.count) earlier items")
+                    // (Without earlier items, the new ones as they are: `earlier + items` would copy 1.6 million
+                    // items.) The items are handed to the planner, which then plans them in place: no reference is
+                    // kept here.
+                    let toPlan = earlier.isEmpty ? items : earlier + items
+                    items = []
+                    // Which files' items are stored as spans of the file as uploaded is known before the plan, which
+                    // then lets their cells go.
+                    let saved = try Store.saveInputColumns(db, batchID: batch.id, columns, files: asUploaded)
+                    let planned = try handler.planForStoring(consume toPlan, spanned: saved.spanned, batch: batch, on: db)
+                    clock.step("plan \(planned.count) items")
+                    for (old, new) in zip(earlier, planned) where !old.samePlan(as: new) { try Store.updateItem(db, batchID: batch.id, item: new) }
+                    items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))
+                    whole = planned
+                    // The per-entity counts and the digest are counted beside the storing, in the time its writer and
+                    // the building of its rows leave.
+                    let counter = try handler.entityCounter(planned, on: db)
+                    let version = try Store.dataVersion(db)
+                    // The two on threads of their own, both below the writer: once it has stored the rows, the cores'
+                    // time goes to both at once, not to the one left counting alone.
+                    let (summary, _) = try Parallel.both(yielding: {
+                        Parallel.both(yielding: { Self.digest(planned, handler, dataVersion: version) }) { counter() }
+                    }) {
+                        try Store.insertItems(db, batchID: batch.id, items: items, saved: saved)
+                    }
+                    try Store.saveEntityCounts(db, batchID: batch.id, summary.1)
+                    try Store.savePlanDigest(db, batchID: batch.id, summary.0)
+                    if holdingPlan { keptToken = summary.0.token }
+                    clock.step("store \(items.count) items, entity counts")
                 }
-                try Store.saveEntityCounts(db, batchID: batch.id, summary.1)
-                try Store.savePlanDigest(db, batchID: batch.id, summary.0)
-                // Gathered once the counting and the storing are done, not beside them (at state size 2 million
-                // changes, held while the apply waits), on another thread while the receive ends and commits; the
-                // apply waits for them.
-                if holdingPlan, let token = summary.0.token { self.keptPlans.hold(batch.id, token: token) { Self.readyChanges(planned) } }
-                clock.step("store \(items.count) items, entity counts")
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
                 try Store.savePlanDigest(db, batchID: batch.id, nil)
@@ -247,10 +251,24 @@ public final class BatchEngine: Sendable {
                         issues: read.inspected.warnings, createdAt: now))
             }
             let counts = try whole.map { try Store.saveCounts(db, batchID: batch.id, ItemCounts($0)) } ?? Store.refreshCounts(db, batchID: batch.id)
-            // The planned items are freed off the writer's path.
-            Parallel.release(inBackground: whole ?? items)
             items = []
-            whole = nil
+            if let keptToken, let planned = whole.take() {
+                // The held plan takes the planned items, the only reference left to them: their changes are moved
+                // out of them into one array (not copied beside them: at state size 2 million changes, 170 MB at
+                // the apply's start, docs/decisions.md, round 27), on another thread while the receive commits,
+                // and the rest of them freed there; the apply waits for the changes.
+                let handoff = Handoff(consume planned)
+                self.keptPlans.hold(batch.id, token: keptToken) {
+                    var planned = handoff.take() ?? []
+                    let changes = Self.readyChanges(moving: &planned)
+                    Parallel.release(inBackground: consume planned)
+                    return changes
+                }
+            } else {
+                // The planned items are freed off the writer's path.
+                Parallel.release(inBackground: whole ?? items)
+                whole = nil
+            }
             clock.step("files and counts")
             return files.map { Received(file: $0, counts: counts) }
         }
@@ -452,18 +470,19 @@ public final class BatchEngine: Sendable {
             token: UUID().uuidString)
     }
 
-    /// The changes of the ready items in item order: what an apply of the plan writes.
-    static func readyChanges(_ planned: [BatchItem]) -> [FieldChange] {
-        // In an array of exactly their number (one grown by appending has room for up to twice as many), read
-        // through the buffer (an item read from the array is copied whole).
-        planned.withUnsafeBufferPointer { items in
-            var count = 0
-            for index in items.indices where items[index].state == .ready { count += items[index].changes.count }
-            var changes: [FieldChange] = []
-            changes.reserveCapacity(count)
-            for index in items.indices where items[index].state == .ready { changes += items[index].changes }
-            return changes
+    /// The changes of the ready items in item order, moved out of the items: what an apply of the plan writes.
+    static func readyChanges(moving planned: inout [BatchItem]) -> [FieldChange] {
+        // In an array of exactly their number (one grown by appending has room for up to twice as many); each item's
+        // own array freed as its changes are moved.
+        var count = 0
+        for index in planned.indices where planned[index].state == .ready { count += planned[index].changes.count }
+        var changes: [FieldChange] = []
+        changes.reserveCapacity(count)
+        for index in planned.indices where planned[index].state == .ready {
+            changes += planned[index].changes
+            planned[index].changes = []
         }
+        return changes
     }
 
     /// At most one batch's planned changes, held from its receive to its apply in the same process.

@@ -1,0 +1,92 @@
+/// A row's cells, in order: texts of their own, or numbers in a list of texts that the file's reader made, each
+/// distinct cell once (`CSVReader`). A state-size users.csv repeats a student's name, login ID and school on each of
+/// their seven rows and a class's name and subject on each of its students' rows: as numbers, its 1.4 million rows
+/// take four bytes a cell, not sixteen, and a text met again is not made again (docs/decisions.md, round 27).
+/// Reads as a collection of the texts; a change to a cell makes the row's cells texts of their own.
+public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByArrayLiteral {
+    /// The distinct texts of a piece of a file, numbered in the order first read.
+    public final class Texts: Sendable {
+        public let texts: [String]
+        /// Whether a text has white space to trim at either end (`String.needsTrimming`): when none has, no row
+        /// of the piece needs its cells looked at for it.
+        let trimmable: Bool
+
+        init(_ texts: [String]) {
+            self.texts = texts
+            trimmable = texts.contains(where: \.needsTrimming)
+        }
+    }
+
+    /// The texts the numbers are of, nil when the cells are texts of their own (`own`).
+    private var table: Texts?
+    private var numbers: [UInt32]
+    private var own: [String]
+
+    public init(_ texts: [String]) {
+        table = nil
+        numbers = []
+        own = texts
+    }
+
+    public init(arrayLiteral elements: String...) { self.init(elements) }
+
+    init(numbers: [UInt32], in texts: Texts) {
+        table = texts
+        self.numbers = numbers
+        own = []
+    }
+
+    public var startIndex: Int { 0 }
+
+    public var endIndex: Int { table == nil ? own.count : numbers.count }
+
+    @inline(__always)
+    public subscript(position: Int) -> String {
+        get {
+            if let table { return table.texts[Int(numbers[position])] }
+            return own[position]
+        }
+        set {
+            if table != nil {
+                own = texts
+                table = nil
+                numbers = []
+            }
+            own[position] = newValue
+        }
+    }
+
+    /// The cells as an array of texts (the array held when they are texts of their own).
+    public var texts: [String] {
+        guard let table else { return own }
+        return numbers.map { table.texts[Int($0)] }
+    }
+
+    /// The cells with the white space at either end of each trimmed (`String.trimmedCell`).
+    public func trimmed() -> Cells {
+        if let table, !table.trimmable { return self }
+        var cells = self
+        for position in indices where self[position].needsTrimming { cells[position] = self[position].trimmedCell }
+        return cells
+    }
+
+    /// Whether the cell at `position` is the one at `otherPosition` of `other`: for two rows of one piece of a file,
+    /// one comparison of numbers.
+    @inline(__always)
+    public func same(_ position: Int, as other: Cells, at otherPosition: Int) -> Bool {
+        if let table, table === other.table { return numbers[position] == other.numbers[otherPosition] }
+        return self[position] == other[otherPosition]
+    }
+
+    public static func == (left: Cells, right: Cells) -> Bool {
+        if let table = left.table, table === right.table { return left.numbers == right.numbers }
+        return left.elementsEqual(right)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        for text in self { hasher.combine(text) }
+    }
+
+    public static func == (left: Cells, right: [String]) -> Bool { left.elementsEqual(right) }
+}
