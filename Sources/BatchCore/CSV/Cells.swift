@@ -62,6 +62,13 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
         return numbers.map { table.texts[Int($0)] }
     }
 
+    /// The cells at `positions`, in that order: numbers in the same texts when these cells are numbers (a row kept
+    /// after the plan holds five of its cells, four bytes each).
+    public func picking(_ positions: [Int]) -> Cells {
+        guard let table else { return Cells(positions.map { own[$0] }) }
+        return Cells(numbers: positions.map { numbers[$0] }, in: table)
+    }
+
     /// The cells with the white space at either end of each trimmed (`String.trimmedCell`).
     public func trimmed() -> Cells {
         if let table, !table.trimmable { return self }

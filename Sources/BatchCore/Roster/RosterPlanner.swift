@@ -915,7 +915,7 @@ public struct RosterPlanner: Sendable {
         }
 
         /// `input`: a row of the file.
-        func values(of input: RowValues) -> RowValues { RowValues(columns: columns, values: positions.map { input.values[$0] }) }
+        func values(of input: RowValues) -> RowValues { RowValues(columns: columns, values: input.values.picking(positions)) }
     }
     /// The records a users.csv row is the first to name, and so writes.
     struct Writes: OptionSet, Sendable {

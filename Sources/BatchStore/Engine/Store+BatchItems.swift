@@ -509,7 +509,7 @@ struct StoredInput: Sendable {
             else { return nil }
             let values = CSVTable.values(cells: cells, columns: columns)
             guard let keeping = kept[fileName] else { return values }
-            return RowValues(columns: keeping.columns, values: keeping.positions.map { values.values[$0] })
+            return RowValues(columns: keeping.columns, values: values.values.picking(keeping.positions))
         default:
             return FlatJSON.readObject(text, keeping: keeping).map(RowValues.init)
         }
