@@ -343,15 +343,17 @@ enum RosterImportBench {
             receive and before a large undo). Its peak counts the database
             pages read through the map (file pages, shared with the kernel's cache). The twenty-seventh round
             (2026-12-06, fourth session): a row's cells held as numbers in the distinct texts of its piece of the file
-            (`Cells`: four bytes a cell instead of sixteen, and a cell met again not made again), those texts looked
-            up in a table of their own (open addressing, a multiply hash) instead of a `Dictionary` over SipHash, and
-            the plan held for the apply taking the planned items last, their changes moved out and the items freed on
-            another thread (alternate runs by hand: the first import's peak 1,411 / 1,468 / 1,407 → 1,262 / 1,285 /
-            1,285 MB, its time 15.7 / 14.4 / 13.5 → 14.0 / 13.6 / 13.4 s; the re-import's peak 1,619 / 1,625 / 1,621 →
-            1,214 / 1,219 / 1,209 MB, its time 11.1 / 11.7 / 11.0 → 13.2 / 11.2 / 10.9 s). The tables above are this
+            (`Cells`: four bytes a cell instead of sixteen, a cell met again not made again, and the five cells a row
+            keeps after the plan numbers in the same texts), those texts looked up in a table of their own (open
+            addressing, a multiply hash) instead of a `Dictionary` over SipHash, and the plan held for the apply taking
+            the planned items last, their changes moved out and the items freed on another thread (alternate runs by
+            hand, the session's first code against the last: the first import's peak 1,408 / 1,416 / 1,499 → 1,241 /
+            1,159 / 1,181 MB, its time 15.9 / 14.9 / 15.6 → 14.8 / 15.5 / 17.2 s, a slow and noisy sitting; the
+            re-import's peak 1,618 / 1,624 / 1,619 → 1,214 / 1,218 / 1,218 MB, its time 14.0 / 13.6 / 13.2 → 12.5 /
+            12.5 / 12.2 s). The tables above are this
             round's.
 
-            Every row's cells are held from the CSV reader until its changes are planned (as values, the names shared), and every row is a
+            Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once
             at receive; submit
             reads the plan's digest and an apply whose plan still holds reads only the changes (`roster import` takes them from memory). What is left is spread
