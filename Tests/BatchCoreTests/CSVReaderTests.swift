@@ -250,5 +250,9 @@ struct CSVReaderTests {
         #expect(Array(changed) == ["001", "李小明", "Harbour Primary School", "SCH0001-01A-MATH"])
         #expect(Array(second) == ["001", "陳大文", "Harbour Primary School", "SCH0001-01A-MATH"] && records[2].cells == second)
         #expect(!changed.same(1, as: second, at: 1) && changed.same(2, as: second, at: 2))
+        // "é" written composed and decomposed: two texts by their bytes, equal rows to Swift, as arrays of texts are.
+        let accents = CSVReader.parse("x,caf\u{E9}\nx,cafe\u{301}\n").records.map(\.cells)
+        #expect(!accents[0].same(1, as: accents[1], at: 1) && accents[0].same(0, as: accents[1], at: 0))
+        #expect(accents[0] == accents[1] && accents[0].texts == accents[1].texts)
     }
 }

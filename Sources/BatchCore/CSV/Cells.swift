@@ -77,16 +77,18 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
         return cells
     }
 
-    /// Whether the cell at `position` is the one at `otherPosition` of `other`: for two rows of one piece of a file,
-    /// one comparison of numbers.
+    /// Whether the cell at `position` has the same bytes as the one at `otherPosition` of `other`: for two rows of
+    /// one piece of a file, one comparison of numbers (a text is numbered once for its bytes, `DistinctTexts`).
     @inline(__always)
     public func same(_ position: Int, as other: Cells, at otherPosition: Int) -> Bool {
         if let table, table === other.table { return numbers[position] == other.numbers[otherPosition] }
-        return self[position] == other[otherPosition]
+        return self[position].utf8.elementsEqual(other[otherPosition].utf8)
     }
 
     public static func == (left: Cells, right: Cells) -> Bool {
-        if let table = left.table, table === right.table { return left.numbers == right.numbers }
+        // Equal numbers are equal texts; unequal ones may still be texts Swift calls equal (a letter written
+        // composed and decomposed), so those are compared as texts, as cells of their own are.
+        if let table = left.table, table === right.table, left.numbers == right.numbers { return true }
         return left.elementsEqual(right)
     }
 
