@@ -116,7 +116,7 @@ enum RosterBench {
             Where the checking goes (one run, each step alone on one core; the import runs them on every core): the values
             of each row \(String(format: "%.2f", valuesTime)) s, every row's own rules \(String(format: "%.2f", rulesTime)) s (a person
             repeated on the next rows checked once). Peak memory of the bench process: \(peakKB / 1024) MB (every
-            row's cells are held, as values beside the file's shared column names). The target of 150 MB/s is not met.
+            row's cells are held, as numbers in its piece's distinct texts beside the file's shared column names). The target of 150 MB/s is not met.
 
             Reading and checking takes \(String(format: "%.2f", checkMedian / importMedian))× the time of `sqlite3 .import` (which checks nothing
             but the key).
