@@ -96,6 +96,4 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
         hasher.combine(count)
         for text in self { hasher.combine(text) }
     }
-
-    public static func == (left: Cells, right: [String]) -> Bool { left.elementsEqual(right) }
 }
