@@ -1,5 +1,5 @@
 import BatchCore
-import BatchStore
+@testable import BatchStore
 import BatchTestSupport
 import Foundation
 import Testing
@@ -431,6 +431,43 @@ struct RosterEngineTests {
             #expect(leftAfterUndo == 0)
             #expect(try await enrollmentRows() == enrolledBefore)
             #expect(try await store.batch(sync.id).status == .undone)
+        }
+    }
+
+    @Test("a file naming most of the district's people has their records read from whole tables: the same snapshot as read by userId", arguments: TestDatabase.all)
+    func wholeTableSnapshot(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let original = RosterGenerator(schools: 2, students: 60).files(.original)
+            _ = try await apply(engine, try await batch(engine, [("users.csv", original.users), ("demographics.csv", original.demographics)]))
+            // A later batch gives the first student one more class: their enrollments are no longer together in the table.
+            // (The generator ends its lines with CR LF: one Character to Swift.)
+            let lines = original.users.split(separator: "\r\n").map(String.init)
+            let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            var cells = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            try #require(cells.count == header.count && !lines[1].contains("\""))
+            let moved = cells[try #require(header.firstIndex(of: "userId"))]
+            cells[try #require(header.firstIndex(of: "classId"))] = "SCH0001-EXTRA"
+            cells[try #require(header.firstIndex(of: "className"))] = "Extra"
+            let extra = try await apply(engine, try await batch(engine, [("users.csv", lines[0] + "\n" + cells.joined(separator: ",") + "\n")]))
+            #expect(extra.status == .completed)
+
+            let everyone = try await store.backend.read { db in try db.query("SELECT user_id FROM people ORDER BY user_id").map { try $0.text(at: 0) } }
+            let named = Set(everyone.prefix(everyone.count * 3 / 4)).union([moved, "NOT-IN-THE-DATABASE"])
+            try await store.backend.read { db in
+                let byUserID = try RosterSnapshotLoader.NamedPeople(named, on: db, wholeTablesFrom: .max)
+                let whole = try RosterSnapshotLoader.NamedPeople(named, on: db, wholeTablesFrom: 1)
+                #expect(!byUserID.readsWholeTables && whole.readsWholeTables)
+                let asked = try RosterSnapshotLoader.ownedRecords(of: byUserID, on: db), read = try RosterSnapshotLoader.ownedRecords(of: whole, on: db)
+                #expect(read.enrollments == asked.enrollments)
+                #expect(read.demographics == asked.demographics)
+                #expect(read.enrollments[moved]?.map(\.classID).last == "SCH0001-EXTRA" && read.enrollments[moved]?.count == 8)
+                #expect(read.enrollments["NOT-IN-THE-DATABASE"] == nil)
+                #expect(Set(read.enrollments.keys).isSubset(of: named) && read.enrollments.count > everyone.count / 2)
+                let schoolIDs = try RosterSnapshotLoader.schools(on: db).byKey
+                let people = try RosterSnapshotLoader.people(whole, schoolIDs: schoolIDs, on: db)
+                #expect(people == (try RosterSnapshotLoader.people(byUserID, schoolIDs: schoolIDs, on: db)))
+                #expect(people.count == named.count - 1 && people[moved] != nil)
+            }
         }
     }
 

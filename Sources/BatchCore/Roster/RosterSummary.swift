@@ -222,21 +222,25 @@ public enum RosterSummary {
             }
             guard !items[index].changes.isEmpty else { continue }
             let removing = syncItem || input[actionColumn]?.lowercased() == "delete"
-            for change in items[index].changes {
-                guard let entity = entity(of: change) else { continue }
-                let bit: UInt8
-                if change.field == "*" && change.before == nil {
-                    bit = created
-                } else if (change.field == "*" && change.after == nil) || (removing && change.field == "userStatus") {
-                    bit = removed
-                } else {
-                    bit = updated
-                }
-                // (A users.csv row's enrollment change is about the row's own enrollment.)
-                if entity == enrollments, usersRow, let rowClass {
-                    markEnrollment(user, rowClass, bit)
-                } else {
-                    mark(entity, change.key, bit)
+            // (Read in place: a copy of each change retained and released its texts.)
+            items[index].changes.withUnsafeBufferPointer { changes in
+                for position in changes.indices {
+                    guard let entity = entity(of: changes[position]) else { continue }
+                    let whole = changes[position].field == "*"
+                    let bit: UInt8
+                    if whole && changes[position].before == nil {
+                        bit = created
+                    } else if (whole && changes[position].after == nil) || (removing && changes[position].field == "userStatus") {
+                        bit = removed
+                    } else {
+                        bit = updated
+                    }
+                    // (A users.csv row's enrollment change is about the row's own enrollment.)
+                    if entity == enrollments, usersRow, let rowClass {
+                        markEnrollment(user, rowClass, bit)
+                    } else {
+                        mark(entity, changes[position].key, bit)
+                    }
                 }
             }
         }

@@ -163,13 +163,18 @@ enum RosterWriter {
                 try Store.insertPipelined(db, table: table, columns: columns, count: wanted.count) { slice in
                     try Store.rows(in: slice) { part in
                         var read: [String: [String: String]] = [:]
-                        return try part.map { index in
-                            let change = changes[wanted[index]]
-                            guard few, let json = change.after else { return try row(change.key, RosterRecord.fields(change.after)) }
-                            if let known = read[json] { return try row(change.key, known) }
-                            let fields = RosterRecord.fields(json)
-                            read[json] = fields
-                            return try row(change.key, fields)
+                        // (Each change read in place: a copy of it retained and released all its texts.)
+                        return try changes.withUnsafeBufferPointer { changes in
+                            try part.map { index in
+                                let position = wanted[index]
+                                guard few, let json = changes[position].after else {
+                                    return try row(changes[position].key, RosterRecord.fields(changes[position].after))
+                                }
+                                if let known = read[json] { return try row(changes[position].key, known) }
+                                let fields = RosterRecord.fields(json)
+                                read[json] = fields
+                                return try row(changes[position].key, fields)
+                            }
                         }
                     }
                 }

@@ -59,17 +59,21 @@ extension Store {
             Parallel.map(slice.count, minimumPiece: 2_000) { range in
                 // Issues and suggestions are empty on most rows; the others go through JSONEncoder, as `updateItem`.
                 func json<T: Encodable & Collection>(_ value: T) -> SQLValue { .text(value.isEmpty ? "[]" : JSONText.encode(value)) }
-                return range.map { offset -> [SQLValue] in
-                    let item = items[slice.lowerBound + offset]
-                    let span = item.source.flatMap { spanned.contains(item.fileName) ? $0.text : nil }
-                    let input = span ?? columns[item.fileName].flatMap { FlatJSON.values(item.input, columns: $0) }
-                    let label = span != nil && labelsFromCells ? "" : item.label
-                    return [
-                        .int(number), .int(item.id), .text(item.fileName), .optional(item.row.map(Int64.init)),
-                        .text(input ?? FlatJSON.object(item.input, sorted: false)), .optional(item.target), .text(label),
-                        .text(item.state.rawValue), .text(FlatJSON.changes(item.changes)), json(item.issues),
-                        .optional(item.manualTarget), json(item.suggestions),
-                    ]
+                // (Each item read in place: a copy of it retained and released everything it holds.)
+                return items.withUnsafeBufferPointer { items in
+                    range.map { offset -> [SQLValue] in
+                        let index = slice.lowerBound + offset
+                        let fileName = items[index].fileName
+                        let span = items[index].source.flatMap { spanned.contains(fileName) ? $0.text : nil }
+                        let input = span ?? columns[fileName].flatMap { FlatJSON.values(items[index].input, columns: $0) }
+                        let label = span != nil && labelsFromCells ? "" : items[index].label
+                        return [
+                            .int(number), .int(items[index].id), .text(fileName), .optional(items[index].row.map(Int64.init)),
+                            .text(input ?? FlatJSON.object(items[index].input, sorted: false)), .optional(items[index].target), .text(label),
+                            .text(items[index].state.rawValue), .text(FlatJSON.changes(items[index].changes)), json(items[index].issues),
+                            .optional(items[index].manualTarget), json(items[index].suggestions),
+                        ]
+                    }
                 }
             }
         }

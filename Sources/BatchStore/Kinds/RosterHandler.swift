@@ -263,16 +263,14 @@ enum RosterSnapshotLoader {
     }
 
     /// People by userId with their schools.
-    static func people(_ column: String, in values: [String], schoolIDs: [String: String], on db: any SQLConnection) throws
-        -> [String: RosterSnapshot.Person]
-    {
+    static func people(_ named: NamedPeople, schoolIDs: [String: String], on db: any SQLConnection) throws -> [String: RosterSnapshot.Person] {
         var result: [String: RosterSnapshot.Person] = [:]
-        guard !values.isEmpty else { return result }
-        result.reserveCapacity(values.count)
+        guard !named.ids.isEmpty else { return result }
+        result.reserveCapacity(named.ids.count)
         var keys: [String: [SchoolKey]] = [:]
-        let rows = try db.query(chunking: values.map { .text($0) }, { "SELECT \(personSelection) FROM people WHERE \(column) IN (\($0))" })
-        let ids = rows.compactMap { $0.optionalText(at: 0) }
-        try db.forEachRow(chunking: ids.map { .text($0) }, { "SELECT user_id, school_key FROM person_schools WHERE user_id IN (\($0))" }) { row in
+        var rows: [SQLRow] = []
+        try named.forEachRow(of: "people", columns: personSelection, on: db) { rows.append($0) }
+        try named.forEachRow(of: "person_schools", columns: "user_id, school_key", on: db) { row in
             keys[try row.text(at: 0), default: []].append(SchoolKey(rawValue: try row.text(at: 1)))
         }
         for row in rows {
@@ -284,6 +282,47 @@ enum RosterSnapshotLoader {
         return result
     }
 
+    /// The people a snapshot reads the records of (by userId), and how: 500 people a statement through the user_id
+    /// indexes, or, for a file naming at least half the people in the database (a re-import), whole tables with the
+    /// rows of the people it does not name left out. A re-import read each of its 200,000 people's enrollments
+    /// through the index, each row apart (plan 3.9–4.8 → 3.6–4.5 s, docs/decisions.md round 28). On SQLite a table
+    /// read whole gives one person's rows in the order the index does (the order written).
+    struct NamedPeople: Sendable {
+        let ids: Set<String>
+        /// The userIds sorted, for the statements that name them; empty when whole tables are read.
+        private let sorted: [SQLValue]
+
+        /// `wholeTablesFrom`: the fewest people read with whole tables (a few thousand: a table read whole for a
+        /// handful of people would read every other person's rows too).
+        init(_ ids: Set<String>, on db: any SQLConnection, wholeTablesFrom: Int = 5_000) throws {
+            self.ids = ids
+            let whole = try ids.count >= wholeTablesFrom && Int64(ids.count) * 2 >= db.scalarInt("SELECT COUNT(*) FROM people")
+            sorted = whole ? [] : ids.sorted().map { .text($0) }
+        }
+
+        var readsWholeTables: Bool { sorted.isEmpty && !ids.isEmpty }
+
+        /// `columns` (the first of them `user_id`) of each row of `table` that is about one of the people.
+        func forEachRow(of table: String, columns: String, on db: any SQLConnection, _ body: (SQLRow) throws -> Void) throws {
+            guard readsWholeTables else {
+                try db.forEachRow(chunking: sorted, { "SELECT \(columns) FROM \(table) WHERE user_id IN (\($0))" }, body)
+                return
+            }
+            // A person's rows mostly come together: asked about once for a run of them.
+            var last: (user: String, named: Bool)?
+            try db.forEachRow("SELECT \(columns) FROM \(table)", []) { row in
+                let user = try row.text(at: 0)
+                if let last, last.user == user {
+                    if last.named { try body(row) }
+                    return
+                }
+                let named = ids.contains(user)
+                last = (user, named)
+                if named { try body(row) }
+            }
+        }
+    }
+
     static func paddedCandidates(_ ids: some Sequence<String>) -> [String] {
         var result: [String] = []
         for id in ids where !id.isEmpty && !id.hasPrefix("0") && id.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
@@ -292,26 +331,26 @@ enum RosterSnapshotLoader {
         return result
     }
 
-    /// The enrollments (by person, in class order as read) and demographics records of the people `userIDs`.
-    static func ownedRecords(of userIDs: [String], on db: any SQLConnection) throws
+    /// The enrollments (by person, in class order as read) and demographics records of the people `named`.
+    static func ownedRecords(of named: NamedPeople, on db: any SQLConnection) throws
         -> (enrollments: [String: [RosterSnapshot.Enrollment]], demographics: [String: RowValues])
     {
-        let known = userIDs.map { SQLValue.text($0) }
         var enrollments: [String: [RosterSnapshot.Enrollment]] = [:], demographics: [String: RowValues] = [:]
         var records = EnrollmentRecords()
         // A class's ID is held once for all its enrollments (forty students a class: 1.4 million texts of 16 bytes
         // or more, each an allocation of its own, held through the plan).
         var classIDs = DistinctTexts()
-        // Kept by person: the rows come person by person (read through the user_id index), so each person's list
-        // is made whole and put in once; a person whose rows come apart has the later ones added.
-        enrollments.reserveCapacity(known.count)
+        // Kept by person: the rows come person by person (through the user_id index, or a table as written, a
+        // person's rows together), so each person's list is made whole and put in once; a person whose rows come
+        // apart has the later ones added.
+        enrollments.reserveCapacity(named.ids.count)
         var runUser: String?, run: [RosterSnapshot.Enrollment] = []
         func endRun() {
             guard let runUser, !run.isEmpty else { return }
             enrollments[runUser, default: []] += run
         }
         // (1.4 million rows: their cells are read by position, in the order the statement names them.)
-        try db.forEachRow(chunking: known, { "SELECT user_id, class_id, role, primary_teacher FROM enrollments WHERE user_id IN (\($0))" }) { row in
+        try named.forEachRow(of: "enrollments", columns: "user_id, class_id, role, primary_teacher", on: db) { row in
             let user = try row.text(at: 0)
             if user != runUser {
                 endRun()
@@ -323,9 +362,9 @@ enum RosterSnapshotLoader {
             run.append(RosterSnapshot.Enrollment(classID: classIDs.texts[classID], fields: fields))
         }
         endRun()
-        demographics.reserveCapacity(known.count)
-        try db.forEachRow(chunking: known, { "SELECT * FROM demographics WHERE user_id IN (\($0))" }) { row in
-            demographics[try row.text("user_id")] = demographicsCells(row)
+        demographics.reserveCapacity(named.ids.count)
+        try named.forEachRow(of: "demographics", columns: "user_id, birth_date, sex, flags, home_language, country_of_birth_code", on: db) { row in
+            demographics[try row.text(at: 0)] = demographicsCells(row)
         }
         return (enrollments, demographics)
     }
@@ -388,9 +427,9 @@ enum RosterSnapshotLoader {
         // The enrollments and demographics of the rows' people are read on another connection beside the rest,
         // where the database has one (`SQLConnection.beside`). They are asked for by every userId the rows give:
         // both belong to people, so those not in the database have none.
-        let named = userIDs.sorted()
+        let named = try NamedPeople(userIDs, on: db)
         let (owned, _) = try db.beside(reading: { reader in try ownedRecords(of: named, on: reader) }) {
-            snapshot.people = try people("user_id", in: named, schoolIDs: schoolIDs, on: db)
+            snapshot.people = try people(named, schoolIDs: schoolIDs, on: db)
             // Who else holds a login ID or address is asked only where the row's person does not hold it already:
             // both are unique, so nobody else can. (A re-import gives nearly everyone what they have: 200,000 of each
             // not asked for.)
@@ -427,7 +466,7 @@ enum RosterSnapshotLoader {
             let keys = namedSchools.compactMap { schools[$0]?.key.rawValue }.sorted().map { SQLValue.text($0) }
             let members = try db.query(chunking: keys, { "SELECT DISTINCT user_id FROM person_schools WHERE school_key IN (\($0))" })
                 .compactMap { $0.optionalText("user_id") }
-            snapshot.syncPeople = try people("user_id", in: members, schoolIDs: schoolIDs, on: db)
+            snapshot.syncPeople = try people(NamedPeople(Set(members), on: db), schoolIDs: schoolIDs, on: db)
             for row in try db.query(chunking: keys, {
                 "SELECT e.*, c.school_key FROM enrollments e JOIN classes c ON c.class_id = e.class_id WHERE c.school_key IN (\($0))"
             }) {
