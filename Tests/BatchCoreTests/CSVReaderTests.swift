@@ -254,5 +254,11 @@ struct CSVReaderTests {
         let accents = CSVReader.parse("x,caf\u{E9}\nx,cafe\u{301}\n").records.map(\.cells)
         #expect(!accents[0].same(1, as: accents[1], at: 1) && accents[0].same(0, as: accents[1], at: 0))
         #expect(accents[0] == accents[1] && accents[0].texts == accents[1].texts)
+        // Each cell's hash, made once for each distinct text, is the text's: the same for texts Swift calls equal
+        // (the composed and decomposed "é"), in rows of numbers and in cells of their own alike.
+        for cells in [first, second, third, changed] + accents {
+            #expect(cells.indices.allSatisfy { cells.textHash(at: $0) == Cells.textHash(cells[$0]) })
+        }
+        #expect(accents[0].textHash(at: 1) == accents[1].textHash(at: 1) && first.textHash(at: 3) != second.textHash(at: 3))
     }
 }

@@ -291,7 +291,7 @@ public enum CSVReader {
             }
             index += 1
         }
-        let table = Cells.Texts(distinct.texts)
+        let table = Cells.Texts(distinct)
         for index in records.indices { records[index].cells = Cells(numbers: numbered[index], in: table) }
         return Piece(records: records, lineBreaks: line - 1, endsInQuotes: inQuotes, quoteLine: quoteLine)
     }

@@ -10,10 +10,13 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
         /// Whether a text has white space to trim at either end (`String.needsTrimming`): when none has, no row
         /// of the piece needs its cells looked at for it.
         let trimmable: Bool
+        /// Each text's `Cells.textHash`: for an ASCII text the hash the reader told the texts apart by.
+        let hashes: [UInt32]
 
-        init(_ texts: [String]) {
-            self.texts = texts
+        init(_ distinct: DistinctTexts) {
+            texts = distinct.texts
             trimmable = texts.contains(where: \.needsTrimming)
+            hashes = zip(texts, distinct.fullHashes).map { text, hash in Cells.textHash(text, bytesHash: hash) }
         }
     }
 
@@ -67,6 +70,26 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
     public func picking(_ positions: [Int]) -> Cells {
         guard let table else { return Cells(positions.map { own[$0] }) }
         return Cells(numbers: positions.map { numbers[$0] }, in: table)
+    }
+
+    /// A hash of the cell, the same for texts Swift calls equal, in any row (`textHash(_:)`): for cells that are
+    /// numbers, made once for each distinct text of the piece (an ASCII text's is the hash its reader told the texts
+    /// apart by), so a row's cells are not hashed again.
+    @inline(__always)
+    public func textHash(at position: Int) -> UInt32 {
+        if let table { return table.hashes[Int(numbers[position])] }
+        return Self.textHash(own[position])
+    }
+
+    /// A hash of the text (32 bits), the same for texts Swift calls equal: of the bytes for an ASCII text (whose
+    /// equal texts are those of the same bytes), otherwise Swift's (a letter written composed and decomposed is one
+    /// text to Swift, two byte sequences).
+    public static func textHash(_ text: String) -> UInt32 {
+        textHash(text, bytesHash: text.withUTF8Bytes(DistinctTexts.hash(of:)))
+    }
+
+    static func textHash(_ text: String, bytesHash: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: text.utf8.allSatisfy { $0 < 0x80 } ? bytesHash : text.hashValue)
     }
 
     /// The cells with the white space at either end of each trimmed (`String.trimmedCell`).

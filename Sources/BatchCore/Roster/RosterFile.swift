@@ -117,18 +117,24 @@ public struct RosterFile: Sendable {
         mutating func hashes(_ values: RowValues) -> RowHashes {
             // A row of the shared list is read by position straight from its cells: going through a `Column` a cell
             // (a name and a list, counted up and down each time) was most of the hashing's time.
+            // The other cells go in as their texts' hashes (`Cells.textHash`): a row's cells that are numbers have
+            // theirs made once for each distinct text, not hashed again on every row.
             guard let shared, values.columns === shared else {
                 let others = others
-                return hashes(person.map { values[$0] ?? "" }) { hasher in for column in others { hasher.combine(values[column] ?? "") } }
+                return hashes(person.map { values[$0] ?? "" }) { hasher in
+                    for column in others { hasher.combine(Cells.textHash(values[column] ?? "")) }
+                }
             }
             let last = lastPerson, personAt = personAt, othersAt = othersAt
             let cells = values.values
             func cell(_ position: Int?) -> String { position.map { cells[$0] } ?? "" }
             let person = !last.isEmpty && personAt.indices.allSatisfy({ cell(personAt[$0]) == last[$0] }) ? nil : personAt.map(cell)
             return hashes(person) { hasher in
-                for position in othersAt { hasher.combine(cell(position)) }
+                for position in othersAt { hasher.combine(position.map { cells.textHash(at: $0) } ?? Self.emptyHash) }
             }
         }
+
+        static let emptyHash = Cells.textHash("")
 
         /// `person`: the row's person cells, nil when they are the previous row's; `others` hashes its other cells.
         private mutating func hashes(_ person: [String]?, others: (inout Hasher) -> Void) -> RowHashes {

@@ -83,8 +83,15 @@ public struct DistinctTexts: Sendable {
     /// Started from a number drawn for each run, as `Hasher` is, so that no file is made to put its cells in one run
     /// of slots (which would only make the table slower, never wrong: texts are compared by their bytes).
     @inline(__always)
-    func hashOf(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var hash: UInt64 = Self.seed ^ UInt64(bytes.count)
+    func hashOf(_ bytes: UnsafeBufferPointer<UInt8>) -> Int { Self.hash(of: bytes) & hashBits }
+
+    /// The hash of each text, in `texts`' order, as `hash(of:)` makes it (the table's own are cut to `hashBits`).
+    var fullHashes: [Int] { hashBits == -1 ? hashes : texts.map { $0.withUTF8Bytes(Self.hash(of:)) } }
+
+    /// The hash `DistinctTexts` looks texts up by: the same for the same bytes everywhere in one run.
+    @inline(__always)
+    public static func hash(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var hash: UInt64 = seed ^ UInt64(bytes.count)
         let raw = UnsafeRawBufferPointer(bytes)
         var offset = 0
         while offset + 8 <= raw.count {
@@ -100,7 +107,7 @@ public struct DistinctTexts: Sendable {
         hash ^= hash >> 33
         hash &*= 0xC4CE_B9FE_1A85_EC53
         hash ^= hash >> 33
-        return Int(truncatingIfNeeded: hash) & hashBits
+        return Int(truncatingIfNeeded: hash)
     }
 }
 
