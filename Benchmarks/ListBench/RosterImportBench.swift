@@ -350,7 +350,15 @@ enum RosterImportBench {
             hand, the session's first code against the last: the first import's peak 1,408 / 1,416 / 1,499 → 1,241 /
             1,159 / 1,181 MB, its time 15.9 / 14.9 / 15.6 → 14.8 / 15.5 / 17.2 s, a slow and noisy sitting; the
             re-import's peak 1,618 / 1,624 / 1,619 → 1,214 / 1,218 / 1,218 MB, its time 14.0 / 13.6 / 13.2 → 12.5 /
-            12.5 / 12.2 s). The tables above are this
+            12.5 / 12.2 s). The twenty-eighth round (2026-12-06, fifth session): a re-import's snapshot of the data
+            reading whole tables (people, their schools, enrollments, demographics) and leaving out the rows of people
+            the file does not name, instead of asking for 200,000 people 500 a statement through the user_id indexes
+            (the re-import's plan 4.02 / 4.24 / 4.16 → 3.61 / 3.79 / 3.74 s, alternate runs); a row's other cells
+            hashed for the duplicate search as their texts' hashes, made once for each distinct text as the reader
+            numbers them (reading and checking users.csv in the import 3.09 / 2.53 / 2.78 / 2.48 → 2.37 / 2.40 / 2.52 /
+            2.31 s); and changes and items read in place, not copied, where millions are read (the held plan's join
+            moves them). The first import, alternate runs against the session's first code: 16.2 / 16.7 / 13.4 → 14.4
+            / 15.4 / 12.8 s, its processor time 22.6 / 24.0 / 19.7 → 20.0 / 21.9 / 18.0 s. The tables above are this
             round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
