@@ -285,8 +285,9 @@ enum RosterSnapshotLoader {
     /// The people a snapshot reads the records of (by userId), and how: 500 people a statement through the user_id
     /// indexes, or, for a file naming at least half the people in the database (a re-import), whole tables with the
     /// rows of the people it does not name left out. A re-import read each of its 200,000 people's enrollments
-    /// through the index, each row apart (plan 3.9–4.8 → 3.6–4.5 s, docs/decisions.md round 28). On SQLite a table
-    /// read whole gives one person's rows in the order the index does (the order written).
+    /// through the index, each row apart (its plan 4.0–4.2 → 3.6–3.8 s, docs/decisions.md round 28). On SQLite a
+    /// table read whole gives one person's rows in the order the index does (the order written). UserIds are ASCII
+    /// (`IdentifierRules`), which the set compares by their bytes, as `IN` does.
     struct NamedPeople: Sendable {
         let ids: Set<String>
         /// The userIds sorted, for the statements that name them; empty when whole tables are read.
