@@ -16,7 +16,7 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
         init(_ distinct: DistinctTexts) {
             texts = distinct.texts
             trimmable = texts.contains(where: \.needsTrimming)
-            hashes = zip(texts, distinct.fullHashes).map { text, hash in Cells.textHash(text, bytesHash: hash) }
+            hashes = zip(texts, distinct.hashes).map { text, hash in Cells.textHash(text, bytesHash: hash) }
         }
     }
 

@@ -13,14 +13,16 @@ public struct DistinctTexts: Sendable {
     /// hashed that key again, and with the hash of the bytes was most of numbering the cells of a state-size
     /// users.csv (`CSVReader`, docs/decisions.md, round 27). At most half the slots are used.
     private var slots = [Int32](repeating: 0, count: 16)
-    /// The hash of each text, beside `texts`: a lookup reads no stored text but one whose hash is the same.
-    private var hashes: [Int] = []
+    /// The hash of each text (`hash(of:)`), beside `texts`: a lookup reads no stored text but one whose hash is
+    /// the same.
+    private(set) var hashes: [Int] = []
     /// Each text once, in the order first given.
     public private(set) var texts: [String] = []
 
     private static let seed = UInt64.random(in: .min ... .max)
 
-    /// The bits of the hash kept (all of them; a test keeps none, so that every text collides with the first).
+    /// The bits of the hash a lookup goes by (all of them; a test keeps none, so that every text collides with the
+    /// first).
     let hashBits: Int
 
     public init() { hashBits = -1 }
@@ -38,7 +40,7 @@ public struct DistinctTexts: Sendable {
 
     /// Where the text of `bytes` (UTF-8) is in `texts`, added at the end if it was not there.
     public mutating func position(of bytes: UnsafeBufferPointer<UInt8>) -> (position: Int, inserted: Bool) {
-        let hash = hashOf(bytes)
+        let hash = Self.hash(of: bytes)
         let (slot, found) = find(bytes, hash: hash)
         if let found { return (found, false) }
         let position = texts.count
@@ -52,18 +54,18 @@ public struct DistinctTexts: Sendable {
     public mutating func position(of text: String) -> (position: Int, inserted: Bool) { text.withUTF8Bytes { position(of: $0) } }
 
     public func contains(_ text: String) -> Bool {
-        text.withUTF8Bytes { bytes in find(bytes, hash: hashOf(bytes)).position != nil }
+        text.withUTF8Bytes { bytes in find(bytes, hash: Self.hash(of: bytes)).position != nil }
     }
 
     /// The position of the text of `bytes`, or nil and the empty slot where it would go.
     @inline(__always)
     private func find(_ bytes: UnsafeBufferPointer<UInt8>, hash: Int) -> (slot: Int, position: Int?) {
-        let mask = slots.count - 1
-        var slot = hash & mask
+        let mask = slots.count - 1, key = hash & hashBits
+        var slot = key & mask
         while true {
             let held = Int(slots[slot])
             if held == 0 { return (slot, nil) }
-            if hashes[held - 1] == hash && CSVReader.text(texts[held - 1], is: bytes) { return (slot, held - 1) }
+            if hashes[held - 1] & hashBits == key && CSVReader.text(texts[held - 1], is: bytes) { return (slot, held - 1) }
             slot = (slot + 1) & mask
         }
     }
@@ -72,7 +74,7 @@ public struct DistinctTexts: Sendable {
         slots = [Int32](repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
         for (position, hash) in hashes.enumerated() {
-            var slot = hash & mask
+            var slot = hash & hashBits & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(truncatingIfNeeded: position + 1)
         }
@@ -81,14 +83,8 @@ public struct DistinctTexts: Sendable {
     /// A 64-bit hash of the bytes, 8 at a time, each word multiplied in and the result mixed (MurmurHash3's
     /// finaliser): the table's slots are picked by its low bits. Not `Hasher`: its SipHash was half of a lookup.
     /// Started from a number drawn for each run, as `Hasher` is, so that no file is made to put its cells in one run
-    /// of slots (which would only make the table slower, never wrong: texts are compared by their bytes).
-    @inline(__always)
-    func hashOf(_ bytes: UnsafeBufferPointer<UInt8>) -> Int { Self.hash(of: bytes) & hashBits }
-
-    /// The hash of each text, in `texts`' order, as `hash(of:)` makes it (the table's own are cut to `hashBits`).
-    var fullHashes: [Int] { hashBits == -1 ? hashes : texts.map { $0.withUTF8Bytes(Self.hash(of:)) } }
-
-    /// The hash `DistinctTexts` looks texts up by: the same for the same bytes everywhere in one run.
+    /// of slots (which would only make the table slower, never wrong: texts are compared by their bytes). The same
+    /// for the same bytes everywhere in one run.
     @inline(__always)
     public static func hash(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var hash: UInt64 = seed ^ UInt64(bytes.count)
