@@ -83,7 +83,10 @@ let package = Package(
             name: "ListBench",
             dependencies: ["BatchCore", "BatchImaging", "BatchStore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/ListBench",
-            swiftSettings: strict
+            swiftSettings: strict,
+            // The allocator the `schoolbatch` binary uses (above): the bench's in-process steps (reading and checking
+            // a roster) are timed as the product runs them.
+            linkerSettings: [.linkedLibrary("mimalloc", .when(platforms: [.linux]))]
         ),
         .target(
             name: "BatchTestSupport",

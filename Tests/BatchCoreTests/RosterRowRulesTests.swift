@@ -53,6 +53,29 @@ struct RosterRowRulesTests {
         #expect(checked[5].first?.message.hasPrefix("Row 7, userGrade:") == true)
     }
 
+    @Test("rows read from a file (cells as the reader numbered them), a person repeated on the next rows, get the same problems as rows checked whole")
+    func repeatedPersonFromFile() throws {
+        let header = "schoolId,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,classGrade,primaryTeacher"
+        let lines = [
+            "HVP001,T-0042,teacher,jgarcia,José,García,jose.garcia@school.edu.hk,,HVP001-5A,05,true",
+            "HVP001,000123,student,19chanw1,詠欣,Chan,,05,HVP001-5A,05,false",
+            "HVP001,000123,student,19chanw1,詠欣,Chan,,05,HVP001-5B,05,false",  // the person of the row before: checked once
+            "HVP001,000125,student,19leem1,Mei,Lee,,05,HVP001-5A,Year 5,false",  // a bad grade
+            "HVP001,000126,student,19hos1,Siu,Ho,,05,HVP001-5A,Year 5,false",  // the same bad grade: found again, its own row
+            "HVP001,000127,student,19yut1,Tin,Yu,,05,HVP001-5A,05,true",  // a student as primary teacher of a clean class
+            "HVP001,000127,student,19yut1,Tin,Yu,,5,HVP001-5A,05,false",  // the same person with a bad grade
+        ]
+        let bytes = Data(([header] + lines).joined(separator: "\r\n").utf8)
+        let table = try CSVTable.read(bytes: bytes, fileName: "users.csv", dictionary: RosterDictionaries.users).get()
+        var checker = RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns)
+        let values = table.records.map(table.values(of:))
+        #expect(values.allSatisfy { $0.values.numberedIn != nil })  // cells as the reader numbered them
+        let checked = zip(table.records, values).map { checker.check($1, line: $0.line) }
+        #expect(checked == zip(table.records, values).map { rules.usersRow($1, line: $0.line) })
+        #expect(checked.map { $0.map(\.code) } == [[], [], [], ["invalid_grade"], ["invalid_grade"], ["primary_not_teacher"], ["invalid_grade"]])
+        #expect(checked[4].first?.message.hasPrefix("Row 6, classGrade:") == true)
+    }
+
     @Test(
         "each broken field gives its own code, naming row and column",
         arguments: [

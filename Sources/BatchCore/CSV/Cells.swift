@@ -59,6 +59,9 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
         }
     }
 
+    /// The texts the cells are numbers in; nil when they are texts of their own.
+    public var numberedIn: Texts? { table }
+
     /// The cells as an array of texts (the array held when they are texts of their own).
     public var texts: [String] {
         guard let table else { return own }

@@ -49,8 +49,8 @@ public struct RosterRowRules: Sendable {
         /// Where each of `usersPersonColumns` is in `columns`' rows (nil: the file lacks it).
         let positions: [Int?]
         let classColumns: ClassColumns
-        /// The person cells of the previous row, when its person had no problem.
-        var clean: [String]?
+        /// The previous row's cells, when its person had no problem.
+        var clean: Cells?
 
         /// For the rows of a file whose values share `columns` (other rows are checked whole).
         public init(rules: RosterRowRules, columns: RowValues.Columns) {
@@ -65,14 +65,13 @@ public struct RosterRowRules: Sendable {
                 clean = nil
                 return rules.usersRow(values, line: line)
             }
-            func cell(_ at: Int) -> String { positions[at].map { values.values[$0] } ?? "" }
-            // Compared in place: no array of the row's person cells unless its person is checked.
-            if let clean, clean.indices.allSatisfy({ cell($0) == clean[$0] }) {
+            // Compared by their bytes: for two rows of one piece of the file, as the numbers of their texts
+            // (`Cells.same`), no text read. (Texts Swift calls equal in other bytes are checked again: never wrong.)
+            if let clean, positions.allSatisfy({ $0.map { values.values.same($0, as: clean, at: $0) } ?? true }) {
                 return rules.usersClass(values, line: line, columns: classColumns)
             }
-            let cells = positions.indices.map(cell)
             let person = rules.usersPerson(values, line: line)
-            clean = person.isEmpty ? cells : nil
+            clean = person.isEmpty ? values.values : nil
             return person + rules.usersClass(values, line: line, columns: classColumns)
         }
     }
