@@ -60,7 +60,6 @@ enum EmailBench {
             print("  " + samples.last!)
         }
         try await store.close()
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return (median(previews), median(submits), median(applies), samples)
     }
 

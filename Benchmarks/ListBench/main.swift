@@ -10,6 +10,7 @@ let students = Int(ProcessInfo.processInfo.environment["BENCH_STUDENTS"] ?? "") 
 let repeats = 9
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+func medianInt(_ values: [Int]) -> Int { values.sorted()[values.count / 2] }
 
 func measure(_ work: () async throws -> Void) async rethrows -> Double {
     var samples: [Double] = []

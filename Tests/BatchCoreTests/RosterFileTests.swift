@@ -97,7 +97,47 @@ struct RosterFileTests {
             "HVP,Harbour View,T4,teacher,,Di,Yip,di@x.edu,,C5D,5D,",
         ])
         #expect(codes(repeated) == [3: ["school_name_differs"], 4: ["school_name_differs"]])
-        #expect(repeated.users[2].issues.first?.message == "Row 4, schoolName: “Harbour View Primary” differs from row 2 (“Harbour View”) for school HVP.")
+        #expect(
+            repeated.users[2].issues.first?.message
+                == "Row 4, schoolName: “Harbour View Primary” differs from the name 2 rows give school HVP (“Harbour View”, first on row 2).")
+    }
+
+    @Test("a row whose userId a spreadsheet damaged takes no login ID or address from the person it probably is")
+    func damagedUserID() throws {
+        let file = try inspect([
+            "HVP,Harbour View,1.23E+05,student,19chanw1,Wing Yan,Chan,wy@x.edu,05,C5A,5A,",
+            "HVP,Harbour View,123000,student,19chanw1,Wing Yan,Chan,wy@x.edu,05,C5A,5A,",
+            "HVP,Harbour View,123000,student,19chanw1,Wing Yan,Chan,wy@x.edu,05,C5B,5B,",
+        ])
+        #expect(codes(file) == [2: ["scientific_notation"]])
+    }
+
+    @Test("a school or class under two names: the name most rows give holds, and only the rows giving another are errors")
+    func mostRowsName() throws {
+        // One misspelt school name on the first row of its school: that row is the error, not the four after it.
+        let misspelt = try inspect(
+            ["HVP,Harbor View,T1,teacher,,Ann,Lee,ann@x.edu,,C5A,5A,"]
+                + (2...5).map { "HVP,Harbour View,T\($0),teacher,,Bo\($0),Ng,bo\($0)@x.edu,,C5A,5A," })
+        #expect(codes(misspelt) == [2: ["school_name_differs"]])
+        #expect(
+            misspelt.users[0].issues.first?.message
+                == "Row 2, schoolName: “Harbor View” differs from the name 4 rows give school HVP (“Harbour View”, first on row 3).")
+        // The first name given, on rows apart, when most rows give another; the same for a class's name; a row that
+        // leaves the name empty says nothing.
+        let first = try inspect([
+            "HVP,Harbor View,T1,teacher,,Ann,Lee,ann@x.edu,,C5A,5 A,", "HVP,Harbour View,T2,teacher,,Bo,Ng,bo@x.edu,,C5A,5A,",
+            "HVP,,T3,teacher,,Cy,Ho,cy@x.edu,,C5A,,", "HVP,Harbour View,T4,teacher,,Di,Yip,di@x.edu,,C5A,5A,",
+            "HVP,Harbor View,T5,teacher,,Ed,Lau,ed@x.edu,,C5A,5 A,", "HVP,Harbour View,T6,teacher,,Fay,Chu,fay@x.edu,,C5A,5A,",
+        ])
+        #expect(
+            codes(first) == [
+                2: ["school_name_differs", "class_name_differs"], 6: ["school_name_differs", "class_name_differs"],
+            ])
+        #expect(
+            first.users[4].issues.map(\.message) == [
+                "Row 6, schoolName: “Harbor View” differs from the name 3 rows give school HVP (“Harbour View”, first on row 3).",
+                "Row 6, className: “5 A” differs from the name 3 rows give class C5A (“5A”, first on row 3).",
+            ])
     }
 
     @Test("an exact duplicate row is a warning and counts once; a class of 81 students is a warning, not an error")

@@ -102,6 +102,43 @@ struct RosterHTTPTests {
         }
     }
 
+    @Test("the preview pages its rows: where a page is, the rows before and after it, each link back at the rows", arguments: [TestDatabase.sqlite])
+    func previewPages(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            let token = try await t.token("admin")
+            let id = try await BatchHTTPTests.createBatch(t, token: token, kind: "roster")
+            let rows = (1...250).map { "N,North School,\(String(format: "%04d", $0)),student,s\($0),First,Last,,01,N-1A,1A,\r" }
+            let file = "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher\r\n"
+                + rows.joined(separator: "\n") + "\n"
+            try await put(t, token, id, "users.csv", file) { res in #expect(res.status == .created) }
+            let browser = try await t.signIn("admin")
+            func page(_ query: String) async throws -> String {
+                var body = ""
+                try await t.app.testing().test(.GET, "/uploads/\(id)\(query)", beforeRequest: { req in
+                    req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+                }, afterResponse: { res in
+                    #expect(res.status == .ok)
+                    body = res.body.string
+                })
+                return body
+            }
+            let first = try await page("")
+            #expect(first.contains("Rows 1–100 of 250"))
+            #expect(first.contains("href=\"/uploads/\(id)?offset=100#rows\">Next rows →"))
+            #expect(!first.contains("Previous rows"))
+            #expect(first.contains("action=\"/uploads/\(id)#rows\""), "the filters lead back to the rows")
+            let second = try await page("?offset=100")
+            #expect(second.contains("Rows 101–200 of 250"))
+            #expect(second.contains("href=\"/uploads/\(id)?offset=0#rows\">← Previous rows"))
+            #expect(second.contains("href=\"/uploads/\(id)?offset=200#rows\">Next rows →"))
+            let last = try await page("?offset=200")
+            #expect(last.contains("Rows 201–250 of 250") && last.contains("Previous rows") && !last.contains("Next rows"))
+            // One page only: no pager.
+            let ready = try await page("?state=error")
+            #expect(!ready.contains("Previous rows") && !ready.contains("Next rows") && !ready.contains("Rows 1–"))
+        }
+    }
+
     @Test("the roster page: upload form, templates and dictionaries; closed by the activation gate with the reason", arguments: [TestDatabase.sqlite])
     func pages(database: TestDatabase) async throws {
         try await TestApp.with(database) { t in

@@ -16,7 +16,7 @@ public enum RosterDictionaries {
                 format: "Text, 1–64 characters; must exist or come with schoolName", example: "HVP001"),
             .init(
                 "schoolName", .conditional, meaning: "The school's name; needed on at least one row of a new schoolId",
-                format: "Text; rows that give a name must agree", example: "Harbour View Primary School"),
+                format: "Text; rows that give a name must agree (a row giving another name than most of the school's rows is an error)", example: "Harbour View Primary School"),
             .init(
                 "userId", .required, meaning: "The person's ID, unique in the district",
                 format: "Text, 1–64 of A–Z a–z 0–9 . _ -; leading zeros are kept (format the column as Text in Excel)",
@@ -57,7 +57,7 @@ public enum RosterDictionaries {
                 format: "Text, unique in the district; a class belongs to one school", example: "HVP001-5A"),
             .init(
                 "className", .conditional, meaning: "The class's name; needed on at least one row of a new classId",
-                format: "Text; rows that give a name must agree", example: "5A"),
+                format: "Text; rows that give a name must agree (a row giving another name than most of the class's rows is an error)", example: "5A"),
             .init(
                 "classGrade", .optional, meaning: "The class's grade", format: "One of the district's grades",
                 example: "05"),

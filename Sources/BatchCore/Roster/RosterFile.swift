@@ -310,7 +310,10 @@ public struct RosterFile: Sendable {
                 } else {
                     firstOfPerson[userID] = index
                 }
-                let login = value(columns.loginID).lowercased()
+                // A row whose userId its own checks refused (a spreadsheet's `1.23E+05`) is nobody yet: it takes no
+                // login ID or address from the rows of the person it probably is, and is not blamed for sharing one.
+                let unknown = row.issues.contains { $0.column == "userId" && $0.severity == .error }
+                let login = unknown ? "" : value(columns.loginID).lowercased()
                 if !login.isEmpty {
                     if let owner = loginOwner[login], owner.userID != userID {
                         clash("loginId", with: owner)
@@ -319,7 +322,7 @@ public struct RosterFile: Sendable {
                         loginOwner[login] = (userID, row.line)
                     }
                 }
-                let email = value(columns.email)
+                let email = unknown ? "" : value(columns.email)
                 // An address the row's own checks refused is not compared (they ran already: no second parse).
                 if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }) {
                     let key = EmailAddress.key(email)
@@ -339,12 +342,14 @@ public struct RosterFile: Sendable {
     /// A school or class named two ways, a class in two schools or with two primary teachers, and classes over the
     /// recommended size: the issues, by row index (the class sizes last).
     static func schoolAndClassIssues(_ rows: [Row], columns: AcrossColumns) -> [(Int, BatchIssue)] {
-        var found: [(Int, BatchIssue)] = []
-        var schoolName: [String: (name: String, line: Int)] = [:]
+        /// Where an issue goes among a row's issues: in the order one pass over a row's checks gives them.
+        enum Slot: Int { case schoolName, classSchool, className, primaryTeacher, classSize }
+        var found: [(index: Int, slot: Slot, issue: BatchIssue)] = []
+        var schoolNames: [String: NameVotes] = [:]
         /// What the rows so far said about one class: found with one lookup a row instead of one a check.
         struct ClassSeen {
             var school: (id: String, line: Int)?
-            var name: (name: String, line: Int)?
+            var names = NameVotes()
             var primaryLine: Int?
             /// The userId of each student row: counted without repeats only for a class with more rows than the
             /// warning's size (a set a class took an insert, so a hash, for every student row).
@@ -355,36 +360,24 @@ public struct RosterFile: Sendable {
         // a class ID over 15 bytes is stored apart from the row, and a table keyed by the IDs read them at each key
         // passed, most of these checks' time). Classes are told apart by their bytes, as the database does.
         var classIDs = DistinctTexts(), classes: [ClassSeen] = []
-        /// The previous row's school and name, and whether they clashed with an earlier name (then `schoolName`
-        /// holds that earlier one): a row repeating both gets the same answer without a lookup.
-        var lastSchoolName: (school: String, name: String, clash: (name: String, line: Int)?)?
+        /// The previous row's school and name, which of the school's names it is, and how many rows since it was
+        /// looked up gave both again (added to its count once the school or name changes): a row repeating both
+        /// needs no lookup.
+        var last: (school: String, name: String, vote: Int)?, lastRepeats = 0
+        func countLastRepeats() {
+            if let last, lastRepeats > 0 { schoolNames[last.school]?.given += lastRepeats }
+            lastRepeats = 0
+        }
         forEachPersonRow(rows, userID: columns.userID) { index, row, userID, rows in
             func value(_ column: RowValues.Column) -> String { row.values[column] ?? "" }
-            func add(_ issue: BatchIssue) { found.append((index, issue)) }
-            /// The first name given to a school or class holds; a different one on a later row is an error there.
-            func nameDiffers(_ name: String, from named: (name: String, line: Int), key: String, column: String, what: String) {
-                add(
-                    issue(
-                        .error, "\(what)_name_differs", row, column,
-                        "“\(name)” differs from row \(named.line) (“\(named.name)”) for \(what) \(key).",
-                        fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one."
-                    ))
-            }
+            func add(_ slot: Slot, _ issue: BatchIssue) { found.append((index, slot, issue)) }
             let school = value(columns.schoolID), name = value(columns.schoolName)
             if !name.isEmpty && !school.isEmpty {
-                if let last = lastSchoolName, last.school == school, last.name == name {
-                    if let clash = last.clash { nameDiffers(name, from: clash, key: school, column: "schoolName", what: "school") }
+                if let last, last.school == school, last.name == name, last.vote == 0 {
+                    lastRepeats += 1
                 } else {
-                    var clash: (name: String, line: Int)?
-                    if let named = schoolName[school] {
-                        if named.name != name {
-                            nameDiffers(name, from: named, key: school, column: "schoolName", what: "school")
-                            clash = named
-                        }
-                    } else {
-                        schoolName[school] = (name, row.line)
-                    }
-                    lastSchoolName = (school, name, clash)
+                    countLastRepeats()
+                    last = (school, name, schoolNames[school, default: NameVotes()].vote(name, line: row.line, index: index))
                 }
             }
             let classID = value(columns.classID)
@@ -397,6 +390,7 @@ public struct RosterFile: Sendable {
                 if let owner = seen.school {
                     if owner.id != school {
                         add(
+                            .classSchool,
                             issue(
                                 .error, "class_in_two_schools", row, "classId",
                                 "class \(classID) is in school \(owner.id) on row \(owner.line) and in \(school) here; a class belongs to one school.",
@@ -405,16 +399,11 @@ public struct RosterFile: Sendable {
                 } else {
                     seen.school = (school, row.line)
                 }
-                if !className.isEmpty {
-                    if let named = seen.name {
-                        if named.name != className { nameDiffers(className, from: named, key: classID, column: "className", what: "class") }
-                    } else {
-                        seen.name = (className, row.line)
-                    }
-                }
+                if !className.isEmpty { _ = seen.names.vote(className, line: row.line, index: index) }
                 if primary {
                     if let earlier = seen.primaryLine {
                         add(
+                            .primaryTeacher,
                             issue(
                                 .error, "two_primary_teachers", row, "primaryTeacher",
                                 "class \(classID) already has its primary teacher on row \(earlier).",
@@ -432,20 +421,107 @@ public struct RosterFile: Sendable {
             if inserted { classes.append(ClassSeen()) }
             visit(&classes[position])
         }
+        countLastRepeats()
+
+        // A school or class given different names: the name most of its rows give holds (the first given, of names
+        // as many rows give), and each row giving another is an error there. One misspelt row is the one named,
+        // not every row after it. The rows giving the first name are not listed as they come (nearly every row):
+        // where another name holds, they are found again in one more pass.
+        func nameDiffers(_ index: Int, _ votes: NameVotes, _ agreed: Int, key: String, column: String, what: String) -> BatchIssue {
+            let row = rows[index], held = votes.name(agreed)
+            return issue(
+                .error, "\(what)_name_differs", row, column,
+                "“\(row.values[column] ?? "")” differs from the name \(held.count == 1 ? "one row gives" : "\(held.count) rows give") \(what) \(key) "
+                    + "(“\(held.name)”, first on row \(held.line)).",
+                fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one.")
+        }
+        var firstNameRows: [String: Int] = [:]  // school → the name that holds
+        for (school, votes) in schoolNames where !votes.others.isEmpty {
+            let agreed = votes.agreed
+            for (other, named) in votes.others.enumerated() where other + 1 != agreed {
+                for index in named.rows { found.append((index, .schoolName, nameDiffers(index, votes, agreed, key: school, column: "schoolName", what: "school"))) }
+            }
+            if agreed != 0 { firstNameRows[school] = agreed }
+        }
+        var classFirstNameRows: [Int: Int] = [:]  // class position → the name that holds
+        for (position, seen) in classes.enumerated() where !seen.names.others.isEmpty {
+            let agreed = seen.names.agreed, votes = seen.names, classID = classIDs.texts[position]
+            for (other, named) in votes.others.enumerated() where other + 1 != agreed {
+                for index in named.rows { found.append((index, .className, nameDiffers(index, votes, agreed, key: classID, column: "className", what: "class"))) }
+            }
+            if agreed != 0 { classFirstNameRows[position] = agreed }
+        }
+        if !firstNameRows.isEmpty || !classFirstNameRows.isEmpty {
+            forEachPersonRow(rows, userID: columns.userID) { index, row, _, _ in
+                func value(_ column: RowValues.Column) -> String { row.values[column] ?? "" }
+                let school = value(columns.schoolID), name = value(columns.schoolName)
+                if let agreed = firstNameRows[school], let votes = schoolNames[school], !name.isEmpty, name == votes.first {
+                    found.append((index, .schoolName, nameDiffers(index, votes, agreed, key: school, column: "schoolName", what: "school")))
+                }
+                let classID = value(columns.classID), className = value(columns.className)
+                guard !classFirstNameRows.isEmpty, !classID.isEmpty, !className.isEmpty, let position = classIDs.existingPosition(of: classID),
+                    let agreed = classFirstNameRows[position], className == classes[position].names.first
+                else { return }
+                found.append((index, .className, nameDiffers(index, classes[position].names, agreed, key: classID, column: "className", what: "class")))
+            }
+        }
+
         for (position, seen) in classes.enumerated() where seen.students.count > classSizeWarning {
             let classID = classIDs.texts[position]
             let students = Set(seen.students).count
             guard students > classSizeWarning, let first = seen.firstStudentRow else { continue }
             found.append(
                 (
-                    first,
+                    first, .classSize,
                     issue(
                         .warning, "class_over_80", rows[first], "classId",
                         "class \(classID) has \(students) students in this file; at most \(classSizeWarning) are recommended.",
                         fix: "Check that the class is right, or split it into two classes.")
                 ))
         }
-        return found
+        found.sort { ($0.index, $0.slot.rawValue) < ($1.index, $1.slot.rawValue) }
+        return found.map { ($0.index, $0.issue) }
+    }
+
+    /// The names rows give one school or class: the first given and its row, how many rows give a name, and each
+    /// other name with its first row and the rows giving it (as positions in the file's rows). A row giving the
+    /// first name, nearly every row, only adds one to the count.
+    struct NameVotes {
+        var first: String?
+        var firstLine = 0
+        var given = 0
+        var others: [(name: String, line: Int, rows: [Int])] = []
+
+        /// Counts one row giving `name`: 0 when it is the first name, else its place in `others` plus one.
+        mutating func vote(_ name: String, line: Int, index: Int) -> Int {
+            given += 1
+            if first == name { return 0 }
+            guard first != nil else {
+                first = name
+                firstLine = line
+                return 0
+            }
+            if let other = others.firstIndex(where: { $0.name == name }) {
+                others[other].rows.append(index)
+                return other + 1
+            }
+            others.append((name, line, [index]))
+            return others.count
+        }
+
+        /// A name as `vote` numbers it, its first row and how many rows give it.
+        func name(_ vote: Int) -> (name: String, line: Int, count: Int) {
+            guard vote > 0 else { return (first ?? "", firstLine, given - others.reduce(0) { $0 + $1.rows.count }) }
+            let other = others[vote - 1]
+            return (other.name, other.line, other.rows.count)
+        }
+
+        /// The name that holds: the one most rows give, the first given of those as many rows give.
+        var agreed: Int {
+            var best = 0, most = name(0).count
+            for vote in others.indices.map({ $0 + 1 }) where name(vote).count > most { (best, most) = (vote, name(vote).count) }
+            return best
+        }
     }
 
     static func checkDemographics(_ rows: inout [Row], users: [Row]) {

@@ -53,8 +53,11 @@ public struct DistinctTexts: Sendable {
 
     public mutating func position(of text: String) -> (position: Int, inserted: Bool) { text.withUTF8Bytes { position(of: $0) } }
 
-    public func contains(_ text: String) -> Bool {
-        text.withUTF8Bytes { bytes in find(bytes, hash: Self.hash(of: bytes)).position != nil }
+    public func contains(_ text: String) -> Bool { existingPosition(of: text) != nil }
+
+    /// Where the text is in `texts`, or nil when it is not there (nothing added).
+    public func existingPosition(of text: String) -> Int? {
+        text.withUTF8Bytes { bytes in find(bytes, hash: Self.hash(of: bytes)).position }
     }
 
     /// The position of the text of `bytes`, or nil and the empty slot where it would go.

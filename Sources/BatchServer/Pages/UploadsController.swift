@@ -95,6 +95,9 @@ struct UploadsController: RouteCollection {
         var itemTotal: Int
         var stateFilter: [Option]
         var nextLink: String?
+        var previousLink: String?
+        /// Which rows the page shows, when there is more than one page ("101–200 of 12,841").
+        var pagePosition: String?
         var canSubmit: Bool
         /// Why Process is not offered yet, when only a person's decision is missing.
         var submitBlocked: String?
@@ -156,8 +159,15 @@ struct UploadsController: RouteCollection {
         let files = try await req.store.files(of: batch.id)
         let written = try await req.store.changes(of: batch.id, limit: 50)
         let mayChange = account.can(batch.kind.capability)
-        let next = offset + page.items.count < page.total
-            ? "/uploads/\(batch.id.rawValue)?\(state.map { "state=\($0.rawValue)&" } ?? "")\(show.map { "show=\($0)&" } ?? "")offset=\(offset + 100)" : nil
+        // Each link leads back to the rows (`#rows`), below the summary and the Process box.
+        func pageLink(_ offset: Int) -> String {
+            "/uploads/\(batch.id.rawValue)?\(state.map { "state=\($0.rawValue)&" } ?? "")\(show.map { "show=\($0)&" } ?? "")offset=\(offset)#rows"
+        }
+        let next = offset + page.items.count < page.total ? pageLink(offset + 100) : nil
+        let previous = offset > 0 ? pageLink(max(offset - 100, 0)) : nil
+        let position = page.items.isEmpty || page.total <= page.items.count
+            ? nil
+            : "\((offset + 1).formatted())–\((offset + page.items.count).formatted()) of \(page.total.formatted())"
         let context = BatchPage(
             layout: LayoutContext(request: req, title: "\(batch.kind.label) batch"),
             batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.status.label,
@@ -184,7 +194,7 @@ struct UploadsController: RouteCollection {
             },
             itemTotal: page.total,
             stateFilter: ItemState.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == state) },
-            nextLink: next,
+            nextLink: next, previousLink: previous, pagePosition: position,
             canSubmit: mayChange && (batch.status == .draft || batch.status == .failed) && batch.counts.ready > 0
                 && batch.counts.unmatched == 0,
             submitBlocked: mayChange && batch.status == .draft && batch.counts.unmatched > 0
