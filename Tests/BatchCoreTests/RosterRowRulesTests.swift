@@ -76,6 +76,27 @@ struct RosterRowRulesTests {
         #expect(checked[4].first?.message.hasPrefix("Row 6, classGrade:") == true)
     }
 
+    @Test("a date that is not a real date or not written YYYY-MM-DD says which part is wrong and what it may be")
+    func dateMessages() {
+        func problem(_ birth: String) -> String? {
+            rules.demographicsRow(RowValues(["userId": "000123", "birthDate": birth]), line: 5)
+                .first { $0.code == "invalid_date" }.map { "\($0.message) \($0.fix)" }
+        }
+        #expect(problem("2015-02-28") == nil)
+        #expect(problem("2016-02-29") == nil)
+        #expect(problem("2015-13-01") == "Row 5, birthDate: “2015-13-01” is not a real date: there is no month 13. Write the date as YYYY-MM-DD, e.g. 2014-09-02.")
+        #expect(problem("2015-02-29") == "Row 5, birthDate: “2015-02-29” is not a real date: February 2015 has 28 days. Write the date as YYYY-MM-DD, e.g. 2014-09-02.")
+        #expect(problem("2015-4-7") == "Row 5, birthDate: “2015-4-7” is not written YYYY-MM-DD. Write it as 2015-04-07.")
+        #expect(problem("13/01/2015") == "Row 5, birthDate: “13/01/2015” is not written YYYY-MM-DD (it reads as day/month/year). Write it as 2015-01-13.")
+        #expect(problem("01.13.2015") == "Row 5, birthDate: “01.13.2015” is not written YYYY-MM-DD (it reads as month/day/year). Write it as 2015-01-13.")
+        #expect(
+            problem("02/09/2014")
+                == "Row 5, birthDate: “02/09/2014” is not written YYYY-MM-DD, and could be read two ways. Write it as 2014-09-02 if 2 is the day, or 2014-02-09 if 2 is the month.")
+        #expect(problem("05/05/2014") == "Row 5, birthDate: “05/05/2014” is not written YYYY-MM-DD. Write it as 2014-05-05.")
+        #expect(problem("31/02/2015") == "Row 5, birthDate: “31/02/2015” is not a real date, whether read day first or month first. Check the date, and write it as YYYY-MM-DD, e.g. 2014-09-02.")
+        #expect(problem("next week") == "Row 5, birthDate: “next week” is not a date written YYYY-MM-DD. Write the date as YYYY-MM-DD, e.g. 2014-09-02.")
+    }
+
     @Test(
         "each broken field gives its own code, naming row and column",
         arguments: [

@@ -111,7 +111,7 @@ struct PhotoHTTPTests {
             #expect(String(decoding: try #require(browserZip["index.csv"]), as: UTF8.self).contains("1A_Chan_Wing Yan.jpg,0001,19chanw1"))
             try await t.app.testing().test(.POST, "/uploads/\(exportID)/undo", beforeRequest: { req in
                 req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
-                try req.content.encode(["_csrf": browser.csrf], as: .urlEncodedForm)
+                try req.content.encode(["_csrf": browser.csrf, "confirm": "yes"], as: .urlEncodedForm)
             }, afterResponse: { res in #expect(res.status == .conflict, "a download has nothing to undo") })
 
             // The API: 202 with the export, its status, then the ZIP; an empty pattern gives {loginId}.jpg.

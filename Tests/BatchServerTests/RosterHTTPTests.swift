@@ -99,6 +99,21 @@ struct RosterHTTPTests {
                 #expect(lines.contains("Students,1,0,1,0,2,"))
                 #expect(lines.contains("Enrollments,3,0,0,0,0,"))
             }
+            // Undo from the page asks to be confirmed, as Process does.
+            let browser = try await t.signIn("admin")
+            for confirm in ["", "yes"] {
+                try await t.app.testing().test(.POST, "/uploads/\(id)/undo", beforeRequest: { req in
+                    req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+                    try req.content.encode(["_csrf": browser.csrf, "confirm": confirm], as: .urlEncodedForm)
+                }, afterResponse: { res in
+                    if confirm.isEmpty {
+                        #expect(res.status == .conflict)
+                        #expect(res.body.string.contains("Tick “Put back what this batch wrote” to confirm"))
+                    } else {
+                        #expect(res.status == .seeOther && res.headers.first(name: .location)?.contains("done=batch-undo-queued") == true)
+                    }
+                })
+            }
         }
     }
 

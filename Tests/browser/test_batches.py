@@ -103,6 +103,10 @@ def test_email_batch_preview_process_status_and_undo(browser, worker, tmp_path):
     browser.get(f"{BASE}/uploads/{batch_id}")
     assert browser.find_element(By.CSS_SELECTOR, "[data-field=status]").text == "Completed with errors"
     shot(browser, "24-batch-report")
+    # Undo asks to be confirmed, as Process does: without the tick the browser does not send it.
+    browser.find_element(By.XPATH, "//button[normalize-space()='Undo this batch']").click()
+    assert "done=" not in browser.current_url
+    browser.find_element(By.ID, "undo-confirm").click()
     browser.find_element(By.XPATH, "//button[normalize-space()='Undo this batch']").click()
     WebDriverWait(browser, 10).until(EC.url_contains("done=batch-undo-queued"))
     # The page follows the undo and shows the result by itself.

@@ -431,7 +431,7 @@ public struct RosterFile: Sendable {
             let row = rows[index], held = votes.name(agreed)
             return issue(
                 .error, "\(what)_name_differs", row, column,
-                "“\(row.values[column] ?? "")” differs from the name \(held.count == 1 ? "one row gives" : "\(held.count) rows give") \(what) \(key) "
+                "“\(row.values[column] ?? "")” differs from the name \(held.count == 1 ? "one row gives" : "\(held.count.formatted()) rows give") \(what) \(key) "
                     + "(“\(held.name)”, first on row \(held.line)).",
                 fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one.")
         }

@@ -224,10 +224,8 @@ public struct RosterRowRules: Sendable {
                     "date_as_number", "birthDate",
                     "“\(birth)” looks like a date a spreadsheet turned into a number (it would be \(date)).",
                     fix: "Format the column as Text (or as YYYY-MM-DD) and write the date as \(date).")
-            } else if !Self.isRealDate(birth) {
-                found.error(
-                    "invalid_date", "birthDate", "“\(birth)” is not a date written YYYY-MM-DD.",
-                    fix: "Write the date as YYYY-MM-DD, e.g. 2014-09-02.")
+            } else if let problem = Self.dateProblem(birth) {
+                found.error("invalid_date", "birthDate", problem.message, fix: problem.fix)
             } else if birth > today {
                 found.error("future_date", "birthDate", "\(birth) is in the future.", fix: "Correct the date of birth.")
             }
@@ -316,14 +314,64 @@ public struct RosterRowRules: Sendable {
     }
 
     /// `YYYY-MM-DD` naming a day that exists.
-    static func isRealDate(_ text: String) -> Bool {
-        let parts = text.split(separator: "-")
-        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]),
-            let day = Int(parts[2]),
-            parts[0].count == 4, (1...12).contains(month), day >= 1
-        else { return false }
+    /// What is wrong with a date that should be written YYYY-MM-DD, and how to write it; nil when it is a real
+    /// date so written. Says which part is wrong ("there is no month 13"), and reads a date written with the
+    /// year last (31/01/2015, 01.31.2015) both ways, day first and month first, to offer what it may be.
+    static func dateProblem(_ text: String) -> (message: String, fix: String)? {
+        let example = "Write the date as YYYY-MM-DD, e.g. 2014-09-02."
+        let numbers = text.split(omittingEmptySubsequences: false) { "-/.".contains($0) }
+        guard numbers.count == 3, numbers.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
+        else { return ("“\(text)” is not a date written YYYY-MM-DD.", example) }
+        let (first, second, third) = (Int(numbers[0])!, Int(numbers[1])!, Int(numbers[2])!)
+        if numbers[0].count == 4 && numbers[1].count <= 2 && numbers[2].count <= 2 {
+            if let wrong = wrongPart(year: first, month: second, day: third) {
+                return ("“\(text)” is not a real date: \(wrong).", example)
+            }
+            if text.count == 10 && text.allSatisfy({ $0 != "/" && $0 != "." }) { return nil }
+            return ("“\(text)” is not written YYYY-MM-DD.", "Write it as \(written(first, second, third)).")
+        }
+        guard numbers[2].count == 4, numbers[0].count <= 2, numbers[1].count <= 2 else {
+            return ("“\(text)” is not a date written YYYY-MM-DD.", example)
+        }
+        // The year last: day/month/year in most of the world, month/day/year in the United States.
+        let dayFirst = wrongPart(year: third, month: second, day: first) == nil ? written(third, second, first) : nil
+        let monthFirst = wrongPart(year: third, month: first, day: second) == nil ? written(third, first, second) : nil
+        switch (dayFirst, monthFirst) {
+        case let (day?, month?) where day == month:
+            return ("“\(text)” is not written YYYY-MM-DD.", "Write it as \(day).")
+        case let (day?, month?):
+            return (
+                "“\(text)” is not written YYYY-MM-DD, and could be read two ways.",
+                "Write it as \(day) if \(first) is the day, or \(month) if \(first) is the month."
+            )
+        case let (day?, nil):
+            return ("“\(text)” is not written YYYY-MM-DD (it reads as day/month/year).", "Write it as \(day).")
+        case let (nil, month?):
+            return ("“\(text)” is not written YYYY-MM-DD (it reads as month/day/year).", "Write it as \(month).")
+        case (nil, nil):
+            return ("“\(text)” is not a real date, whether read day first or month first.", "Check the date, and write it as YYYY-MM-DD, e.g. 2014-09-02.")
+        }
+    }
+
+    /// Which part of a date is wrong, in words ("there is no month 13", "February 2015 has 28 days"); nil when it
+    /// is a real date.
+    static func wrongPart(year: Int, month: Int, day: Int) -> String? {
+        guard (1...12).contains(month) else { return "there is no month \(month)" }
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        return day <= days
+        guard (1...days).contains(day) else {
+            return day == 0 ? "there is no day 0" : "\(monthNames[month - 1]) \(year) has \(days) days"
+        }
+        return nil
+    }
+
+    static let monthNames = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    ]
+
+    /// A date as YYYY-MM-DD.
+    static func written(_ year: Int, _ month: Int, _ day: Int) -> String {
+        func padded(_ number: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(number).count)) + String(number) }
+        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
     }
 }

@@ -401,6 +401,11 @@ struct UploadsController: RouteCollection {
 
     func undo(req: Request) async throws -> Response {
         let (account, batch) = try await changeable(req)
+        // Confirmed as Process is: an undo of a large batch puts back thousands of fields at one click.
+        guard try req.content.decode(SubmitForm.self).confirm == "yes" else {
+            throw AppError(
+                .conflict, "not_confirmed", "Tick “Put back what this batch wrote” to confirm, then press Undo this batch again.")
+        }
         _ = try await req.engine.requestUndo(batch.id, by: Actor(account))
         return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=batch-undo-queued")
     }
