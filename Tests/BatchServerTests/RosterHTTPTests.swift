@@ -154,6 +154,40 @@ struct RosterHTTPTests {
         }
     }
 
+    @Test("the preview shows the rows of one file: demographics.csv's errors apart from users.csv's", arguments: [TestDatabase.sqlite])
+    func previewOneFile(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            let token = try await t.token("admin")
+            let id = try await BatchHTTPTests.createBatch(t, token: token, kind: "roster")
+            try await put(t, token, id, "users.csv", Self.users) { res in #expect(res.status == .created) }
+            try await put(t, token, id, "demographics.csv", "userId,birthDate,sex\n0001,2015-13-01,female\n0003,2015-02-01,male\n") { res in
+                #expect(res.status == .created)
+            }
+            let browser = try await t.signIn("admin")
+            func page(_ query: String) async throws -> String {
+                var body = ""
+                try await t.app.testing().test(.GET, "/uploads/\(id)\(query)", beforeRequest: { req in
+                    req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+                }, afterResponse: { res in
+                    #expect(res.status == .ok)
+                    body = res.body.string
+                })
+                return body
+            }
+            let errors = try await page("?state=error")
+            #expect(errors.contains("<option value=\"\">Both files</option><option value=\"users.csv\" >users.csv</option>"))
+            #expect(errors.contains("users.csv row 5") && errors.contains("demographics.csv row 2"))
+            let demographics = try await page("?state=error&file=demographics.csv")
+            #expect(demographics.contains("demographics.csv row 2") && !demographics.contains("users.csv row 5"))
+            #expect(demographics.contains("there is no month 13"))
+            #expect(demographics.contains("1 in all"))
+            #expect(demographics.contains("<option value=\"demographics.csv\" selected>"))
+            // A name that is not one of the batch's files shows every file.
+            let unknown = try await page("?state=error&file=other.csv")
+            #expect(unknown.contains("users.csv row 5") && unknown.contains("demographics.csv row 2"))
+        }
+    }
+
     @Test("the roster page: upload form, templates and dictionaries; closed by the activation gate with the reason", arguments: [TestDatabase.sqlite])
     func pages(database: TestDatabase) async throws {
         try await TestApp.with(database) { t in

@@ -121,6 +121,8 @@ struct UploadsController: RouteCollection {
         /// The error reports to download (roster: users-errors.csv and demographics-errors.csv).
         var errorReports: [Link]
         var showFilter: [Option]
+        /// A batch of more than one file (a roster's users.csv and demographics.csv): the rows of one file.
+        var fileFilter: [Option]
         var whoLabel: String
     }
 
@@ -146,6 +148,12 @@ struct UploadsController: RouteCollection {
         ("class", "Changes to classes"), ("enrollment", "Changes to enrollments"), ("demographics", "Changes to demographics"),
     ]
 
+    /// users.csv's name before demographics.csv's, whatever the files are called (`users-errors.csv`).
+    static func usersFirst(_ left: String, _ right: String) -> Bool {
+        let leftDemographics = left.lowercased().contains("demographic"), rightDemographics = right.lowercased().contains("demographic")
+        return leftDemographics == rightDemographics ? left < right : rightDemographics
+    }
+
     func show(req: Request) async throws -> View {
         let account = try req.account(with: .viewBatches)
         let batch = try await req.batchParameter(for: account)
@@ -153,15 +161,22 @@ struct UploadsController: RouteCollection {
         let state = req.query[String.self, at: "state"].flatMap(ItemState.init(rawValue:))
         let offset = max(req.query[Int.self, at: "offset"] ?? 0, 0)
         let show = req.query[String.self, at: "show"].flatMap { wanted in Self.showOptions.first { $0.value == wanted }?.value }
+        let files = try await req.store.files(of: batch.id)
+        // A roster's two files: the rows of one of them (demographics.csv's errors among users.csv's).
+        let fileNames = batch.kind == .roster ? Array(Set(files.map(\.fileName))).sorted { Self.usersFirst($0, $1) } : []
+        let file = req.query[String.self, at: "file"].flatMap { wanted in fileNames.count > 1 && fileNames.contains(wanted) ? wanted : nil }
         let page = try await req.store.items(
             of: batch.id, state: state, warningsOnly: show == "warnings", changing: show == "warnings" ? nil : show,
-            problemsFirst: batch.kind == .roster, offset: offset, limit: 100)
-        let files = try await req.store.files(of: batch.id)
+            fileName: file, problemsFirst: batch.kind == .roster, offset: offset, limit: 100)
         let written = try await req.store.changes(of: batch.id, limit: 50)
         let mayChange = account.can(batch.kind.capability)
         // Each link leads back to the rows (`#rows`), below the summary and the Process box.
         func pageLink(_ offset: Int) -> String {
-            "/uploads/\(batch.id.rawValue)?\(state.map { "state=\($0.rawValue)&" } ?? "")\(show.map { "show=\($0)&" } ?? "")offset=\(offset)#rows"
+            let query = [
+                state.map { "state=\($0.rawValue)" }, show.map { "show=\($0)" },
+                file.map { "file=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" }, "offset=\(offset)",
+            ].compactMap { $0 }
+            return "/uploads/\(batch.id.rawValue)?\(query.joined(separator: "&"))#rows"
         }
         let next = offset + page.items.count < page.total ? pageLink(offset + 100) : nil
         let previous = offset > 0 ? pageLink(max(offset - 100, 0)) : nil
@@ -228,6 +243,7 @@ struct UploadsController: RouteCollection {
                         ? [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report?file=demographics", label: "Download demographics-errors.csv")] : [])
                 : [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report", label: "Download the error report (CSV)")],
             showFilter: batch.kind == .roster ? Self.showOptions.map { Option(value: $0.value, label: $0.label, selected: $0.value == show) } : [],
+            fileFilter: fileNames.count > 1 ? fileNames.map { Option(value: $0, label: $0, selected: $0 == file) } : [],
             whoLabel: batch.kind == .roster ? "Record" : "Student")
         return try await req.view.render("upload", context)
     }
