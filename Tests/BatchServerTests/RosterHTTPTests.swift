@@ -37,6 +37,18 @@ struct RosterHTTPTests {
         }, afterResponse: check)
     }
 
+    /// A page as a signed-in browser gets it (200 expected).
+    static func page(_ t: TestApp, _ browser: BrowserSession, _ path: String) async throws -> String {
+        var body = ""
+        try await t.app.testing().test(.GET, path, beforeRequest: { req in
+            req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+        }, afterResponse: { res in
+            #expect(res.status == .ok)
+            body = res.body.string
+        })
+        return body
+    }
+
     func get(_ t: TestApp, _ token: String, _ path: String, check: (TestingHTTPResponse) async throws -> Void) async throws {
         try await t.app.testing().test(.GET, path, beforeRequest: { req in req.headers.bearerAuthorization = .init(token: token) }, afterResponse: check)
     }
@@ -127,16 +139,7 @@ struct RosterHTTPTests {
                 + rows.joined(separator: "\n") + "\n"
             try await put(t, token, id, "users.csv", file) { res in #expect(res.status == .created) }
             let browser = try await t.signIn("admin")
-            func page(_ query: String) async throws -> String {
-                var body = ""
-                try await t.app.testing().test(.GET, "/uploads/\(id)\(query)", beforeRequest: { req in
-                    req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
-                }, afterResponse: { res in
-                    #expect(res.status == .ok)
-                    body = res.body.string
-                })
-                return body
-            }
+            func page(_ query: String) async throws -> String { try await Self.page(t, browser, "/uploads/\(id)\(query)") }
             let first = try await page("")
             #expect(first.contains("Rows 1–100 of 250"))
             #expect(first.contains("href=\"/uploads/\(id)?offset=100#rows\">Next rows →"))
@@ -164,16 +167,7 @@ struct RosterHTTPTests {
                 #expect(res.status == .created)
             }
             let browser = try await t.signIn("admin")
-            func page(_ query: String) async throws -> String {
-                var body = ""
-                try await t.app.testing().test(.GET, "/uploads/\(id)\(query)", beforeRequest: { req in
-                    req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
-                }, afterResponse: { res in
-                    #expect(res.status == .ok)
-                    body = res.body.string
-                })
-                return body
-            }
+            func page(_ query: String) async throws -> String { try await Self.page(t, browser, "/uploads/\(id)\(query)") }
             let errors = try await page("?state=error")
             #expect(errors.contains("<option value=\"\">Both files</option><option value=\"users.csv\" >users.csv</option>"))
             #expect(errors.contains("users.csv row 5") && errors.contains("demographics.csv row 2"))

@@ -435,32 +435,32 @@ public struct RosterFile: Sendable {
                     + "(“\(held.name)”, first on row \(held.line)).",
                 fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one.")
         }
-        var firstNameRows: [String: Int] = [:]  // school → the name that holds
+        var outvotedFirstName: [String: Int] = [:]  // a school whose first name is outvoted → the name that holds
         for (school, votes) in schoolNames where !votes.others.isEmpty {
             let agreed = votes.agreed
             for (other, named) in votes.others.enumerated() where other + 1 != agreed {
                 for index in named.rows { found.append((index, .schoolName, nameDiffers(index, votes, agreed, key: school, column: "schoolName", what: "school"))) }
             }
-            if agreed != 0 { firstNameRows[school] = agreed }
+            if agreed != 0 { outvotedFirstName[school] = agreed }
         }
-        var classFirstNameRows: [Int: Int] = [:]  // class position → the name that holds
+        var classOutvotedFirstName: [Int: Int] = [:]  // the same for classes, by position
         for (position, seen) in classes.enumerated() where !seen.names.others.isEmpty {
             let agreed = seen.names.agreed, votes = seen.names, classID = classIDs.texts[position]
             for (other, named) in votes.others.enumerated() where other + 1 != agreed {
                 for index in named.rows { found.append((index, .className, nameDiffers(index, votes, agreed, key: classID, column: "className", what: "class"))) }
             }
-            if agreed != 0 { classFirstNameRows[position] = agreed }
+            if agreed != 0 { classOutvotedFirstName[position] = agreed }
         }
-        if !firstNameRows.isEmpty || !classFirstNameRows.isEmpty {
+        if !outvotedFirstName.isEmpty || !classOutvotedFirstName.isEmpty {
             forEachPersonRow(rows, userID: columns.userID) { index, row, _, _ in
                 func value(_ column: RowValues.Column) -> String { row.values[column] ?? "" }
                 let school = value(columns.schoolID), name = value(columns.schoolName)
-                if let agreed = firstNameRows[school], let votes = schoolNames[school], !name.isEmpty, name == votes.first {
+                if let agreed = outvotedFirstName[school], let votes = schoolNames[school], !name.isEmpty, name == votes.first {
                     found.append((index, .schoolName, nameDiffers(index, votes, agreed, key: school, column: "schoolName", what: "school")))
                 }
                 let classID = value(columns.classID), className = value(columns.className)
-                guard !classFirstNameRows.isEmpty, !classID.isEmpty, !className.isEmpty, let position = classIDs.existingPosition(of: classID),
-                    let agreed = classFirstNameRows[position], className == classes[position].names.first
+                guard !classOutvotedFirstName.isEmpty, !classID.isEmpty, !className.isEmpty, let position = classIDs.existingPosition(of: classID),
+                    let agreed = classOutvotedFirstName[position], className == classes[position].names.first
                 else { return }
                 found.append((index, .className, nameDiffers(index, classes[position].names, agreed, key: classID, column: "className", what: "class")))
             }
