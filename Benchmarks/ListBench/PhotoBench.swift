@@ -16,7 +16,6 @@ enum PhotoBench {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-
     /// Times `work` `runs` times; the median and every sample, in seconds.
     static func time(_ work: () throws -> Void) rethrows -> (median: Double, samples: [Double]) {
         var samples: [Double] = []

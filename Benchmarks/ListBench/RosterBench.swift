@@ -10,7 +10,6 @@ enum RosterBench {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-
     /// The section, and the median time of `sqlite3 .import` (the peer the whole import is compared with).
     static func section(schools: Int, students: Int, runs: Int) throws -> (text: String, sqliteImport: Double) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(

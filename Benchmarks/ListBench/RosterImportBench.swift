@@ -78,7 +78,6 @@ enum RosterImportBench {
          "--username", "bench", "--allow-mass-changes"]
     }
 
-
     static func section(schools: Int, students: Int, runs: Int, sqliteImport: Double) throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sb-roster-import-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)

@@ -108,7 +108,7 @@ public struct DemoDistrict: Sendable {
                         demographics.append(
                             Demographics(
                                 userID: userID,
-                                birthDate: String(format: "%04d-%02d-%02d", birthYear, 1 + random.next(12), 1 + random.next(28)),
+                                birthDate: RosterRowRules.dateText(year: birthYear, month: 1 + random.next(12), day: 1 + random.next(28)),
                                 sex: ["female", "male"][random.next(2)], flags: flags,
                                 homeLanguage: surname.native != nil ? "yue" : ["en", "es", "fr", "de", "vi", "pl"][random.next(6)],
                                 countryOfBirthCode: surname.native != nil ? "HK" : ["GB", "ES", "FR", "DE", "VN", "PL"][random.next(6)]))

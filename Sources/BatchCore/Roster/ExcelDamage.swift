@@ -43,7 +43,7 @@ public enum ExcelDamage {
         let epoch = calendar.date(from: DateComponents(year: 1899, month: 12, day: 30))!
         guard let date = calendar.date(byAdding: .day, value: serial, to: epoch) else { return nil }
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+        return RosterRowRules.dateText(year: parts.year!, month: parts.month!, day: parts.day!)
     }
 
     /// The existing identifier this one becomes once the leading zeros a spreadsheet dropped are put back

@@ -519,7 +519,7 @@ public struct RosterFile: Sendable {
         /// The name that holds: the one most rows give, the first given of those as many rows give.
         var agreed: Int {
             var best = 0, most = name(0).count
-            for vote in others.indices.map({ $0 + 1 }) where name(vote).count > most { (best, most) = (vote, name(vote).count) }
+            for (other, named) in others.enumerated() where named.rows.count > most { (best, most) = (other + 1, named.rows.count) }
             return best
         }
     }

@@ -102,7 +102,7 @@ public struct RosterGenerator: Sendable {
         var demographics: [String] {
             var random = SplitMix64(seed: seed)
             let year = 2026 - 6 - (Int(grade) ?? 1)
-            let birth = String(format: "%04d-%02d-%02d", year, 1 + random.next(12), 1 + random.next(28))
+            let birth = RosterRowRules.dateText(year: year, month: 1 + random.next(12), day: 1 + random.next(28))
             let flags = RosterDictionaries.booleanColumns.map { _ in random.next(5) == 0 ? "true" : "false" }
             let language = RosterGenerator.languages[random.next(RosterGenerator.languages.count)]
             return [userID, birth, ["female", "male"][n % 2]] + flags + [language.0, language.1]

@@ -313,7 +313,6 @@ public struct RosterRowRules: Sendable {
             }.joined())
     }
 
-    /// `YYYY-MM-DD` naming a day that exists.
     /// What is wrong with a date that should be written YYYY-MM-DD, and how to write it; nil when it is a real
     /// date so written. Says which part is wrong ("there is no month 13"), and reads a date written with the
     /// year last (31/01/2015, 01.31.2015) both ways, day first and month first, to offer what it may be.
@@ -328,14 +327,14 @@ public struct RosterRowRules: Sendable {
                 return ("“\(text)” is not a real date: \(wrong).", example)
             }
             if text.count == 10 && text.allSatisfy({ $0 != "/" && $0 != "." }) { return nil }
-            return ("“\(text)” is not written YYYY-MM-DD.", "Write it as \(written(first, second, third)).")
+            return ("“\(text)” is not written YYYY-MM-DD.", "Write it as \(dateText(year: first, month: second, day: third)).")
         }
         guard numbers[2].count == 4, numbers[0].count <= 2, numbers[1].count <= 2 else {
             return ("“\(text)” is not a date written YYYY-MM-DD.", example)
         }
         // The year last: day/month/year in most of the world, month/day/year in the United States.
-        let dayFirst = wrongPart(year: third, month: second, day: first) == nil ? written(third, second, first) : nil
-        let monthFirst = wrongPart(year: third, month: first, day: second) == nil ? written(third, first, second) : nil
+        let dayFirst = wrongPart(year: third, month: second, day: first) == nil ? dateText(year: third, month: second, day: first) : nil
+        let monthFirst = wrongPart(year: third, month: first, day: second) == nil ? dateText(year: third, month: first, day: second) : nil
         switch (dayFirst, monthFirst) {
         case let (day?, month?) where day == month:
             return ("“\(text)” is not written YYYY-MM-DD.", "Write it as \(day).")
@@ -369,9 +368,6 @@ public struct RosterRowRules: Sendable {
         "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
     ]
 
-    /// A date as YYYY-MM-DD.
-    static func written(_ year: Int, _ month: Int, _ day: Int) -> String {
-        func padded(_ number: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(number).count)) + String(number) }
-        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
-    }
+    /// A date as YYYY-MM-DD, the form every date of a roster is written in.
+    static func dateText(year: Int, month: Int, day: Int) -> String { String(format: "%04d-%02d-%02d", year, month, day) }
 }

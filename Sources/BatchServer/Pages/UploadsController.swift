@@ -150,7 +150,7 @@ struct UploadsController: RouteCollection {
 
     /// users.csv's name before demographics.csv's, whatever the files are called (`users-errors.csv`).
     static func usersFirst(_ left: String, _ right: String) -> Bool {
-        let leftDemographics = left.lowercased().contains("demographic"), rightDemographics = right.lowercased().contains("demographic")
+        let leftDemographics = RosterHandler.namesDemographics(left), rightDemographics = RosterHandler.namesDemographics(right)
         return leftDemographics == rightDemographics ? left < right : rightDemographics
     }
 
@@ -239,7 +239,7 @@ struct UploadsController: RouteCollection {
                 ? "What this batch did" : "What this batch will do",
             errorReports: batch.kind == .roster
                 ? [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report", label: "Download users-errors.csv")]
-                    + (files.contains { $0.fileName.lowercased().contains("demographic") } || batch.entityCounts.contains { $0.entity == "demographics" && $0.created + $0.updated + $0.unchanged + $0.errors > 0 }
+                    + (files.contains { RosterHandler.namesDemographics($0.fileName) } || batch.entityCounts.contains { $0.entity == "demographics" && $0.created + $0.updated + $0.unchanged + $0.errors > 0 }
                         ? [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report?file=demographics", label: "Download demographics-errors.csv")] : [])
                 : [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report", label: "Download the error report (CSV)")],
             showFilter: batch.kind == .roster ? Self.showOptions.map { Option(value: $0.value, label: $0.label, selected: $0.value == show) } : [],

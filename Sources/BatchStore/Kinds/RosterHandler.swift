@@ -29,8 +29,11 @@ public struct RosterHandler: BatchKindHandler {
         let head = String(decoding: bytes.prefix(4096), as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         let lower = head.lowercased().filter { $0 != "\0" }
         if lower.contains("userrole") || lower.contains("schoolid") || lower.contains("firstname") { return false }
-        return lower.contains("birthdate") || lower.contains("sex") || fileName.lowercased().contains("demographic")
+        return lower.contains("birthdate") || lower.contains("sex") || namesDemographics(fileName)
     }
+
+    /// Whether a file's name says it is demographics.csv (`demographics-errors.csv`, `Demographics 2026.csv`).
+    public static func namesDemographics(_ fileName: String) -> Bool { fileName.lowercased().contains("demographic") }
 
     public func inspect(fileName: String, bytes: Data, firstItemID: Int64, batch: Batch) throws -> FileInspection {
         let options = JSONText.decode(Options.self, batch.options)
