@@ -182,6 +182,55 @@ struct RosterHTTPTests {
         }
     }
 
+    @Test("problems by kind: each kind once with its rows' count and first row, on the page and the API; its link shows its rows only", arguments: TestDatabase.all)
+    func problemsByKind(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            let token = try await t.token("admin")
+            let id = try await BatchHTTPTests.createBatch(t, token: token, kind: "roster")
+            try await put(t, token, id, "users.csv", Self.users) { res in #expect(res.status == .created) }
+            let demographics = "userId,birthDate,sex\n0001,2015-13-01,female\n0003,2015-02-30,male\n0005,2015-01-01,female\n"
+            try await put(t, token, id, "demographics.csv", demographics) { res in #expect(res.status == .created) }
+            struct Kind: Decodable { var severity: String; var code: String; var column: String?; var rows: Int; var first: BatchIssue }
+            var kinds: [Kind] = []
+            try await get(t, token, "/api/v1/batches/\(id)/issue-kinds") { res in
+                #expect(res.status == .ok)
+                kinds = try res.content.decode([Kind].self)
+            }
+            // The kind most rows have first; rows skipped because of another row's error after the errors.
+            #expect(kinds.map(\.code) == ["invalid_date", "scientific_notation", "invalid_grade", "depends_on_bad_row"])
+            #expect(kinds.map(\.rows) == [2, 1, 1, 1])
+            #expect(kinds[0].column == "birthDate" && kinds[0].first.row == 2 && kinds[0].first.message.contains("there is no month 13"))
+            #expect(kinds[3].first.file == "demographics.csv" && kinds[3].first.row == 4)
+            struct Items: Decodable { var total: Int }
+            try await get(t, token, "/api/v1/batches/\(id)/items?issue=invalid_date&column=birthDate") { res in
+                let page = try res.content.decode(Items.self)
+                #expect(page.total == 2)
+            }
+            // The column is part of the kind: the same code without it is another kind.
+            try await get(t, token, "/api/v1/batches/\(id)/items?issue=invalid_date") { res in
+                let page = try res.content.decode(Items.self)
+                #expect(page.total == 0)
+            }
+            try await get(t, token, "/api/v1/batches/\(id)/items?issue=invalid%25date") { res in
+                #expect(res.status == .badRequest)
+                let body = try res.content.decode(ErrorBody.self)
+                #expect(body.error.code == "invalid_filter")
+            }
+            let browser = try await t.signIn("admin")
+            func page(_ query: String) async throws -> String { try await Self.page(t, browser, "/uploads/\(id)\(query)") }
+            let preview = try await page("")
+            #expect(preview.contains("Problems by kind"))
+            #expect(preview.contains("href=\"/uploads/\(id)?issue=invalid_date&amp;column=birthDate&amp;offset=0#rows\">Show these rows"))
+            #expect(preview.contains("Skipped (another row"))
+            let dates = try await page("?issue=invalid_date&column=birthDate")
+            #expect(dates.contains("Showing only the rows with one kind of problem: Error in birthDate"))
+            #expect(dates.contains("demographics.csv row 2") && dates.contains("demographics.csv row 3"))
+            #expect(!dates.contains("demographics.csv row 4") && !dates.contains("users.csv row 5") && dates.contains("2 in all"))
+            // The form keeps the kind when the state is changed.
+            #expect(dates.contains("<input type=\"hidden\" name=\"issue\" value=\"invalid_date\">"))
+        }
+    }
+
     @Test("the roster page: upload form, templates and dictionaries; closed by the activation gate with the reason", arguments: [TestDatabase.sqlite])
     func pages(database: TestDatabase) async throws {
         try await TestApp.with(database) { t in

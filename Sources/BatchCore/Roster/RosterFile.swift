@@ -15,6 +15,9 @@ public struct RosterFile: Sendable {
     public var users: [Row]
     public var demographics: [Row]
 
+    /// The code of a row skipped because another row about the same person has an error.
+    public static let dependsOnBadRow = "depends_on_bad_row"
+
     /// The person fields that must agree on every row of one userId.
     public static let personColumns = [
         "userRole", "loginId", "firstName", "middleName", "lastName", "preferredFirstName", "userEmail", "userGrade",
@@ -585,7 +588,7 @@ public struct RosterFile: Sendable {
             guard !row.hasErrors, let userID = row.values["userId"], let bad = badRow[userID] else { return }
             row.issues.append(
                 issue(
-                    .error, "depends_on_bad_row", row, "userId",
+                    .error, Self.dependsOnBadRow, row, "userId",
                     "skipped because row \(bad) of users.csv, about the same person \(userID), has an error.",
                     fix: "Correct row \(bad) of users.csv; this row then goes through as it is."))
         }

@@ -15,6 +15,7 @@ struct BatchesAPIController: RouteCollection {
         batches.on(.POST, ":id", "files", body: .stream, use: postFiles)
         batches.get(":id", "files", use: files)
         batches.get(":id", "items", use: items)
+        batches.get(":id", "issue-kinds", use: issueKinds)
         batches.patch(":id", "items", ":itemId", use: resolveItem)
         batches.get(":id", "error-report", use: errorReport)
         batches.get(":id", "report.csv", use: reportCSV)
@@ -161,10 +162,35 @@ struct BatchesAPIController: RouteCollection {
             }
             state = parsed
         }
+        var issue: IssueFilter?
+        if let code = req.query[String.self, at: "issue"], !code.isEmpty {
+            let column = req.query[String.self, at: "column"].flatMap { $0.isEmpty ? nil : $0 }
+            guard let filter = IssueFilter(code: code, column: column) else {
+                throw AppError(
+                    .badRequest, "invalid_filter",
+                    "“issue” and “column” are a problem's code and column as GET …/issue-kinds lists them (letters, digits and _).")
+            }
+            issue = filter
+        }
         let page = try await req.store.items(
-            of: batch.id, state: state, offset: req.query[Int.self, at: "offset"] ?? 0,
+            of: batch.id, state: state, issue: issue, offset: req.query[Int.self, at: "offset"] ?? 0,
             limit: req.query[Int.self, at: "limit"] ?? 100)
         return ItemsPage(items: page.items.map(ItemJSON.init), total: page.total, offset: page.offset, limit: page.limit)
+    }
+
+    /// The batch's problems by kind: severity, code, column, how many rows, and the first row's issue.
+    func issueKinds(req: Request) async throws -> [IssueKindJSON] {
+        let batch = try await batch(req).1
+        return try await req.store.issueKinds(of: batch.id).map(IssueKindJSON.init)
+    }
+
+    struct IssueKindJSON: Content {
+        var severity: BatchIssue.Severity
+        var code: String
+        var column: String?
+        var rows: Int
+        var first: BatchIssue
+        init(_ kind: IssueKind) { (severity, code, column, rows, first) = (kind.severity, kind.code, kind.column, kind.rows, kind.first) }
     }
 
     struct ResolveRequest: Content {

@@ -98,6 +98,9 @@ public enum BatchImport {
         var current = try await store.batch(batch.id)
         say(summary(current.counts, kind: request.kind))
         for line in entityLines(current.entityCounts) { say(line) }
+        let kinds = current.counts.error + current.counts.warnings > 0 ? try await store.issueKinds(of: batch.id) : []
+        if !kinds.isEmpty { say("Problems by kind:") }
+        for line in kindLines(kinds, unit: request.kind == .documents ? "files" : "rows") { say(line) }
         let problems = try await store.itemsWithIssues(of: batch.id)
         for item in problems.prefix(50) {
             for issue in item.issues {
@@ -156,6 +159,14 @@ public enum BatchImport {
         let unit = kind == .documents ? "files" : "rows"
         return "\(counts.total) \(unit): \(counts.ready) to change, \(counts.applied) changed, \(counts.unchanged) unchanged, "
             + "\(counts.error) with errors, \(counts.unmatched) unmatched, \(counts.skipped) skipped, \(counts.warnings) with warnings."
+    }
+
+    /// "  12 rows  error  birthDate (invalid_date), first: Row 5, birthDate: …", one line per kind of problem.
+    static func kindLines(_ kinds: [IssueKind], unit: String) -> [String] {
+        kinds.map { kind in
+            let what = kind.code == RosterFile.dependsOnBadRow ? "skipped" : kind.severity.rawValue
+            return "  \(kind.rows) \(kind.rows == 1 ? String(unit.dropLast()) : unit), \(what), \(kind.column.map { "\($0) " } ?? "")(\(kind.code)); first: \(kind.first.message)"
+        }
     }
 
     /// "Students: 12 created, 3 updated, 180 unchanged, 2 removed, 1 with errors", one line per entity.

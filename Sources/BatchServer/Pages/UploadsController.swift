@@ -124,6 +124,29 @@ struct UploadsController: RouteCollection {
         /// A batch of more than one file (a roster's users.csv and demographics.csv): the rows of one file.
         var fileFilter: [Option]
         var whoLabel: String
+        /// The batch's problems by kind, each once with its first row and a link to its rows.
+        var issueKinds: [IssueKindRow]
+        /// The kind of problem the rows are filtered to, in words, with the link back to every row.
+        var issueFilterLabel: String?
+        var allRowsLink: String?
+        var issueFilter: IssueFilterFields?
+    }
+
+    struct IssueKindRow: Encodable {
+        var severity: String
+        var label: String
+        var column: String
+        var rows: Int
+        var example: String
+        var fix: String
+        var href: String
+        var selected: Bool
+    }
+
+    /// The filter's fields, kept by the form when the state or file is changed.
+    struct IssueFilterFields: Encodable {
+        var code: String
+        var column: String?
     }
 
     struct EntityRow: Encodable {
@@ -165,18 +188,21 @@ struct UploadsController: RouteCollection {
         // A roster's two files: the rows of one of them (demographics.csv's errors among users.csv's).
         let fileNames = batch.kind == .roster ? Array(Set(files.map(\.fileName))).sorted { Self.usersFirst($0, $1) } : []
         let file = req.query[String.self, at: "file"].flatMap { wanted in fileNames.count > 1 && fileNames.contains(wanted) ? wanted : nil }
+        let issue = req.query[String.self, at: "issue"].flatMap { IssueFilter(code: $0, column: req.query[String.self, at: "column"]) }
         let page = try await req.store.items(
             of: batch.id, state: state, warningsOnly: show == "warnings", changing: show == "warnings" ? nil : show,
-            fileName: file, problemsFirst: batch.kind == .roster, offset: offset, limit: 100)
+            fileName: file, issue: issue, problemsFirst: batch.kind == .roster, offset: offset, limit: 100)
+        let hasIssues = batch.counts.error + batch.counts.warnings + batch.counts.unmatched > 0
+        let kinds = hasIssues ? try await req.store.issueKinds(of: batch.id) : []
         let written = try await req.store.changes(of: batch.id, limit: 50)
         let mayChange = account.can(batch.kind.capability)
         // Each link leads back to the rows (`#rows`), below the summary and the Process box.
-        func pageLink(_ offset: Int) -> String {
-            let query = [
+        func pageLink(_ offset: Int, issue: IssueFilter? = issue, everyRow: Bool = false) -> String {
+            let query = (everyRow ? [] : [
                 state.map { "state=\($0.rawValue)" }, show.map { "show=\($0)" },
-                file.map { "file=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" }, "offset=\(offset)",
-            ].compactMap { $0 }
-            return "/uploads/\(batch.id.rawValue)?\(query.joined(separator: "&"))#rows"
+                file.map { "file=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" },
+            ]) + [issue.map { "issue=\($0.code)" }, issue?.column.map { "column=\($0)" }, "offset=\(offset)"]
+            return "/uploads/\(batch.id.rawValue)?\(query.compactMap { $0 }.joined(separator: "&"))#rows"
         }
         let next = offset + page.items.count < page.total ? pageLink(offset + 100) : nil
         let previous = offset > 0 ? pageLink(max(offset - 100, 0)) : nil
@@ -219,7 +245,7 @@ struct UploadsController: RouteCollection {
             unit: batch.kind == .documents || batch.kind == .photos ? "Files" : "Rows",
             canCancel: mayChange && [.draft, .queued, .failed].contains(batch.status),
             canUndo: mayChange && (batch.status == .completed || batch.status == .completedWithErrors),
-            active: batch.status.isRunning, hasIssues: batch.counts.error + batch.counts.warnings + batch.counts.unmatched > 0,
+            active: batch.status.isRunning, hasIssues: hasIssues,
             changedSince: (batch.report?.changedSince ?? []).map {
                 "\($0.key) \($0.field): the batch wrote \($0.batchValue ?? "(empty)"), now \($0.currentValue ?? "(empty)") — left as it is"
             },
@@ -244,8 +270,25 @@ struct UploadsController: RouteCollection {
                 : [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report", label: "Download the error report (CSV)")],
             showFilter: batch.kind == .roster ? Self.showOptions.map { Option(value: $0.value, label: $0.label, selected: $0.value == show) } : [],
             fileFilter: fileNames.count > 1 ? fileNames.map { Option(value: $0, label: $0, selected: $0 == file) } : [],
-            whoLabel: batch.kind == .roster ? "Record" : "Student")
+            whoLabel: batch.kind == .roster ? "Record" : "Student",
+            issueKinds: kinds.map { kind in
+                IssueKindRow(
+                    severity: kind.severity.rawValue, label: Self.kindLabel(kind), column: kind.column ?? "–", rows: kind.rows,
+                    example: kind.first.message, fix: kind.first.fix, href: pageLink(0, issue: kind.filter, everyRow: true),
+                    selected: kind.filter == issue)
+            },
+            issueFilterLabel: issue.map { wanted in
+                kinds.first { $0.filter == wanted }.map { "\(Self.kindLabel($0)) in \($0.column ?? "the file")" }
+                    ?? "the problem “\(wanted.code)”"
+            },
+            allRowsLink: issue == nil ? nil : pageLink(0, issue: nil),
+            issueFilter: issue.map { IssueFilterFields(code: $0.code, column: $0.column) })
         return try await req.view.render("upload", context)
+    }
+
+    /// "Error", "Warning", or, for rows left out because another row about the same person has an error, "Skipped".
+    static func kindLabel(_ kind: IssueKind) -> String {
+        kind.severity == .warning ? "Warning" : kind.code == RosterFile.dependsOnBadRow ? "Skipped (another row's error)" : "Error"
     }
 
     static func photoURL(_ userID: String) -> String {

@@ -341,10 +341,11 @@ extension Store {
 
     /// One page of a batch's items, optionally of one state.
     /// `warningsOnly`: items with a warning; `changing`: items whose changes touch that record kind (`class`);
-    /// `fileName`: the items of that file only (a roster's demographics.csv beside its users.csv).
+    /// `fileName`: the items of that file only (a roster's demographics.csv beside its users.csv); `issue`: the items
+    /// with one kind of issue (`issueKinds`).
     public func items(
         of batchID: BatchID, state: ItemState? = nil, warningsOnly: Bool = false, changing entity: String? = nil,
-        fileName: String? = nil, problemsFirst: Bool = false, offset: Int = 0, limit: Int = 100
+        fileName: String? = nil, issue: IssueFilter? = nil, problemsFirst: Bool = false, offset: Int = 0, limit: Int = 100
     ) async throws -> Page<BatchItem> {
         let limit = min(max(limit, 1), 1000), offset = max(offset, 0)
         return try await backend.read { db in
@@ -361,6 +362,7 @@ extension Store {
             }
             if warningsOnly { filter.add("\(Self.hasIssues) AND issues LIKE ?", .text("%\"warning\"%")) }
             if let fileName { filter.add("file_name = ?", .text(fileName)) }
+            if let issue { filter.add(IssueFilter.clause, .text(issue.likePattern)) }
             // A change names its record's kind first (`["class",…`), or, written by an earlier version, as a member.
             if let entity {
                 filter.add("(changes LIKE ? OR changes LIKE ?)", .text("%[\"\(entity)\",%"), .text("%\"entity\":\"\(entity)\"%"))
@@ -369,7 +371,7 @@ extension Store {
             // counting the rows of a common state (ready or unchanged: nearly all of a 1.6-million-row roster's, not
             // indexed by state) would read every item. A batch stored without counts is counted.
             var stored: ItemCounts?
-            if state != nil, !warningsOnly, entity == nil, fileName == nil {
+            if state != nil, !warningsOnly, entity == nil, fileName == nil, issue == nil {
                 stored = try db.first("SELECT counts FROM batches WHERE batch_id = ?", [.id(batchID)])
                     .flatMap { JSONText.decode(ItemCounts.self, $0.optionalText("counts")) }
             }

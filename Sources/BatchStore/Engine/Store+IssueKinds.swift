@@ -1,0 +1,101 @@
+import BatchCore
+import Foundation
+
+/// The rows of a batch that have one kind of problem — the same severity, code and column — for the summary above a
+/// preview's rows: how many rows have it, and the first of them as an example.
+public struct IssueKind: Sendable, Hashable {
+    public var severity: BatchIssue.Severity
+    public var code: String
+    public var column: String?
+    public var rows: Int
+    /// The issue of the first row of this kind.
+    public var first: BatchIssue
+    /// The item of that row (items are numbered in file order, users.csv's before demographics.csv's).
+    public var firstItem: Int64
+
+    /// The filter that shows these rows.
+    public var filter: IssueFilter { IssueFilter(code: code, column: column)! }
+}
+
+/// Items with one kind of issue: its code, and its column when it names one.
+public struct IssueFilter: Sendable, Hashable {
+    public var code: String
+    public var column: String?
+
+    /// nil when a text cannot be a code or a column's name (letters, digits and `_` only).
+    public init?(code: String, column: String?) {
+        func plain(_ text: String) -> Bool {
+            !text.isEmpty && text.utf8.count <= 100
+                && text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && CharacterSet.alphanumerics.contains($0)) }
+        }
+        guard plain(code), column.map(plain) ?? true else { return nil }
+        self.code = code
+        self.column = column
+    }
+
+    /// The kind as an item's stored issues spell it, for `LIKE … ESCAPE '\'`. The issues are stored with their keys
+    /// sorted, so an issue's code is followed by its column, or, when it names none, by `file` or `fix`.
+    var likePattern: String {
+        func escaped(_ text: String) -> String { text.replacingOccurrences(of: "_", with: "\\_") }
+        let next = column.map { "\"column\":\"\(escaped($0))\"," } ?? "\"fi"
+        return "%\"code\":\"\(escaped(code))\",\(next)%"
+    }
+
+    static let clause = "\(Store.hasIssues) AND issues LIKE ? ESCAPE '\\'"
+}
+
+extension Store {
+    /// A batch's issues by kind: errors before warnings, rows skipped because of another row's error after the
+    /// errors that caused them, then the kinds more rows have first, then in file order. Counted by the database from the items with
+    /// issues (the partial index `batch_items_issues`), so a preview with thousands of bad rows does not load them.
+    public func issueKinds(of batchID: BatchID) async throws -> [IssueKind] {
+        try await backend.read { db in
+            let withIssues = "SELECT item_id, issues FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues)"
+            let each = switch db.dialect {
+            case .sqlite:
+                """
+                SELECT json_extract(j.value, '$.severity') AS severity, json_extract(j.value, '$.code') AS code,
+                    json_extract(j.value, '$.column') AS col, i.item_id AS item_id
+                FROM (\(withIssues)) i, json_each(i.issues) j
+                """
+            case .postgres:
+                """
+                SELECT j ->> 'severity' AS severity, j ->> 'code' AS code, j ->> 'column' AS col, i.item_id AS item_id
+                FROM (\(withIssues)) i CROSS JOIN LATERAL jsonb_array_elements(i.issues::jsonb) j
+                """
+            }
+            let groups = try db.query(
+                """
+                SELECT severity, code, col, COUNT(DISTINCT item_id) AS n, MIN(item_id) AS first_item
+                FROM (\(each)) e GROUP BY severity, code, col
+                """, [.id(batchID)]
+            ).map { row in
+                (
+                    severity: BatchIssue.Severity(rawValue: try row.text("severity")) ?? .error, code: try row.text("code"),
+                    column: row.optionalText("col"), rows: Int(try row.int("n")), firstItem: try row.int("first_item")
+                )
+            }
+            guard !groups.isEmpty else { return [] }
+            var issuesOf: [Int64: [BatchIssue]] = [:]
+            for row in try db.query(
+                "SELECT item_id, issues FROM batch_items WHERE \(Self.itemsOfBatch) AND item_id IN (\(placeholders(Set(groups.map(\.firstItem)).count)))",
+                [.id(batchID)] + Set(groups.map(\.firstItem)).map { .int($0) })
+            {
+                issuesOf[try row.int("item_id")] = JSONText.decode([BatchIssue].self, row.optionalText("issues")) ?? []
+            }
+            let kinds = groups.compactMap { group -> IssueKind? in
+                guard let first = issuesOf[group.firstItem]?.first(where: { $0.code == group.code && $0.column == group.column })
+                else { return nil }
+                return IssueKind(severity: group.severity, code: group.code, column: group.column, rows: group.rows, first: first, firstItem: group.firstItem)
+            }
+            return kinds.sorted { left, right in
+                func rank(_ kind: IssueKind) -> Int {
+                    kind.severity == .warning ? 2 : kind.code == RosterFile.dependsOnBadRow ? 1 : 0
+                }
+                if rank(left) != rank(right) { return rank(left) < rank(right) }
+                if left.rows != right.rows { return left.rows > right.rows }
+                return (left.firstItem, left.code) < (right.firstItem, right.code)
+            }
+        }
+    }
+}
