@@ -185,6 +185,26 @@ struct RosterFileTests {
             ])
     }
 
+    @Test("demographics: a userId that a spreadsheet stripped of its leading zeros, in either file, says which file to mend")
+    func demographicsLeadingZeros() throws {
+        let file = try inspect(
+            ["\(chan),C5A,5A,", "HVP,,124,student,s124,Ka Ho,Chan,,05,,,"],
+            demographics: ["userId,birthDate", "000124,2014-05-05", "123,2014-09-02", "000999,2014-01-01"])
+        let messages = Dictionary(uniqueKeysWithValues: file.demographics.map { ($0.line, $0.issues.map { "\($0.code): \($0.message) \($0.fix)" }) })
+        #expect(messages[2] == [
+            "not_in_users: Row 2, userId: 000124 is not a student in the users.csv uploaded with this file, but 124 is: a spreadsheet "
+                + "appears to have removed the leading zeros of users.csv's userId. Write 000124 in users.csv's userId column (format it "
+                + "as Text before saving); this row then goes through as it is.",
+        ])
+        #expect(messages[3] == [
+            "not_in_users: Row 3, userId: 123 is not a student in the users.csv uploaded with this file, but 000123 is: leading zeros "
+                + "appear to have been removed by a spreadsheet. Write 000123, and format the column as Text before saving from a spreadsheet.",
+        ])
+        #expect(messages[4] == [
+            "not_in_users: Row 4, userId: 000999 is not a student in the users.csv uploaded with this file. Add the student to users.csv, or delete this row.",
+        ])
+    }
+
     @Test("demographics.csv alone is refused with a clear message")
     func demographicsAlone() {
         let rejection = RosterFile.demographicsAlone(fileName: "demographics.csv")

@@ -18,7 +18,8 @@ struct ExportsHTTPTests {
             }, afterResponse: { res in
                 #expect(res.status == .ok)
                 #expect(res.headers.contentType?.subType == "csv")
-                #expect(res.headers.first(name: .contentDisposition)?.contains("users.csv") == true)
+                // The name says which school and which people it holds.
+                #expect(res.headers.first(name: .contentDisposition)?.contains("filename=\"users-N-students.csv\"") == true)
                 let lines = res.body.string.components(separatedBy: "\r\n").filter { !$0.isEmpty }
                 #expect(lines.first == RosterGenerator.usersHeader.joined(separator: ","))
                 #expect(lines.dropFirst() == [",N,North School,0001,student,19chanw1,Wing Yan,Chan,,,,01,active,,,,,,,"], "\(lines)")
@@ -28,6 +29,7 @@ struct ExportsHTTPTests {
             }, afterResponse: { res in
                 #expect(res.status == .ok)
                 #expect(res.body.string.contains("\r\n0001,2014-09-02,female,"))
+                #expect(res.headers.first(name: .contentDisposition)?.contains("filename=\"demographics.csv\"") == true)
             })
             try await t.app.testing().test(.GET, "/api/v1/exports/users.csv?schoolId=NOPE", beforeRequest: { req in
                 req.headers.bearerAuthorization = .init(token: token)

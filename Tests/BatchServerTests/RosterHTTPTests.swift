@@ -126,6 +126,13 @@ struct RosterHTTPTests {
                     }
                 })
             }
+            let done = try await Self.page(t, browser, "/uploads/\(id)")
+            #expect(done.contains("What this batch did (being undone now)</h2>"))
+            #expect(try await JobWorker(engine: t.services.engine, name: "test").runNext())
+            // Once undone, the page says that what it lists was put back.
+            let undone = try await Self.page(t, browser, "/uploads/\(id)")
+            #expect(undone.contains("What this batch did before it was undone</h2>"))
+            #expect(undone.contains("Changes this batch wrote, since undone (before → after)</h2>"))
         }
     }
 
@@ -301,6 +308,23 @@ struct RosterHTTPTests {
                 #expect(res.body.string.contains("demographics.csv cannot be used on its own, so nothing was uploaded"))
                 #expect(res.body.string.contains("Upload users.csv and demographics.csv together in one batch."))
             }
+            // A refused header: the form asks for both files again, and the cancelled batch's page says why.
+            let misspelt = Self.users.replacingOccurrences(of: "userEmail", with: "UserEmail")
+            try await post(Self.form(boundary, files: [("users", "users.csv", misspelt), ("demographics", "demographics.csv", demographics)], mode: "add-update")) { res in
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains("users.csv cannot be used, so nothing was uploaded. Correct it, then choose both files again"))
+            }
+            var refused: [(id: String, status: String)] = []
+            try await get(t, token, "/api/v1/batches?kind=roster") { res in
+                struct Listed: Decodable { var id: String; var status: String }
+                refused = try res.content.decode([Listed].self).map { ($0.id, $0.status) }
+            }
+            let cancelled = try #require(refused.first { $0.status == "cancelled" })
+            let page = try await Self.page(t, session, "/uploads/\(cancelled.id)")
+            #expect(page.contains("users.csv cannot be used, so nothing was uploaded: “UserEmail” — did you mean “userEmail”?")
+                || page.contains("users.csv cannot be used, so nothing was uploaded: &quot;UserEmail&quot; — did you mean"), "\(page)")
+            let list = try await Self.page(t, session, "/uploads")
+            #expect(list.contains("Nothing was uploaded: a file was refused (open the batch for why)"))
         }
     }
 }

@@ -63,4 +63,9 @@ public struct FileRejection: Error, Sendable, Hashable {
     public var message: String {
         "\(fileName) cannot be used: " + issues.map(\.message).joined(separator: " ")
     }
+
+    /// Why a batch cancelled for this file holds nothing, with each issue's fix, for its page.
+    public var refusal: String {
+        "\(fileName) cannot be used, so nothing was uploaded: " + issues.map { "\($0.message) \($0.fix)" }.joined(separator: " ")
+    }
 }

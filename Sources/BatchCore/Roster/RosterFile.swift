@@ -563,13 +563,33 @@ public struct RosterFile: Sendable {
                 seen[userID] = rows[index].line
             }
             if !students.contains(userID) {
-                rows[index].issues.append(
-                    issue(
-                        .error, "not_in_users", rows[index], "userId",
-                        "\(userID) is not a student in the users.csv uploaded with this file.",
-                        fix: "Add the student to users.csv, or delete this row."))
+                rows[index].issues.append(notInUsers(rows[index], userID, students: students))
             }
         }
+    }
+
+    /// A demographics row whose userId is no student of users.csv. When it is one once a spreadsheet's lost leading
+    /// zeros are put back — in users.csv (`200` there, `00000200` here) or in this file — the message says so and
+    /// which file to mend, instead of asking to add a student who is there.
+    static func notInUsers(_ row: Row, _ userID: String, students: Set<String>) -> BatchIssue {
+        let unpadded = String(userID.drop { $0 == "0" })
+        if unpadded != userID, !unpadded.isEmpty, students.contains(unpadded) {
+            return issue(
+                .error, "not_in_users", row, "userId",
+                "\(userID) is not a student in the users.csv uploaded with this file, but \(unpadded) is: a spreadsheet "
+                    + "appears to have removed the leading zeros of users.csv's userId.",
+                fix: "Write \(userID) in users.csv's userId column (format it as Text before saving); this row then goes through as it is.")
+        }
+        if let restored = ExcelDamage.restoredLeadingZeros(userID, exists: students.contains) {
+            return issue(
+                .error, "not_in_users", row, "userId",
+                "\(userID) is not a student in the users.csv uploaded with this file, but \(restored) is: leading zeros "
+                    + "appear to have been removed by a spreadsheet.",
+                fix: "Write \(restored), and format the column as Text before saving from a spreadsheet.")
+        }
+        return issue(
+            .error, "not_in_users", row, "userId", "\(userID) is not a student in the users.csv uploaded with this file.",
+            fix: "Add the student to users.csv, or delete this row.")
     }
 
     /// A person with a bad row cannot be written: their other rows (enrollments) and their demographics are skipped,

@@ -98,6 +98,7 @@ struct BatchJSON: Content {
         if counts.error > 0 { parts.append("\(counts.error) with errors") }
         if counts.unmatched > 0 { parts.append("\(counts.unmatched) unmatched") }
         if counts.skipped > 0 { parts.append("\(counts.skipped) skipped") }
+        if parts.isEmpty, status == .cancelled, batch.failure != nil { return "Nothing was uploaded: a file was refused (open the batch for why)" }
         return parts.isEmpty ? "No rows yet" : parts.joined(separator: " · ")
     }
 }

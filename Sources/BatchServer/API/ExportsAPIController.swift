@@ -37,9 +37,20 @@ struct ExportsAPIController: RouteCollection {
         return query
     }
 
+    /// The download's name says what it holds: `users-SCH0002-students.csv`, `demographics-SCH0002.csv`, or
+    /// `users.csv` for everyone (a school ID's characters other than letters, digits, `.`, `-` and `_` become `_`).
+    static func downloadName(_ base: String, _ req: Request) -> String {
+        let filters = try? req.query.decode(Filters.self)
+        let school = filters?.schoolId.flatMap { $0.isEmpty ? nil : $0 }.map { id in
+            String(id.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".-_".unicodeScalars.contains($0)) ? Character($0) : "_" })
+        }
+        let include = base == "users" ? filters?.include.flatMap { $0 == "students" || $0 == "staff" ? $0 : nil } : nil
+        return ([base] + [school, include].compactMap { $0 }).joined(separator: "-") + ".csv"
+    }
+
     func users(req: Request) async throws -> Response {
         let account = try req.account(with: .rosterExport)
-        return try await Self.csv(req, name: "users.csv") { sink in
+        return try await Self.csv(req, name: Self.downloadName("users", req)) { sink in
             try await req.store.exportRoster(try await Self.query(req, account: account), users: sink)
         }
     }
@@ -48,7 +59,7 @@ struct ExportsAPIController: RouteCollection {
         let account = try req.account(with: .rosterExport)
         var query = try await Self.query(req, account: account)
         query.include = .students
-        return try await Self.csv(req, name: "demographics.csv") { sink in
+        return try await Self.csv(req, name: Self.downloadName("demographics", req)) { sink in
             try await req.store.exportRoster(query, users: nil, demographics: sink)
         }
     }

@@ -68,6 +68,8 @@ public enum BatchImport {
             } catch let rejection as FileRejection {
                 say("\(rejection.fileName) cannot be used, so nothing was imported:")
                 for issue in rejection.issues { say("  error: \(issue.message) \(issue.fix)") }
+                _ = try? await engine.cancel(batch.id, by: actor, reason: rejection.refusal)
+                return false
             } catch let error as StoreError {
                 say("\(files.map(\.fileName).joined(separator: ", ")): \(error.userMessage)")
             }

@@ -80,7 +80,7 @@ struct EmailsController: RouteCollection {
                 try await MultipartSpooler.spool(req, limits: limits, into: directory).files
             }
         } catch let rejection as FileRejection {
-            _ = try? await req.engine.cancel(batch.id, by: Actor(account))
+            _ = try? await req.engine.cancel(batch.id, by: Actor(account), reason: rejection.refusal)
             let view = try await render(
                 req, account: account,
                 errorTitle: "\(rejection.fileName) cannot be used, so nothing was uploaded. Correct it and try again:",

@@ -144,9 +144,10 @@ struct RosterController: RouteCollection {
         do {
             _ = try await Uploads.receive(ordered, req: req, batch: batch, account: account)
         } catch let rejection as FileRejection {
-            _ = try? await req.engine.cancel(batch.id, by: Actor(account))
+            _ = try? await req.engine.cancel(batch.id, by: Actor(account), reason: rejection.refusal)
             return try await failed(
-                "\(rejection.fileName) cannot be used, so nothing was uploaded. Correct it and try again:",
+                "\(rejection.fileName) cannot be used, so nothing was uploaded. Correct it, then choose "
+                    + (ordered.count > 1 ? "both files again (users.csv and demographics.csv go in together):" : "it again:"),
                 rejection.issues.map { "\($0.message) \($0.fix)" })
         } catch {
             _ = try? await req.engine.cancel(batch.id, by: Actor(account))

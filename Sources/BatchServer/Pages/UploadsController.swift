@@ -118,6 +118,8 @@ struct UploadsController: RouteCollection {
         /// Roster batches: per entity, what the batch will do (preview) or did (report).
         var entityCounts: [EntityRow]
         var entityTitle: String
+        /// The heading of the fields written; after an undo it says they were put back.
+        var changesTitle: String
         /// The error reports to download (roster: users-errors.csv and demographics-errors.csv).
         var errorReports: [Link]
         var showFilter: [Option]
@@ -261,8 +263,11 @@ struct UploadsController: RouteCollection {
                 : batch.kind == .roster ? Self.rosterConfirmation(batch) : nil,
             // Kinds of record the files do not touch at all (no demographics.csv) are left out.
             entityCounts: batch.entityCounts.filter { $0.created + $0.updated + $0.unchanged + $0.removed + $0.errors > 0 }.map(EntityRow.init),
-            entityTitle: [.completed, .completedWithErrors, .undoing, .undone].contains(batch.status)
-                ? "What this batch did" : "What this batch will do",
+            entityTitle: batch.status == .undone ? "What this batch did before it was undone"
+                : batch.status == .undoing ? "What this batch did (being undone now)"
+                : [.completed, .completedWithErrors].contains(batch.status) ? "What this batch did" : "What this batch will do",
+            changesTitle: batch.status == .undone ? "Changes this batch wrote, since undone (before → after)"
+                : batch.status == .undoing ? "Changes this batch wrote, being undone (before → after)" : "Changes written (before → after)",
             errorReports: batch.kind == .roster
                 ? [Link(href: "/api/v1/batches/\(batch.id.rawValue)/error-report", label: "Download users-errors.csv")]
                     + (files.contains { RosterHandler.namesDemographics($0.fileName) } || batch.entityCounts.contains { $0.entity == "demographics" && $0.created + $0.updated + $0.unchanged + $0.errors > 0 }

@@ -537,13 +537,16 @@ public final class BatchEngine: Sendable {
     }
 
     /// Cancels a draft or queued batch.
-    public func cancel(_ batchID: BatchID, by actor: Actor) async throws -> Batch {
-        let batch = try await store.transition(batchID, to: .cancelled, by: actor)
+    /// `reason`: why, kept as the batch's failure for its page (a file refused at upload leaves a batch with nothing in it).
+    public func cancel(_ batchID: BatchID, by actor: Actor, reason: String? = nil) async throws -> Batch {
+        var batch = try await store.transition(batchID, to: .cancelled, by: actor)
         try await store.backend.write { db in
             try db.execute(
                 "UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE batch_id = ? AND status = 'queued'",
                 [.int(Clock.nowMillis()), .id(batchID)])
+            if let reason { try db.execute("UPDATE batches SET failure = ? WHERE batch_id = ?", [.text(reason), .id(batchID)]) }
         }
+        if let reason { batch.failure = reason }
         return batch
     }
 
