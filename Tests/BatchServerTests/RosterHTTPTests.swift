@@ -229,6 +229,9 @@ struct RosterHTTPTests {
             #expect(preview.contains("Problems by kind"))
             #expect(preview.contains("href=\"/uploads/\(id)?issue=invalid_date&amp;column=birthDate&amp;offset=0#rows\">Show these rows"))
             #expect(preview.contains("Skipped (another row"))
+            // The confirmation counts rows, as the list does; the table says what its error column counts.
+            #expect(preview.contains("apply the 3 rows listed as “Will change”"))
+            #expect(preview.contains("Rows with errors are left out. “With errors” counts"))
             let dates = try await page("?issue=invalid_date&column=birthDate")
             #expect(dates.contains("Showing only the rows with one kind of problem: Error in birthDate"))
             #expect(dates.contains("demographics.csv row 2") && dates.contains("demographics.csv row 3"))

@@ -250,8 +250,12 @@ public struct RosterFile: Sendable {
     }
 
     /// One person described two ways, and a login ID or address shared by two people: the issues, by row index.
+    /// A person described two ways is described as most of their rows do: the rows that differ from that are the
+    /// errors (a tie keeps the person's first row), as for a school's or class's name.
     static func personIssues(_ rows: [Row], hashes: [RowHashes], columns: AcrossColumns) -> [(Int, BatchIssue)] {
         var found: [(Int, BatchIssue)] = []
+        /// The people with a row unlike their first: only their rows are counted again, after this pass.
+        var described: Set<String> = []
         typealias Owner = (userID: String, line: Int)
         var firstOfPerson: [String: Int] = [:]
         var loginOwner: [String: Owner] = [:]
@@ -275,20 +279,7 @@ public struct RosterFile: Sendable {
             /// The person columns against the person's first row. The same columns (equal hashes) need no comparing:
             /// two different sets of values with the same 64-bit hash are not a case that happens.
             func compare(withFirst first: Int) {
-                let earlier = rows[first]
-                guard hashes[first].person != hashes[index].person else { return }
-                for column in personColumns where value(column) != (earlier.values[column] ?? "") {
-                    if caselessColumns.contains(column) && value(column).lowercased() == (earlier.values[column] ?? "").lowercased() {
-                        continue
-                    }
-                    add(
-                        issue(
-                            .error, "inconsistent_person", row, column,
-                            "“\(value(column))” differs from row \(earlier.line) (“\(earlier.values[column] ?? "")”) for the same userId \(userID).",
-                            fix:
-                                "A person's details must be the same on each of their rows; correct one of the two rows."
-                        ))
-                }
+                if hashes[first].person != hashes[index].person { described.insert(userID) }
             }
             /// Another person has this row's login ID (`loginId`) or address (`userEmail`) already.
             func clash(_ column: String, with owner: Owner) {
@@ -339,7 +330,44 @@ public struct RosterFile: Sendable {
                 lastAnswer = answer
             }
         }
-        return found
+        guard !described.isEmpty else { return found }
+        // Each way such a person is described (the person columns' hash), its first row and how many rows give it.
+        var ways: [String: [(hash: Int, first: Int, rows: Int)]] = [:]
+        forEachPersonRow(rows, userID: columns.userID) { index, _, userID, _ in
+            guard described.contains(userID) else { return }
+            let hash = hashes[index].person
+            if let way = ways[userID]?.firstIndex(where: { $0.hash == hash }) {
+                ways[userID]![way].rows += 1
+            } else {
+                ways[userID, default: []].append((hash, index, 1))
+            }
+        }
+        var differing: [(Int, BatchIssue)] = []
+        forEachPersonRow(rows, userID: columns.userID) { index, row, userID, rows in
+            guard let seen = ways[userID] else { return }
+            let agreed = seen.dropFirst().reduce(seen[0]) { best, way in way.rows > best.rows ? way : best }
+            guard agreed.hash != hashes[index].person else { return }
+            let earlier = rows[agreed.first]
+            for column in personColumns {
+                let mine = row.values[column] ?? "", theirs = earlier.values[column] ?? ""
+                guard mine != theirs, !(caselessColumns.contains(column) && mine.lowercased() == theirs.lowercased()) else { continue }
+                differing.append((
+                    index,
+                    issue(
+                        .error, "inconsistent_person", row, column,
+                        agreed.rows > 1
+                            ? "“\(mine)” differs from what \(agreed.rows.formatted()) rows give userId \(userID) (“\(theirs)”, first on row \(earlier.line))."
+                            : "“\(mine)” differs from row \(earlier.line) (“\(theirs)”) for the same userId \(userID).",
+                        fix: agreed.rows > 1
+                            ? "A person's details must be the same on each of their rows; write “\(theirs)” here, as the other rows do (or correct them all)."
+                            : "A person's details must be the same on each of their rows; correct one of the two rows.")
+                ))
+            }
+        }
+        // A row's own issues in the order one pass gives them: how the person is described before what is shared.
+        return (differing.map { ($0.0, 0, $0.1) } + found.map { ($0.0, 1, $0.1) }).enumerated()
+            .sorted { ($0.element.0, $0.element.1, $0.offset) < ($1.element.0, $1.element.1, $1.offset) }
+            .map { ($0.element.0, $0.element.2) }
     }
 
     /// A school or class named two ways, a class in two schools or with two primary teachers, and classes over the

@@ -93,11 +93,11 @@ struct BatchJSON: Content {
         let counts = batch.counts, status = batch.status
         var parts: [String] = []
         let changed = status == .draft || status == .queued || status == .cancelled ? counts.ready : counts.applied
-        if changed > 0 { parts.append("\(changed) \(status == .draft || status == .queued ? "to change" : "changed")") }
-        if counts.unchanged > 0 { parts.append("\(counts.unchanged) unchanged") }
-        if counts.error > 0 { parts.append("\(counts.error) with errors") }
-        if counts.unmatched > 0 { parts.append("\(counts.unmatched) unmatched") }
-        if counts.skipped > 0 { parts.append("\(counts.skipped) skipped") }
+        if changed > 0 { parts.append("\(changed.formatted()) \(status == .draft || status == .queued ? "to change" : "changed")") }
+        if counts.unchanged > 0 { parts.append("\(counts.unchanged.formatted()) unchanged") }
+        if counts.error > 0 { parts.append("\(counts.error.formatted()) with errors") }
+        if counts.unmatched > 0 { parts.append("\(counts.unmatched.formatted()) unmatched") }
+        if counts.skipped > 0 { parts.append("\(counts.skipped.formatted()) skipped") }
         if parts.isEmpty, status == .cancelled, batch.failure != nil { return "Nothing was uploaded: a file was refused (open the batch for why)" }
         return parts.isEmpty ? "No rows yet" : parts.joined(separator: " · ")
     }

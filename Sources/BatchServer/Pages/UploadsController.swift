@@ -115,6 +115,8 @@ struct UploadsController: RouteCollection {
         var notice: String?
         /// What Process will do, in words, for the confirmation (photos: how many replaced and added).
         var confirmDetail: String?
+        /// What the confirmation applies, counted as the rows list it: "12,806 rows", "1 file".
+        var readyLabel: String
         /// Roster batches: per entity, what the batch will do (preview) or did (report).
         var entityCounts: [EntityRow]
         var entityTitle: String
@@ -261,6 +263,7 @@ struct UploadsController: RouteCollection {
             notice: Notice.text(req.query[String.self, at: "done"]),
             confirmDetail: batch.kind == .photos ? try await Self.photoConfirmation(batch, store: req.store)
                 : batch.kind == .roster ? Self.rosterConfirmation(batch) : nil,
+            readyLabel: "\(batch.counts.ready.formatted()) \(batch.kind == .documents || batch.kind == .photos ? "file" : "row")\(batch.counts.ready == 1 ? "" : "s")",
             // Kinds of record the files do not touch at all (no demographics.csv) are left out.
             entityCounts: batch.entityCounts.filter { $0.created + $0.updated + $0.unchanged + $0.removed + $0.errors > 0 }.map(EntityRow.init),
             entityTitle: batch.status == .undone ? "What this batch did before it was undone"
@@ -346,8 +349,8 @@ struct UploadsController: RouteCollection {
         guard batch.status == .draft || batch.status == .failed, !batch.entityCounts.isEmpty else { return nil }
         let created = batch.entityCounts.reduce(0) { $0 + $1.created }, updated = batch.entityCounts.reduce(0) { $0 + $1.updated }
         let removed = batch.entityCounts.reduce(0) { $0 + $1.removed }
-        return "Process will create \(created) record\(created == 1 ? "" : "s"), update \(updated) and remove \(removed) (see the table above); "
-            + "rows with errors are left out."
+        return "Process will create \(created.formatted()) record\(created == 1 ? "" : "s"), update \(updated.formatted()) and remove "
+            + "\(removed.formatted()) (see the table above); rows with errors are left out."
     }
 
     /// One change as a person reads it: `000001 userEmail: old → new`, or a document filed for a student.
