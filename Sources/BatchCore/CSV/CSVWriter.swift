@@ -10,7 +10,16 @@ public enum CSVWriter {
         if !formula && !quoted { return value }
         let text = formula ? "'" + value : value
         guard quoted else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // Quotes doubled byte by byte (Foundation's `replacingOccurrences` went through NSString: most of the time of
+        // an error report, whose every issues cell is quoted).
+        var bytes: [UInt8] = [0x22]
+        bytes.reserveCapacity(text.utf8.count + 8)
+        for byte in text.utf8 {
+            if byte == 0x22 { bytes.append(0x22) }
+            bytes.append(byte)
+        }
+        bytes.append(0x22)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func line(_ cells: [String]) -> String {

@@ -213,17 +213,15 @@ struct BatchesAPIController: RouteCollection {
 
     func errorReport(req: Request) async throws -> Response {
         let batch = try await batch(req).1
-        let items = try await req.store.itemsWithIssues(of: batch.id)
         let files = try await req.store.files(of: batch.id)
         let base = (files.first?.fileName as NSString?)?.deletingPathExtension ?? batch.kind.rawValue
-        let reports = ErrorReport.files(kind: batch.kind, items: items, baseName: base)
+        let reports = ErrorReport.reports(kind: batch.kind, baseName: base, samples: try await req.store.firstItemsWithIssues(of: batch.id))
         // A roster batch has users-errors.csv and demographics-errors.csv: ?file=demographics picks the second.
-        let wanted = req.query[String.self, at: "file"] == "demographics" ? "demographics-errors.csv" : nil
-        let report = reports.first { $0.fileName == wanted } ?? reports[0]
-        let response = Response(status: .ok, body: .init(string: report.csv))
-        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(report.fileName)\"")
-        return response
+        let report = req.query[String.self, at: "file"] == "demographics" ? reports.first { $0.part == .demographics } ?? reports[0] : reports[0]
+        return try await ExportsAPIController.csv(req, name: report.fileName) { sink in
+            try sink(report.header)
+            try await req.store.forEachItemWithIssues(of: batch.id) { page in try sink(report.lines(page).text) }
+        }
     }
 
     /// The report as CSV (SPEC §4.5): per entity created, updated, unchanged, removed, errors; then the rows of

@@ -103,24 +103,30 @@ public enum BatchImport {
         let kinds = current.counts.error + current.counts.warnings > 0 ? try await store.issueKinds(of: batch.id) : []
         if !kinds.isEmpty { say("Problems by kind:") }
         for line in kindLines(kinds, unit: request.kind == .documents ? "files" : "rows") { say(line) }
-        let problems = try await store.itemsWithIssues(of: batch.id)
-        for item in problems.prefix(50) {
+        let problems = try await store.itemsWithIssues(of: batch.id, limit: 50)
+        for item in problems.items {
             for issue in item.issues {
                 say("  \(issue.severity == .error ? "error" : "warning"): \(issue.message)")
             }
         }
-        if problems.count > 50 { say("  … and \(problems.count - 50) more rows with problems (see --errors).") }
+        if problems.total > 50 { say("  … and \(problems.total - 50) more rows with problems (see --errors).") }
         if let out = request.errorsOut {
-            let reports = ErrorReport.files(kind: request.kind, items: problems, baseName: files[0].deletingPathExtension().lastPathComponent)
+            let reports = ErrorReport.reports(
+                kind: request.kind, baseName: files[0].deletingPathExtension().lastPathComponent,
+                samples: try await store.firstItemsWithIssues(of: batch.id))
             var isFolder: ObjCBool = false
             let intoFolder = request.kind == .roster && (out.pathExtension.lowercased() != "csv"
                 || (FileManager.default.fileExists(atPath: out.path, isDirectory: &isFolder) && isFolder.boolValue))
             if intoFolder { try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true) }
-            for (index, report) in reports.enumerated() {
-                let target = intoFolder ? out.appendingPathComponent(report.fileName)
-                    : index == 0 ? out : out.deletingLastPathComponent().appendingPathComponent(report.fileName)
-                try Data(report.csv.utf8).write(to: target)
-                say("Error report: \(target.path) (\(report.rows) rows).")
+            let targets = reports.indices.map { index in
+                intoFolder ? out.appendingPathComponent(reports[index].fileName)
+                    : index == 0 ? out : out.deletingLastPathComponent().appendingPathComponent(reports[index].fileName)
+            }
+            let written = try ErrorReportFiles(reports, at: targets)
+            try await store.forEachItemWithIssues(of: batch.id) { page in try written.add(page) }
+            // demographics.csv's report only when it has rows (a roster without demographics.csv has none).
+            for (index, rows) in try written.close().enumerated() where index == 0 || rows > 0 {
+                say("Error report: \(targets[index].path) (\(rows) rows).")
             }
         }
         if request.dryRun {

@@ -71,53 +71,116 @@ enum Uploads {
 
 /// The error report of a batch (SPEC §4.5): every input row with an issue, its cells unchanged, plus `rowNumber`,
 /// `severity`, `issues` and `howToFix`. Its extra columns are ignored on upload, so it can be corrected and sent back.
+/// Written a page of items at a time (`Store.forEachItemWithIssues`): its columns come from each file's first item
+/// with an issue (`Store.firstItemsWithIssues`).
 enum ErrorReport {
-    /// The dictionary's columns that the uploaded files had, in dictionary order.
-    static func columns(for kind: BatchKind, items: [BatchItem]) -> [String] {
-        let present = Set(items.flatMap(\.input.keys))
-        let known: [String]
+    /// Which rows a report holds: a roster's users.csv rows, its demographics.csv rows, or every row (other kinds).
+    enum Part: Sendable {
+        case users, demographics, all
+
+        func holds(_ item: BatchItem) -> Bool {
+            switch self {
+            case .all: true
+            case .users: RosterPlanner.isUsersRow(item)
+            case .demographics: !RosterPlanner.isUsersRow(item) && !RosterPlanner.isSyncItem(item)
+            }
+        }
+    }
+
+    /// One report of a batch: its file name, its rows and its columns.
+    struct Report: Sendable {
+        var fileName: String
+        var part: Part
+        var columns: [String]
+
+        var header: String { CSVWriter.line(columns + DataDictionary.errorReportColumns) }
+
+        /// The report's lines of the page's items that it holds, and how many.
+        func lines(_ page: [BatchItem]) -> (text: String, rows: Int) {
+            var text = "", rows = 0
+            for item in page where part.holds(item) {
+                let severity = item.issues.contains { $0.severity == .error } ? "error" : "warning"
+                let issues = item.issues.map { "\($0.column ?? "row"): \($0.message)" }.joined(separator: " | ")
+                var fixes: [String] = []
+                for issue in item.issues where !fixes.contains(issue.fix) { fixes.append(issue.fix) }
+                text += CSVWriter.line(
+                    columns.map { item.input[$0] ?? "" } + [item.row.map(String.init) ?? "", severity, issues, fixes.joined(separator: " ")])
+                rows += 1
+            }
+            return (text, rows)
+        }
+    }
+
+    /// The reports of a batch: for a roster batch `users-errors.csv` and `demographics-errors.csv`, for the other
+    /// kinds one `{file}-errors.csv`. `samples`: the first item with an issue of each file. A report's columns are
+    /// the dictionary's columns the files had, in dictionary order (all of them when no row of that file has an
+    /// issue); a kind without a dictionary lists the files' columns by name.
+    static func reports(kind: BatchKind, baseName: String, samples: [BatchItem]) -> [Report] {
+        func present(_ dictionary: DataDictionary, _ part: Part) -> [String] {
+            let held = samples.filter(part.holds)
+            let names = Set(held.flatMap(\.input.keys))
+            return dictionary.columns.map(\.name).filter { held.isEmpty || names.contains($0) }
+        }
         switch kind {
-        case .emails: known = EmailBatch.dictionary.columns.map(\.name)
-        case .documents, .photos: known = ["fileName"]
         case .roster:
-            known = (items.contains(where: RosterPlanner.isUsersRow) ? RosterDictionaries.users : RosterDictionaries.demographics).columns.map(\.name)
-        default: known = []
+            return [
+                Report(fileName: "users-errors.csv", part: .users, columns: present(RosterDictionaries.users, .users)),
+                Report(fileName: "demographics-errors.csv", part: .demographics, columns: present(RosterDictionaries.demographics, .demographics)),
+            ]
+        default:
+            let names = Set(samples.flatMap(\.input.keys))
+            let known = kind == .emails ? EmailBatch.dictionary.columns.map(\.name) : kind == .documents || kind == .photos ? ["fileName"] : []
+            let columns = known.filter(names.contains)
+            return [Report(fileName: "\(safeName(baseName))-errors.csv", part: .all, columns: columns.isEmpty ? names.sorted() : columns)]
         }
-        return known.filter(present.contains)
-    }
-
-    static func csv(items: [BatchItem], columns: [String]) -> String {
-        let inputColumns = columns.isEmpty ? Array(Set(items.flatMap(\.input.keys))).sorted() : columns
-        var text = CSVWriter.line(inputColumns + DataDictionary.errorReportColumns)
-        for item in items {
-            let severity = item.issues.contains { $0.severity == .error } ? "error" : "warning"
-            let issues = item.issues.map { "\($0.column ?? "row"): \($0.message)" }.joined(separator: " | ")
-            let fixes = Array(NSOrderedSet(array: item.issues.map(\.fix))) as? [String] ?? []
-            text += CSVWriter.line(
-                inputColumns.map { item.input[$0] ?? "" } + [item.row.map(String.init) ?? "", severity, issues, fixes.joined(separator: " ")])
-        }
-        return text
-    }
-
-    /// The error reports of a batch's problem rows: for a roster batch `users-errors.csv` and, when its
-    /// demographics.csv has problems, `demographics-errors.csv`; for the other kinds one `{file}-errors.csv`.
-    static func files(kind: BatchKind, items: [BatchItem], baseName: String) -> [(fileName: String, csv: String, rows: Int)] {
-        guard kind == .roster else {
-            return [("\(safeName(baseName))-errors.csv", csv(items: items, columns: columns(for: kind, items: items)), items.count)]
-        }
-        let users = items.filter(RosterPlanner.isUsersRow)
-        let demographics = items.filter { !RosterPlanner.isUsersRow($0) && !RosterPlanner.isSyncItem($0) }
-        var result = [("users-errors.csv", csv(items: users, columns: RosterDictionaries.users.columns.map(\.name).filter { column in
-            users.isEmpty || users.contains { $0.input[column] != nil }
-        }), users.count)]
-        if !demographics.isEmpty {
-            result.append(("demographics-errors.csv", csv(items: demographics, columns: columns(for: .roster, items: demographics)), demographics.count))
-        }
-        return result
     }
 
     static func safeName(_ base: String) -> String {
         let cleaned = String(base.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" ? Character($0) : "_" })
         return cleaned.isEmpty ? "batch" : String(cleaned.prefix(80))
+    }
+}
+
+/// A batch's error reports written to files as its items come (the command line's `--errors`).
+final class ErrorReportFiles: @unchecked Sendable {
+    private let reports: [ErrorReport.Report]
+    private let targets: [URL]
+    private let handles: [FileHandle]
+    private var rows: [Int]
+    private let lock = NSLock()
+
+    init(_ reports: [ErrorReport.Report], at targets: [URL]) throws {
+        self.reports = reports
+        self.targets = targets
+        handles = try zip(reports, targets).map { report, target in
+            try Data(report.header.utf8).write(to: target)
+            let handle = try FileHandle(forWritingTo: target)
+            try handle.seekToEnd()
+            return handle
+        }
+        rows = reports.map { _ in 0 }
+    }
+
+    /// Writes each report's lines of a page of items.
+    func add(_ page: [BatchItem]) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        for index in reports.indices {
+            let (text, count) = reports[index].lines(page)
+            if count > 0 { try handles[index].write(contentsOf: Data(text.utf8)) }
+            rows[index] += count
+        }
+    }
+
+    /// Closes the files and answers each report's rows; a report after the first with no rows is removed (a
+    /// roster's demographics-errors.csv when demographics.csv had no problem).
+    func close() throws -> [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        for (index, handle) in handles.enumerated() {
+            try handle.close()
+            if index > 0 && rows[index] == 0 { try? FileManager.default.removeItem(at: targets[index]) }
+        }
+        return rows
     }
 }

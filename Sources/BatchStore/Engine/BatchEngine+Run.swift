@@ -73,6 +73,7 @@ extension BatchEngine {
                 // The counts per entity stored with the preview still hold when the plan came out the same.
                 if differs || batch.entityCounts.isEmpty {
                     try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(replanned, on: db))
+                    try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(replanned))
                     clock.step("entity counts")
                 }
                 // The ready items are not rewritten as applied: the batch's status says they are (`Store.wasApplied`).

@@ -218,6 +218,7 @@ public final class BatchEngine: Sendable {
                         try Store.insertItems(db, batchID: batch.id, items: items, saved: saved)
                     }
                     try Store.saveEntityCounts(db, batchID: batch.id, summary.1)
+                    try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
                     try Store.savePlanDigest(db, batchID: batch.id, summary.0)
                     if holdingPlan { keptToken = summary.0.token }
                     clock.step("store \(items.count) items, entity counts")
@@ -225,6 +226,7 @@ public final class BatchEngine: Sendable {
             } else {
                 items = try handler.plan(items, batch: batch, on: db)
                 try Store.savePlanDigest(db, batchID: batch.id, nil)
+                try Store.saveIssueKinds(db, batchID: batch.id, nil)
                 clock.step("plan \(items.count) items")
                 try Store.insertItems(db, batchID: batch.id, items: items, columns: columns, files: asUploaded)
                 clock.step("store \(items.count) items")
@@ -305,6 +307,7 @@ public final class BatchEngine: Sendable {
                 try Store.updateItem(db, batchID: batch.id, item: new)
             }
             try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
+            try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
             try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
             return try Store.refreshCounts(db, batchID: batch.id)
         }
@@ -340,12 +343,14 @@ public final class BatchEngine: Sendable {
                     try Store.updateItem(db, batchID: batch.id, item: new)
                 }
                 try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
+                try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
                 try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
                 item = planned.first { $0.id == itemID } ?? item
             } else {
                 item = try handler.plan([item], batch: batch, on: db).first ?? item
                 try Store.updateItem(db, batchID: batch.id, item: item)
                 try Store.savePlanDigest(db, batchID: batch.id, nil)
+                try Store.saveIssueKinds(db, batchID: batch.id, nil)
             }
             try Store.refreshCounts(db, batchID: batch.id)
             try Store.appendAudit(

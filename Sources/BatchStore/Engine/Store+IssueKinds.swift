@@ -3,7 +3,7 @@ import Foundation
 
 /// The rows of a batch that have one kind of problem — the same severity, code and column — for the summary above a
 /// preview's rows: how many rows have it, and the first of them as an example.
-public struct IssueKind: Sendable, Hashable {
+public struct IssueKind: Sendable, Hashable, Codable {
     public var severity: BatchIssue.Severity
     public var code: String
     public var column: String?
@@ -44,12 +44,68 @@ public struct IssueFilter: Sendable, Hashable {
     static let clause = "\(Store.hasIssues) AND issues LIKE ? ESCAPE '\\'"
 }
 
+extension IssueKind {
+    /// The kinds of the items' issues, counted in memory: each kind with the number of items that have it and its
+    /// first item's issue.
+    public static func tally(_ items: [BatchItem]) -> [IssueKind] {
+        struct Key: Hashable {
+            var severity: BatchIssue.Severity
+            var code: String
+            var column: String?
+            init(_ issue: BatchIssue) { (severity, code, column) = (issue.severity, issue.code, issue.column) }
+        }
+        var kinds: [Key: IssueKind] = [:]
+        // (Read through the buffer: an item read from the array is copied whole.)
+        items.withUnsafeBufferPointer { items in
+            for index in items.indices where !items[index].issues.isEmpty {
+                let issues = items[index].issues
+                for (position, issue) in issues.enumerated() {
+                    let key = Key(issue)
+                    // An item counts once for a kind, however many of its issues are of it.
+                    guard !issues.prefix(position).contains(where: { Key($0) == key }) else { continue }
+                    if kinds[key] != nil {
+                        kinds[key]!.rows += 1
+                    } else {
+                        kinds[key] = IssueKind(
+                            severity: issue.severity, code: issue.code, column: issue.column, rows: 1, first: issue,
+                            firstItem: items[index].id)
+                    }
+                }
+            }
+        }
+        return ordered(Array(kinds.values))
+    }
+
+    /// Errors before warnings, rows skipped because of another row's error after the errors that caused them, then
+    /// the kinds more rows have first, then in file order.
+    static func ordered(_ kinds: [IssueKind]) -> [IssueKind] {
+        func rank(_ kind: IssueKind) -> Int { kind.severity == .warning ? 2 : kind.code == RosterFile.dependsOnBadRow ? 1 : 0 }
+        return kinds.sorted { left, right in
+            if rank(left) != rank(right) { return rank(left) < rank(right) }
+            if left.rows != right.rows { return left.rows > right.rows }
+            return (left.firstItem, left.code) < (right.firstItem, right.code)
+        }
+    }
+}
+
 extension Store {
-    /// A batch's issues by kind: errors before warnings, rows skipped because of another row's error after the
-    /// errors that caused them, then the kinds more rows have first, then in file order. Counted by the database from the items with
-    /// issues (the partial index `batch_items_issues`), so a preview with thousands of bad rows does not load them.
+    /// Keeps a batch's problems by kind, counted from all its planned items; nil forgets them (items planned in part,
+    /// or changed one at a time), and they are then counted from the stored items.
+    static func saveIssueKinds(_ db: any SQLConnection, batchID: BatchID, _ kinds: [IssueKind]?) throws {
+        try db.execute(
+            "UPDATE batches SET issue_kinds = ? WHERE batch_id = ?", [kinds.map { .text(JSONText.encode($0)) } ?? .null, .id(batchID)])
+    }
+
+    /// A batch's issues by kind (`IssueKind.ordered`): as kept when its items were planned, or else counted by the
+    /// database from the items with issues (the partial index `batch_items_issues`), so that not every item with an
+    /// issue is loaded.
     public func issueKinds(of batchID: BatchID) async throws -> [IssueKind] {
         try await backend.read { db in
+            if let kept = try db.first("SELECT issue_kinds FROM batches WHERE batch_id = ?", [.id(batchID)])?.optionalText("issue_kinds"),
+                let kinds = JSONText.decode([IssueKind].self, kept)
+            {
+                return kinds
+            }
             let withIssues = "SELECT item_id, issues FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues)"
             let each = switch db.dialect {
             case .sqlite:
@@ -88,14 +144,7 @@ extension Store {
                 else { return nil }
                 return IssueKind(severity: group.severity, code: group.code, column: group.column, rows: group.rows, first: first, firstItem: group.firstItem)
             }
-            return kinds.sorted { left, right in
-                func rank(_ kind: IssueKind) -> Int {
-                    kind.severity == .warning ? 2 : kind.code == RosterFile.dependsOnBadRow ? 1 : 0
-                }
-                if rank(left) != rank(right) { return rank(left) < rank(right) }
-                if left.rows != right.rows { return left.rows > right.rows }
-                return (left.firstItem, left.code) < (right.firstItem, right.code)
-            }
+            return IssueKind.ordered(kinds)
         }
     }
 }
