@@ -250,11 +250,12 @@ public struct RosterFile: Sendable {
     }
 
     /// One person described two ways, and a login ID or address shared by two people: the issues, by row index.
-    /// A person described two ways is described as most of their rows do: the rows that differ from that are the
-    /// errors (a tie keeps the person's first row), as for a school's or class's name.
+    /// A row that describes its person otherwise than the person's first row is the error, naming that row (SPEC
+    /// §4.2); when most of the person's rows agree with each other instead, the message says the first row may be
+    /// the one to correct.
     static func personIssues(_ rows: [Row], hashes: [RowHashes], columns: AcrossColumns) -> [(Int, BatchIssue)] {
         var found: [(Int, BatchIssue)] = []
-        /// The people with a row unlike their first: only their rows are counted again, after this pass.
+        /// The people with a row unlike their first: only their rows are looked at again, after this pass.
         var described: Set<String> = []
         typealias Owner = (userID: String, line: Int)
         var firstOfPerson: [String: Int] = [:]
@@ -344,23 +345,25 @@ public struct RosterFile: Sendable {
         }
         var differing: [(Int, BatchIssue)] = []
         forEachPersonRow(rows, userID: columns.userID) { index, row, userID, rows in
-            guard let seen = ways[userID] else { return }
-            let agreed = seen.dropFirst().reduce(seen[0]) { best, way in way.rows > best.rows ? way : best }
-            guard agreed.hash != hashes[index].person else { return }
-            let earlier = rows[agreed.first]
+            // The person's first row's way is the first counted; a row described otherwise is the error (SPEC §4.2).
+            guard let seen = ways[userID], seen[0].hash != hashes[index].person else { return }
+            let first = rows[seen[0].first]
+            let most = seen.dropFirst().reduce(seen[0]) { best, way in way.rows > best.rows ? way : best }
             for column in personColumns {
-                let mine = row.values[column] ?? "", theirs = earlier.values[column] ?? ""
+                let mine = row.values[column] ?? "", theirs = first.values[column] ?? ""
                 guard mine != theirs, !(caselessColumns.contains(column) && mine.lowercased() == theirs.lowercased()) else { continue }
+                // When more of the person's rows agree with each other than with the first row, the first row is likely
+                // the odd one: said, so that the rows that agree are not the ones changed.
+                let majority = rows[most.first].values[column] ?? ""
+                let hint = most.hash != seen[0].hash && majority != theirs
+                    ? " \(most.rows.formatted()) of the person's \(seen.reduce(0) { $0 + $1.rows }.formatted()) rows give “\(majority)”: row \(first.line) may be the one to correct."
+                    : ""
                 differing.append((
                     index,
                     issue(
                         .error, "inconsistent_person", row, column,
-                        agreed.rows > 1
-                            ? "“\(mine)” differs from what \(agreed.rows.formatted()) rows give userId \(userID) (“\(theirs)”, first on row \(earlier.line))."
-                            : "“\(mine)” differs from row \(earlier.line) (“\(theirs)”) for the same userId \(userID).",
-                        fix: agreed.rows > 1
-                            ? "A person's details must be the same on each of their rows; write “\(theirs)” here, as the other rows do (or correct them all)."
-                            : "A person's details must be the same on each of their rows; correct one of the two rows.")
+                        "“\(mine)” differs from row \(first.line) (“\(theirs)”) for the same userId \(userID).\(hint)",
+                        fix: "A person's details must be the same on each of their rows; correct one of the two rows.")
                 ))
             }
         }
