@@ -364,7 +364,10 @@ enum RosterImportBench {
             reading and checking above is timed as the import runs it; and items stored in packs of 256 a database row
             were measured outside the code (the state-size items in the `sqlite3` shell 2.19 / 2.23 → 1.19 / 1.22 s, by
             COPY in `psql` 4.06 / 4.19 → 1.80 / 1.82 s with lz4), the next design's expected gain (docs/decisions.md,
-            round 29). The tables above are this round's.
+            round 29). The thirtieth round (2026-12-06, seventh session) worked on the preview, not the import's
+            speed: the import now also counts the plan's problems by kind (a pass over the items with issues, none in
+            these files) and compares a person's rows by their hashes only, counting the ways a person is described
+            only for people with a row unlike their first (none here). The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once
