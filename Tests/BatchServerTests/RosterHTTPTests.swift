@@ -332,8 +332,14 @@ struct RosterHTTPTests {
             let page = try await Self.page(t, session, "/uploads/\(cancelled.id)")
             #expect(page.contains("users.csv cannot be used, so nothing was uploaded: “UserEmail” — did you mean “userEmail”?")
                 || page.contains("users.csv cannot be used, so nothing was uploaded: &quot;UserEmail&quot; — did you mean"), "\(page)")
+            #expect(!page.contains("<h2 id=\"rows\">"), "nothing was received, so no rows are listed")
             let list = try await Self.page(t, session, "/uploads")
             #expect(list.contains("Nothing was uploaded: a file was refused (open the batch for why)"))
+            // Its error report would be empty: not offered. The batch with bad rows offers its own.
+            let refusedRow = try #require(list.components(separatedBy: "data-batch=\"\(cancelled.id)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+            #expect(!refusedRow.contains("error-report"))
+            let previewRow = try #require(list.components(separatedBy: "data-batch=\"\(id)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+            #expect(previewRow.contains("/api/v1/batches/\(id)/error-report"))
         }
     }
 }

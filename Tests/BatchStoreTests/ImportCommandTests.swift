@@ -200,6 +200,15 @@ struct ImportCommandTests {
         let demographicsErrors = try String(contentsOf: errors.appendingPathComponent("demographics-errors.csv"), encoding: .utf8)
         #expect(demographicsErrors.contains("000009,2015-02-01,male,3,error,"), "\(demographicsErrors)")
         #expect(try await store.peopleCount() == 2, "a dry run changes nothing")
+        // Without a demographics problem, no demographics-errors.csv is written, and a file of that name in the folder
+        // (a corrected report about to be uploaded) is left as it is.
+        let corrected = directory.appendingPathComponent("again")
+        try FileManager.default.createDirectory(at: corrected, withIntermediateDirectories: true)
+        try Data("userId,birthDate\n000007,2015-01-31\n".utf8).write(to: corrected.appendingPathComponent("demographics-errors.csv"))
+        let usersOnly = try await run(
+            ["roster", "import", "--users", users, "--username", "enrol", "--dry-run", "--errors", corrected.path], environment: environment)
+        #expect(usersOnly.output.contains("users-errors.csv (1 rows)") && !usersOnly.output.contains("demographics-errors.csv ("), "\(usersOnly.output)")
+        #expect(try String(contentsOf: corrected.appendingPathComponent("demographics-errors.csv"), encoding: .utf8) == "userId,birthDate\n000007,2015-01-31\n")
 
         let applied = try await run(
             ["roster", "import", "--users", users, "--demographics", demographics, "--username", "enrol", "--allow-mass-changes"],

@@ -215,7 +215,7 @@ struct BatchesAPIController: RouteCollection {
         let batch = try await batch(req).1
         let files = try await req.store.files(of: batch.id)
         let base = (files.first?.fileName as NSString?)?.deletingPathExtension ?? batch.kind.rawValue
-        let reports = ErrorReport.reports(kind: batch.kind, baseName: base, samples: try await req.store.firstItemsWithIssues(of: batch.id))
+        let reports = ErrorReport.reports(kind: batch.kind, baseName: base, columnSets: try await req.store.columnsOfItemsWithIssues(of: batch.id))
         // A roster batch has users-errors.csv and demographics-errors.csv: ?file=demographics picks the second.
         let report = req.query[String.self, at: "file"] == "demographics" ? reports.first { $0.part == .demographics } ?? reports[0] : reports[0]
         return try await ExportsAPIController.csv(req, name: report.fileName) { sink in

@@ -30,6 +30,8 @@ struct UploadsController: RouteCollection {
         /// Downloads: no preview or error report; the file once it is written.
         var isExport: Bool
         var download: String?
+        /// Whether its error report has rows (a clean batch's, or a refused file's, would be empty).
+        var hasIssues: Bool
     }
 
     struct ListPage: Encodable {
@@ -47,7 +49,8 @@ struct UploadsController: RouteCollection {
             id: batch.id.rawValue, kind: batch.kind.label, createdBy: batch.createdByName,
             createdAt: AuditController.timeFormat.string(from: Date(millis: batch.createdAt)), status: batch.status.rawValue,
             statusLabel: batch.status.label, percent: json.progress.percent, summary: json.summary,
-            active: batch.status.isRunning, isExport: batch.kind.isExport, download: json.links.download)
+            active: batch.status.isRunning, isExport: batch.kind.isExport, download: json.links.download,
+            hasIssues: batch.counts.error + batch.counts.warnings + batch.counts.unmatched > 0)
     }
 
     func list(req: Request) async throws -> View {
@@ -134,6 +137,8 @@ struct UploadsController: RouteCollection {
         var issueFilterLabel: String?
         var allRowsLink: String?
         var issueFilter: IssueFilterFields?
+        /// A batch cancelled because its file was refused: nothing was received, so no rows are listed.
+        var refused: Bool
     }
 
     struct IssueKindRow: Encodable {
@@ -143,7 +148,7 @@ struct UploadsController: RouteCollection {
         var rows: Int
         var example: String
         var fix: String
-        var href: String
+        var href: String?
         var selected: Bool
     }
 
@@ -192,7 +197,9 @@ struct UploadsController: RouteCollection {
         // A roster's two files: the rows of one of them (demographics.csv's errors among users.csv's).
         let fileNames = batch.kind == .roster ? Array(Set(files.map(\.fileName))).sorted { Self.usersFirst($0, $1) } : []
         let file = req.query[String.self, at: "file"].flatMap { wanted in fileNames.count > 1 && fileNames.contains(wanted) ? wanted : nil }
-        let issue = req.query[String.self, at: "issue"].flatMap { IssueFilter(code: $0, column: req.query[String.self, at: "column"]) }
+        let issue = req.query[String.self, at: "issue"].flatMap {
+            IssueFilter(code: $0, column: req.query[String.self, at: "column"].flatMap { $0.isEmpty ? nil : $0 })
+        }
         let page = try await req.store.items(
             of: batch.id, state: state, warningsOnly: show == "warnings", changing: show == "warnings" ? nil : show,
             fileName: file, issue: issue, problemsFirst: batch.kind == .roster, offset: offset, limit: 100)
@@ -282,15 +289,16 @@ struct UploadsController: RouteCollection {
             issueKinds: kinds.map { kind in
                 IssueKindRow(
                     severity: kind.severity.rawValue, label: Self.kindLabel(kind), column: kind.column ?? "–", rows: kind.rows,
-                    example: kind.first.message, fix: kind.first.fix, href: pageLink(0, issue: kind.filter, everyRow: true),
-                    selected: kind.filter == issue)
+                    example: kind.first.message, fix: kind.first.fix,
+                    href: kind.filter.map { pageLink(0, issue: $0, everyRow: true) }, selected: kind.filter != nil && kind.filter == issue)
             },
             issueFilterLabel: issue.map { wanted in
                 kinds.first { $0.filter == wanted }.map { "\(Self.kindLabel($0)) in \($0.column ?? "the file")" }
                     ?? "the problem “\(wanted.code)”"
             },
             allRowsLink: issue == nil ? nil : pageLink(0, issue: nil),
-            issueFilter: issue.map { IssueFilterFields(code: $0.code, column: $0.column) })
+            issueFilter: issue.map { IssueFilterFields(code: $0.code, column: $0.column) },
+            refused: batch.status == .cancelled && batch.failure != nil && batch.counts.total == 0)
         return try await req.view.render("upload", context)
     }
 

@@ -72,17 +72,20 @@ enum Uploads {
 /// The error report of a batch (SPEC §4.5): every input row with an issue, its cells unchanged, plus `rowNumber`,
 /// `severity`, `issues` and `howToFix`. Its extra columns are ignored on upload, so it can be corrected and sent back.
 /// Written a page of items at a time (`Store.forEachItemWithIssues`): its columns come from each file's first item
-/// with an issue (`Store.firstItemsWithIssues`).
+/// with an issue (`Store.columnsOfItemsWithIssues`).
 enum ErrorReport {
     /// Which rows a report holds: a roster's users.csv rows, its demographics.csv rows, or every row (other kinds).
     enum Part: Sendable {
         case users, demographics, all
 
-        func holds(_ item: BatchItem) -> Bool {
+        func holds(_ item: BatchItem) -> Bool { holds(columns: item.input.keys) }
+
+        /// Whether rows with these columns are this report's.
+        func holds(columns: [String]) -> Bool {
             switch self {
             case .all: true
-            case .users: RosterPlanner.isUsersRow(item)
-            case .demographics: !RosterPlanner.isUsersRow(item) && !RosterPlanner.isSyncItem(item)
+            case .users: columns.contains(RosterPlanner.usersRowColumn)
+            case .demographics: !columns.contains(RosterPlanner.usersRowColumn) && !columns.contains(RosterPlanner.syncColumn)
             }
         }
     }
@@ -112,13 +115,14 @@ enum ErrorReport {
     }
 
     /// The reports of a batch: for a roster batch `users-errors.csv` and `demographics-errors.csv`, for the other
-    /// kinds one `{file}-errors.csv`. `samples`: the first item with an issue of each file. A report's columns are
-    /// the dictionary's columns the files had, in dictionary order (all of them when no row of that file has an
-    /// issue); a kind without a dictionary lists the files' columns by name.
-    static func reports(kind: BatchKind, baseName: String, samples: [BatchItem]) -> [Report] {
+    /// kinds one `{file}-errors.csv`. `columnSets`: the columns of the items with an issue
+    /// (`Store.columnsOfItemsWithIssues`). A report's columns are the dictionary's columns its rows had, in
+    /// dictionary order (all of them when none of its rows has an issue); a kind without a dictionary lists the
+    /// rows' columns by name.
+    static func reports(kind: BatchKind, baseName: String, columnSets: [[String]]) -> [Report] {
         func present(_ dictionary: DataDictionary, _ part: Part) -> [String] {
-            let held = samples.filter(part.holds)
-            let names = Set(held.flatMap(\.input.keys))
+            let held = columnSets.filter { part.holds(columns: $0) }
+            let names = Set(held.joined())
             return dictionary.columns.map(\.name).filter { held.isEmpty || names.contains($0) }
         }
         switch kind {
@@ -128,7 +132,7 @@ enum ErrorReport {
                 Report(fileName: "demographics-errors.csv", part: .demographics, columns: present(RosterDictionaries.demographics, .demographics)),
             ]
         default:
-            let names = Set(samples.flatMap(\.input.keys))
+            let names = Set(columnSets.joined())
             let known = kind == .emails ? EmailBatch.dictionary.columns.map(\.name) : kind == .documents || kind == .photos ? ["fileName"] : []
             let columns = known.filter(names.contains)
             return [Report(fileName: "\(safeName(baseName))-errors.csv", part: .all, columns: columns.isEmpty ? names.sorted() : columns)]
@@ -141,24 +145,29 @@ enum ErrorReport {
     }
 }
 
-/// A batch's error reports written to files as its items come (the command line's `--errors`).
+/// A batch's error reports written to files as its items come (the command line's `--errors`). The first report's
+/// file is always written; another only once it has a row (a roster's demographics-errors.csv is not made, nor an
+/// existing file of that name touched, when demographics.csv had no problem).
 final class ErrorReportFiles: @unchecked Sendable {
     private let reports: [ErrorReport.Report]
     private let targets: [URL]
-    private let handles: [FileHandle]
+    private var handles: [FileHandle?]
     private var rows: [Int]
     private let lock = NSLock()
 
     init(_ reports: [ErrorReport.Report], at targets: [URL]) throws {
         self.reports = reports
         self.targets = targets
-        handles = try zip(reports, targets).map { report, target in
-            try Data(report.header.utf8).write(to: target)
-            let handle = try FileHandle(forWritingTo: target)
-            try handle.seekToEnd()
-            return handle
-        }
+        handles = reports.map { _ in nil }
         rows = reports.map { _ in 0 }
+        if !reports.isEmpty { try open(0) }
+    }
+
+    private func open(_ index: Int) throws {
+        try Data(reports[index].header.utf8).write(to: targets[index])
+        let handle = try FileHandle(forWritingTo: targets[index])
+        try handle.seekToEnd()
+        handles[index] = handle
     }
 
     /// Writes each report's lines of a page of items.
@@ -167,20 +176,18 @@ final class ErrorReportFiles: @unchecked Sendable {
         defer { lock.unlock() }
         for index in reports.indices {
             let (text, count) = reports[index].lines(page)
-            if count > 0 { try handles[index].write(contentsOf: Data(text.utf8)) }
+            guard count > 0 else { continue }
+            if handles[index] == nil { try open(index) }
+            try handles[index]?.write(contentsOf: Data(text.utf8))
             rows[index] += count
         }
     }
 
-    /// Closes the files and answers each report's rows; a report after the first with no rows is removed (a
-    /// roster's demographics-errors.csv when demographics.csv had no problem).
+    /// Closes the files and answers each report's rows (a report never opened has none and no file).
     func close() throws -> [Int] {
         lock.lock()
         defer { lock.unlock() }
-        for (index, handle) in handles.enumerated() {
-            try handle.close()
-            if index > 0 && rows[index] == 0 { try? FileManager.default.removeItem(at: targets[index]) }
-        }
+        for handle in handles { try handle?.close() }
         return rows
     }
 }

@@ -443,18 +443,29 @@ extension Store {
         }
     }
 
-    /// The first item with an issue of each file the batch received, in file order: all of a file's items have its
-    /// columns, so these give the columns of the error reports before their rows are read.
-    public func firstItemsWithIssues(of batchID: BatchID) async throws -> [BatchItem] {
+    /// The columns of the items with an issue, one list for each way they were read (each file's header, and each
+    /// item stored with its own names), without reading the items: the error reports' columns, known before their
+    /// rows are written.
+    public func columnsOfItemsWithIssues(of batchID: BatchID) async throws -> [[String]] {
         try await backend.read { db in
-            let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
-            return try db.query(
-                """
-                SELECT * FROM batch_items WHERE \(Self.itemsOfBatch) AND item_id IN (
-                    SELECT MIN(item_id) FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues) GROUP BY file_name)
-                ORDER BY item_id
-                """, [.id(batchID), .id(batchID)]
-            ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs) }
+            let stored = try Self.inputFiles(db, batchID: batchID)
+            var found: [[String]] = []
+            // An item stored as its file's values or as a span of the kept file has that file's columns.
+            for row in try db.query(
+                "SELECT DISTINCT file_name FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues) AND input NOT LIKE '{%'",
+                [.id(batchID)])
+            {
+                if let columns = stored[try row.text("file_name")]?.columns, !found.contains(columns) { found.append(columns) }
+            }
+            // An item stored whole names its own (a file whose name an earlier file with other columns had).
+            for row in try db.query(
+                "SELECT input FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues) AND input LIKE '{%'", [.id(batchID)])
+            {
+                if let names = FlatJSON.readObject(try row.text("input"), keeping: nil).map({ $0.keys.sorted() }), !found.contains(names) {
+                    found.append(names)
+                }
+            }
+            return found
         }
     }
 

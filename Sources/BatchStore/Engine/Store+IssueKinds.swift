@@ -13,8 +13,8 @@ public struct IssueKind: Sendable, Hashable, Codable {
     /// The item of that row (items are numbered in file order, users.csv's before demographics.csv's).
     public var firstItem: Int64
 
-    /// The filter that shows these rows.
-    public var filter: IssueFilter { IssueFilter(code: code, column: column)! }
+    /// The filter that shows these rows (nil for a code or column that is not letters, digits and `_`).
+    public var filter: IssueFilter? { IssueFilter(code: code, column: column) }
 }
 
 /// Items with one kind of issue: its code, and its column when it names one.
@@ -83,7 +83,8 @@ extension IssueKind {
         return kinds.sorted { left, right in
             if rank(left) != rank(right) { return rank(left) < rank(right) }
             if left.rows != right.rows { return left.rows > right.rows }
-            return (left.firstItem, left.code) < (right.firstItem, right.code)
+            return (left.firstItem, left.code, left.column ?? "", left.severity.rawValue)
+                < (right.firstItem, right.code, right.column ?? "", right.severity.rawValue)
         }
     }
 }
