@@ -138,6 +138,9 @@ public struct ItemCounts: Sendable, Hashable, Codable {
 
     public init() {}
 
+    /// Whether some item has an error, a warning or no match: what the problems by kind and the error report list.
+    public var hasIssues: Bool { error + warnings + unmatched > 0 }
+
     /// The counts of a whole batch's items, as `Store.refreshCounts` finds them in the database.
     public init(_ items: some Sequence<BatchItem>) {
         for item in items { count(item.state, item.issues) }

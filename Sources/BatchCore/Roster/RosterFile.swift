@@ -469,20 +469,23 @@ public struct RosterFile: Sendable {
                     + "(“\(held.name)”, first on row \(held.line)).",
                 fix: "Give the \(what) the same name on every row, or leave \(column) empty on all but one.")
         }
-        var outvotedFirstName: [String: Int] = [:]  // a school whose first name is outvoted → the name that holds
-        for (school, votes) in schoolNames where !votes.others.isEmpty {
+        /// Blames the rows giving a name other than the first and other than the one that holds; answers the one that
+        /// holds (0: the first name).
+        func blameOtherNames(_ votes: NameVotes, key: String, slot: Slot, column: String, what: String) -> Int {
             let agreed = votes.agreed
             for (other, named) in votes.others.enumerated() where other + 1 != agreed {
-                for index in named.rows { found.append((index, .schoolName, nameDiffers(index, votes, agreed, key: school, column: "schoolName", what: "school"))) }
+                for index in named.rows { found.append((index, slot, nameDiffers(index, votes, agreed, key: key, column: column, what: what))) }
             }
+            return agreed
+        }
+        var outvotedFirstName: [String: Int] = [:]  // a school whose first name is outvoted → the name that holds
+        for (school, votes) in schoolNames where !votes.others.isEmpty {
+            let agreed = blameOtherNames(votes, key: school, slot: .schoolName, column: "schoolName", what: "school")
             if agreed != 0 { outvotedFirstName[school] = agreed }
         }
         var classOutvotedFirstName: [Int: Int] = [:]  // the same for classes, by position
         for (position, seen) in classes.enumerated() where !seen.names.others.isEmpty {
-            let agreed = seen.names.agreed, votes = seen.names, classID = classIDs.texts[position]
-            for (other, named) in votes.others.enumerated() where other + 1 != agreed {
-                for index in named.rows { found.append((index, .className, nameDiffers(index, votes, agreed, key: classID, column: "className", what: "class"))) }
-            }
+            let agreed = blameOtherNames(seen.names, key: classIDs.texts[position], slot: .className, column: "className", what: "class")
             if agreed != 0 { classOutvotedFirstName[position] = agreed }
         }
         if !outvotedFirstName.isEmpty || !classOutvotedFirstName.isEmpty {

@@ -100,7 +100,7 @@ public enum BatchImport {
         var current = try await store.batch(batch.id)
         say(summary(current.counts, kind: request.kind))
         for line in entityLines(current.entityCounts) { say(line) }
-        let kinds = current.counts.error + current.counts.warnings + current.counts.unmatched > 0 ? try await store.issueKinds(of: batch.id) : []
+        let kinds = current.counts.hasIssues ? try await store.issueKinds(of: batch.id) : []
         if !kinds.isEmpty { say("Problems by kind:") }
         for line in kindLines(kinds, unit: request.kind == .documents ? "files" : "rows") { say(line) }
         let problems = try await store.itemsWithIssues(of: batch.id, limit: 50)

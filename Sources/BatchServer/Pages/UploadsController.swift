@@ -50,7 +50,7 @@ struct UploadsController: RouteCollection {
             createdAt: AuditController.timeFormat.string(from: Date(millis: batch.createdAt)), status: batch.status.rawValue,
             statusLabel: batch.status.label, percent: json.progress.percent, summary: json.summary,
             active: batch.status.isRunning, isExport: batch.kind.isExport, download: json.links.download,
-            hasIssues: batch.counts.error + batch.counts.warnings + batch.counts.unmatched > 0)
+            hasIssues: batch.counts.hasIssues)
     }
 
     func list(req: Request) async throws -> View {
@@ -203,10 +203,10 @@ struct UploadsController: RouteCollection {
         let page = try await req.store.items(
             of: batch.id, state: state, warningsOnly: show == "warnings", changing: show == "warnings" ? nil : show,
             fileName: file, issue: issue, problemsFirst: batch.kind == .roster, offset: offset, limit: 100)
-        let hasIssues = batch.counts.error + batch.counts.warnings + batch.counts.unmatched > 0
-        let kinds = hasIssues ? try await req.store.issueKinds(of: batch.id) : []
+        let kinds = batch.counts.hasIssues ? try await req.store.issueKinds(of: batch.id) : []
         let written = try await req.store.changes(of: batch.id, limit: 50)
         let mayChange = account.can(batch.kind.capability)
+        let itemsAreFiles = batch.kind == .documents || batch.kind == .photos
         // Each link leads back to the rows (`#rows`), below the summary and the Process box.
         func pageLink(_ offset: Int, issue: IssueFilter? = issue, everyRow: Bool = false) -> String {
             let query = (everyRow ? [] : [
@@ -253,10 +253,10 @@ struct UploadsController: RouteCollection {
                 ? "\(batch.counts.unmatched) file\(batch.counts.unmatched == 1 ? " is" : "s are") not matched to a student yet. "
                     + "Choose the student below, or skip \(batch.counts.unmatched == 1 ? "it" : "them"); then you can press Process."
                 : nil,
-            unit: batch.kind == .documents || batch.kind == .photos ? "Files" : "Rows",
+            unit: itemsAreFiles ? "Files" : "Rows",
             canCancel: mayChange && [.draft, .queued, .failed].contains(batch.status),
             canUndo: mayChange && (batch.status == .completed || batch.status == .completedWithErrors),
-            active: batch.status.isRunning, hasIssues: hasIssues,
+            active: batch.status.isRunning, hasIssues: batch.counts.hasIssues,
             changedSince: (batch.report?.changedSince ?? []).map {
                 "\($0.key) \($0.field): the batch wrote \($0.batchValue ?? "(empty)"), now \($0.currentValue ?? "(empty)") — left as it is"
             },
@@ -270,7 +270,7 @@ struct UploadsController: RouteCollection {
             notice: Notice.text(req.query[String.self, at: "done"]),
             confirmDetail: batch.kind == .photos ? try await Self.photoConfirmation(batch, store: req.store)
                 : batch.kind == .roster ? Self.rosterConfirmation(batch) : nil,
-            readyLabel: "\(batch.counts.ready.formatted()) \(batch.kind == .documents || batch.kind == .photos ? "file" : "row")\(batch.counts.ready == 1 ? "" : "s")",
+            readyLabel: "\(batch.counts.ready.formatted()) \(itemsAreFiles ? "file" : "row")\(batch.counts.ready == 1 ? "" : "s")",
             // Kinds of record the files do not touch at all (no demographics.csv) are left out.
             entityCounts: batch.entityCounts.filter { $0.created + $0.updated + $0.unchanged + $0.removed + $0.errors > 0 }.map(EntityRow.init),
             entityTitle: batch.status == .undone ? "What this batch did before it was undone"

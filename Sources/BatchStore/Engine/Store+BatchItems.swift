@@ -409,12 +409,7 @@ extension Store {
     /// The first `limit` items with an issue, in file order, and how many there are.
     public func itemsWithIssues(of batchID: BatchID, limit: Int) async throws -> (items: [BatchItem], total: Int) {
         try await backend.read { db in
-            let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
-            let applied = try Self.wasApplied(db, batchID: batchID)
-            let items = try db.query(
-                "SELECT * FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues) ORDER BY item_id LIMIT ?",
-                [.id(batchID), .int(Int64(max(limit, 0)))]
-            ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs).applied(applied) }
+            let items = try IssuePages(db, batchID: batchID).page(after: 0, limit: limit)
             let total = try db.scalarInt("SELECT COUNT(*) FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues)", [.id(batchID)])
             return (items, Int(total))
         }
@@ -427,19 +422,39 @@ extension Store {
         of batchID: BatchID, pageSize: Int = 5_000, _ body: @escaping @Sendable ([BatchItem]) throws -> Void
     ) async throws {
         try await backend.read { db in
-            let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
-            let applied = try Self.wasApplied(db, batchID: batchID)
+            let pages = try IssuePages(db, batchID: batchID)
             var after: Int64 = 0
             while true {
-                let page = try db.query(
-                    "SELECT * FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues) AND item_id > ? ORDER BY item_id LIMIT ?",
-                    [.id(batchID), .int(after), .int(Int64(pageSize))]
-                ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs).applied(applied) }
+                let page = try pages.page(after: after, limit: pageSize)
                 guard let last = page.last else { return }
                 try body(page)
                 guard page.count == pageSize else { return }
                 after = last.id
             }
+        }
+    }
+
+    /// The items with an issue of one batch, read in file order a page at a time within one read.
+    struct IssuePages {
+        let db: any SQLConnection
+        let batchID: BatchID
+        let decoder = JSONDecoder()
+        let inputs: StoredInput
+        let applied: Bool
+
+        init(_ db: any SQLConnection, batchID: BatchID) throws {
+            self.db = db
+            self.batchID = batchID
+            inputs = try StoredInput(db, batchID: batchID)
+            applied = try Store.wasApplied(db, batchID: batchID)
+        }
+
+        /// Up to `limit` items with an issue whose number is above `after`.
+        func page(after: Int64, limit: Int) throws -> [BatchItem] {
+            try db.query(
+                "SELECT * FROM batch_items WHERE \(Store.itemsOfBatch) AND \(Store.hasIssues) AND item_id > ? ORDER BY item_id LIMIT ?",
+                [.id(batchID), .int(after), .int(Int64(max(limit, 0)))]
+            ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs).applied(applied) }
         }
     }
 
