@@ -58,6 +58,40 @@ struct FlatJSONTests {
         #expect(FlatJSON.readChanges(#"[["person","1","*",null,{"a":"1"]"#) == nil, "an unclosed record is refused")
     }
 
+    @Test("issues are written as JSONEncoder writes them with sorted keys, byte for byte, and read back; other forms fall back")
+    func issues() throws {
+        // Every ASCII byte, Chinese, an emoji, and each member set or absent.
+        let every = String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self)
+        var planned = BatchIssue.error("leading_zeros_lost", "zeros \(every) 陳 😀 1/2", fix: "Write 00000001 / \"text\"", column: "userId", value: "1")
+        planned.file = "users.csv"
+        planned.row = 1_433_601
+        planned.planned = true
+        var notPlanned = BatchIssue.warning("class_over_80", "", fix: every, column: nil, value: nil)
+        notPlanned.planned = false
+        notPlanned.row = -3
+        let issues = [planned, notPlanned, BatchIssue.error("bad", "message", fix: "fix")]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for list in [issues, [issues[2]], []] {
+            let written = FlatJSON.issues(list)
+            #expect(written == String(decoding: try encoder.encode(list), as: UTF8.self))
+            #expect(FlatJSON.readIssues(written) == list)
+            #expect(try JSONDecoder().decode([BatchIssue].self, from: Data(written.utf8)) == list)
+        }
+        // JSONDecoder's readings of other forms: spaces, a null member, an escape \\u written in capitals.
+        #expect(
+            FlatJSON.readIssues(#"[ { "severity" : "warning", "code":"c", "message":"\u00E9", "fix":"", "column":null, "row": 7 } ]"#)
+                == [BatchIssue(.warning, code: "c", message: "é", fix: "", row: 7)])
+        // What it does not read is left to JSONDecoder: a member it does not know, a number that is not a whole one,
+        // a severity that is not one, a missing member.
+        for other in [
+            #"[{"code":"c","fix":"","message":"","severity":"error","extra":"x"}]"#, #"[{"code":"c","fix":"","message":"","row":2.5,"severity":"error"}]"#,
+            #"[{"code":"c","fix":"","message":"","severity":"fatal"}]"#, #"[{"code":"c","message":"","severity":"error"}]"#, "{}",
+        ] {
+            #expect(FlatJSON.readIssues(other) == nil, "\(other)")
+        }
+    }
+
     @Test("a row's cells as values only round-trip with the file's columns, in any order; other cells are refused")
     func values() throws {
         let row = RowValues(cells)

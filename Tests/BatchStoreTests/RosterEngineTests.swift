@@ -520,6 +520,20 @@ struct RosterEngineTests {
 
             let district = try await batch(engine, [("users.csv", Self.header + "NEW,,000011,student,s000011,New,School,,05,,,\n")])
             #expect(try await items(store, district).first?.issues.map(\.code) == ["new_school_needs_name"])
+
+            // IDs starting with 0 of two lengths in the district (000001 and 0000077, class 007): each damaged ID is
+            // found at its own length, and one of another length is not made up.
+            let longer = try await batch(engine, [("users.csv", Self.header + "N,,0000077,student,s77,Seven,Longer,,05,007,7A,\n")])
+            #expect(try await apply(engine, longer).status == .completed)
+            let damaged = try await batch(
+                engine,
+                [("users.csv", Self.header + "N,,77,student,s77,Seven,Longer,,05,,,\n" + "N,,1,student,s000001,First1,Last1,,05,,,\n"
+                    + "N,,000005,student,s000005,First5,Last5,,05,7,7A,\n" + "N,,777,student,s777,New,Person,,05,,,\n")])
+            let found = try await items(store, damaged)
+            #expect(found.map { $0.issues.map(\.code) } == [["leading_zeros_lost"], ["leading_zeros_lost"], ["leading_zeros_lost"], []])
+            #expect(found[0].issues.first?.message.contains("did you mean 0000077?") == true)
+            #expect(found[1].issues.first?.message.contains("did you mean 000001?") == true)
+            #expect(found[2].issues.first?.message.contains("did you mean 007?") == true)
         }
     }
 

@@ -57,7 +57,8 @@ extension Store {
         // rows of a whole state-size file would be gigabytes.
         @Sendable func rows(_ slice: Range<Int>) -> [[SQLValue]] {
             Parallel.map(slice.count, minimumPiece: 2_000) { range in
-                // Issues and suggestions are empty on most rows; the others go through JSONEncoder, as `updateItem`.
+                // Suggestions are empty on most rows; the others go through JSONEncoder, as `updateItem`. Issues are
+                // written by hand, as JSONEncoder writes them (`FlatJSON.issues`).
                 func json<T: Encodable & Collection>(_ value: T) -> SQLValue { .text(value.isEmpty ? "[]" : JSONText.encode(value)) }
                 // (Each item read in place: a copy of it retained and released everything it holds.)
                 return items.withUnsafeBufferPointer { items in
@@ -70,7 +71,7 @@ extension Store {
                         return [
                             .int(number), .int(items[index].id), .text(fileName), .optional(items[index].row.map(Int64.init)),
                             .text(input ?? FlatJSON.object(items[index].input, sorted: false)), .optional(items[index].target), .text(label),
-                            .text(items[index].state.rawValue), .text(FlatJSON.changes(items[index].changes)), json(items[index].issues),
+                            .text(items[index].state.rawValue), .text(FlatJSON.changes(items[index].changes)), .text(FlatJSON.issues(items[index].issues)),
                             .optional(items[index].manualTarget), json(items[index].suggestions),
                         ]
                     }
@@ -169,7 +170,7 @@ extension Store {
             """,
             [
                 .optional(item.target), .text(item.label), .text(item.state.rawValue), .text(FlatJSON.changes(item.changes)),
-                .text(JSONText.encode(item.issues)), .optional(item.manualTarget), .text(JSONText.encode(item.suggestions)),
+                .text(FlatJSON.issues(item.issues)), .optional(item.manualTarget), .text(JSONText.encode(item.suggestions)),
                 .id(batchID), .int(item.id),
             ])
     }
@@ -222,20 +223,20 @@ extension Store {
 
     static func decodeItems(_ rows: [SQLRow], inputs: StoredInput) throws -> [BatchItem] {
         guard !rows.isEmpty else { return [] }
-        // Cells and changes are read by hand (`FlatJSON`), on every core at once; issues and suggestions, mostly
-        // empty, and anything the hand-written reader does not take, by one JSONDecoder call for all such rows.
+        // Cells, changes and issues are read by hand (`FlatJSON`), on every core at once; suggestions, mostly empty,
+        // by one JSONDecoder call for all such rows, and a row the hand-written readers do not take by JSONDecoder.
         let fast: [BatchItem?] = Parallel.map(rows.count) { range in
             range.map { index -> BatchItem? in
                 let row = rows[index]
                 guard let id = row["item_id"].int, let fileName = row["file_name"].text, let label = row["label"].text,
                     let state = row["state"].text.flatMap(ItemState.init(rawValue:)),
                     let text = row["input"].text, let input = inputs.read(text, fileName: fileName),
-                    let changes = row["changes"].text.flatMap(FlatJSON.readChanges)
+                    let changes = row["changes"].text.flatMap(FlatJSON.readChanges), let issues = row["issues"].text.flatMap(FlatJSON.readIssues)
                 else { return nil }
                 return BatchItem(
                     id: id, fileName: fileName, row: row["row_number"].int.map(Int.init), input: input, target: row.optionalText("target"),
                     label: inputs.label(label, input: input, text: text, fileName: fileName), state: state, changes: changes,
-                    manualTarget: row.optionalText("manual_target"))
+                    issues: issues, manualTarget: row.optionalText("manual_target"))
             }
         }
         func array(_ name: String, _ indices: [Int]) throws -> Data {
@@ -252,10 +253,6 @@ extension Store {
         items.reserveCapacity(rows.count)
         for (index, item) in fast.enumerated() {
             items.append(try item ?? BatchItem(row: rows[index], decoder: decoder, inputs: inputs))
-        }
-        let withIssues = rows.indices.filter { fast[$0] != nil && (rows[$0].optionalText("issues") ?? "[]") != "[]" }
-        for (index, value) in zip(withIssues, try decoder.decode([[BatchIssue]].self, from: try array("issues", withIssues))) {
-            items[index].issues = value
         }
         let withSuggestions = rows.indices.filter { fast[$0] != nil && (rows[$0].optionalText("suggestions") ?? "[]") != "[]" }
         for (index, value) in zip(withSuggestions, try decoder.decode([[Suggestion]].self, from: try array("suggestions", withSuggestions))) {
@@ -624,7 +621,7 @@ extension BatchItem {
             label: inputs.label(try row.text("label"), input: input, text: text, fileName: fileName),
             state: ItemState(rawValue: try row.text("state")) ?? .error,
             changes: try FlatJSON.readChanges(try row.text("changes")) ?? decode([FieldChange].self, "changes"),
-            issues: try decode([BatchIssue].self, "issues"),
+            issues: try FlatJSON.readIssues(try row.text("issues")) ?? decode([BatchIssue].self, "issues"),
             manualTarget: row.optionalText("manual_target"),
             suggestions: (try? decode([Suggestion].self, "suggestions")) ?? [])
     }

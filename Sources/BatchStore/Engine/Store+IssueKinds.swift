@@ -138,7 +138,7 @@ extension Store {
                 "SELECT item_id, issues FROM batch_items WHERE \(Self.itemsOfBatch) AND item_id IN (\(placeholders(Set(groups.map(\.firstItem)).count)))",
                 [.id(batchID)] + Set(groups.map(\.firstItem)).map { .int($0) })
             {
-                issuesOf[try row.int("item_id")] = JSONText.decode([BatchIssue].self, row.optionalText("issues")) ?? []
+                issuesOf[try row.int("item_id")] = row.optionalText("issues").flatMap { FlatJSON.readIssues($0) ?? JSONText.decode([BatchIssue].self, $0) } ?? []
             }
             let kinds = groups.compactMap { group -> IssueKind? in
                 guard let first = issuesOf[group.firstItem]?.first(where: { $0.code == group.code && $0.column == group.column })

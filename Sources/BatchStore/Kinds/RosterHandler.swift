@@ -327,10 +327,22 @@ enum RosterSnapshotLoader {
         }
     }
 
-    static func paddedCandidates(_ ids: some Sequence<String>) -> [String] {
+    /// The IDs that `ids` (those of digits only) would be with the leading zeros a spreadsheet removes put back
+    /// (`ExcelDamage.restoredLeadingZeros`): 1 to 12 zeros, but only as long as an ID starting with 0 in `column` of
+    /// `table` is. A users.csv whose every userId lost its zeros asked for twelve IDs of each of its 200,000 people,
+    /// 2.4 million lookups, where the district's IDs starting with 0 all have one length.
+    static func paddedCandidates(_ ids: some Collection<String>, column: String, of table: String, on db: any SQLConnection) throws -> [String] {
+        guard !ids.isEmpty else { return [] }
+        // (The IDs starting with 0 sort between '0' and '1': a range of the key's index.)
+        let lengths = Set(
+            try db.query("SELECT DISTINCT length(\(column)) AS n FROM \(table) WHERE \(column) >= '0' AND \(column) < '1'")
+                .compactMap { $0["n"].int.map(Int.init) })
+        guard !lengths.isEmpty else { return [] }
         var result: [String] = []
         for id in ids where !id.isEmpty && !id.hasPrefix("0") && id.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
-            for zeros in 1...max(1, min(12, 64 - id.count)) { result.append(String(repeating: "0", count: zeros) + id) }
+            for zeros in 1...max(1, min(12, 64 - id.count)) where lengths.contains(id.utf8.count + zeros) {
+                result.append(String(repeating: "0", count: zeros) + id)
+            }
         }
         return result
     }
@@ -452,14 +464,14 @@ enum RosterSnapshotLoader {
                 snapshot.emailOwners[EmailAddress.key(try row.text("user_email"))] = try row.text("user_id")
             }
             let missingUsers = userIDs.filter { snapshot.people[$0] == nil }
-            for row in try db.query(chunking: paddedCandidates(missingUsers).map { .text($0) }, { "SELECT user_id FROM people WHERE user_id IN (\($0))" }) {
+            for row in try db.query(chunking: paddedCandidates(missingUsers, column: "user_id", of: "people", on: db).map { .text($0) }, { "SELECT user_id FROM people WHERE user_id IN (\($0))" }) {
                 snapshot.paddedUserIDs.insert(try row.text("user_id"))
             }
             for row in try db.query(chunking: classIDs.sorted().map { .text($0) }, { "SELECT * FROM classes WHERE class_id IN (\($0))" }) {
                 snapshot.classes[try row.text("class_id")] = classFields(row, schoolIDs: schoolIDs)
             }
             let missingClasses = classIDs.filter { snapshot.classes[$0] == nil }
-            for row in try db.query(chunking: paddedCandidates(missingClasses).map { .text($0) }, { "SELECT class_id FROM classes WHERE class_id IN (\($0))" }) {
+            for row in try db.query(chunking: paddedCandidates(missingClasses, column: "class_id", of: "classes", on: db).map { .text($0) }, { "SELECT class_id FROM classes WHERE class_id IN (\($0))" }) {
                 snapshot.paddedClassIDs.insert(try row.text("class_id"))
             }
         }
