@@ -435,7 +435,6 @@ extension Store {
     struct IssuePages {
         let db: any SQLConnection
         let batchID: BatchID
-        let decoder = JSONDecoder()
         let inputs: StoredInput
         let applied: Bool
 
@@ -446,12 +445,17 @@ extension Store {
             applied = try Store.wasApplied(db, batchID: batchID)
         }
 
-        /// Up to `limit` items with an issue whose number is above `after`.
+        /// Up to `limit` items with an issue whose number is above `after`, decoded on every core (a page of the
+        /// error report of a file whose every row has an error is thousands of rows read again from the kept file).
         func page(after: Int64, limit: Int) throws -> [BatchItem] {
-            try db.query(
+            let rows = try db.query(
                 "SELECT * FROM batch_items WHERE \(Store.itemsOfBatch) AND \(Store.hasIssues) AND item_id > ? ORDER BY item_id LIMIT ?",
-                [.id(batchID), .int(after), .int(Int64(max(limit, 0)))]
-            ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs).applied(applied) }
+                [.id(batchID), .int(after), .int(Int64(max(limit, 0)))])
+            let (inputs, applied) = (inputs, applied)
+            return try Parallel.map(rows.count, minimumPiece: 500) { range in
+                let decoder = JSONDecoder()
+                return range.map { index in Result { try BatchItem(row: rows[index], decoder: decoder, inputs: inputs).applied(applied) } }
+            }.map { try $0.get() }
         }
     }
 
