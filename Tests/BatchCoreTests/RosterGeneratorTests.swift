@@ -81,4 +81,22 @@ struct RosterGeneratorTests {
         let updated = a.keys.filter { b[$0] != nil && a[$0] != b[$0] }.count
         #expect((10...20).contains(updated), "about 5 % of 300 updated: \(updated)")
     }
+
+    @Test("the spreadsheet-damaged variant is the original with every student's userId stripped of its leading zeros, in both files")
+    func leadingZerosLostVariant() throws {
+        let original = generator.files(.original), damaged = generator.files(.leadingZerosLost)
+        for (dictionary, before, after) in [
+            (RosterDictionaries.users, original.users, damaged.users), (RosterDictionaries.demographics, original.demographics, damaged.demographics),
+        ] {
+            let a = try table(before, dictionary), b = try table(after, dictionary)
+            #expect(a.records.count == b.records.count)
+            for (x, y) in zip(a.records, b.records) {
+                let student = dictionary.fileName == "demographics.csv" || a.value("userRole", in: x) == "student"
+                let id = a.value("userId", in: x)
+                #expect(b.value("userId", in: y) == (student ? String(id.drop { $0 == "0" }) : id))
+                #expect(a.values(of: x).dictionary.filter { $0.key != "userId" } == b.values(of: y).dictionary.filter { $0.key != "userId" })
+            }
+        }
+        #expect(damaged.users.contains("\r\n,SCH0001,Harbour School 1,1,student,"))
+    }
 }

@@ -233,7 +233,7 @@ struct RosterHTTPTests {
             func page(_ query: String) async throws -> String { try await Self.page(t, browser, "/uploads/\(id)\(query)") }
             let preview = try await page("")
             #expect(preview.contains("Problems by kind"))
-            #expect(preview.contains("href=\"/uploads/\(id)?issue=invalid_date&amp;column=birthDate&amp;offset=0#rows\">Show these rows"))
+            #expect(preview.contains("href=\"/uploads/\(id)?file=demographics.csv&amp;issue=invalid_date&amp;column=birthDate&amp;offset=0#rows\">Show these rows"))
             #expect(preview.contains("Skipped (another row"))
             // The confirmation counts rows, as the list does; the table says what its error column counts.
             #expect(preview.contains("apply the 3 rows listed as “Will change”"))
@@ -244,6 +244,49 @@ struct RosterHTTPTests {
             #expect(!dates.contains("demographics.csv row 4") && !dates.contains("users.csv row 5") && dates.contains("2 in all"))
             // The form keeps the kind when the state is changed.
             #expect(dates.contains("<input type=\"hidden\" name=\"issue\" value=\"invalid_date\">"))
+        }
+    }
+
+    @Test("a roster's two files have their own kinds of problem: counted apart, named, and each kind's link shows its own file's rows", arguments: TestDatabase.all)
+    func problemsByKindAndFile(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            let token = try await t.token("admin")
+            let id = try await BatchHTTPTests.createBatch(t, token: token, kind: "roster")
+            // 0001's second row names a new class without its name: its first row is skipped in users.csv, and its demographics.csv row
+            // in demographics.csv, both "skipped" in userId.
+            let users = """
+                schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher\r
+                N,North School,0001,student,19chanw1,Wing Yan,Chan,,01,N-1A,1A,\r
+                N,North School,0001,student,19chanw1,Wing Yan,Chan,,01,N-1B,,\r
+                N,North School,0003,student,19wongk1,Ka Yan,Wong,,01,N-1A,1A,\r
+
+                """
+            try await put(t, token, id, "users.csv", users) { res in #expect(res.status == .created) }
+            try await put(t, token, id, "demographics.csv", "userId,birthDate,sex\n0001,2015-01-01,female\n0003,2015-02-01,male\n") { res in
+                #expect(res.status == .created)
+            }
+            struct Kind: Decodable, Equatable { var code: String; var column: String?; var file: String?; var rows: Int }
+            var kinds: [Kind] = []
+            try await get(t, token, "/api/v1/batches/\(id)/issue-kinds") { res in kinds = try res.content.decode([Kind].self) }
+            let skipped = kinds.filter { $0.code == RosterFile.dependsOnBadRow }
+            #expect(skipped == [
+                Kind(code: RosterFile.dependsOnBadRow, column: "userId", file: "users.csv", rows: 1),
+                Kind(code: RosterFile.dependsOnBadRow, column: "userId", file: "demographics.csv", rows: 1),
+            ], "\(kinds)")
+            #expect(kinds.count == 3 && kinds[0].file == "users.csv" && kinds[0].column == "className")
+            // Counted by the database from the stored items, the same kinds.
+            let kept = try await t.services.store.issueKinds(of: BatchID(rawValue: id))
+            _ = try await t.services.store.backend.write { db in try db.execute("UPDATE batches SET issue_kinds = NULL", []) }
+            #expect(try await t.services.store.issueKinds(of: BatchID(rawValue: id)) == kept)
+            let browser = try await t.signIn("admin")
+            func page(_ query: String) async throws -> String { try await Self.page(t, browser, "/uploads/\(id)\(query)") }
+            let preview = try await page("")
+            #expect(preview.contains("in demographics.csv") && preview.contains("in users.csv"))
+            let link = "/uploads/\(id)?file=demographics.csv&amp;issue=depends_on_bad_row&amp;column=userId&amp;offset=0#rows"
+            #expect(preview.contains("href=\"\(link)\""))
+            let demographics = try await page("?file=demographics.csv&issue=depends_on_bad_row&column=userId&offset=0")
+            #expect(demographics.contains("demographics.csv row 2") && !demographics.contains("users.csv row 2") && demographics.contains("1 in all"))
+            #expect(demographics.contains("<tr class=\"issue-error selected\""))
         }
     }
 

@@ -15,7 +15,9 @@ public struct RosterGenerator: Sendable {
         self.students = max(1, students)
     }
 
-    public enum Variant: Sendable { case original, changed }
+    /// `leadingZerosLost`: the original as a spreadsheet saves it when its userId column was not formatted as
+    /// Text — every student's userId without its leading zeros, in both files (the damage SPEC §4.3 looks for).
+    public enum Variant: Sendable { case original, changed, leadingZerosLost }
 
     static let grades = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
     static let subjects = ["English", "Mathematics", "Science", "Chinese", "Humanities", "Arts"]
@@ -45,12 +47,18 @@ public struct RosterGenerator: Sendable {
                 if n < students && n % 100 == 7 { continue }  // gone
                 if n < students && n % 20 == 3 { student.update(n) }
             }
+            var person = student.cells, demographicsCells = student.demographics
+            if variant == .leadingZerosLost {
+                let damaged = String(person[0].drop { $0 == "0" })
+                person[0] = damaged
+                demographicsCells[0] = damaged
+            }
             for (classID, className, subject, grade) in classes(of: student) {
                 usersOut += row(
-                    school: student.school, person: student.cells, classID: classID, className: className, grade: grade,
+                    school: student.school, person: person, classID: classID, className: className, grade: grade,
                     subject: subject, primary: "")
             }
-            demographicsOut += CSVWriter.line(student.demographics)
+            demographicsOut += CSVWriter.line(demographicsCells)
             try flush()
         }
         for school in 0..<schools {

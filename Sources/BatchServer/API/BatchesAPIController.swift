@@ -188,9 +188,12 @@ struct BatchesAPIController: RouteCollection {
         var severity: BatchIssue.Severity
         var code: String
         var column: String?
+        var file: String?
         var rows: Int
         var first: BatchIssue
-        init(_ kind: IssueKind) { (severity, code, column, rows, first) = (kind.severity, kind.code, kind.column, kind.rows, kind.first) }
+        init(_ kind: IssueKind) {
+            (severity, code, column, file, rows, first) = (kind.severity, kind.code, kind.column, kind.file, kind.rows, kind.first)
+        }
     }
 
     struct ResolveRequest: Content {

@@ -102,7 +102,10 @@ public enum BatchImport {
         for line in entityLines(current.entityCounts) { say(line) }
         let kinds = current.counts.hasIssues ? try await store.issueKinds(of: batch.id) : []
         if !kinds.isEmpty { say("Problems by kind:") }
-        for line in kindLines(kinds, unit: request.kind == .documents ? "files" : "rows") { say(line) }
+        // (A roster's two files each have their kinds: each line then names its file.)
+        let received = try await store.files(of: batch.id)
+        let naming = request.kind == .roster && Set(received.map(\.fileName)).count > 1
+        for line in kindLines(kinds, unit: request.kind == .documents ? "files" : "rows", namingFiles: naming) { say(line) }
         let problems = try await store.itemsWithIssues(of: batch.id, limit: 50)
         for item in problems.items {
             for issue in item.issues {
@@ -170,10 +173,11 @@ public enum BatchImport {
     }
 
     /// "  12 rows  error  birthDate (invalid_date), first: Row 5, birthDate: …", one line per kind of problem.
-    static func kindLines(_ kinds: [IssueKind], unit: String) -> [String] {
+    static func kindLines(_ kinds: [IssueKind], unit: String, namingFiles: Bool = false) -> [String] {
         kinds.map { kind in
             let what = kind.code == RosterFile.dependsOnBadRow ? "skipped" : kind.severity.rawValue
-            return "  \(kind.rows) \(kind.rows == 1 ? String(unit.dropLast()) : unit), \(what), \(kind.column.map { "\($0) " } ?? "")(\(kind.code)); first: \(kind.first.message)"
+            let file = namingFiles ? kind.file.map { "\($0): " } ?? "" : ""
+            return "  \(file)\(kind.rows) \(kind.rows == 1 ? String(unit.dropLast()) : unit), \(what), \(kind.column.map { "\($0) " } ?? "")(\(kind.code)); first: \(kind.first.message)"
         }
     }
 

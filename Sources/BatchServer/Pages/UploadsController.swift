@@ -144,6 +144,8 @@ struct UploadsController: RouteCollection {
     struct IssueKindRow: Encodable {
         var severity: String
         var label: String
+        /// The file whose rows these are, when the batch has two.
+        var file: String?
         var column: String
         var rows: Int
         var example: String
@@ -208,10 +210,14 @@ struct UploadsController: RouteCollection {
         let mayChange = account.can(batch.kind.capability)
         let itemsAreFiles = batch.kind == .documents || batch.kind == .photos
         // Each link leads back to the rows (`#rows`), below the summary and the Process box.
-        func pageLink(_ offset: Int, issue: IssueFilter? = issue, everyRow: Bool = false) -> String {
-            let query = (everyRow ? [] : [
+        /// `inFile`: with `everyRow`, the rows of that file only (a kind of problem of one of a roster's two files).
+        func pageLink(_ offset: Int, issue: IssueFilter? = issue, everyRow: Bool = false, inFile: String? = nil) -> String {
+            func encoded(_ name: String) -> String {
+                name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? name
+            }
+            let query = (everyRow ? [inFile.map { "file=\(encoded($0))" }] : [
                 state.map { "state=\($0.rawValue)" }, show.map { "show=\($0)" },
-                file.map { "file=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" },
+                file.map { "file=\(encoded($0))" },
             ]) + [issue.map { "issue=\($0.code)" }, issue?.column.map { "column=\($0)" }, "offset=\(offset)"]
             return "/uploads/\(batch.id.rawValue)?\(query.compactMap { $0 }.joined(separator: "&"))#rows"
         }
@@ -287,10 +293,13 @@ struct UploadsController: RouteCollection {
             fileFilter: fileNames.count > 1 ? fileNames.map { Option(value: $0, label: $0, selected: $0 == file) } : [],
             whoLabel: batch.kind == .roster ? "Record" : "Student",
             issueKinds: kinds.map { kind in
-                IssueKindRow(
-                    severity: kind.severity.rawValue, label: Self.kindLabel(kind), column: kind.column ?? "–", rows: kind.rows,
+                // (Of a roster's two files, each kind is one file's: named, and its link shows that file's rows.)
+                let inFile = fileNames.count > 1 ? kind.file : nil
+                return IssueKindRow(
+                    severity: kind.severity.rawValue, label: Self.kindLabel(kind), file: inFile, column: kind.column ?? "–", rows: kind.rows,
                     example: kind.first.message, fix: kind.first.fix,
-                    href: kind.filter.map { pageLink(0, issue: $0, everyRow: true) }, selected: kind.filter != nil && kind.filter == issue)
+                    href: kind.filter.map { pageLink(0, issue: $0, everyRow: true, inFile: inFile) },
+                    selected: kind.filter != nil && kind.filter == issue && (inFile == nil || inFile == file))
             },
             issueFilterLabel: issue.map { wanted in
                 kinds.first { $0.filter == wanted }.map { "\(Self.kindLabel($0)) in \($0.column ?? "the file")" }

@@ -7,6 +7,10 @@ public struct IssueKind: Sendable, Hashable, Codable {
     public var severity: BatchIssue.Severity
     public var code: String
     public var column: String?
+    /// The file its rows are in: a roster's users.csv and demographics.csv each have their own kinds (a
+    /// demographics.csv row skipped because of its student's users.csv row is not one of users.csv's skipped rows).
+    /// nil in kinds kept by an earlier version.
+    public var file: String?
     public var rows: Int
     /// The issue of the first row of this kind.
     public var first: BatchIssue
@@ -52,22 +56,23 @@ extension IssueKind {
             var severity: BatchIssue.Severity
             var code: String
             var column: String?
-            init(_ issue: BatchIssue) { (severity, code, column) = (issue.severity, issue.code, issue.column) }
+            var file: String
+            init(_ issue: BatchIssue, file: String) { (severity, code, column, self.file) = (issue.severity, issue.code, issue.column, file) }
         }
         var kinds: [Key: IssueKind] = [:]
         // (Read through the buffer: an item read from the array is copied whole.)
         items.withUnsafeBufferPointer { items in
             for index in items.indices where !items[index].issues.isEmpty {
-                let issues = items[index].issues
+                let issues = items[index].issues, file = items[index].fileName
                 for (position, issue) in issues.enumerated() {
-                    let key = Key(issue)
+                    let key = Key(issue, file: file)
                     // An item counts once for a kind, however many of its issues are of it.
-                    guard !issues.prefix(position).contains(where: { Key($0) == key }) else { continue }
+                    guard !issues.prefix(position).contains(where: { Key($0, file: file) == key }) else { continue }
                     if kinds[key] != nil {
                         kinds[key]!.rows += 1
                     } else {
                         kinds[key] = IssueKind(
-                            severity: issue.severity, code: issue.code, column: issue.column, rows: 1, first: issue,
+                            severity: issue.severity, code: issue.code, column: issue.column, file: file, rows: 1, first: issue,
                             firstItem: items[index].id)
                     }
                 }
@@ -83,8 +88,8 @@ extension IssueKind {
         return kinds.sorted { left, right in
             if rank(left) != rank(right) { return rank(left) < rank(right) }
             if left.rows != right.rows { return left.rows > right.rows }
-            return (left.firstItem, left.code, left.column ?? "", left.severity.rawValue)
-                < (right.firstItem, right.code, right.column ?? "", right.severity.rawValue)
+            return (left.firstItem, left.code, left.column ?? "", left.severity.rawValue, left.file ?? "")
+                < (right.firstItem, right.code, right.column ?? "", right.severity.rawValue, right.file ?? "")
         }
     }
 }
@@ -107,29 +112,31 @@ extension Store {
             {
                 return kinds
             }
-            let withIssues = "SELECT item_id, issues FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues)"
+            let withIssues = "SELECT item_id, file_name, issues FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues)"
             let each = switch db.dialect {
             case .sqlite:
                 """
                 SELECT json_extract(j.value, '$.severity') AS severity, json_extract(j.value, '$.code') AS code,
-                    json_extract(j.value, '$.column') AS col, i.item_id AS item_id
+                    json_extract(j.value, '$.column') AS col, i.file_name AS file_name, i.item_id AS item_id
                 FROM (\(withIssues)) i, json_each(i.issues) j
                 """
             case .postgres:
                 """
-                SELECT j ->> 'severity' AS severity, j ->> 'code' AS code, j ->> 'column' AS col, i.item_id AS item_id
+                SELECT j ->> 'severity' AS severity, j ->> 'code' AS code, j ->> 'column' AS col, i.file_name AS file_name,
+                    i.item_id AS item_id
                 FROM (\(withIssues)) i CROSS JOIN LATERAL jsonb_array_elements(i.issues::jsonb) j
                 """
             }
             let groups = try db.query(
                 """
-                SELECT severity, code, col, COUNT(DISTINCT item_id) AS n, MIN(item_id) AS first_item
-                FROM (\(each)) e GROUP BY severity, code, col
+                SELECT severity, code, col, file_name, COUNT(DISTINCT item_id) AS n, MIN(item_id) AS first_item
+                FROM (\(each)) e GROUP BY severity, code, col, file_name
                 """, [.id(batchID)]
             ).map { row in
                 (
                     severity: BatchIssue.Severity(rawValue: try row.text("severity")) ?? .error, code: try row.text("code"),
-                    column: row.optionalText("col"), rows: Int(try row.int("n")), firstItem: try row.int("first_item")
+                    column: row.optionalText("col"), file: try row.text("file_name"), rows: Int(try row.int("n")),
+                    firstItem: try row.int("first_item")
                 )
             }
             guard !groups.isEmpty else { return [] }
@@ -143,7 +150,9 @@ extension Store {
             let kinds = groups.compactMap { group -> IssueKind? in
                 guard let first = issuesOf[group.firstItem]?.first(where: { $0.code == group.code && $0.column == group.column })
                 else { return nil }
-                return IssueKind(severity: group.severity, code: group.code, column: group.column, rows: group.rows, first: first, firstItem: group.firstItem)
+                return IssueKind(
+                    severity: group.severity, code: group.code, column: group.column, file: group.file, rows: group.rows, first: first,
+                    firstItem: group.firstItem)
             }
             return IssueKind.ordered(kinds)
         }
