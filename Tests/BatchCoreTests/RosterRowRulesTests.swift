@@ -133,6 +133,20 @@ struct RosterRowRulesTests {
     func gradeSuggestion() {
         let issue = rules.usersRow(RowValues(student.merging(["userGrade": "O5"]) { _, new in new }), line: 3).first
         #expect(issue?.fix.hasPrefix("Did you mean 05?") == true, "\(issue?.fix ?? "")")
+        // Other ways of writing a grade: the grade they mean, not the nearest spelling ("1st" is two letters from IT).
+        func fix(_ grade: String) -> String {
+            rules.usersRow(RowValues(student.merging(["userGrade": grade]) { _, new in new }), line: 3).first?.fix ?? ""
+        }
+        for (written, meant) in [
+            ("1st", "01"), ("2nd", "02"), ("3RD", "03"), ("12th", "12"), ("Grade 5", "05"), ("gr. 7", "07"), ("G10", "10"),
+            ("K", "KG"), ("Kindergarten", "KG"), ("Pre-K", "PK"), ("preschool", "PS"), ("Ungraded", "UG"),
+        ] {
+            #expect(fix(written).hasPrefix("Did you mean \(meant)? Use one of:"), "\(written): \(fix(written))")
+        }
+        #expect(fix("5").hasPrefix("Did you mean 05? A spreadsheet may have removed its leading zero"), "\(fix("5"))")
+        // Only a grade the district has; a number past 13 is no grade.
+        #expect(GradeLevels.meant("5th", in: ["KG", "01"]) == nil && GradeLevels.meant("14th", in: GradeLevels.oneRoster) == nil)
+        #expect(GradeLevels.meant("5.5", in: GradeLevels.oneRoster) == nil && GradeLevels.meant("grade", in: GradeLevels.oneRoster) == nil)
     }
 
     @Test("leading zeros a spreadsheet removed are found against the IDs that exist")

@@ -20,6 +20,14 @@ struct RosterHTTPTests {
         var options: [String: String]
     }
 
+    static func withoutValues(_ kinds: [IssueKind]) -> [IssueKind] {
+        kinds.map { kind in
+            var kind = kind
+            kind.values = nil
+            return kind
+        }
+    }
+
     static let users = """
         schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher\r
         N,North School,0001,student,19chanw1,Wing Yan,Chan,,01,N-1A,1A,\r
@@ -83,6 +91,8 @@ struct RosterHTTPTests {
                 #expect(text.contains("N,North School,1.23E+05,student,19hok1,Ka,Ho,,01,N-1A,1A,,5,error,"))
                 #expect(text.contains("scientific notation"))
                 #expect(text.contains(",6,error,") && text.contains("userGrade"))
+                // Each issue "column: message", the row said once, in rowNumber.
+                #expect(text.contains(",5,error,userId: “1.23E+05” is a number") && !text.contains("Row 5") && !text.contains("Row 6"), "\(text)")
             }
             // The error report, corrected, uploads as it is (its extra columns are ignored).
             var report = ""
@@ -197,7 +207,7 @@ struct RosterHTTPTests {
             try await put(t, token, id, "users.csv", Self.users) { res in #expect(res.status == .created) }
             let demographics = "userId,birthDate,sex\n0001,2015-13-01,female\n0003,2015-02-30,male\n0005,2015-01-01,female\n"
             try await put(t, token, id, "demographics.csv", demographics) { res in #expect(res.status == .created) }
-            struct Kind: Decodable { var severity: String; var code: String; var column: String?; var rows: Int; var first: BatchIssue }
+            struct Kind: Decodable { var severity: String; var code: String; var column: String?; var rows: Int; var first: BatchIssue; var values: [String]? }
             var kinds: [Kind] = []
             try await get(t, token, "/api/v1/batches/\(id)/issue-kinds") { res in
                 #expect(res.status == .ok)
@@ -208,12 +218,15 @@ struct RosterHTTPTests {
             #expect(kinds.map(\.rows) == [2, 1, 1, 1])
             #expect(kinds[0].column == "birthDate" && kinds[0].first.row == 2 && kinds[0].first.message.contains("there is no month 13"))
             #expect(kinds[3].first.file == "demographics.csv" && kinds[3].first.row == 4)
+            // The different values the kind's rows give.
+            #expect(kinds[0].values == ["2015-13-01", "2015-02-30"])
             // Kept when the items were planned; counted by the database from the stored items the same way when not
             // kept (a batch planned in part).
             let kept = try await t.services.store.issueKinds(of: BatchID(rawValue: id))
             _ = try await t.services.store.backend.write { db in try db.execute("UPDATE batches SET issue_kinds = NULL", []) }
             let counted = try await t.services.store.issueKinds(of: BatchID(rawValue: id))
-            #expect(counted == kept && counted.count == 4)
+            // (The database's count keeps no values given.)
+            #expect(counted == Self.withoutValues(kept) && counted.count == 4)
             struct Items: Decodable { var total: Int }
             try await get(t, token, "/api/v1/batches/\(id)/items?issue=invalid_date&column=birthDate") { res in
                 let page = try res.content.decode(Items.self)
@@ -235,11 +248,14 @@ struct RosterHTTPTests {
             #expect(preview.contains("Problems by kind"))
             #expect(preview.contains("href=\"/uploads/\(id)?file=demographics.csv&amp;issue=invalid_date&amp;column=birthDate&amp;offset=0#rows\">Show these rows"))
             #expect(preview.contains("Skipped (another row"))
+            // A row's problem is said without repeating its row, which the first column says (the kind's first row
+            // keeps it).
+            #expect(preview.contains("<li>birthDate: “2015-13-01” is not a real date") && !preview.contains("<li>Row 2, birthDate"))
             // The confirmation counts rows, as the list does; the table says what its error column counts.
             #expect(preview.contains("apply the 3 rows listed as “Will change”"))
             #expect(preview.contains("Rows with errors are left out. “With errors” counts"))
             let dates = try await page("?issue=invalid_date&column=birthDate")
-            #expect(dates.contains("Showing only the rows with one kind of problem: Error in birthDate"))
+            #expect(dates.contains("Showing only the rows with one kind of problem: invalid date (birthDate, demographics.csv)"))
             #expect(dates.contains("demographics.csv row 2") && dates.contains("demographics.csv row 3"))
             #expect(!dates.contains("demographics.csv row 4") && !dates.contains("users.csv row 5") && dates.contains("2 in all"))
             // The form keeps the kind when the state is changed.
@@ -277,7 +293,7 @@ struct RosterHTTPTests {
             // Counted by the database from the stored items, the same kinds.
             let kept = try await t.services.store.issueKinds(of: BatchID(rawValue: id))
             _ = try await t.services.store.backend.write { db in try db.execute("UPDATE batches SET issue_kinds = NULL", []) }
-            #expect(try await t.services.store.issueKinds(of: BatchID(rawValue: id)) == kept)
+            #expect(try await t.services.store.issueKinds(of: BatchID(rawValue: id)) == Self.withoutValues(kept))
             let browser = try await t.signIn("admin")
             func page(_ query: String) async throws -> String { try await Self.page(t, browser, "/uploads/\(id)\(query)") }
             let preview = try await page("")
@@ -287,6 +303,20 @@ struct RosterHTTPTests {
             let demographics = try await page("?file=demographics.csv&issue=depends_on_bad_row&column=userId&offset=0")
             #expect(demographics.contains("demographics.csv row 2") && !demographics.contains("users.csv row 2") && demographics.contains("1 in all"))
             #expect(demographics.contains("<tr class=\"issue-error selected\""))
+            // Only skipped: its badge says so.
+            #expect(demographics.contains("Skipped (another row&#39;s error)</span>"))
+
+            // A preview with nothing to write says so, where Process would be.
+            let bad = try await BatchHTTPTests.createBatch(t, token: token, kind: "roster")
+            let header = "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher\n"
+            try await put(t, token, bad, "users.csv", header + "N,North School,0009,student,s9,A,B,,1st,,,\nN,North School,0010,student,s10,C,D,,K,,,\n") { res in
+                #expect(res.status == .created)
+            }
+            let nothing = try await Self.page(t, browser, "/uploads/\(bad)")
+            #expect(nothing.contains("Nothing to process: every row is unchanged or has an error."), "\(nothing)")
+            #expect(nothing.contains("Did you mean 01?") && nothing.contains("Did you mean KG?") && !nothing.contains("Did you mean IT?"))
+            #expect(nothing.contains("Values given: “1st”, “K”"), "the kind's different values")
+            #expect(!nothing.contains("<progress"), "a preview shows no progress bar")
         }
     }
 

@@ -534,6 +534,23 @@ struct RosterEngineTests {
             #expect(found[0].issues.first?.message.contains("did you mean 0000077?") == true)
             #expect(found[1].issues.first?.message.contains("did you mean 000001?") == true)
             #expect(found[2].issues.first?.message.contains("did you mean 007?") == true)
+
+            // A demographics.csv row giving the same damaged userId has the same problem, not "skipped because of
+            // users.csv" (correcting users.csv alone would not let it through); a row of a person whose error is
+            // elsewhere is skipped, and says which users.csv row to correct.
+            let both = try await batch(
+                engine,
+                [
+                    ("users.csv", Self.header + "N,,1,student,s000001,First1,Last1,,05,,,\n" + "N,,000002,student,s000002,First2,Last2,,5th,,,\n"),
+                    ("demographics.csv", "userId,birthDate,sex\n1,2015-01-01,female\n000002,2015-01-01,male\n"),
+                ])
+            let demographicRows = try await items(store, both).filter { $0.fileName == "demographics.csv" }
+            #expect(demographicRows.map { $0.issues.map(\.code) } == [["leading_zeros_lost"], [RosterFile.dependsOnBadRow]])
+            #expect(demographicRows[0].issues.first?.message == "Row 2, userId: leading zeros appear to have been removed by a spreadsheet — did you mean 000001?")
+            #expect(demographicRows[0].issues.first?.fix.hasPrefix("Write 000001") == true)
+            #expect(
+                demographicRows[1].issues.first?.message
+                    == "Row 3, userId: skipped because users.csv row 3, about the same person (userId 000002), has an error.")
         }
     }
 

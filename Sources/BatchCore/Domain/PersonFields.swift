@@ -43,6 +43,30 @@ public enum GradeLevels {
         "IT", "PR", "PK", "TK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11",
         "12", "13", "PS", "UG", "Other",
     ]
+
+    /// The grade of `grades` a common other way of writing it means, nil when none: `5` (a spreadsheet took the
+    /// zero of 05), `5th`, `Grade 5`, `Gr. 5`, `G5`, `K` or `Kindergarten` (KG), `Pre-K` (PK), `Preschool` (PS),
+    /// `Ungraded` (UG), in any letter case. The nearest by spelling would answer `1st` with `IT`.
+    public static func meant(_ text: String, in grades: [String]) -> String? {
+        var words = text.lowercased().trimmingCharacters(in: .whitespaces)
+        let named: [String: String] = [
+            "k": "KG", "kg": "KG", "kinder": "KG", "kindergarten": "KG", "kindergarden": "KG", "prek": "PK", "pre-k": "PK",
+            "pre k": "PK", "pre-kindergarten": "PK", "prekindergarten": "PK", "pre-kinder": "PK", "transitional kindergarten": "TK",
+            "preschool": "PS", "pre-school": "PS", "ungraded": "UG", "infant": "IT", "infant/toddler": "IT", "toddler": "IT",
+        ]
+        if let grade = named[words] { return grades.contains(grade) ? grade : nil }
+        for prefix in ["grade", "gr.", "gr", "g"] where words.hasPrefix(prefix) {
+            words = String(words.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+            break
+        }
+        for suffix in ["st", "nd", "rd", "th"] where words.hasSuffix(suffix) {
+            words = String(words.dropLast(suffix.count))
+            break
+        }
+        guard !words.isEmpty, words.count <= 2, words.allSatisfy(\.isASCII), let number = Int(words), (1...13).contains(number) else { return nil }
+        let grade = number < 10 ? "0\(number)" : "\(number)"
+        return grades.contains(grade) ? grade : nil
+    }
 }
 
 /// Format rules for identifiers (SPEC §3).

@@ -629,24 +629,40 @@ public struct RosterFile: Sendable {
     /// A person with a bad row cannot be written: their other rows (enrollments) and their demographics are skipped,
     /// saying which row to fix.
     static func skipDependents(_ users: inout [Row], _ demographics: inout [Row]) {
-        var badRow: [String: Int] = [:]
+        // Each person with an error: the first bad row, and its problem when that problem is the userId itself (lost
+        // leading zeros, scientific notation): another row giving that same userId has it too, and is not merely
+        // skipped — "correct that row and this one goes through" would be untrue.
+        var badRow: [String: (line: Int, ownID: BatchIssue?)] = [:]
         // (Read through the buffer: each row taken from the array is a copy, its references counted up and down.)
         users.withUnsafeBufferPointer { rows in
             for index in rows.indices where !rows[index].issues.isEmpty && rows[index].hasErrors {
                 let userID = rows[index].values["userId"] ?? ""
-                if !userID.isEmpty && badRow[userID] == nil { badRow[userID] = rows[index].line }
+                guard !userID.isEmpty && badRow[userID] == nil else { continue }
+                let ownID = rows[index].issues.first {
+                    $0.severity == .error && $0.column == "userId" && $0.code != Self.dependsOnBadRow && Self.idDamage.contains($0.code)
+                }
+                badRow[userID] = (rows[index].line, ownID)
             }
         }
         guard !badRow.isEmpty else { return }
         func skip(_ row: inout Row) {
             guard !row.hasErrors, let userID = row.values["userId"], let bad = badRow[userID] else { return }
+            if let same = bad.ownID {
+                let said = "Row \(bad.line), userId: "
+                let message = same.message.hasPrefix(said) ? String(same.message.dropFirst(said.count)) : same.message
+                row.issues.append(issue(.error, same.code, row, "userId", message, fix: same.fix))
+                return
+            }
             row.issues.append(
                 issue(
                     .error, Self.dependsOnBadRow, row, "userId",
-                    "skipped because row \(bad) of users.csv, about the same person \(userID), has an error.",
-                    fix: "Correct row \(bad) of users.csv; this row then goes through as it is."))
+                    "skipped because users.csv row \(bad.line), about the same person (userId \(userID)), has an error.",
+                    fix: "Correct row \(bad.line) of users.csv; this row then goes through as it is."))
         }
         for index in users.indices { skip(&users[index]) }
         for index in demographics.indices { skip(&demographics[index]) }
     }
+
+    /// The problems of a userId that are the ID itself, damaged by a spreadsheet: every row giving it has them.
+    static let idDamage: Set<String> = ["leading_zeros_lost", "scientific_notation"]
 }

@@ -290,8 +290,16 @@ public struct RosterRowRules: Sendable {
     }
 
     func gradeFix(_ grade: String) -> String {
-        let near = Similarity.nearest(to: grade, in: grades)
-        return (near.map { "Did you mean \($0)? " } ?? "") + "Use one of: \(grades.joined(separator: " "))."
+        let all = "Use one of: \(grades.joined(separator: " "))."
+        guard let meant = GradeLevels.meant(grade, in: grades) else {
+            return (Similarity.nearest(to: grade, in: grades).map { "Did you mean \($0)? " } ?? "") + all
+        }
+        // (A one-digit grade is most often 05 after a spreadsheet took its zero.)
+        if meant == "0" + grade {
+            return "Did you mean \(meant)? A spreadsheet may have removed its leading zero: write \(meant), and format the column as Text "
+                + "before saving. \(all)"
+        }
+        return "Did you mean \(meant)? \(all)"
     }
 
     /// Letters, digits and punctuation of ASCII only: no space, no control character (most cells).

@@ -191,8 +191,9 @@ struct BatchesAPIController: RouteCollection {
         var file: String?
         var rows: Int
         var first: BatchIssue
+        var values: [String]?
         init(_ kind: IssueKind) {
-            (severity, code, column, file, rows, first) = (kind.severity, kind.code, kind.column, kind.file, kind.rows, kind.first)
+            (severity, code, column, file, rows, first, values) = (kind.severity, kind.code, kind.column, kind.file, kind.rows, kind.first, kind.values)
         }
     }
 

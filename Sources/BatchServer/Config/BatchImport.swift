@@ -177,7 +177,8 @@ public enum BatchImport {
         kinds.map { kind in
             let what = kind.code == RosterFile.dependsOnBadRow ? "skipped" : kind.severity.rawValue
             let file = namingFiles ? kind.file.map { "\($0): " } ?? "" : ""
-            return "  \(file)\(kind.rows) \(kind.rows == 1 ? String(unit.dropLast()) : unit), \(what), \(kind.column.map { "\($0) " } ?? "")(\(kind.code)); first: \(kind.first.message)"
+            let values = UploadsController.valuesText(kind).map { "; values given: \($0)" } ?? ""
+            return "  \(file)\(kind.rows) \(kind.rows == 1 ? String(unit.dropLast()) : unit), \(what), \(kind.column.map { "\($0) " } ?? "")(\(kind.code)); first: \(kind.first.message)\(values)"
         }
     }
 

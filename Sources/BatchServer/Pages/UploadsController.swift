@@ -104,6 +104,8 @@ struct UploadsController: RouteCollection {
         var canSubmit: Bool
         /// Why Process is not offered yet, when only a person's decision is missing.
         var submitBlocked: String?
+        /// Why Process is not offered at all: a preview with nothing to write.
+        var nothingToProcess: String?
         /// “Rows” for CSV batches, “Files” for batches of files.
         var unit: String
         var canCancel: Bool
@@ -148,6 +150,8 @@ struct UploadsController: RouteCollection {
         var file: String?
         var column: String
         var rows: Int
+        /// The different values its rows give, when more than one ("1st, K, Grade 3, …").
+        var values: String?
         var example: String
         var fix: String
         var href: String?
@@ -236,11 +240,15 @@ struct UploadsController: RouteCollection {
                 : nil,
             options: Self.optionLines(batch),
             items: page.items.map { item in
-                ItemRow(
+                // A row left out only because another row about its person has an error says so ("Skipped").
+                let onlySkipped = item.state == .error && item.issues.allSatisfy { $0.severity == .warning || $0.code == RosterFile.dependsOnBadRow }
+                return ItemRow(
                     id: item.id, row: item.row.map { "\(item.fileName) row \($0)" } ?? item.fileName, label: item.label,
-                    state: item.state.rawValue, stateLabel: item.state.label,
+                    state: onlySkipped ? ItemState.skipped.rawValue : item.state.rawValue,
+                    stateLabel: onlySkipped ? "Skipped (another row's error)" : item.state.label,
                     changes: item.changes.map(Self.describe),
-                    issues: item.issues.map { "\($0.severity == .warning ? "Warning: " : "")\($0.message) \($0.fix)" },
+                    // (The row is said in the first column: a message's "Row 5, userId: " is said as "userId: ".)
+                    issues: item.issues.map { "\($0.severity == .warning ? "Warning: " : "")\(ErrorReport.text(of: $0, row: item.row)) \($0.fix)" },
                     canResolve: mayChange && batch.status == .draft && item.row == nil
                         && (item.state == .unmatched || item.state == .skipped || item.issues.contains { $0.code == "conflict" }),
                     suggestions: item.suggestions,
@@ -258,6 +266,11 @@ struct UploadsController: RouteCollection {
             submitBlocked: mayChange && batch.status == .draft && batch.counts.unmatched > 0
                 ? "\(batch.counts.unmatched) file\(batch.counts.unmatched == 1 ? " is" : "s are") not matched to a student yet. "
                     + "Choose the student below, or skip \(batch.counts.unmatched == 1 ? "it" : "them"); then you can press Process."
+                : nil,
+            nothingToProcess: mayChange && batch.status == .draft && batch.counts.total > 0 && batch.counts.ready == 0 && batch.counts.unmatched == 0
+                ? (batch.counts.error > 0
+                    ? "Nothing to process: every \(itemsAreFiles ? "file" : "row") is unchanged or has an error. Correct the errors (the error report lists them) and upload again."
+                    : "Nothing to process: the data already matches every \(itemsAreFiles ? "file" : "row").")
                 : nil,
             unit: itemsAreFiles ? "Files" : "Rows",
             canCancel: mayChange && [.draft, .queued, .failed].contains(batch.status),
@@ -297,19 +310,34 @@ struct UploadsController: RouteCollection {
                 let inFile = fileNames.count > 1 ? kind.file : nil
                 return IssueKindRow(
                     severity: kind.severity.rawValue, label: Self.kindLabel(kind), file: inFile, column: kind.column ?? "–", rows: kind.rows,
+                    values: Self.valuesText(kind),
                     example: kind.first.message, fix: kind.first.fix,
                     href: kind.filter.map { pageLink(0, issue: $0, everyRow: true, inFile: inFile) },
                     selected: kind.filter != nil && kind.filter == issue && (inFile == nil || inFile == file))
             },
             issueFilterLabel: issue.map { wanted in
-                kinds.first { $0.filter == wanted }.map { "\(Self.kindLabel($0)) in \($0.column ?? "the file")" }
-                    ?? "the problem “\(wanted.code)”"
+                kinds.first { $0.filter == wanted && (file == nil || $0.file == nil || $0.file == file) }.map { kind in
+                    let what = kind.code == RosterFile.dependsOnBadRow
+                        ? "skipped because of another row's error" : kind.code.replacingOccurrences(of: "_", with: " ")
+                    let whereText = [kind.column, fileNames.count > 1 ? kind.file : nil].compactMap { $0 }.joined(separator: ", ")
+                    return "\(what)\(whereText.isEmpty ? "" : " (\(whereText))")"
+                } ?? "the problem “\(wanted.code)”"
             },
             allRowsLink: issue == nil ? nil : pageLink(0, issue: nil),
             issueFilter: issue.map { IssueFilterFields(code: $0.code, column: $0.column) },
             refused: batch.status == .cancelled && batch.failure != nil && batch.counts.total == 0)
         return try await req.view.render("upload", context)
     }
+
+    /// The different values a kind's rows give, when more than one: "“1st”, “K”, “Grade 3”" (and "…" when there
+    /// may be more).
+    static func valuesText(_ kind: IssueKind) -> String? {
+        // (Not for an ID column: each person's or class's own, the first row's example says enough.)
+        guard let values = kind.values, values.count > 1, !Self.identifierColumns.contains(kind.column ?? "") else { return nil }
+        return values.map { "“\($0)”" }.joined(separator: ", ") + (values.count == IssueKind.valuesKept && kind.rows > values.count ? ", …" : "")
+    }
+
+    static let identifierColumns: Set<String> = ["userId", "loginId", "schoolId", "classId", "userDistrictId", "userStateId", "userEmail"]
 
     /// "Error", "Warning", or, for rows left out because another row about the same person has an error, "Skipped".
     static func kindLabel(_ kind: IssueKind) -> String {

@@ -120,7 +120,7 @@ enum ErrorReport {
                 }
                 guard let layout else { continue }
                 let severity = item.issues.contains { $0.severity == .error } ? "error" : "warning"
-                let issues = item.issues.map { "\($0.column ?? "row"): \($0.message)" }.joined(separator: " | ")
+                let issues = item.issues.map { ErrorReport.text(of: $0, row: item.row) }.joined(separator: " | ")
                 var fixes: [String] = []
                 for issue in item.issues where !fixes.contains(issue.fix) { fixes.append(issue.fix) }
                 let values = input.values
@@ -130,6 +130,18 @@ enum ErrorReport {
             }
             return (text, rows)
         }
+    }
+
+    /// An issue as the `issues` column gives it, "column: message" (SPEC §4.5). A roster's message begins with its
+    /// row and column ("Row 5, userId: …"), which the row's `rowNumber` and this column already say: left out, so
+    /// that a line reads "userId: leading zeros appear to have been removed…", not "userId: Row 5, userId: leading…".
+    static func text(of issue: BatchIssue, row: Int?) -> String {
+        var message = issue.message[...]
+        if let row = issue.row ?? row, let column = issue.column {
+            let said = "Row \(row), \(column): "
+            if message.hasPrefix(said) { message = message.dropFirst(said.count) }
+        }
+        return "\(issue.column ?? "row"): \(message)"
     }
 
     /// The reports of a batch: for a roster batch `users-errors.csv` and `demographics-errors.csv`, for the other

@@ -16,6 +16,9 @@ public struct IssueKind: Sendable, Hashable, Codable {
     public var first: BatchIssue
     /// The item of that row (items are numbered in file order, users.csv's before demographics.csv's).
     public var firstItem: Int64
+    /// Up to five of the values its rows give in its column, each once, first met first: a secretary sees that
+    /// “1st”, “K” and “Grade 3” are one kind of mistake. nil when the kinds were counted by the database.
+    public var values: [String]?
 
     /// The filter that shows these rows (nil for a code or column that is not letters, digits and `_`).
     public var filter: IssueFilter? { IssueFilter(code: code, column: column) }
@@ -70,16 +73,24 @@ extension IssueKind {
                     guard !issues.prefix(position).contains(where: { Key($0, file: file) == key }) else { continue }
                     if kinds[key] != nil {
                         kinds[key]!.rows += 1
+                        if let value = issue.value, !value.isEmpty, let values = kinds[key]!.values, values.count < Self.valuesKept,
+                            !values.contains(value)
+                        {
+                            kinds[key]!.values!.append(value)
+                        }
                     } else {
                         kinds[key] = IssueKind(
                             severity: issue.severity, code: issue.code, column: issue.column, file: file, rows: 1, first: issue,
-                            firstItem: items[index].id)
+                            firstItem: items[index].id, values: issue.value.map { $0.isEmpty ? [] : [$0] } ?? [])
                     }
                 }
             }
         }
         return ordered(Array(kinds.values))
     }
+
+    /// How many different values a kind keeps.
+    public static let valuesKept = 5
 
     /// Errors before warnings, rows skipped because of another row's error after the errors that caused them, then
     /// the kinds more rows have first, then in file order.
