@@ -151,8 +151,8 @@ enum RosterImportBench {
             try? FileManager.default.removeItem(at: directory)
         }
         // The original saved by a spreadsheet that took every student's userId's leading zeros, uploaded to the
-        // imported district: every student row an error (`leading_zeros_lost`, each naming the ID meant), every
-        // demographics row skipped with it; a dry run that writes both error reports, as a person would next.
+        // imported district: every student row and every demographics row an error (`leading_zeros_lost`, each
+        // naming the ID meant); a dry run that writes both error reports, as a person would next.
         var damaged: [Run] = [], reportBytes = 0
         for index in 1...runs {
             let directory = root.appendingPathComponent("damaged-\(index)"), reports = root.appendingPathComponent("reports-\(index)")
@@ -175,7 +175,7 @@ enum RosterImportBench {
         let damagedReceive = (damaged.last?.output ?? "").split(separator: "\n").compactMap(step).filter { $0.phase == "receive" }
             .reduce(0) { $0 + $1.seconds }
         let damagedKinds = (damaged.last?.output ?? "").split(separator: "\n").drop { !$0.hasPrefix("Problems by kind") }.dropFirst()
-            .prefix { $0.hasPrefix("  ") && $0.contains(" rows, ") }.map { "    " + $0.trimmingCharacters(in: .whitespaces) }
+            .prefix { $0.hasPrefix("  ") && ($0.contains(" rows, ") || $0.contains(" row, ")) }.map { "    " + $0.trimmingCharacters(in: .whitespaces) }
         for index in 1...runs {
             guard let url = try freshPostgres("roster_bench_\(UUID().uuidString.prefix(8).lowercased())") else { break }
             let directory = root.appendingPathComponent("pg-\(index)")
@@ -417,7 +417,7 @@ enum RosterImportBench {
             targets needs a columnar path (cells as byte ranges, checks and the plan over columns, items stored compactly
             or only where they have something to show), not more tuning of this one.
 
-            The damaged files: every student row is an error and every demographics row is skipped with it, so nothing
+            The damaged files: every student row and every demographics row is an error (lost leading zeros), so nothing
             would be applied (exit status 1). Of the last run, \(String(format: "%.1f", damagedReceive)) s went to receiving (reading, checking, planning and
             storing the 1.6 million items with their problems) and the rest to writing the two error reports
             (\(String(format: "%.0f", Double(reportBytes) / 1_048_576)) MB). What the command printed first:

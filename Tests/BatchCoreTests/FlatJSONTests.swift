@@ -87,6 +87,7 @@ struct FlatJSONTests {
         for other in [
             #"[{"code":"c","fix":"","message":"","severity":"error","extra":"x"}]"#, #"[{"code":"c","fix":"","message":"","row":2.5,"severity":"error"}]"#,
             #"[{"code":"c","fix":"","message":"","severity":"fatal"}]"#, #"[{"code":"c","message":"","severity":"error"}]"#, "{}",
+            #"[{"code":"c","fix":"","message":"","severity":"error"}]x"#,
         ] {
             #expect(FlatJSON.readIssues(other) == nil, "\(other)")
         }

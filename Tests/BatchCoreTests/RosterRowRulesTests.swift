@@ -139,7 +139,7 @@ struct RosterRowRulesTests {
         }
         for (written, meant) in [
             ("1st", "01"), ("2nd", "02"), ("3RD", "03"), ("12th", "12"), ("Grade 5", "05"), ("gr. 7", "07"), ("G10", "10"),
-            ("K", "KG"), ("Kindergarten", "KG"), ("Pre-K", "PK"), ("preschool", "PS"), ("Ungraded", "UG"),
+            ("K", "KG"), ("Kindergarten", "KG"), ("Pre-K", "PK"), ("preschool", "PS"), ("Ungraded", "UG"), ("Grade K", "KG"), ("Gr. Pre-K", "PK"),
         ] {
             #expect(fix(written).hasPrefix("Did you mean \(meant)? Use one of:"), "\(written): \(fix(written))")
         }

@@ -49,6 +49,18 @@ struct DocumentHTTPTests {
             #expect(try await Self.put(t, token: token, batch: id, name: "19chanw1.pdf", bytes: big) == .payloadTooLarge)
             #expect(try await Self.put(t, token: token, batch: id, name: "19chanw1_T1.pdf", bytes: PDFFixture.make("Chan")) == .created)
             #expect(try await Self.put(t, token: token, batch: id, name: "19lees1 - report.pdf", bytes: PDFFixture.jpegBytes) == .created)
+            #expect(try await Self.put(t, token: token, batch: id, name: "19chanw1 - scan.pdf", bytes: PDFFixture.jpegBytes) == .created)
+            // Two files with one problem are one kind of problem, not one a file (each file is its own item's name),
+            // whether the kinds were kept with the plan or are counted from the stored items.
+            struct Kind: Decodable { var code: String; var file: String?; var rows: Int }
+            var kinds: [Kind] = []
+            try await t.app.testing().test(.GET, "/api/v1/batches/\(id)/issue-kinds", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+            }, afterResponse: { res in kinds = try res.content.decode([Kind].self) })
+            #expect(kinds.count == 1 && kinds.first?.rows == 2 && kinds.first?.file == nil, "\(kinds)")
+            _ = try await t.services.store.backend.write { db in try db.execute("UPDATE batches SET issue_kinds = NULL", []) }
+            let counted = try await t.services.store.issueKinds(of: BatchID(rawValue: id))
+            #expect(counted.count == 1 && counted.first?.rows == 2 && counted.first?.file == nil, "\(counted)")
 
             try await t.app.testing().test(.POST, "/api/v1/batches/\(id)/submit", beforeRequest: { req in
                 req.headers.bearerAuthorization = .init(token: token)

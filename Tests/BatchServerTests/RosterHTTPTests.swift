@@ -255,7 +255,9 @@ struct RosterHTTPTests {
             #expect(preview.contains("apply the 3 rows listed as “Will change”"))
             #expect(preview.contains("Rows with errors are left out. “With errors” counts"))
             let dates = try await page("?issue=invalid_date&column=birthDate")
-            #expect(dates.contains("Showing only the rows with one kind of problem: invalid date (birthDate, demographics.csv)"))
+            #expect(dates.contains("Showing only the rows with one kind of problem: invalid date (birthDate)."), "every file's rows")
+            let inFile = try await page("?file=demographics.csv&issue=invalid_date&column=birthDate")
+            #expect(inFile.contains("Showing only the rows with one kind of problem: invalid date (birthDate, demographics.csv)."))
             #expect(dates.contains("demographics.csv row 2") && dates.contains("demographics.csv row 3"))
             #expect(!dates.contains("demographics.csv row 4") && !dates.contains("users.csv row 5") && dates.contains("2 in all"))
             // The form keeps the kind when the state is changed.

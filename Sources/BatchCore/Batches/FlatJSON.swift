@@ -503,7 +503,7 @@ public enum FlatJSON {
             issue.planned = planned
             result.append(issue)
             if reader.expect(0x2C) { continue }
-            guard reader.expect(0x5D) else { return nil }
+            guard reader.expect(0x5D), reader.peek() == nil else { return nil }
             return result
         }
     }

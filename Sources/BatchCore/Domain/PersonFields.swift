@@ -59,6 +59,8 @@ public enum GradeLevels {
             words = String(words.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
             break
         }
+        // ("Grade K", "Gr. Pre-K".)
+        if let grade = named[words] { return grades.contains(grade) ? grade : nil }
         for suffix in ["st", "nd", "rd", "th"] where words.hasSuffix(suffix) {
             words = String(words.dropLast(suffix.count))
             break

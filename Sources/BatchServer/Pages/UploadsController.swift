@@ -241,14 +241,15 @@ struct UploadsController: RouteCollection {
             options: Self.optionLines(batch),
             items: page.items.map { item in
                 // A row left out only because another row about its person has an error says so ("Skipped").
-                let onlySkipped = item.state == .error && item.issues.allSatisfy { $0.severity == .warning || $0.code == RosterFile.dependsOnBadRow }
+                let onlySkipped = item.state == .error && item.issues.contains { $0.code == RosterFile.dependsOnBadRow }
+                    && item.issues.allSatisfy { $0.severity == .warning || $0.code == RosterFile.dependsOnBadRow }
                 return ItemRow(
                     id: item.id, row: item.row.map { "\(item.fileName) row \($0)" } ?? item.fileName, label: item.label,
                     state: onlySkipped ? ItemState.skipped.rawValue : item.state.rawValue,
                     stateLabel: onlySkipped ? "Skipped (another row's error)" : item.state.label,
                     changes: item.changes.map(Self.describe),
                     // (The row is said in the first column: a message's "Row 5, userId: " is said as "userId: ".)
-                    issues: item.issues.map { "\($0.severity == .warning ? "Warning: " : "")\(ErrorReport.text(of: $0, row: item.row)) \($0.fix)" },
+                    issues: item.issues.map { "\($0.severity == .warning ? "Warning: " : "")\(ErrorReport.withoutRow($0, row: item.row)) \($0.fix)" },
                     canResolve: mayChange && batch.status == .draft && item.row == nil
                         && (item.state == .unmatched || item.state == .skipped || item.issues.contains { $0.code == "conflict" }),
                     suggestions: item.suggestions,
@@ -319,7 +320,8 @@ struct UploadsController: RouteCollection {
                 kinds.first { $0.filter == wanted && (file == nil || $0.file == nil || $0.file == file) }.map { kind in
                     let what = kind.code == RosterFile.dependsOnBadRow
                         ? "skipped because of another row's error" : kind.code.replacingOccurrences(of: "_", with: " ")
-                    let whereText = [kind.column, fileNames.count > 1 ? kind.file : nil].compactMap { $0 }.joined(separator: ", ")
+                    // (A file only when the rows shown are that file's.)
+                    let whereText = [kind.column, file != nil ? kind.file : nil].compactMap { $0 }.joined(separator: ", ")
                     return "\(what)\(whereText.isEmpty ? "" : " (\(whereText))")"
                 } ?? "the problem “\(wanted.code)”"
             },

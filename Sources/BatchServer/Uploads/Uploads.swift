@@ -144,6 +144,14 @@ enum ErrorReport {
         return "\(issue.column ?? "row"): \(message)"
     }
 
+    /// The message as a list beside its row shows it: a roster's "Row 5, userId: …" as "userId: …"; any other
+    /// message (a photo's, a document's) as it is.
+    static func withoutRow(_ issue: BatchIssue, row: Int?) -> String {
+        guard let row = issue.row ?? row, let column = issue.column else { return issue.message }
+        let said = "Row \(row), \(column): "
+        return issue.message.hasPrefix(said) ? "\(column): \(issue.message.dropFirst(said.count))" : issue.message
+    }
+
     /// The reports of a batch: for a roster batch `users-errors.csv` and `demographics-errors.csv`, for the other
     /// kinds one `{file}-errors.csv`. `columnSets`: the columns of the items with an issue
     /// (`Store.columnsOfItemsWithIssues`). A report's columns are the dictionary's columns its rows had, in

@@ -9,7 +9,8 @@ public struct IssueKind: Sendable, Hashable, Codable {
     public var column: String?
     /// The file its rows are in: a roster's users.csv and demographics.csv each have their own kinds (a
     /// demographics.csv row skipped because of its student's users.csv row is not one of users.csv's skipped rows).
-    /// nil in kinds kept by an earlier version.
+    /// nil for kinds of whole files (photos, documents: each item is a file of its own name, and thirty photos with
+    /// one problem are one kind), and in kinds kept by an earlier version.
     public var file: String?
     public var rows: Int
     /// The issue of the first row of this kind.
@@ -66,7 +67,7 @@ extension IssueKind {
         // (Read through the buffer: an item read from the array is copied whole.)
         items.withUnsafeBufferPointer { items in
             for index in items.indices where !items[index].issues.isEmpty {
-                let issues = items[index].issues, file = items[index].fileName
+                let issues = items[index].issues, file = items[index].row == nil ? "" : items[index].fileName
                 for (position, issue) in issues.enumerated() {
                     let key = Key(issue, file: file)
                     // An item counts once for a kind, however many of its issues are of it.
@@ -80,7 +81,7 @@ extension IssueKind {
                         }
                     } else {
                         kinds[key] = IssueKind(
-                            severity: issue.severity, code: issue.code, column: issue.column, file: file, rows: 1, first: issue,
+                            severity: issue.severity, code: issue.code, column: issue.column, file: file.isEmpty ? nil : file, rows: 1, first: issue,
                             firstItem: items[index].id, values: issue.value.map { $0.isEmpty ? [] : [$0] } ?? [])
                     }
                 }
@@ -123,7 +124,11 @@ extension Store {
             {
                 return kinds
             }
-            let withIssues = "SELECT item_id, file_name, issues FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues)"
+            // (A row's file; a whole-file item's name is not a file its kinds are split by.)
+            let withIssues = """
+                SELECT item_id, CASE WHEN row_number IS NULL THEN '' ELSE file_name END AS file_name, issues
+                FROM batch_items WHERE \(Self.itemsOfBatch) AND \(Self.hasIssues)
+                """
             let each = switch db.dialect {
             case .sqlite:
                 """
@@ -162,7 +167,8 @@ extension Store {
                 guard let first = issuesOf[group.firstItem]?.first(where: { $0.code == group.code && $0.column == group.column })
                 else { return nil }
                 return IssueKind(
-                    severity: group.severity, code: group.code, column: group.column, file: group.file, rows: group.rows, first: first,
+                    severity: group.severity, code: group.code, column: group.column, file: group.file.isEmpty ? nil : group.file, rows: group.rows,
+                    first: first,
                     firstItem: group.firstItem)
             }
             return IssueKind.ordered(kinds)
