@@ -45,7 +45,9 @@ enum RosterImportBench {
             throw NSError(domain: "bench", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "\(arguments.prefix(2)): \(text.suffix(2000))"])
         }
         guard timed else { return Run(seconds: 0, peakMB: 0, output: text) }
-        let parts = (try String(contentsOf: timing, encoding: .utf8)).split(whereSeparator: \.isWhitespace)
+        // (The last line: after a non-zero exit, /usr/bin/time writes "Command exited with non-zero status 1" first.)
+        let timed = (try String(contentsOf: timing, encoding: .utf8)).split(separator: "\n").last ?? ""
+        let parts = timed.split(whereSeparator: \.isWhitespace)
         return Run(seconds: Double(parts.first ?? "0") ?? 0, peakMB: (Int(parts.dropFirst().first ?? "0") ?? 0) / 1024, output: text)
     }
 
