@@ -5,7 +5,9 @@
 public enum FlatJSON {
     // MARK: Writing
 
-    static func appendString(_ text: String, to out: inout [UInt8]) {
+    /// `likeEncoder`: also the escapes JSONEncoder writes and JSON does not need (`\/`, `\b`, `\f`), for text that
+    /// must be JSONEncoder's byte for byte (`issues`).
+    static func appendString(_ text: String, to out: inout [UInt8], likeEncoder: Bool = false) {
         out.append(0x22)
         // Most values need no escape: copied whole, from the string's own bytes (a native string's are contiguous).
         // The others (a change's record is JSON inside JSON: every quote escaped) are copied in runs between the bytes
@@ -15,15 +17,16 @@ public enum FlatJSON {
             var start = 0
             for index in bytes.indices {
                 let byte = bytes[index]
-                guard byte == 0x22 || byte == 0x5C || byte < 0x20 else { continue }
+                guard byte == 0x22 || byte == 0x5C || byte < 0x20 || likeEncoder && byte == 0x2F else { continue }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
                 start = index + 1
                 switch byte {
-                case 0x22: out.append(0x5C); out.append(0x22)
-                case 0x5C: out.append(0x5C); out.append(0x5C)
-                case 0x0A: out.append(0x5C); out.append(0x6E)
-                case 0x0D: out.append(0x5C); out.append(0x72)
-                case 0x09: out.append(0x5C); out.append(0x74)
+                case 0x22, 0x5C, 0x2F: out += [0x5C, byte]
+                case 0x0A: out += [0x5C, 0x6E]
+                case 0x0D: out += [0x5C, 0x72]
+                case 0x09: out += [0x5C, 0x74]
+                case 0x08 where likeEncoder: out += [0x5C, 0x62]
+                case 0x0C where likeEncoder: out += [0x5C, 0x66]
                 default:
                     let hex: StaticString = "0123456789abcdef"
                     out += [0x5C, 0x75, 0x30, 0x30, hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]]
@@ -156,50 +159,22 @@ public enum FlatJSON {
                 out += [0x22, 0x3A]
             }
             key("code")
-            appendEncoderString(issue.code, to: &out)
-            if let column = issue.column { key("column"); appendEncoderString(column, to: &out) }
-            if let file = issue.file { key("file"); appendEncoderString(file, to: &out) }
+            appendString(issue.code, to: &out, likeEncoder: true)
+            if let column = issue.column { key("column"); appendString(column, to: &out, likeEncoder: true) }
+            if let file = issue.file { key("file"); appendString(file, to: &out, likeEncoder: true) }
             key("fix")
-            appendEncoderString(issue.fix, to: &out)
+            appendString(issue.fix, to: &out, likeEncoder: true)
             key("message")
-            appendEncoderString(issue.message, to: &out)
+            appendString(issue.message, to: &out, likeEncoder: true)
             if let planned = issue.planned { key("planned"); out += Array((planned ? "true" : "false").utf8) }
             if let row = issue.row { key("row"); out += Array(String(row).utf8) }
             key("severity")
-            appendEncoderString(issue.severity.rawValue, to: &out)
-            if let value = issue.value { key("value"); appendEncoderString(value, to: &out) }
+            appendString(issue.severity.rawValue, to: &out, likeEncoder: true)
+            if let value = issue.value { key("value"); appendString(value, to: &out, likeEncoder: true) }
             out.append(0x7D)
         }
         out.append(0x5D)
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// A string as JSONEncoder writes it (`appendString` writes fewer escapes, which any reader takes as well).
-    static func appendEncoderString(_ text: String, to out: inout [UInt8]) {
-        out.append(0x22)
-        var text = text
-        text.withUTF8 { bytes in
-            var start = 0
-            for index in bytes.indices {
-                let byte = bytes[index]
-                guard byte == 0x22 || byte == 0x5C || byte == 0x2F || byte < 0x20 else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                start = index + 1
-                switch byte {
-                case 0x22, 0x5C, 0x2F: out += [0x5C, byte]
-                case 0x08: out += [0x5C, 0x62]
-                case 0x0C: out += [0x5C, 0x66]
-                case 0x0A: out += [0x5C, 0x6E]
-                case 0x0D: out += [0x5C, 0x72]
-                case 0x09: out += [0x5C, 0x74]
-                default:
-                    let hex: StaticString = "0123456789abcdef"
-                    out += [0x5C, 0x75, 0x30, 0x30, hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]]
-                }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
-        }
-        out.append(0x22)
     }
 
     /// `null`, a string, or — a whole record's value that is one JSON object or array from its first byte to its last
