@@ -31,6 +31,14 @@ public struct BatchIssue: Sendable, Hashable, Codable {
         self.value = value
     }
 
+    /// The message after the "Row 5, userId: " a roster's messages begin with (`row`: the issue's own, or else its
+    /// item's); nil when it does not begin so (a photo's, a document's).
+    public func messageAfterRow(_ row: Int?) -> Substring? {
+        guard let row = self.row ?? row, let column else { return nil }
+        let said = "Row \(row), \(column): "
+        return message.hasPrefix(said) ? message.dropFirst(said.count) : nil
+    }
+
     /// The same issue, marked as found by planning.
     public var fromPlanning: BatchIssue {
         var copy = self

@@ -648,9 +648,7 @@ public struct RosterFile: Sendable {
         func skip(_ row: inout Row) {
             guard !row.hasErrors, let userID = row.values["userId"], let bad = badRow[userID] else { return }
             if let same = bad.ownID {
-                let said = "Row \(bad.line), userId: "
-                let message = same.message.hasPrefix(said) ? String(same.message.dropFirst(said.count)) : same.message
-                row.issues.append(issue(.error, same.code, row, "userId", message, fix: same.fix))
+                row.issues.append(issue(.error, same.code, row, "userId", String(same.messageAfterRow(bad.line) ?? same.message[...]), fix: same.fix))
                 return
             }
             row.issues.append(

@@ -71,8 +71,8 @@ enum Uploads {
 
 /// The error report of a batch (SPEC §4.5): every input row with an issue, its cells unchanged, plus `rowNumber`,
 /// `severity`, `issues` and `howToFix`. Its extra columns are ignored on upload, so it can be corrected and sent back.
-/// Written a page of items at a time (`Store.forEachItemWithIssues`): its columns come from each file's first item
-/// with an issue (`Store.columnsOfItemsWithIssues`).
+/// Written a page of items at a time (`Store.forEachItemWithIssues`): its columns come from every file's header and
+/// every item stored with its own names (`Store.columnsOfItemsWithIssues`).
 enum ErrorReport {
     /// Which rows a report holds: a roster's users.csv rows, its demographics.csv rows, or every row (other kinds).
     enum Part: Sendable {
@@ -136,20 +136,13 @@ enum ErrorReport {
     /// row and column ("Row 5, userId: …"), which the row's `rowNumber` and this column already say: left out, so
     /// that a line reads "userId: leading zeros appear to have been removed…", not "userId: Row 5, userId: leading…".
     static func text(of issue: BatchIssue, row: Int?) -> String {
-        var message = issue.message[...]
-        if let row = issue.row ?? row, let column = issue.column {
-            let said = "Row \(row), \(column): "
-            if message.hasPrefix(said) { message = message.dropFirst(said.count) }
-        }
-        return "\(issue.column ?? "row"): \(message)"
+        "\(issue.column ?? "row"): \(issue.messageAfterRow(row) ?? issue.message[...])"
     }
 
     /// The message as a list beside its row shows it: a roster's "Row 5, userId: …" as "userId: …"; any other
     /// message (a photo's, a document's) as it is.
     static func withoutRow(_ issue: BatchIssue, row: Int?) -> String {
-        guard let row = issue.row ?? row, let column = issue.column else { return issue.message }
-        let said = "Row \(row), \(column): "
-        return issue.message.hasPrefix(said) ? "\(column): \(issue.message.dropFirst(said.count))" : issue.message
+        issue.messageAfterRow(row).map { "\(issue.column ?? ""): \($0)" } ?? issue.message
     }
 
     /// The reports of a batch: for a roster batch `users-errors.csv` and `demographics-errors.csv`, for the other
