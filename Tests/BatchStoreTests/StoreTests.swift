@@ -68,6 +68,64 @@ struct StoreTests {
         }
     }
 
+    @Test(
+        "rows laid out in pieces (texts written as bytes, then joined) arrive as given; a piece with a short row is refused before anything is written",
+        arguments: TestDatabase.all)
+    func bulkRowsPieces(database: TestDatabase) async throws {
+        let texts = ["plain", "a\tb", "line\nbreak\r\n", #"back\slash \N"#, "“陳 詠欣”", "", "{\"a\":\"b\\\"c\"}"]
+        try await database.withStore { store in
+            try await store.migrate()
+            let read = try await store.backend.write { db in
+                try db.execute("CREATE TABLE pieces_check (id BIGINT PRIMARY KEY, value TEXT, other TEXT, n BIGINT)")
+                // Three pieces of 0, 4 and 10 rows: each row's text written as bytes, its other value as a value.
+                let pieces = [0, 4, 10].enumerated().map { piece, size in
+                    var out = BulkRows.Builder(width: 4, layout: db.bulkLayout, rows: size, bytesPerRow: 8)
+                    for row in 0..<size {
+                        let id = piece * 100 + row
+                        out.add(.int(Int64(id)))
+                        out.addText { $0 += Array(texts[id % texts.count].utf8) }
+                        out.add(row % 3 == 0 ? .null : .text(texts[(id + 1) % texts.count]))
+                        out.add(.int(Int64(-id)))
+                        out.endRow()
+                    }
+                    return out.rows
+                }
+                var given: BulkRows? = BulkRows(joining: pieces, width: 4, layout: db.bulkLayout)
+                try db.bulkInsert(table: "pieces_check", columns: ["id", "value", "other", "n"], packed: {
+                    defer { given = nil }
+                    return given
+                })
+                return try db.query("SELECT id, value, other, n FROM pieces_check ORDER BY id").map { row in
+                    "\(try row.int("id"))|\(try row.text("value"))|\(row.optionalText("other") ?? "NULL")|\(try row.int("n"))"
+                }
+            }
+            let wanted = [(1, 4), (2, 10)].flatMap { piece, size in
+                (0..<size).map { row in
+                    let id = piece * 100 + row
+                    return "\(id)|\(texts[id % texts.count])|\(row % 3 == 0 ? "NULL" : texts[(id + 1) % texts.count])|\(-id)"
+                }
+            }
+            #expect(read == wanted)
+            await #expect(throws: (any Error).self) {
+                try await store.backend.write { db in
+                    var out = BulkRows.Builder(width: 2, layout: db.bulkLayout)
+                    out.add(.int(1000))
+                    out.addText { $0 += Array("whole".utf8) }
+                    out.endRow()
+                    out.add(.int(1001))
+                    out.endRow()
+                    var given: BulkRows? = out.rows
+                    try db.bulkInsert(table: "pieces_check", columns: ["id", "value"], packed: {
+                        defer { given = nil }
+                        return given
+                    })
+                }
+            }
+            let left = try await store.backend.read { db in try db.scalarInt("SELECT COUNT(*) FROM pieces_check WHERE id >= 1000") }
+            #expect(left == 0)
+        }
+    }
+
     @Test("a bulk insert of slices handed out one by one writes them all in order; an error between two leaves none", arguments: TestDatabase.all)
     func bulkInsertSlices(database: TestDatabase) async throws {
         struct SourceFailed: Error {}

@@ -114,6 +114,12 @@ public enum FlatJSON {
         guard !changes.isEmpty else { return "[]" }
         var out: [UInt8] = []
         out.reserveCapacity(changes.count * 80 + 2)
+        appendChanges(changes, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `changes`, written at the end of `out` (a bulk insert's bytes: no text of its own made for each item).
+    public static func appendChanges(_ changes: [FieldChange], to out: inout [UInt8]) {
         out.append(0x5B)
         // Each change written straight from the array's storage (no copy of the change, nor list of pairs, made for
         // it), through functions given the output (a nested one capturing it had each of its writes checked for
@@ -136,7 +142,6 @@ public enum FlatJSON {
             }
         }
         out.append(0x5D)
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// An item's issues as JSONEncoder writes them with sorted keys, byte for byte (its escapes too: `\/`, `\b`,
@@ -147,6 +152,12 @@ public enum FlatJSON {
         guard !issues.isEmpty else { return "[]" }
         var out: [UInt8] = []
         out.reserveCapacity(issues.count * 240 + 2)
+        appendIssues(issues, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `issues`, written at the end of `out`.
+    public static func appendIssues(_ issues: [BatchIssue], to out: inout [UInt8]) {
         out.append(0x5B)
         for (index, issue) in issues.enumerated() {
             if index > 0 { out.append(0x2C) }
@@ -174,7 +185,6 @@ public enum FlatJSON {
             out.append(0x7D)
         }
         out.append(0x5D)
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// `null`, a string, or — a whole record's value that is one JSON object or array from its first byte to its last

@@ -51,54 +51,86 @@ extension Store {
         // roster's planner leaves it to be made so (`RosterPlanner.plan(_:releasingCellsOf:)`).
         let labelsFromCells = try batchKind(db, batchID: batchID) == .roster
         let number = try batchNumber(db, batchID: batchID)
-        // The rows of one slice of items, ready to insert. The row's cells and its changes are written by hand: one
-        // JSONEncoder call an item and column costs more than the rest of a 1.4-million-row roster import. Built on
-        // every core at once (the slice's indices are the array's: not copied); a slice at a time, as the encoded
-        // rows of a whole state-size file would be gigabytes.
-        @Sendable func rows(_ slice: Range<Int>) -> [[SQLValue]] {
-            Parallel.map(slice.count, minimumPiece: 2_000) { range in
+        // The rows of one slice of items, laid out for the database. The row's cells and its changes are written by
+        // hand, straight into the slice's bytes: one JSONEncoder call an item and column costs more than the rest of
+        // a 1.4-million-row roster import, and a text made for each was a copy more. Built on every core at once (the
+        // slice's indices are the array's: not copied); a slice at a time, as the encoded rows of a whole state-size
+        // file would be gigabytes.
+        let layout = db.bulkLayout, width = itemColumns.count
+        @Sendable func rows(_ slice: Range<Int>) -> BulkRows {
+            let pieces = Parallel.map(slice.count, minimumPiece: 2_000) { range -> [BulkRows] in
                 // Suggestions are empty on most rows; the others go through JSONEncoder, as `updateItem`. Issues are
                 // written by hand, as JSONEncoder writes them (`FlatJSON.issues`).
                 func json<T: Encodable & Collection>(_ value: T) -> SQLValue { .text(value.isEmpty ? "[]" : JSONText.encode(value)) }
+                var out = BulkRows.Builder(width: width, layout: layout, rows: range.count, bytesPerRow: 256)
                 // (Each item read in place: a copy of it retained and released everything it holds.)
-                return items.withUnsafeBufferPointer { items in
-                    range.map { offset -> [SQLValue] in
+                items.withUnsafeBufferPointer { items in
+                    for offset in range {
                         let index = slice.lowerBound + offset
                         let fileName = items[index].fileName
-                        let span = items[index].source.flatMap { spanned.contains(fileName) ? $0.text : nil }
-                        let input = span ?? columns[fileName].flatMap { FlatJSON.values(items[index].input, columns: $0) }
-                        let label = span != nil && labelsFromCells ? "" : items[index].label
-                        return [
-                            .int(number), .int(items[index].id), .text(fileName), .optional(items[index].row.map(Int64.init)),
-                            .text(input ?? FlatJSON.object(items[index].input, sorted: false)), .optional(items[index].target), .text(label),
-                            .text(items[index].state.rawValue), .text(FlatJSON.changes(items[index].changes)), .text(FlatJSON.issues(items[index].issues)),
-                            .optional(items[index].manualTarget), json(items[index].suggestions),
-                        ]
+                        let span = items[index].source.flatMap { spanned.contains(fileName) ? $0 : nil }
+                        out.add(.int(number))
+                        out.add(.int(items[index].id))
+                        out.add(.text(fileName))
+                        out.add(.optional(items[index].row.map(Int64.init)))
+                        if let span {
+                            out.addText { appendSpan(span, to: &$0) }
+                        } else {
+                            let values = columns[fileName].flatMap { FlatJSON.values(items[index].input, columns: $0) }
+                            out.add(.text(values ?? FlatJSON.object(items[index].input, sorted: false)))
+                        }
+                        out.add(.optional(items[index].target))
+                        out.add(.text(span != nil && labelsFromCells ? "" : items[index].label))
+                        out.add(.text(items[index].state.rawValue))
+                        out.addText { FlatJSON.appendChanges(items[index].changes, to: &$0) }
+                        out.addText { FlatJSON.appendIssues(items[index].issues, to: &$0) }
+                        out.add(.optional(items[index].manualTarget))
+                        out.add(json(items[index].suggestions))
+                        out.endRow()
                     }
                 }
+                return [out.rows]
             }
+            return BulkRows(joining: pieces, width: width, layout: layout)
         }
-        try insertPipelined(db, table: "batch_items", columns: itemColumns, count: items.count) { slice in rows(slice) }
+        try insertPipelined(db, table: "batch_items", columns: itemColumns, count: items.count, packed: rows)
     }
 
-    /// Inserts `count` rows a slice at a time, the next slice's rows built by `rows` (on the other cores) while the
-    /// current one is inserted: the database takes one writer thread, the building the others. All the slices go
-    /// as one bulk write (`SQLConnection.bulkInsert(table:columns:slices:)`: on PostgreSQL one COPY).
+    /// `FileSpan.text`, written at the end of `out`.
+    static func appendSpan(_ span: FileSpan, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "@"))
+        BulkRows.appendDecimal(Int64(span.offset), to: &out)
+        out.append(UInt8(ascii: "+"))
+        BulkRows.appendDecimal(Int64(span.length), to: &out)
+    }
+
+    /// Inserts `count` rows a slice at a time, the next slice's rows built by `rows` (on the other cores) and laid
+    /// out for the database (`BulkRows`) while the current one is inserted: the database takes one writer thread, the
+    /// building the others. All the slices go as one bulk write (`SQLConnection.bulkInsert(table:columns:packed:)`:
+    /// on PostgreSQL one COPY).
     static func insertPipelined(
         _ db: any SQLConnection, table: String, columns: [String], count: Int,
         rows: @escaping @Sendable (Range<Int>) throws -> [[SQLValue]]
     ) throws {
+        let layout = db.bulkLayout, width = columns.count
+        try insertPipelined(db, table: table, columns: columns, count: count) { range in BulkRows(try rows(range), width: width, layout: layout) }
+    }
+
+    /// The same, with each slice laid out by `packed`.
+    static func insertPipelined(
+        _ db: any SQLConnection, table: String, columns: [String], count: Int, packed: @escaping @Sendable (Range<Int>) throws -> BulkRows
+    ) throws {
         let size = insertSlice(db.dialect)
         var slices = stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }[...]
-        func build(_ range: Range<Int>) -> InBackground<Result<[[SQLValue]], any Error>> { InBackground { Result { try rows(range) } } }
+        func build(_ range: Range<Int>) -> InBackground<Result<BulkRows, any Error>> { InBackground { Result { try packed(range) } } }
         var building = slices.popFirst().map(build)
         // On an error, no build is left running once this returns.
         defer { building?.wait() }
-        try db.bulkInsert(table: table, columns: columns) {
+        try db.bulkInsert(table: table, columns: columns, packed: {
             guard let built = building?.take() else { return nil }
             building = slices.popFirst().map(build)
             return try built.get()
-        }
+        })
     }
 
     /// The rows of `range`, made on every core: `part` makes those of one piece of it (and may keep what it read

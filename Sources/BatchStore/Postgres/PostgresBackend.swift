@@ -242,46 +242,29 @@ struct BlockingPostgresConnection: SQLConnection {
         try run(sql, binds).metadata.rows ?? 0
     }
 
-    /// `COPY … FROM STDIN` (text format): the rows go as one stream, with no statement to parse and no binds per row.
-    /// They are encoded a megabyte at a time as the stream goes, so the server stores one piece while the next is
-    /// encoded: encoding a whole slice first left the server idle meanwhile, and this thread idle while it stored the
-    /// slice (a third of both cores idle while a state-size roster's items were stored).
-    func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
-        guard !rows.isEmpty else { return }
-        var rest: [[SQLValue]]? = rows
-        try bulkInsert(table: table, columns: columns) {
-            defer { rest = nil }
-            return rest
-        }
-    }
+    var bulkLayout: BulkRows.Layout { .copyText }
 
+    /// `COPY … FROM STDIN` (text format): the rows go as one stream, with no statement to parse and no binds per row.
     /// One COPY for every slice: with a COPY a slice, the server waited between two for the next one's first rows,
-    /// and the writer for the server to finish the last (docs/decisions.md, round 20).
-    func bulkInsert(table: String, columns: [String], slices next: @escaping () throws -> [[SQLValue]]?) throws {
+    /// and the writer for the server to finish the last (docs/decisions.md, round 20). Each slice comes as COPY's text
+    /// already (made on the other cores, `BulkRows`), and goes a megabyte at a time, so the server starts storing a
+    /// slice before the whole of it is sent.
+    func bulkInsert(table: String, columns: [String], packed next: @escaping () throws -> BulkRows?) throws {
         let connection = self.connection, logger = self.logger
         // Called only while `waitFor` waits here: never at once with anything else that `next` touches.
         let source = Unchecked(next)
         try waitFor {
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                 let piece = 1 << 20
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(piece + piece / 4)
                 while let rows = try source.value() {
-                    for row in rows {
-                        for (index, value) in row.enumerated() {
-                            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-                            Self.appendCopyValue(value, to: &buffer)
-                        }
-                        buffer.writeInteger(UInt8(ascii: "\n"))
-                        if buffer.readableBytes >= piece {
-                            try await writer.write(buffer)
-                            buffer = ByteBuffer()
-                            buffer.reserveCapacity(piece + piece / 4)
-                        }
+                    try rows.checkWidth(table: table)
+                    var start = 0
+                    while start < rows.bytes.count {
+                        let end = min(start + piece, rows.bytes.count)
+                        try await writer.write(ByteBuffer(bytes: rows.bytes[start..<end]))
+                        start = end
                     }
-                    Parallel.release(inBackground: consume rows)
                 }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
             }
         }
     }
@@ -317,50 +300,6 @@ struct BlockingPostgresConnection: SQLConnection {
             return try outcome.result.get()
         } catch let error as PSQLError {
             throw PostgresBackend.map(error)
-        }
-    }
-
-    /// One value in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return escaped.
-    static func appendCopyValue(_ value: SQLValue, to buffer: inout ByteBuffer) {
-        switch value {
-        case .null: buffer.writeStaticString("\\N")
-        case .int(let number): buffer.writeString(String(number))
-        case .double(let number): buffer.writeString(String(number))
-        case .bool(let flag): buffer.writeStaticString(flag ? "t" : "f")
-        case .text(var text):
-            // Written straight into the buffer's free space, made large enough for every byte escaped: through the
-            // buffer's own writes, a call a run of bytes, encoding took a third of this process's time while a
-            // state-size roster's items were stored.
-            text.withUTF8 { bytes in
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count * 2) { out in
-                    var written = 0
-                    for byte in bytes {
-                        let escaped: UInt8
-                        switch byte {
-                        case UInt8(ascii: "\\"): escaped = UInt8(ascii: "\\")
-                        case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
-                        case UInt8(ascii: "\n"): escaped = UInt8(ascii: "n")
-                        case UInt8(ascii: "\r"): escaped = UInt8(ascii: "r")
-                        default:
-                            out[written] = byte
-                            written += 1
-                            continue
-                        }
-                        out[written] = UInt8(ascii: "\\")
-                        out[written + 1] = escaped
-                        written += 2
-                    }
-                    return written
-                }
-            }
-        case .blob(let bytes):
-            // bytea in hex, its backslash escaped for COPY.
-            buffer.writeStaticString("\\\\x")
-            let hex = Array("0123456789abcdef".utf8)
-            for byte in bytes {
-                buffer.writeInteger(hex[Int(byte >> 4)])
-                buffer.writeInteger(hex[Int(byte & 0xF)])
-            }
         }
     }
 

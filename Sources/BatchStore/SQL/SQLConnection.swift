@@ -17,11 +17,12 @@ public protocol SQLConnection {
     @discardableResult func execute(_ sql: String, _ binds: [SQLValue]) throws -> Int
     /// Inserts many rows with the fastest path of the backend (a reused prepared statement on SQLite, COPY on
     /// PostgreSQL).
-    func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws
-    /// Inserts the rows `next` hands out, a slice a call until it gives nil, as one bulk write: on PostgreSQL one
-    /// COPY for them all (the server never waits between two slices), elsewhere `bulkInsert` a slice. Each slice is
-    /// let go off this thread once written.
-    func bulkInsert(table: String, columns: [String], slices next: @escaping () throws -> [[SQLValue]]?) throws
+    /// How this connection takes a bulk insert's rows (`BulkRows`): laid out so by whoever makes them.
+    var bulkLayout: BulkRows.Layout { get }
+    /// Inserts the rows `next` hands out, a slice a call until it gives nil (each laid out as `bulkLayout`), as one
+    /// bulk write: on PostgreSQL one COPY for them all (the server never waits between two slices), on SQLite a
+    /// reused statement of several rows. A slice with a row of the wrong width is refused before it is written.
+    func bulkInsert(table: String, columns: [String], packed next: @escaping () throws -> BulkRows?) throws
     /// Sets `columns` of many rows found by `key`; each row is the key's value, then the columns' values, by the
     /// fastest path of the backend (a reused prepared statement on SQLite, `UPDATE … FROM (VALUES …)` on PostgreSQL).
     func bulkUpdate(table: String, key: String, columns: [String], rows: [[SQLValue]]) throws
@@ -33,11 +34,21 @@ public protocol SQLConnection {
 }
 
 extension SQLConnection {
-    public func bulkInsert(table: String, columns: [String], slices next: @escaping () throws -> [[SQLValue]]?) throws {
-        while let rows = try next() {
-            try bulkInsert(table: table, columns: columns, rows: rows)
-            Parallel.release(inBackground: consume rows)
+    /// Inserts many rows with the fastest path of the backend (a reused prepared statement on SQLite, COPY on
+    /// PostgreSQL).
+    public func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
+        guard !rows.isEmpty else { return }
+        var rest: BulkRows? = BulkRows(rows, width: columns.count, layout: bulkLayout)
+        try bulkInsert(table: table, columns: columns) {
+            defer { rest = nil }
+            return rest
         }
+    }
+
+    /// `bulkInsert(table:columns:packed:)` of slices of rows, each laid out here.
+    public func bulkInsert(table: String, columns: [String], slices next: @escaping () throws -> [[SQLValue]]?) throws {
+        let layout = bulkLayout
+        try bulkInsert(table: table, columns: columns) { try next().map { BulkRows($0, width: columns.count, layout: layout) } }
     }
 
     public func beside<A: Sendable, B>(reading side: @escaping @Sendable (any SQLConnection) throws -> A, _ main: () throws -> B) throws -> (A, B) {

@@ -161,7 +161,7 @@ struct GRDBConnection: SQLConnection {
         let handle = statement.sqliteStatement
         defer { withExtendedLifetime(statement) { _ = sqlite3_reset(handle) } }
         let width = Int32(columns.names.count)
-        try withBound(binds, to: handle, sql: sql) {
+        try withBound(BulkRows([binds], width: binds.count, layout: .cells), to: handle, sql: sql) {
             while true {
                 let code = sqlite3_step(handle)
                 if code == SQLITE_DONE { return }
@@ -176,8 +176,9 @@ struct GRDBConnection: SQLConnection {
         return db.changesCount
     }
 
-    func bulkInsert(table: String, columns: [String], rows: [[SQLValue]]) throws {
-        guard !rows.isEmpty else { return }
+    var bulkLayout: BulkRows.Layout { .cells }
+
+    func bulkInsert(table: String, columns: [String], packed next: @escaping () throws -> BulkRows?) throws {
         // Several rows a statement: SQLite keeps its cursors open from one row to the next of a statement, so a row
         // that goes after the last one of a B-tree (the items' keys and states, a first import's IDs) is placed
         // without walking down from the root again, and the statement's setup is paid once for all its rows
@@ -185,30 +186,29 @@ struct GRDBConnection: SQLConnection {
         // undo the rows before it, as when each row was a statement of its own; otherwise SQLite copies every page
         // a statement changes first into a statement journal, to undo it alone (with several rows a statement that
         // made the 206,000 people slower to insert than one row a statement). A foreign key checked in the statement
-        // makes SQLite keep that journal anyway. Every caller ends its transaction on the error. At most
-        // `bindsPerInsert` values a statement: each text is bound inside the call that lends its bytes, one call
-        // within the other, so that is also how deep the binding goes.
+        // makes SQLite keep that journal anyway. Every caller ends its transaction on the error.
         let perStatement = max(1, min(Self.rowsPerInsert, Self.bindsPerInsert / max(columns.count, 1)))
         let head = "INSERT OR FAIL INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
         let one = "(\(placeholders(columns.count)))"
-        // Every statement but the last has `perStatement` rows: prepared once, and again for a shorter last one.
+        // Every statement but the last of a slice has `perStatement` rows: prepared once, and again for a shorter one.
         var prepared: (rows: Int, statement: Statement, sql: String)?
-        try rows.withUnsafeBufferPointer { rows in
+        while let rows = try next() {
+            try rows.checkWidth(table: table)
             for start in stride(from: 0, to: rows.count, by: perStatement) {
-                let slice = UnsafeBufferPointer(rebasing: rows[start..<min(start + perStatement, rows.count)])
-                if prepared?.rows != slice.count {
-                    let sql = head + repeatElement(one, count: slice.count).joined(separator: ", ")
-                    prepared = (slice.count, try db.makeStatement(sql: sql), sql)
+                let count = min(perStatement, rows.count - start)
+                if prepared?.rows != count {
+                    let sql = head + repeatElement(one, count: count).joined(separator: ", ")
+                    prepared = (count, try db.makeStatement(sql: sql), sql)
                 }
                 guard let (_, statement, sql) = prepared else { return }
-                try withExtendedLifetime(statement) { try run(statement.sqliteStatement, slice, width: columns.count, sql: sql) }
+                try withExtendedLifetime(statement) { try run(statement.sqliteStatement, rows, start..<(start + count), sql: sql) }
             }
         }
     }
 
     /// Rows of one bulk insert statement, and at most this many values bound in it (SQLite allows 32,766).
     static let rowsPerInsert = 32
-    static let bindsPerInsert = 256
+    static let bindsPerInsert = 512
 
     func bulkUpdate(table: String, key: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
@@ -217,8 +217,10 @@ struct GRDBConnection: SQLConnection {
         // placeholder ?1, as it comes first in the row.
         let sql = "UPDATE \(table) SET " + columns.enumerated().map { "\($1) = ?\($0 + 2)" }.joined(separator: ", ") + " WHERE \(key) = ?1"
         let statement = try db.makeStatement(sql: sql)
+        let packed = BulkRows(rows, width: columns.count + 1, layout: .cells)
+        try packed.checkWidth(table: table)
         try withExtendedLifetime(statement) {
-            for row in rows { try run(statement.sqliteStatement, row, sql: sql) }
+            for row in 0..<packed.count { try run(statement.sqliteStatement, packed, row..<(row + 1), sql: sql) }
         }
     }
 
@@ -226,71 +228,47 @@ struct GRDBConnection: SQLConnection {
     // `StatementArguments` boxes every value in an existential and checks its count for every row, which was more
     // than half of a bulk insert's time (docs/decisions.md).
 
-    /// Binds one row and runs the statement to its end.
-    private func run(_ handle: OpaquePointer, _ row: [SQLValue], sql: String) throws {
-        try withUnsafePointer(to: row) { try run(handle, UnsafeBufferPointer(start: $0, count: 1), width: row.count, sql: sql) }
-    }
-
-    /// Binds rows of `width` values each, one after another, and runs the statement to its end.
-    private func run(_ handle: OpaquePointer, _ rows: UnsafeBufferPointer<[SQLValue]>, width: Int, sql: String) throws {
-        let code = try withBound(rows, width: width, to: handle, sql: sql) { sqlite3_step(handle) }
+    /// Binds `range` of the rows and runs the statement to its end.
+    private func run(_ handle: OpaquePointer, _ rows: BulkRows, _ range: Range<Int>, sql: String) throws {
+        let code = try withBound(rows, range, to: handle, sql: sql) { sqlite3_step(handle) }
         sqlite3_reset(handle)
         guard code == SQLITE_DONE || code == SQLITE_ROW else { throw failure(code, sql: sql) }
     }
 
-    /// Binds the values of a fresh statement, or of one `run` has reset, and calls `body` while they are bound.
-    /// SQLite reads the texts and blobs where they are (`SQLITE_STATIC`), so `body` runs inside the calls that lend
-    /// their bytes; copying each of them had been a tenth of the writer's time when storing a state-size roster's
-    /// items (a `malloc` and a copy for every text of 1.6 million rows). A statement is stepped only within `body`,
-    /// and every value is bound again before the next row.
-    private func withBound<T>(_ values: [SQLValue], to handle: OpaquePointer, sql: String, _ body: () throws -> T) throws -> T {
-        try withUnsafePointer(to: values) { try withBound(UnsafeBufferPointer(start: $0, count: 1), width: values.count, to: handle, sql: sql, body) }
-    }
-
-    /// `withBound` of several rows of `width` values each, bound one after another.
+    /// Binds the values of rows `range` (all of them when nil) to a fresh statement, or to one `run` has reset, and
+    /// calls `body` while they are bound. SQLite reads the texts and blobs where they are in the rows' bytes
+    /// (`SQLITE_STATIC`): copying each of them had been a tenth of the writer's time when storing a state-size
+    /// roster's items. A statement is stepped only within `body`, and every value is bound again before the next row.
     private func withBound<T>(
-        _ rows: UnsafeBufferPointer<[SQLValue]>, width: Int, to handle: OpaquePointer, sql: String, _ body: () throws -> T
+        _ rows: BulkRows, _ range: Range<Int>? = nil, to handle: OpaquePointer, sql: String, _ body: () throws -> T
     ) throws -> T {
+        let range = range ?? 0..<rows.count
         let wanted = Int(sqlite3_bind_parameter_count(handle))
-        guard rows.count * width == wanted, rows.allSatisfy({ $0.count == width }) else {
-            throw DatabaseError(
-                resultCode: .SQLITE_MISUSE,
-                message: "\(rows.map(\.count).reduce(0, +)) values for \(wanted) placeholders", sql: sql)
+        guard range.count * rows.width == wanted, !rows.ragged else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(range.count) rows of \(rows.width) values for \(wanted) placeholders", sql: sql)
         }
-        return try bind(rows, width: width, from: 0, to: handle, sql: sql, body)
-    }
-
-    /// Binds the values from flat position `start` on (row `start / width`, column `start % width`), each text or
-    /// blob within the call that lends its bytes, then calls `body`.
-    private func bind<T>(
-        _ rows: UnsafeBufferPointer<[SQLValue]>, width: Int, from start: Int, to handle: OpaquePointer, sql: String,
-        _ body: () throws -> T
-    ) throws -> T {
         func check(_ code: Int32) throws { guard code == SQLITE_OK else { throw failure(code, sql: sql) } }
-        var position = start
-        let end = rows.count * width
-        while position < end {
-            let index = Int32(position + 1)
-            switch rows[position / width][position % width] {
-            case .null: try check(sqlite3_bind_null(handle, index))
-            case .int(let number): try check(sqlite3_bind_int64(handle, index, number))
-            case .bool(let flag): try check(sqlite3_bind_int64(handle, index, flag ? 1 : 0))
-            case .double(let number): try check(sqlite3_bind_double(handle, index, number))
-            case .text(var text):
-                return try text.withUTF8 { bytes in
-                    // (An empty text lends no address; SQLite would take a null pointer for NULL.)
-                    try check(sqlite3_bind_text(handle, index, bytes.baseAddress ?? Self.empty, Int32(bytes.count), nil /* SQLITE_STATIC */))
-                    return try bind(rows, width: width, from: position + 1, to: handle, sql: sql, body)
+        return try rows.bytes.withUnsafeBufferPointer { bytes in
+            try rows.cells.withUnsafeBufferPointer { cells in
+                var index: Int32 = 1
+                for cell in cells[(range.lowerBound * rows.width)..<(range.upperBound * rows.width)] {
+                    switch cell.kind {
+                    case .null: try check(sqlite3_bind_null(handle, index))
+                    case .int: try check(sqlite3_bind_int64(handle, index, cell.number))
+                    case .double: try check(sqlite3_bind_double(handle, index, Double(bitPattern: UInt64(bitPattern: cell.number))))
+                    case .text:
+                        // (An empty text lends no address; SQLite would take a null pointer for NULL.)
+                        let start = cell.count == 0 ? Self.empty : bytes.baseAddress! + Int(cell.number)
+                        try check(sqlite3_bind_text(handle, index, start, cell.count, nil /* SQLITE_STATIC */))
+                    case .blob:
+                        let start = cell.count == 0 ? Self.empty : bytes.baseAddress! + Int(cell.number)
+                        try check(sqlite3_bind_blob(handle, index, UnsafeRawPointer(start), cell.count, nil /* SQLITE_STATIC */))
+                    }
+                    index += 1
                 }
-            case .blob(let bytes):
-                return try bytes.withUnsafeBytes { bytes in
-                    try check(sqlite3_bind_blob(handle, index, bytes.baseAddress ?? UnsafeRawPointer(Self.empty), Int32(bytes.count), nil /* SQLITE_STATIC */))
-                    return try bind(rows, width: width, from: position + 1, to: handle, sql: sql, body)
-                }
+                return try body()
             }
-            position += 1
         }
-        return try body()
     }
 
     /// The address given for an empty text or blob.
