@@ -18,6 +18,22 @@ struct DomainTests {
         #expect(IdentifierRules.isValidUserID(text) == valid)
     }
 
+    @Test("a person's search text is their IDs, names and address lower-cased, accented and Chinese names too")
+    func searchText() {
+        var person = Person(userID: UserID(rawValue: "000123"), role: .student, firstName: "Wing Yan", lastName: "CHAN", schoolKeys: [])
+        person.loginID = LoginID(rawValue: "19ChanW1")
+        person.middleName = ""
+        person.email = "Wing.Chan@School.example"
+        #expect(person.searchText == "000123 19chanw1 wing yan  chan wing.chan@school.example")
+        person.preferredFirstName = "ZOË"
+        person.lastName = "陳 ÉLODIE"
+        #expect(person.searchText == "000123 19chanw1 wing yan  陳 élodie zoë wing.chan@school.example")
+        let ascii = [person.userID.rawValue, person.loginID?.rawValue, "Wing Yan", "", "CHAN", "Al-Sayed_9", person.email].compactMap { $0 }
+        person.lastName = "CHAN"
+        person.preferredFirstName = "Al-Sayed_9"
+        #expect(person.searchText == ascii.joined(separator: " ").lowercased())
+    }
+
     @Test("a misspelt name gets the nearest correct one; a far one gets none")
     func suggestions() {
         let names = ["userEmail", "userId", "schoolId", "firstName"]

@@ -443,36 +443,42 @@ public struct RosterPlanner: Sendable {
         // are then given to their rows in file order (a row has one at most). The checks about a row's school and
         // those about its person need only that ID: a file's rows come school by school and person by person, so
         // they are made once a run.
-        let problems = Parallel.map(users.count, minimumPiece: 20_000) { [rows, isUsable] range in
-            databaseProblems(
-                rows: rows, of: users, in: range, usable: isUsable,
-                names: (schoolNames, fileClasses), moving: (fileLogin, fileEmail))
-        }
-        for (index, problem) in problems { fail(index, problem.code, problem.column, problem.message, fix: problem.fix) }
-
-        // Cross-file checks, and the rows that depend on a bad one (users.csv rows are looked at again only when one
-        // of them has an error: a bad row is what others depend on).
         // (Read through the buffer: an item read from the array is copied whole.)
         func fileRows(_ indices: [Int]) -> [RosterFile.Row] {
             items.withUnsafeBufferPointer { items in
                 indices.map { RosterFile.Row(file: items[$0].fileName, line: items[$0].row ?? 0, values: items[$0].input, issues: items[$0].issues) }
             }
         }
+        // demographics.csv's rows are checked against users.csv's students on this thread meanwhile (the checks
+        // against the database give problems to users.csv rows only): alone, they left a core idle.
+        var demographicRows = fileRows(demographics)
+        let demographicsBefore = demographicRows.map(\.issues.count)
+        let (problems, _) = Parallel.both({ [rows, isUsable] in
+            Parallel.map(users.count, minimumPiece: 20_000) { range in
+                databaseProblems(
+                    rows: rows, of: users, in: range, usable: isUsable,
+                    names: (schoolNames, fileClasses), moving: (fileLogin, fileEmail))
+            }
+        }) {
+            if users.isEmpty {
+                for index in demographicRows.indices where demographicRows[index].issues.isEmpty || !demographicRows[index].hasErrors {
+                    demographicRows[index].issues.append(
+                        RosterFile.issue(
+                            .error, "demographics_without_users", demographicRows[index], "userId",
+                            "demographics.csv is accepted only together with its users.csv, and this batch has none.",
+                            fix: "Upload users.csv and demographics.csv together in one batch."))
+                }
+            } else if !demographics.isEmpty {
+                RosterFile.checkDemographics(&demographicRows, students: students)
+            }
+        }
+        for (index, problem) in problems { fail(index, problem.code, problem.column, problem.message, fix: problem.fix) }
+
+        // The rows that depend on a bad one (users.csv rows are looked at again only when one of them has an error: a
+        // bad row is what others depend on).
         let anyBadUser = items.withUnsafeBufferPointer { buffer in users.contains { buffer[$0].issues.contains { $0.severity == .error } } }
         var userRows = anyBadUser ? fileRows(users) : []
-        var demographicRows = fileRows(demographics)
-        let before = (users: userRows.map(\.issues.count), demographics: demographicRows.map(\.issues.count))
-        if users.isEmpty {
-            for index in demographicRows.indices where demographicRows[index].issues.isEmpty || !demographicRows[index].hasErrors {
-                demographicRows[index].issues.append(
-                    RosterFile.issue(
-                        .error, "demographics_without_users", demographicRows[index], "userId",
-                        "demographics.csv is accepted only together with its users.csv, and this batch has none.",
-                        fix: "Upload users.csv and demographics.csv together in one batch."))
-            }
-        } else if !demographics.isEmpty {
-            RosterFile.checkDemographics(&demographicRows, students: students)
-        }
+        let before = (users: userRows.map(\.issues.count), demographics: demographicsBefore)
         RosterFile.skipDependents(&userRows, &demographicRows)
         for (position, index) in users.enumerated() where anyBadUser && userRows[position].issues.count > before.users[position] {
             items[index].issues += userRows[position].issues.dropFirst(before.users[position]).map(\.fromPlanning)

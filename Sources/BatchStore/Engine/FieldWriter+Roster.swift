@@ -153,28 +153,32 @@ enum RosterWriter {
         // Each kind's new records are read from their JSON and written a slice at a time, the next slice's rows
         // made on the other cores while this one is inserted. Enrollments and memberships are a million records of
         // a handful of distinct JSONs: each piece reads each of those once.
+        // `row` writes the record's row (its key, its fields) into the slice's rows, or nothing to leave it out.
         func insert(
-            _ entity: String, into table: String, columns: [String], _ row: @escaping @Sendable (String, [String: String]) throws -> [SQLValue]?
+            _ entity: String, into table: String, columns: [String],
+            _ row: @escaping @Sendable (String, [String: String], inout BulkRows.Builder) throws -> Void
         ) throws {
             let wanted = positions[entity] ?? []
             guard !wanted.isEmpty else { return }
             let few = entity == "enrollment" || entity == "membership"
             func load() throws {
-                try Store.insertPipelined(db, table: table, columns: columns, count: wanted.count) { slice in
-                    try Store.rows(in: slice) { part in
-                        var read: [String: [String: String]] = [:]
-                        // (Each change read in place: a copy of it retained and released all its texts.)
-                        return try changes.withUnsafeBufferPointer { changes in
-                            try part.map { index in
-                                let position = wanted[index]
-                                guard few, let json = changes[position].after else {
-                                    return try row(changes[position].key, RosterRecord.fields(changes[position].after))
-                                }
-                                if let known = read[json] { return try row(changes[position].key, known) }
-                                let fields = RosterRecord.fields(json)
-                                read[json] = fields
-                                return try row(changes[position].key, fields)
+                try Store.insertPipelined(db, table: table, columns: columns, count: wanted.count) { part, out in
+                    var read: [String: [String: String]] = [:]
+                    // (Each change read in place: a copy of it retained and released all its texts.)
+                    try changes.withUnsafeBufferPointer { changes in
+                        for index in part {
+                            let position = wanted[index]
+                            guard few, let json = changes[position].after else {
+                                try row(changes[position].key, RosterRecord.fields(changes[position].after), &out)
+                                continue
                             }
+                            if let known = read[json] {
+                                try row(changes[position].key, known, &out)
+                                continue
+                            }
+                            let fields = RosterRecord.fields(json)
+                            read[json] = fields
+                            try row(changes[position].key, fields, &out)
                         }
                     }
                 }
@@ -185,8 +189,13 @@ enum RosterWriter {
             if table == "schools" { try load() } else { try db.withIndexesBuiltAfter(loading: table, load) }
         }
         let keysOff = try db.foreignKeysOff()
-        try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields in
-            [.text(UUID().uuidString.lowercased()), .text(key), .text(fields["schoolName"] ?? key), .int(now), .int(now)]
+        try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields, out in
+            out.add(.text(UUID().uuidString.lowercased()))
+            out.add(.text(key))
+            out.add(.text(fields["schoolName"] ?? key))
+            out.add(.int(now))
+            out.add(.int(now))
+            out.endRow()
         }
         // On PostgreSQL the schools are locked before they are read, as the key's trigger would lock each one
         // named: no other transaction can remove one while this one writes rows naming it.
@@ -203,30 +212,46 @@ enum RosterWriter {
                 "user_email", "email_key", "user_grade", "user_status", "user_district_id", "user_state_id",
                 "search_text", "created_at", "updated_at",
             ]
-        ) { key, fields in
+        ) { key, fields, out in
             var person = Person(userID: UserID(rawValue: key), role: .staff, firstName: "", lastName: "", schoolKeys: [])
             person.role = UserRole(rawValue: fields["userRole"] ?? "") ?? .staff
             person.loginID = fields["loginId"].map(LoginID.init(rawValue:))
             for (field, value) in fields where field != "userRole" && field != "loginId" { person.set(field, to: value) }
-            return [
-                .id(person.userID), .text(person.role.rawValue), .id(person.loginID), .text(person.firstName),
-                .optional(person.middleName), .text(person.lastName), .optional(person.preferredFirstName),
-                .optional(person.email), .optional(person.email.map(Store.emailKey)), .optional(person.grade),
-                .text(person.status.rawValue), .optional(person.districtID), .optional(person.stateID),
-                .text(person.searchText), .int(now), .int(now),
-            ]
+            out.add(.id(person.userID))
+            out.add(.text(person.role.rawValue))
+            out.add(.id(person.loginID))
+            out.add(.text(person.firstName))
+            out.add(.optional(person.middleName))
+            out.add(.text(person.lastName))
+            out.add(.optional(person.preferredFirstName))
+            out.add(.optional(person.email))
+            out.add(.optional(person.email.map(Store.emailKey)))
+            out.add(.optional(person.grade))
+            out.add(.text(person.status.rawValue))
+            out.add(.optional(person.districtID))
+            out.add(.optional(person.stateID))
+            out.add(.text(person.searchText))
+            out.add(.int(now))
+            out.add(.int(now))
+            out.endRow()
         }
-        try insert("membership", into: "person_schools", columns: ["user_id", "school_key"]) { key, _ in
-            guard let (user, school) = RosterRecord.splitKey(key) else { return nil }
-            return [.text(user), try schoolKey(school)]
+        try insert("membership", into: "person_schools", columns: ["user_id", "school_key"]) { key, _, out in
+            guard let (user, school) = RosterRecord.splitKey(key) else { return }
+            out.add(.text(user))
+            out.add(try schoolKey(school))
+            out.endRow()
         }
         try insert(
             "class", into: "classes", columns: ["class_id", "school_key", "class_name", "class_grade", "class_subject", "created_at", "updated_at"]
-        ) { key, fields in
-            [
-                .text(key), try schoolKey(fields["schoolId"] ?? ""), .text(fields["className"] ?? key), .optional(fields["classGrade"]),
-                .optional(fields["classSubject"]), .int(now), .int(now),
-            ]
+        ) { key, fields, out in
+            out.add(.text(key))
+            out.add(try schoolKey(fields["schoolId"] ?? ""))
+            out.add(.text(fields["className"] ?? key))
+            out.add(.optional(fields["classGrade"]))
+            out.add(.optional(fields["classSubject"]))
+            out.add(.int(now))
+            out.add(.int(now))
+            out.endRow()
         }
         // The enrollments keep the writer busy for seconds with little to build: meanwhile another thread gathers,
         // with the keys off, the people and classes the new rows name (looked up once each at the end), and makes
@@ -239,9 +264,13 @@ enum RosterWriter {
                 demographics: Result { try demographicsRows(changes, positions["demographics"] ?? [], now: now) }
             )
         }) {
-            try insert("enrollment", into: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"]) { key, fields in
-                guard let (user, classID) = RosterRecord.splitKey(key) else { return nil }
-                return [.text(classID), .text(user), .text(fields["role"] ?? "student"), .bool(fields["primaryTeacher"] == "true")]
+            try insert("enrollment", into: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"]) { key, fields, out in
+                guard let (user, classID) = RosterRecord.splitKey(key) else { return }
+                out.add(.text(classID))
+                out.add(.text(user))
+                out.add(.text(fields["role"] ?? "student"))
+                out.add(.bool(fields["primaryTeacher"] == "true"))
+                out.endRow()
             }
         }
         let demographics = try beside.demographics.get()

@@ -51,49 +51,38 @@ extension Store {
         // roster's planner leaves it to be made so (`RosterPlanner.plan(_:releasingCellsOf:)`).
         let labelsFromCells = try batchKind(db, batchID: batchID) == .roster
         let number = try batchNumber(db, batchID: batchID)
-        // The rows of one slice of items, laid out for the database. The row's cells and its changes are written by
-        // hand, straight into the slice's bytes: one JSONEncoder call an item and column costs more than the rest of
-        // a 1.4-million-row roster import, and a text made for each was a copy more. Built on every core at once (the
-        // slice's indices are the array's: not copied); a slice at a time, as the encoded rows of a whole state-size
-        // file would be gigabytes.
-        let layout = db.bulkLayout, width = itemColumns.count
-        @Sendable func rows(_ slice: Range<Int>) -> BulkRows {
-            let pieces = Parallel.map(slice.count, minimumPiece: 2_000) { range -> [BulkRows] in
-                // Suggestions are empty on most rows; the others go through JSONEncoder, as `updateItem`. Issues are
-                // written by hand, as JSONEncoder writes them (`FlatJSON.issues`).
-                func json<T: Encodable & Collection>(_ value: T) -> SQLValue { .text(value.isEmpty ? "[]" : JSONText.encode(value)) }
-                var out = BulkRows.Builder(width: width, layout: layout, rows: range.count, bytesPerRow: 256)
-                // (Each item read in place: a copy of it retained and released everything it holds.)
-                items.withUnsafeBufferPointer { items in
-                    for offset in range {
-                        let index = slice.lowerBound + offset
-                        let fileName = items[index].fileName
-                        let span = items[index].source.flatMap { spanned.contains(fileName) ? $0 : nil }
-                        out.add(.int(number))
-                        out.add(.int(items[index].id))
-                        out.add(.text(fileName))
-                        out.add(.optional(items[index].row.map(Int64.init)))
-                        if let span {
-                            out.addText { appendSpan(span, to: &$0) }
-                        } else {
-                            let values = columns[fileName].flatMap { FlatJSON.values(items[index].input, columns: $0) }
-                            out.add(.text(values ?? FlatJSON.object(items[index].input, sorted: false)))
-                        }
-                        out.add(.optional(items[index].target))
-                        out.add(.text(span != nil && labelsFromCells ? "" : items[index].label))
-                        out.add(.text(items[index].state.rawValue))
-                        out.addText { FlatJSON.appendChanges(items[index].changes, to: &$0) }
-                        out.addText { FlatJSON.appendIssues(items[index].issues, to: &$0) }
-                        out.add(.optional(items[index].manualTarget))
-                        out.add(json(items[index].suggestions))
-                        out.endRow()
+        // The row's cells and its changes are written by hand, straight into the slice's bytes: one JSONEncoder call
+        // an item and column costs more than the rest of a 1.4-million-row roster import, and a text made for each
+        // was a copy more. Suggestions are empty on most rows; the others go through JSONEncoder, as `updateItem`.
+        // Issues are written by hand, as JSONEncoder writes them (`FlatJSON.issues`).
+        @Sendable func json<T: Encodable & Collection>(_ value: T) -> SQLValue { .text(value.isEmpty ? "[]" : JSONText.encode(value)) }
+        try insertPipelined(db, table: "batch_items", columns: itemColumns, count: items.count, bytesPerRow: 256) { range, out in
+            // (Each item read in place: a copy of it retained and released everything it holds.)
+            items.withUnsafeBufferPointer { items in
+                for index in range {
+                    let fileName = items[index].fileName
+                    let span = items[index].source.flatMap { spanned.contains(fileName) ? $0 : nil }
+                    out.add(.int(number))
+                    out.add(.int(items[index].id))
+                    out.add(.text(fileName))
+                    out.add(.optional(items[index].row.map(Int64.init)))
+                    if let span {
+                        out.addText { appendSpan(span, to: &$0) }
+                    } else {
+                        let values = columns[fileName].flatMap { FlatJSON.values(items[index].input, columns: $0) }
+                        out.add(.text(values ?? FlatJSON.object(items[index].input, sorted: false)))
                     }
+                    out.add(.optional(items[index].target))
+                    out.add(.text(span != nil && labelsFromCells ? "" : items[index].label))
+                    out.add(.text(items[index].state.rawValue))
+                    out.addText { FlatJSON.appendChanges(items[index].changes, to: &$0) }
+                    out.addText { FlatJSON.appendIssues(items[index].issues, to: &$0) }
+                    out.add(.optional(items[index].manualTarget))
+                    out.add(json(items[index].suggestions))
+                    out.endRow()
                 }
-                return [out.rows]
             }
-            return BulkRows(joining: pieces, width: width, layout: layout)
         }
-        try insertPipelined(db, table: "batch_items", columns: itemColumns, count: items.count, packed: rows)
     }
 
     /// `FileSpan.text`, written at the end of `out`.
@@ -104,25 +93,29 @@ extension Store {
         BulkRows.appendDecimal(Int64(span.length), to: &out)
     }
 
-    /// Inserts `count` rows a slice at a time, the next slice's rows built by `rows` (on the other cores) and laid
-    /// out for the database (`BulkRows`) while the current one is inserted: the database takes one writer thread, the
-    /// building the others. All the slices go as one bulk write (`SQLConnection.bulkInsert(table:columns:packed:)`:
-    /// on PostgreSQL one COPY).
+    /// Inserts `count` rows a slice at a time, the next slice's rows made while the current one is inserted: the
+    /// database takes one writer thread, the making the others. A slice's rows are laid out for the database
+    /// (`BulkRows`) by `rows`, a piece of the slice on every core: it writes the rows of its range of `0..<count`, in
+    /// order, into the builder it is given (a row it does not end is not written). All the slices go as one bulk
+    /// write (`SQLConnection.bulkInsert(table:columns:packed:)`: on PostgreSQL one COPY). `bytesPerRow`: about how
+    /// many bytes a row's texts take (room made for them at once).
     static func insertPipelined(
-        _ db: any SQLConnection, table: String, columns: [String], count: Int,
-        rows: @escaping @Sendable (Range<Int>) throws -> [[SQLValue]]
+        _ db: any SQLConnection, table: String, columns: [String], count: Int, bytesPerRow: Int = 0,
+        rows: @escaping @Sendable (Range<Int>, inout BulkRows.Builder) throws -> Void
     ) throws {
-        let layout = db.bulkLayout, width = columns.count
-        try insertPipelined(db, table: table, columns: columns, count: count) { range in BulkRows(try rows(range), width: width, layout: layout) }
-    }
-
-    /// The same, with each slice laid out by `packed`.
-    static func insertPipelined(
-        _ db: any SQLConnection, table: String, columns: [String], count: Int, packed: @escaping @Sendable (Range<Int>) throws -> BulkRows
-    ) throws {
-        let size = insertSlice(db.dialect)
+        let size = insertSlice(db.dialect), layout = db.bulkLayout, width = columns.count
+        @Sendable func slice(_ range: Range<Int>) throws -> BulkRows {
+            let pieces = Parallel.map(range.count, minimumPiece: 2_000) { piece in
+                [Result { () throws -> BulkRows in
+                    var out = BulkRows.Builder(width: width, layout: layout, rows: piece.count, bytesPerRow: bytesPerRow)
+                    try rows((range.lowerBound + piece.lowerBound)..<(range.lowerBound + piece.upperBound), &out)
+                    return out.rows
+                }]
+            }
+            return BulkRows(joining: try pieces.map { try $0.get() }, width: width, layout: layout)
+        }
         var slices = stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }[...]
-        func build(_ range: Range<Int>) -> InBackground<Result<BulkRows, any Error>> { InBackground { Result { try packed(range) } } }
+        func build(_ range: Range<Int>) -> InBackground<Result<BulkRows, any Error>> { InBackground { Result { try slice(range) } } }
         var building = slices.popFirst().map(build)
         // On an error, no build is left running once this returns.
         defer { building?.wait() }
@@ -131,18 +124,6 @@ extension Store {
             building = slices.popFirst().map(build)
             return try built.get()
         })
-    }
-
-    /// The rows of `range`, made on every core: `part` makes those of one piece of it (and may keep what it read
-    /// for the rest of its piece); nil rows are left out.
-    static func rows(in range: Range<Int>, _ part: @escaping @Sendable (Range<Int>) throws -> [[SQLValue]?]) throws -> [[SQLValue]] {
-        let parts = Parallel.map(range.count, minimumPiece: 2_000) { piece in
-            [Result { try part((range.lowerBound + piece.lowerBound)..<(range.lowerBound + piece.upperBound)) }]
-        }
-        var rows: [[SQLValue]] = []
-        rows.reserveCapacity(range.count)
-        for made in parts { for row in try made.get() { if let row { rows.append(row) } } }
-        return rows
     }
 
     /// Keeps each file's column names (and the blob its rows may be read from) for the batch, and returns those its

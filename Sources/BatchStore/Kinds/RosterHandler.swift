@@ -161,17 +161,23 @@ public struct RosterHandler: BatchKindHandler {
     public func lockScope(_ items: [BatchItem]) -> LockScope {
         // Rows come person by person: a school or person repeating the previous one is not hashed again.
         // (Read through the buffer: an item read from the array is copied whole.)
+        // The columns are found once in the first item's list, which a file's rows share (a row of another list is
+        // read by name), and each change is read in place (a copy retained and released its five texts).
         var schools: Set<String> = [], people: Set<String> = []
         var lastSchool: String?, lastPerson: String?
+        let shared = items.first?.input.columns
+        let role = RowValues.Column(RosterPlanner.usersRowColumn, in: shared), schoolID = RowValues.Column("schoolId", in: shared)
         items.withUnsafeBufferPointer { items in
             for index in items.indices {
-                if RosterPlanner.isUsersRow(items[index].input), let school = items[index].input["schoolId"], school != lastSchool {
+                if items[index].input[role] != nil, let school = items[index].input[schoolID], school != lastSchool {
                     schools.insert(school)
                     lastSchool = school
                 }
-                for change in items[index].changes where change.entity == "person" && change.key != lastPerson {
-                    people.insert(change.key)
-                    lastPerson = change.key
+                items[index].changes.withUnsafeBufferPointer { changes in
+                    for position in changes.indices where changes[position].entity == "person" && changes[position].key != lastPerson {
+                        people.insert(changes[position].key)
+                        lastPerson = changes[position].key
+                    }
                 }
             }
         }
