@@ -19,3 +19,11 @@ fi
 if [ "${1:-run}" = "test" ]; then
   python3 -c "import selenium, pytest" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check selenium pytest
 fi
+# The Swift packages, from the machine's mirror. Fetching them in parallel from the shared cache once failed here
+# with "already exists unexpectedly" (a new checkout, the cache left by an earlier one): a second try from an empty
+# .build/repositories then succeeds.
+if ! swift package resolve >/dev/null 2>&1; then
+  echo "Swift package resolution failed once; trying again from an empty .build/repositories"
+  rm -rf .build/repositories .build/checkouts
+  swift package resolve
+fi

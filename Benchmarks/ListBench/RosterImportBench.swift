@@ -408,7 +408,11 @@ enum RosterImportBench {
             zeros looked for only at the lengths the district's zero-led IDs have (2.4 million lookups → 200,000), and
             the error reports' items decoded and their lines made on both cores (by hand, the damaged re-import
             27.4 → 14.9 s, and with both reports 55.2 → 29.6 s, the same bytes). The clean files above take none of
-            these paths. The tables above are this round's.
+            these paths. The thirty-second round (2026-12-06, ninth session): bulk inserts take rows
+            laid out on the other cores (`BulkRows`: SQLite's values in one buffer bound without copying, PostgreSQL's
+            COPY text), written straight from the items and records (by hand, alternate runs: first import 13.05 /
+            13.22 / 13.29 → 13.27 / 13.06 / 12.76 s, its store step 2.8–2.9 → 2.4 s; PostgreSQL 17.65 / 15.55 → 14.98
+            / 14.99 s; re-import unchanged, 10.7 s). The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once
