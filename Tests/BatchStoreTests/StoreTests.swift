@@ -121,6 +121,25 @@ struct StoreTests {
                     })
                 }
             }
+            // Rows laid out for the other database, or a row left unended, are refused before anything is written
+            // (SQLite would read cells that were never made; PostgreSQL would take the cells' buffer as COPY text).
+            for unended in [false, true] {
+                await #expect(throws: StoreError.self) {
+                    try await store.backend.write { db in
+                        let layout: BulkRows.Layout = unended ? db.bulkLayout : (db.bulkLayout == .cells ? .copyText : .cells)
+                        var out = BulkRows.Builder(width: 2, layout: layout)
+                        out.add(.int(1002))
+                        out.add(.text("other"))
+                        out.endRow()
+                        if unended { out.add(.int(1003)) }
+                        var given: BulkRows? = out.rows
+                        try db.bulkInsert(table: "pieces_check", columns: ["id", "value"], packed: {
+                            defer { given = nil }
+                            return given
+                        })
+                    }
+                }
+            }
             let left = try await store.backend.read { db in try db.scalarInt("SELECT COUNT(*) FROM pieces_check WHERE id >= 1000") }
             #expect(left == 0)
         }

@@ -96,7 +96,9 @@ extension Store {
     /// Inserts `count` rows a slice at a time, the next slice's rows made while the current one is inserted: the
     /// database takes one writer thread, the making the others. A slice's rows are laid out for the database
     /// (`BulkRows`) by `rows`, a piece of the slice on every core: it writes the rows of its range of `0..<count`, in
-    /// order, into the builder it is given (a row it does not end is not written). All the slices go as one bulk
+    /// order, into the builder it is given, each row ended (`endRow`) with exactly one value a column: a row left
+    /// unended or of another width fails the whole insert (`BulkRows.check`), so a row to leave out is left out
+    /// before its first value. All the slices go as one bulk
     /// write (`SQLConnection.bulkInsert(table:columns:packed:)`: on PostgreSQL one COPY). `bytesPerRow`: about how
     /// many bytes a row's texts take (room made for them at once).
     static func insertPipelined(

@@ -257,7 +257,7 @@ struct BlockingPostgresConnection: SQLConnection {
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                 let piece = 1 << 20
                 while let rows = try source.value() {
-                    try rows.checkWidth(table: table)
+                    try rows.check(table: table, layout: .copyText)
                     var start = 0
                     while start < rows.bytes.count {
                         let end = min(start + piece, rows.bytes.count)

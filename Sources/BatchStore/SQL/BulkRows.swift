@@ -25,7 +25,7 @@ public struct BulkRows: Sendable {
     /// Rows, and values a row.
     public let count: Int
     public let width: Int
-    /// Whether some row has another number of values than `width` (refused by `checkWidth`).
+    /// Whether some row has another number of values than `width` (refused by `check(table:layout:)`).
     let ragged: Bool
     /// `.cells`: the texts' and blobs' bytes, one after another; `.copyText`: the rows as COPY reads them.
     let bytes: [UInt8]
@@ -131,8 +131,12 @@ public struct BulkRows: Sendable {
         }
     }
 
-    /// Refuses rows of the wrong width before anything is written (`table`: named in the error).
-    func checkWidth(table: String) throws {
+    /// Refuses rows of the wrong width, or laid out for the other database, before anything is written (`table`:
+    /// named in the error; `layout`: the connection's `bulkLayout`).
+    func check(table: String, layout wanted: Layout) throws {
+        if layout != wanted {
+            throw StoreError.corrupt("a bulk insert into \(table) was given rows laid out for another database (\(layout))")
+        }
         guard ragged else { return }
         throw StoreError.corrupt("a bulk insert into \(table) was given a row without exactly \(width) values")
     }

@@ -193,7 +193,7 @@ struct GRDBConnection: SQLConnection {
         // Every statement but the last of a slice has `perStatement` rows: prepared once, and again for a shorter one.
         var prepared: (rows: Int, statement: Statement, sql: String)?
         while let rows = try next() {
-            try rows.checkWidth(table: table)
+            try rows.check(table: table, layout: bulkLayout)
             for start in stride(from: 0, to: rows.count, by: perStatement) {
                 let count = min(perStatement, rows.count - start)
                 if prepared?.rows != count {
@@ -218,7 +218,7 @@ struct GRDBConnection: SQLConnection {
         let sql = "UPDATE \(table) SET " + columns.enumerated().map { "\($1) = ?\($0 + 2)" }.joined(separator: ", ") + " WHERE \(key) = ?1"
         let statement = try db.makeStatement(sql: sql)
         let packed = BulkRows(rows, width: columns.count + 1, layout: .cells)
-        try packed.checkWidth(table: table)
+        try packed.check(table: table, layout: bulkLayout)
         try withExtendedLifetime(statement) {
             for row in 0..<packed.count { try run(statement.sqliteStatement, packed, row..<(row + 1), sql: sql) }
         }
