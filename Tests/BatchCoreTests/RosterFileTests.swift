@@ -57,6 +57,25 @@ struct RosterFileTests {
         #expect(codes(oddFirst) == [2: ["depends_on_bad_row"], 3: ["inconsistent_person"], 4: ["inconsistent_person"]])
         #expect(oddFirst.users[1].issues.first?.message
             == "Row 3, lastName: “Chan” differs from row 2 (“Chen”) for the same userId 000123. 2 of the person's 3 rows give “Chan”: row 2 may be the one to correct.")
+        // Most rows leave the login ID empty: each says once that a student needs one, and row 2, the one row giving
+        // it, is not called the one to correct. An optional cell left empty on most rows differs, without the hint.
+        let blanks = try inspect([
+            "\(chan),C5A,5A,", "HVP,,000123,student,,Wing Yan,Chan,,05,C5A-EN,5A English,",
+            "HVP,,000123,student,,Wing Yan,Chan,,05,C5A-MA,5A Maths,",
+        ])
+        #expect(codes(blanks) == [2: ["depends_on_bad_row"], 3: ["missing_login_id"], 4: ["missing_login_id"]])
+        let header = "schoolId,userId,userRole,loginId,firstName,lastName,userGrade,userEmail,classId"
+        let optional = try RosterFile.inspect(
+            users: CSVTable.read(
+                bytes: Data([header, "HVP,000123,student,19chanw1,Wing Yan,Chan,05,w@x.edu,C5A", "HVP,000123,student,19chanw1,Wing Yan,Chan,05,,C5B",
+                    "HVP,000123,student,19chanw1,Wing Yan,Chan,05,,C5C"].joined(separator: "\n").utf8),
+                fileName: "users.csv", dictionary: RosterDictionaries.users
+            ).get(), demographics: nil, rules: RosterRowRules(today: "2026-12-01"))
+        let messages = optional.users.flatMap(\.issues).filter { $0.code == "inconsistent_person" }.map(\.message)
+        #expect(messages == [
+            "Row 3, userEmail: “” differs from row 2 (“w@x.edu”) for the same userId 000123.",
+            "Row 4, userEmail: “” differs from row 2 (“w@x.edu”) for the same userId 000123.",
+        ], "\(messages)")
     }
 
     @Test("a login ID or an address on two different people is an error on the second")

@@ -352,10 +352,14 @@ public struct RosterFile: Sendable {
             for column in personColumns {
                 let mine = row.values[column] ?? "", theirs = first.values[column] ?? ""
                 guard mine != theirs, !(caselessColumns.contains(column) && mine.lowercased() == theirs.lowercased()) else { continue }
+                // A cell left empty that its own check already calls an error ("a student needs a login ID") is said
+                // once, by that check.
+                if mine.isEmpty, row.issues.contains(where: { $0.column == column && $0.severity == .error }) { continue }
                 // When more of the person's rows agree with each other than with the first row, the first row is likely
-                // the odd one: said, so that the rows that agree are not the ones changed.
+                // the odd one: said, so that the rows that agree are not the ones changed. Not when most rows leave the
+                // cell empty: an empty cell is a value left out, not a sign that the row giving one is wrong.
                 let majority = rows[most.first].values[column] ?? ""
-                let hint = most.hash != seen[0].hash && majority != theirs
+                let hint = most.hash != seen[0].hash && majority != theirs && !majority.isEmpty
                     ? " \(most.rows.formatted()) of the person's \(seen.reduce(0) { $0 + $1.rows }.formatted()) rows give “\(majority)”: row \(first.line) may be the one to correct."
                     : ""
                 differing.append((

@@ -38,7 +38,7 @@ public struct AppConfig: Sendable {
         dataDirectory: URL = URL(fileURLWithPath: "data"), databaseURL: String? = nil, hostname: String = "127.0.0.1",
         port: Int = 8080, bcryptCost: Int = 12, secureCookies: SecureCookies = .auto, sessionHours: Int = 12,
         signInFailureLimit: Int = 5, signInWindowMinutes: Int = 15, signInFailureDelayMilliseconds: Int = 750,
-        resourcesDirectory: String = FileManager.default.currentDirectoryPath
+        resourcesDirectory: String = AppConfig.locateResources()
     ) {
         self.dataDirectory = dataDirectory
         self.databaseURL = databaseURL
@@ -51,6 +51,27 @@ public struct AppConfig: Sendable {
         self.signInWindowMinutes = signInWindowMinutes
         self.signInFailureDelayMilliseconds = signInFailureDelayMilliseconds
         self.resourcesDirectory = resourcesDirectory.hasSuffix("/") ? resourcesDirectory : resourcesDirectory + "/"
+    }
+
+    /// The folder holding `Resources/Views`: the working directory when it has them, else the checkout the running
+    /// binary was built in (`.build/release/schoolbatch` is two folders below it), so that `schoolbatch serve` started
+    /// from another folder still finds its pages. The working directory when neither has them (`configure` then
+    /// refuses to start, saying so).
+    public static func locateResources(
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
+        executable: URL? = Bundle.main.executableURL
+    ) -> String {
+        func hasViews(_ folder: URL) -> Bool {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent("Resources/Views").path)
+        }
+        if hasViews(URL(fileURLWithPath: workingDirectory)) { return workingDirectory }
+        var folder = executable?.resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            guard let current = folder, current.path != "/" else { break }
+            if hasViews(current) { return current.path }
+            folder = current.deletingLastPathComponent()
+        }
+        return workingDirectory
     }
 
     /// Reads the environment; command-line options override hostname and port afterwards.
@@ -87,4 +108,16 @@ public struct AppConfig: Sendable {
     public var exportDirectory: URL { dataDirectory.appendingPathComponent("exports") }
 
     public var blobDirectory: URL { dataDirectory.appendingPathComponent("files") }
+}
+
+extension AppConfig {
+    /// The page templates are not in the resources folder: the server would answer every page with nothing.
+    public struct ResourcesMissing: Error, CustomStringConvertible, LocalizedError {
+        public let directory: String
+        public var description: String {
+            "The page templates were not found in \(directory)Resources/Views. Start schoolbatch in the folder of its "
+                + "checkout (the one holding README.md and Resources/), or set SCHOOLBATCH_RESOURCES to that folder."
+        }
+        public var errorDescription: String? { description }
+    }
 }

@@ -9,6 +9,10 @@ public func configure(_ app: Application, services: AppServices) throws {
     app.http.server.configuration.hostname = services.config.hostname
     app.http.server.configuration.port = services.config.port
     app.directory = DirectoryConfiguration(workingDirectory: services.config.resourcesDirectory)
+    // Without its templates every page would be an empty answer, the reason only in the log: refused at the start.
+    guard FileManager.default.fileExists(atPath: app.directory.viewsDirectory) else {
+        throw AppConfig.ResourcesMissing(directory: services.config.resourcesDirectory)
+    }
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease
 
