@@ -102,7 +102,19 @@ public struct FileSpan: Sendable, Hashable, Codable {
     }
 
     /// As stored in place of an item's input: `@offset+length`.
-    public var text: String { "@\(offset)+\(length)" }
+    public var text: String {
+        var out: [UInt8] = []
+        appendText(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `text`, written at the end of `out` (a bulk insert's bytes: no text made for each item).
+    public func appendText(to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "@"))
+        FlatJSON.appendDecimal(Int64(offset), to: &out)
+        out.append(UInt8(ascii: "+"))
+        FlatJSON.appendDecimal(Int64(length), to: &out)
+    }
 
     /// A span written by `text`; nil for anything else.
     public init?(text: String) {

@@ -67,7 +67,7 @@ extension Store {
                     out.add(.text(fileName))
                     out.add(.optional(items[index].row.map(Int64.init)))
                     if let span {
-                        out.addText { appendSpan(span, to: &$0) }
+                        out.addText { span.appendText(to: &$0) }
                     } else {
                         let values = columns[fileName].flatMap { FlatJSON.values(items[index].input, columns: $0) }
                         out.add(.text(values ?? FlatJSON.object(items[index].input, sorted: false)))
@@ -83,14 +83,6 @@ extension Store {
                 }
             }
         }
-    }
-
-    /// `FileSpan.text`, written at the end of `out`.
-    static func appendSpan(_ span: FileSpan, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "@"))
-        BulkRows.appendDecimal(Int64(span.offset), to: &out)
-        out.append(UInt8(ascii: "+"))
-        BulkRows.appendDecimal(Int64(span.length), to: &out)
     }
 
     /// Inserts `count` rows a slice at a time, the next slice's rows made while the current one is inserted: the

@@ -1,3 +1,5 @@
+import BatchCore
+
 /// Rows of a bulk insert, laid out by the thread that made them in the form the connection writes them: the
 /// writer's thread then only hands each value on. Made on the other cores while the writer inserts the slice before
 /// (`Store.insertPipelined`), and let go there: the writer no longer counts a reference, nor nests a call, for each
@@ -162,7 +164,7 @@ public struct BulkRows: Sendable {
     static func appendCopyValue(_ value: SQLValue, to bytes: inout [UInt8]) {
         switch value {
         case .null: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
-        case .int(let number): appendDecimal(number, to: &bytes)
+        case .int(let number): FlatJSON.appendDecimal(number, to: &bytes)
         case .double(let number): bytes.append(contentsOf: String(number).utf8)
         case .bool(let flag): bytes.append(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
         case .text(var text): text.withUTF8 { appendCopyText($0, to: &bytes) }
@@ -190,22 +192,6 @@ public struct BulkRows: Sendable {
             case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             default: bytes.append(byte)
             }
-        }
-    }
-
-    /// An integer's decimal digits, without a `String` made for it.
-    static func appendDecimal(_ number: Int64, to bytes: inout [UInt8]) {
-        if number < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = number.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for the 20 digits of the largest, written from the end
-        withUnsafeMutableBytes(of: &digits) { room in
-            var start = room.count
-            repeat {
-                start -= 1
-                room[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            bytes.append(contentsOf: room[start...])
         }
     }
 }
