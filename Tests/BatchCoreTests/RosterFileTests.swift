@@ -7,9 +7,9 @@ struct RosterFileTests {
     let header =
         "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher"
 
-    func inspect(_ lines: [String], demographics: [String]? = nil) throws -> RosterFile {
+    func inspect(_ lines: [String], demographics: [String]? = nil, fileName: String = "users.csv") throws -> RosterFile {
         let users = try CSVTable.read(
-            bytes: Data(([header] + lines).joined(separator: "\n").utf8), fileName: "users.csv",
+            bytes: Data(([header] + lines).joined(separator: "\n").utf8), fileName: fileName,
             dictionary: RosterDictionaries.users
         ).get()
         let demo = try demographics.map {
@@ -47,6 +47,10 @@ struct RosterFileTests {
             "\(chan),C5A-MA,5A Maths,",
         ])
         #expect(codes(file) == [3: ["inconsistent_person"], 2: ["depends_on_bad_row"], 4: ["depends_on_bad_row"]])
+        // A skipped row names the file as it was uploaded, not "users.csv".
+        let renamed = try inspect(["HVP,,000123,student,19chanw1,Wing Yan,Chen,,05,C5A-EN,5A English,", "\(chan),C5A,5A,"], fileName: "roster 2026.csv")
+        #expect(renamed.users[0].issues.first?.message == "Row 2, userId: skipped because roster 2026.csv row 3, about the same person (userId 000123), has an error.")
+        #expect(renamed.users[0].issues.first?.fix == "Correct row 3 of roster 2026.csv; this row then goes through as it is.")
         let message = try #require(file.users[1].issues.first?.message)
         #expect(
             message == "Row 3, lastName: “Chen” differs from row 2 (“Chan”) for the same userId 000123.", "\(message)")

@@ -123,6 +123,21 @@ struct RosterRowRulesTests {
         #expect(!(issues.first?.fix.isEmpty ?? true))
     }
 
+    @Test("a quote mark inside a name (O\"Brien, read as it is) is a warning suggesting the apostrophe; the row still goes through")
+    func quoteInName() throws {
+        let table = try CSVTable.read(
+            bytes: Data("schoolId,userId,userRole,loginId,firstName,lastName,userGrade\nHVP,000123,student,19obrienm1,Mary,O\"Brien,05\n".utf8),
+            fileName: "users.csv", dictionary: RosterDictionaries.users
+        ).get()
+        let values = table.values(of: table.records[0])
+        #expect(values["lastName"] == "O\"Brien")
+        let issues = rules.usersRow(values, line: 2)
+        #expect(issues.map(\.code) == ["quote_in_name"])
+        #expect(issues.first?.severity == .warning)
+        #expect(issues.first?.message == "Row 2, lastName: “O\"Brien” has a double quote mark (\") in it.")
+        #expect(issues.first?.fix.hasPrefix("If it stands for an apostrophe, write O'Brien;") == true)
+    }
+
     @Test("staff need an e-mail address; students do not")
     func staffEmail() {
         #expect(codes(["userRole": "aide", "loginId": "", "userGrade": ""]) == ["missing_email"])

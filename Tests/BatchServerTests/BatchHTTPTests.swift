@@ -64,7 +64,7 @@ struct BatchHTTPTests {
             }, afterResponse: { res in
                 #expect(res.headers.contentType?.subType == "csv")
                 let lines = res.body.string.split(separator: "\r\n")
-                #expect(lines.first == "loginId,userEmail,rowNumber,severity,issues,howToFix")
+                #expect(lines.first == "\u{FEFF}loginId,userEmail,rowNumber,severity,issues,howToFix")
                 #expect(lines.count == 2)
                 #expect(lines.last?.hasPrefix("ghost1,g@x.example,4,error,") == true)
             })

@@ -21,7 +21,9 @@ struct ExportsHTTPTests {
                 // The name says which school and which people it holds.
                 #expect(res.headers.first(name: .contentDisposition)?.contains("filename=\"users-N-students.csv\"") == true)
                 let lines = res.body.string.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-                #expect(lines.first == RosterGenerator.usersHeader.joined(separator: ","))
+                // UTF-8's byte order mark first, so that Excel opening the file reads its names as UTF-8.
+                #expect(Array(res.body.readableBytesView.prefix(3)) == [0xEF, 0xBB, 0xBF])
+                #expect(lines.first == "\u{FEFF}" + RosterGenerator.usersHeader.joined(separator: ","))
                 #expect(lines.dropFirst() == [",N,North School,0001,student,19chanw1,Wing Yan,Chan,,,,01,active,,,,,,,"], "\(lines)")
             })
             try await t.app.testing().test(.GET, "/api/v1/exports/demographics.csv", beforeRequest: { req in

@@ -86,7 +86,7 @@ struct RosterHTTPTests {
                 #expect(res.headers.first(name: .contentDisposition)?.contains("users-errors.csv") == true)
                 let text = res.body.string
                 let lines = text.split(whereSeparator: \.isNewline)
-                #expect(lines.first == "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher,rowNumber,severity,issues,howToFix")
+                #expect(lines.first == "\u{FEFF}schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userEmail,userGrade,classId,className,primaryTeacher,rowNumber,severity,issues,howToFix")
                 #expect(lines.count == 3)
                 #expect(text.contains("N,North School,1.23E+05,student,19hok1,Ka,Ho,,01,N-1A,1A,,5,error,"))
                 #expect(text.contains("scientific notation"))
@@ -413,8 +413,95 @@ struct RosterHTTPTests {
             // Its error report would be empty: not offered. The batch with bad rows offers its own.
             let refusedRow = try #require(list.components(separatedBy: "data-batch=\"\(cancelled.id)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
             #expect(!refusedRow.contains("error-report"))
+            #expect(refusedRow.contains(">Refused</span>") && !refusedRow.contains(">Cancelled</span>"), "\(refusedRow)")
             let previewRow = try #require(list.components(separatedBy: "data-batch=\"\(id)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
             #expect(previewRow.contains("/api/v1/batches/\(id)/error-report"))
+        }
+    }
+
+    @Test("a preview made before the data last changed says so; checked again it is up to date; Process on the page checks it first and asks to look again when it changed", arguments: TestDatabase.all)
+    func stalePreview(database: TestDatabase) async throws {
+        try await TestApp.with(database) { t in
+            let token = try await t.token("admin")
+            let browser = try await t.signIn("admin")
+            let north = """
+                schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userGrade,classId,className\r
+                N,North School,0101,student,19leungy1,Yan,Leung,01,N-1A,1A\r
+                N,North School,0102,student,19laui1,Ian,Lau,01,N-1A,1A\r
+
+                """
+            let south = north.replacingOccurrences(of: "N,North School,010", with: "S,South School,110")
+                .replacingOccurrences(of: "N-1A", with: "S-1A").replacingOccurrences(of: "1,Y", with: "s,Y").replacingOccurrences(of: "1,I", with: "s,I")
+            struct Stale: Decodable { var previewIsStale: Bool?; var counts: ItemCounts; var entityCounts: [EntityCounts] }
+            func batch(_ id: String) async throws -> Stale {
+                var body: Stale?
+                try await get(t, token, "/api/v1/batches/\(id)") { res in body = try res.content.decode(Stale.self) }
+                return try #require(body)
+            }
+            func draft(_ users: String) async throws -> String {
+                let id = try await BatchHTTPTests.createBatch(t, token: token, kind: "roster")
+                try await put(t, token, id, "users.csv", users) { res in #expect(res.status == .created) }
+                return id
+            }
+            func submit(_ id: String, check: (TestingHTTPResponse) async throws -> Void) async throws {
+                try await t.app.testing().test(.POST, "/api/v1/batches/\(id)/submit", beforeRequest: { req in
+                    req.headers.bearerAuthorization = .init(token: token)
+                    try req.content.encode(["confirm": true, "allowMassChanges": true], as: .json)
+                }, afterResponse: check)
+            }
+            let first = try await draft(north), same = try await draft(north), other = try await draft(south)
+            #expect(try await batch(same).previewIsStale == false)
+            try await submit(first) { res in #expect(res.status == .accepted) }
+            #expect(try await JobWorker(engine: t.services.engine, name: "test").runNext())
+
+            // The same file's draft would now create nothing: its page says the preview may be out of date.
+            #expect(try await batch(same).previewIsStale == true)
+            #expect(try await batch(same).entityCounts.first { $0.entity == "students" }?.created == 2, "still the old preview")
+            let stalePage = try await Self.page(t, browser, "/uploads/\(same)")
+            #expect(stalePage.contains("This preview may be out of date.") && stalePage.contains("/uploads/\(same)/recheck"))
+            #expect(!stalePage.contains("Nothing to process"))
+            // Process on the page checks first: the preview changed, so the person is asked to look again; nothing is
+            // queued.
+            try await t.app.testing().test(.POST, "/uploads/\(same)/submit", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+                try req.content.encode(["_csrf": browser.csrf, "confirm": "yes"], as: .urlEncodedForm)
+            }, afterResponse: { res in
+                #expect(res.status == .seeOther && res.headers.first(name: .location)?.contains("done=preview-changed") == true)
+            })
+            let rechecked = try await batch(same)
+            #expect(rechecked.previewIsStale == false && rechecked.counts.ready == 0 && rechecked.counts.unchanged == 2)
+            #expect(rechecked.entityCounts.first { $0.entity == "students" }?.unchanged == 2)
+            let upToDate = try await Self.page(t, browser, "/uploads/\(same)?done=preview-changed")
+            #expect(!upToDate.contains("This preview may be out of date.") && upToDate.contains("Nothing to process"))
+            #expect(upToDate.contains("Nothing was processed: the data changed after this preview was made"))
+            #expect(upToDate.contains("Draft – preview"))
+
+            // The other school's draft is stale too; the API's submit checks it again and, as it shows the same, goes ahead.
+            #expect(try await batch(other).previewIsStale == true)
+            try await submit(other) { res in #expect(res.status == .accepted, "\(res.body.string)") }
+            #expect(try await JobWorker(engine: t.services.engine, name: "test").runNext())
+            try await get(t, token, "/api/v1/students/1101") { res in #expect(res.status == .ok) }
+
+            // An undo changes the data too; "Check the file again" on the page plans the draft anew.
+            try await t.app.testing().test(.POST, "/uploads/\(first)/undo", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+                try req.content.encode(["_csrf": browser.csrf, "confirm": "yes"], as: .urlEncodedForm)
+            }, afterResponse: { res in #expect(res.status == .seeOther) })
+            #expect(try await JobWorker(engine: t.services.engine, name: "test").runNext())
+            #expect(try await batch(same).previewIsStale == true)
+            try await t.app.testing().test(.POST, "/uploads/\(same)/recheck", beforeRequest: { req in
+                req.headers.replaceOrAdd(name: .cookie, value: browser.cookie)
+                try req.content.encode(["_csrf": browser.csrf], as: .urlEncodedForm)
+            }, afterResponse: { res in
+                #expect(res.status == .seeOther && res.headers.first(name: .location)?.contains("done=batch-rechecked") == true)
+            })
+            let again = try await batch(same)
+            #expect(again.previewIsStale == false && again.counts.ready == 2)
+            #expect(again.entityCounts.first { $0.entity == "students" }?.created == 2)
+            // A submitted batch is not checked again.
+            try await t.app.testing().test(.POST, "/api/v1/batches/\(other)/recheck", beforeRequest: { req in
+                req.headers.bearerAuthorization = .init(token: token)
+            }, afterResponse: { res in #expect(res.status == .conflict) })
         }
     }
 }

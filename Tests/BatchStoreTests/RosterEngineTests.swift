@@ -22,6 +22,18 @@ struct RosterEngineTests {
         return try await engine.store.batch(batch.id)
     }
 
+    /// Submits the batches in this order, then applies them as the worker takes them: each one queued before the
+    /// one before it was applied, so planned again at its apply, not at its submit. Returns them as they ended.
+    func applyQueued(_ engine: BatchEngine, _ batches: [Batch]) async throws -> [Batch] {
+        for batch in batches {
+            _ = try await engine.submit(batch.id, confirm: true, allowMassChanges: true, by: Actor(EngineFixture.clerk))
+        }
+        for _ in batches { #expect(try await JobWorker(engine: engine, name: "w").runNext()) }
+        var ended: [Batch] = []
+        for batch in batches { ended.append(try await engine.store.batch(batch.id)) }
+        return ended
+    }
+
     /// An empty district with the clerk's account, and the engine.
     func emptyDistrict(_ database: TestDatabase, _ body: (Store, BatchEngine) async throws -> Void) async throws {
         try await database.withStore { store in
@@ -504,6 +516,7 @@ struct RosterEngineTests {
                 + "NEW,,000011,student,s000011,New,School,,05,,,\n"  // a school nobody named
                 + "N,,000003,student,s000003,First3,Last3,,05,N-9Z,,\n"  // a class nobody named
                 + "N,,000005,student,s000005,First5,Renamed,s000005@old.example,05,,,\n"  // fine
+                + "N,,000012,student,s000012,New,Twelve,S000001@old.example,05,,,\n"  // the address of 000001, at North
             let draft = try await batch(engine, [("users.csv", users)], by: northClerk)
             let rows = Dictionary(uniqueKeysWithValues: try await items(store, draft).compactMap { item in item.row.map { ($0, item) } })
             func codes(_ row: Int) -> [String] { rows[row]?.issues.map(\.code) ?? [] }
@@ -513,6 +526,13 @@ struct RosterEngineTests {
             #expect(rows[3]?.issues.first?.message.contains("did you mean 000001?") == true)
             #expect(codes(4) == ["login_id_in_use"])
             #expect(codes(5) == ["email_in_use"])
+            // A clash says whose the login ID or address is, when the uploader may see that person; otherwise only that
+            // it is someone at another school.
+            #expect(rows[4]?.issues.first?.message == "Row 4, loginId: “s000004” is already the login ID of a person at a school you do not have access to.")
+            #expect(rows[4]?.issues.first?.fix == "Every person needs a login ID of their own: check this row's; if it is right, ask a district administrator, who can see whose login ID it is.")
+            #expect(rows[9]?.issues.first?.message == "Row 9, userEmail: “S000001@old.example” is already the address of First1 Last1 (userId 000001, student at N).")
+            #expect(rows[9]?.issues.first?.fix == "Every person needs an address of their own: check this row's; if it is right, change First1 Last1's first.")
+            #expect(codes(9) == ["email_in_use"])
             #expect(codes(6) == ["school_out_of_scope"], "a school-scoped account cannot create a school")
             #expect(codes(7) == ["new_class_needs_name"])
             #expect(rows[8]?.state == .ready)
@@ -580,8 +600,7 @@ struct RosterEngineTests {
             let engine = try EngineFixture.engine(store)
             let first = try await batch(engine, [("users.csv", Self.header + "N,,000001,student,s000001,First1,Changed,,05,,,\n")])
             let second = try await batch(engine, [("users.csv", Self.header + "N,,000001,student,s000001,First1,Changed,,06,,,\n")])
-            _ = try await apply(engine, first)
-            let done = try await apply(engine, second)
+            let done = try await applyQueued(engine, [first, second])[1]
             let changes = try await store.changes(of: done.id).items
             #expect(changes == [FieldChange(entity: "person", key: "000001", field: "userGrade", before: "05", after: "06")])
 
@@ -590,10 +609,27 @@ struct RosterEngineTests {
             let third = try await batch(
                 engine, [("users.csv", "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userGrade\nN,North,000001,student,s000001,First1,Changed,06\n")])
             #expect(counts(third)["schools"]?.updated == 1)
+            _ = try await engine.submit(third.id, confirm: true, allowMassChanges: true, by: Actor(EngineFixture.clerk))
             try await store.updateSchool(School(key: "north", schoolID: "N", name: "North"), by: .system)
-            let renamed = try await apply(engine, third)
+            #expect(try await JobWorker(engine: engine, name: "w").runNext())
+            let renamed = try await store.batch(third.id)
             #expect(try await store.changes(of: renamed.id).items.isEmpty, "the school already has the name the file gives it")
             #expect(try await store.school(id: "N")?.name == "North")
+
+            // A draft whose preview went stale before its submit is planned again there: the one change it promised
+            // is made already, so there is nothing to process, and the submit says so instead of queueing it.
+            let fourth = try await batch(
+                engine, [("users.csv", "schoolId,schoolName,userId,userRole,loginId,firstName,lastName,userGrade\nN,Nord,000001,student,s000001,First1,Changed,06\n")])
+            #expect(counts(fourth)["schools"]?.updated == 1)
+            try await store.updateSchool(School(key: "north", schoolID: "N", name: "Nord"), by: .system)
+            #expect(try await store.previewIsStale(try await store.batch(fourth.id)))
+            let refusal = try await EngineFixture.refusal {
+                _ = try await engine.submit(fourth.id, confirm: true, allowMassChanges: true, by: Actor(EngineFixture.clerk))
+            }
+            #expect(refusal?.hasPrefix("Nothing in this batch would change anything") == true, "\(refusal ?? "queued")")
+            let checked = try await store.batch(fourth.id)
+            #expect(checked.status == .draft && counts(checked)["schools"]?.unchanged == 1)
+            #expect(try await store.previewIsStale(checked) == false)
         }
     }
 
@@ -666,8 +702,8 @@ struct RosterEngineTests {
                 engine,
                 [("users.csv", "action," + Self.header + "delete,S1,One,101,student,l101,Ann,Lee,,05,C2,5B,\n,S1,One,103,student,l103,Cy,Wu,,05,C1,5A,\n")])
             #expect(ending.entityCounts.allSatisfy { $0.removed == 0 } && counts(ending)["students"]?.created == 1)
-            _ = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C2,5B,\n")]))
-            let ended = try await apply(engine, ending)
+            let enrolling = try await batch(engine, [("users.csv", Self.header + "S1,One,101,student,l101,Ann,Lee,,05,C2,5B,\n")])
+            let ended = try await applyQueued(engine, [enrolling, ending])[1]
             #expect(ended.status == .completed)
             let enrollments = try await store.backend.read { db in
                 try db.query("SELECT user_id, class_id FROM enrollments ORDER BY user_id, class_id").map { "\(try $0.text("user_id"))|\(try $0.text("class_id"))" }
@@ -679,8 +715,8 @@ struct RosterEngineTests {
                 + "S1,One,103,student,l103,Cy,Wu,,05,C1,5A,\n"
             let sync = try await batch(engine, [("users.csv", base.replacingOccurrences(of: "Ann,Lee", with: "Ann,Li"))], mode: "sync")
             #expect(sync.entityCounts.allSatisfy { $0.removed == 0 } && counts(sync)["students"]?.updated == 1)
-            _ = try await apply(engine, try await batch(engine, [("users.csv", Self.header + "S1,One,102,student,l102,Bo,Ng,,05,C1,5A,\n")]))
-            let synced = try await apply(engine, sync)
+            let adding = try await batch(engine, [("users.csv", Self.header + "S1,One,102,student,l102,Bo,Ng,,05,C1,5A,\n")])
+            let synced = try await applyQueued(engine, [adding, sync])[1]
             #expect(synced.status == .completed)
             let (status, enrolled) = try await store.backend.read { db in
                 (

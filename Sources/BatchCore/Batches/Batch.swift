@@ -109,6 +109,9 @@ public struct Batch: Sendable, Hashable {
     public var finishedAt: Int64?
     /// Per entity (roster batches): created, updated, unchanged, removed, errors, as of the last plan or apply.
     public var entityCounts: [EntityCounts] = []
+    /// The data version its items were last planned at, all at once (nil before that, or for a batch made by an
+    /// earlier version of the program).
+    public var plannedVersion: Int64?
 
     public init(
         id: BatchID, kind: BatchKind, status: BatchStatus, options: String, createdBy: AccountID?, createdByName: String,

@@ -1,5 +1,10 @@
 /// Writes CSV cells and lines (RFC 4180), neutralising cells a spreadsheet would run as a formula.
 public enum CSVWriter {
+    /// Put before the header of a file a person opens in a spreadsheet (a download of the roster, an error report):
+    /// Excel reads a UTF-8 file without it as the computer's old code page, and shows 陳 or é garbled. Every reader of
+    /// uploads here skips it (`CSVText`).
+    public static let byteOrderMark = "\u{FEFF}"
+
     /// One cell: quoted when it holds a comma, quote or line break; a leading `= + - @`, tab or CR gets a `'`
     /// in front so Excel shows it as text instead of running it. Read by its UTF-8 bytes (every byte looked for is
     /// ASCII): by characters, a CR LF inside a cell is one character, neither CR nor LF, and went unquoted; and a

@@ -636,7 +636,7 @@ public struct RosterFile: Sendable {
         // Each person with an error: the first bad row, and its problem when that problem is the userId itself (lost
         // leading zeros, scientific notation): another row giving that same userId has it too, and is not merely
         // skipped — "correct that row and this one goes through" would be untrue.
-        var badRow: [String: (line: Int, ownID: BatchIssue?)] = [:]
+        var badRow: [String: (file: String, line: Int, ownID: BatchIssue?)] = [:]
         // (Read through the buffer: each row taken from the array is a copy, its references counted up and down.)
         users.withUnsafeBufferPointer { rows in
             for index in rows.indices where !rows[index].issues.isEmpty && rows[index].hasErrors {
@@ -645,7 +645,7 @@ public struct RosterFile: Sendable {
                 let ownID = rows[index].issues.first {
                     $0.severity == .error && $0.column == "userId" && $0.code != Self.dependsOnBadRow && Self.idDamage.contains($0.code)
                 }
-                badRow[userID] = (rows[index].line, ownID)
+                badRow[userID] = (rows[index].file, rows[index].line, ownID)
             }
         }
         guard !badRow.isEmpty else { return }
@@ -658,8 +658,8 @@ public struct RosterFile: Sendable {
             row.issues.append(
                 issue(
                     .error, Self.dependsOnBadRow, row, "userId",
-                    "skipped because users.csv row \(bad.line), about the same person (userId \(userID)), has an error.",
-                    fix: "Correct row \(bad.line) of users.csv; this row then goes through as it is."))
+                    "skipped because \(bad.file) row \(bad.line), about the same person (userId \(userID)), has an error.",
+                    fix: "Correct row \(bad.line) of \(bad.file); this row then goes through as it is."))
         }
         for index in users.indices { skip(&users[index]) }
         for index in demographics.indices { skip(&demographics[index]) }

@@ -96,6 +96,9 @@ public struct RosterSnapshot: Sendable {
     public static let demographicsColumns = RowValues.Columns(RosterRecord.demographicsFields)
     /// Lower-cased login ID → userId.
     public var loginOwners: [String: String] = [:]
+    /// By userId: the holders of the file's login IDs and addresses who are not among the file's people, so that a
+    /// clash can say whose the login ID or address is.
+    public var holders: [String: Person] = [:]
     /// E-mail key → userId.
     public var emailOwners: [String: String] = [:]
     /// userIds and classIds that exist once leading zeros are put back (`123` → `000123`).
@@ -717,6 +720,23 @@ public struct RosterPlanner: Sendable {
             }
             return nil
         }
+        /// Who holds a login ID or address already: named with their userId, role and schools when the uploader may
+        /// see them, and only as someone at another school when not.
+        /// `next`: what to do when this row's is right.
+        func holderWords(_ owner: String, _ what: String) -> (who: String, next: String) {
+            guard let person = snapshot.holders[owner] ?? snapshot.people[ifAny: owner] else {
+                return ("another person in the district", "change the other person's first")
+            }
+            if !person.schoolKeys.isEmpty && !scope.allows(anyOf: person.schoolKeys) {
+                return ("a person at a school you do not have access to", "ask a district administrator, who can see whose \(what) it is")
+            }
+            let name = [person.fields["firstName"], person.fields["lastName"]].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+            let schools = person.schoolIDs.sorted().joined(separator: ", ")
+            let role = person.fields["userRole"] ?? "person"
+            let detail = role + (schools.isEmpty ? "" : " at \(schools)")
+            if name.isEmpty { return ("userId \(owner) (\(detail))", "change userId \(owner)'s first") }
+            return ("\(name) (userId \(owner), \(detail))", "change \(name)'s first")
+        }
         func personProblem(_ userID: String) -> Problem? {
             if let person = snapshot.people[ifAny: userID] {
                 if !person.schoolKeys.isEmpty && !scope.allows(anyOf: person.schoolKeys) {
@@ -752,17 +772,19 @@ public struct RosterPlanner: Sendable {
             }
             let login = row.login
             if !login.isEmpty, let owner = snapshot.loginOwners[ifAny: login], owner != userID, fileLogin[owner].map({ $0 != login }) != true {
+                let holder = holderWords(owner, "login ID")
                 found.append((index, (
-                    "login_id_in_use", "loginId", "“\(row.loginID ?? "")” is already the login ID of another person in the district.",
-                    "Every person needs a login ID of their own; check it against the Students and Staff lists.")))
+                    "login_id_in_use", "loginId", "“\(row.loginID ?? "")” is already the login ID of \(holder.who).",
+                    "Every person needs a login ID of their own: check this row's; if it is right, \(holder.next).")))
                 continue
             }
             if let email = row.email, !email.isEmpty, !snapshot.emailOwners.isEmpty, let owner = snapshot.emailOwners[EmailAddress.key(email)],
                 owner != userID, fileEmail[owner].map({ $0 != EmailAddress.key(email) }) != true
             {
+                let holder = holderWords(owner, "address")
                 found.append((index, (
-                    "email_in_use", "userEmail", "“\(email)” is already the address of another person in the district.",
-                    "Every person needs an address of their own; check the address, or change the other person's first.")))
+                    "email_in_use", "userEmail", "“\(email)” is already the address of \(holder.who).",
+                    "Every person needs an address of their own: check this row's; if it is right, \(holder.next).")))
                 continue
             }
             guard !classID.isEmpty else { continue }

@@ -27,6 +27,10 @@ public struct RosterRowRules: Sendable {
         mutating func error(_ code: String, _ column: String, _ message: String, fix: String) {
             issues.append(.error(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
         }
+
+        mutating func warning(_ code: String, _ column: String, _ message: String, fix: String) {
+            issues.append(.warning(code, "Row \(line), \(column): \(message)", fix: fix, column: column, value: value(column)))
+        }
     }
 
     /// Every problem of one users.csv row (`values` by column name, trimmed).
@@ -139,6 +143,13 @@ public struct RosterRowRules: Sendable {
                 found.error(
                     "control_character", column, "“\(visible(name))” contains an invisible control character.",
                     fix: "Retype the name.")
+            } else if name.utf8.contains(0x22) {
+                // A quote mark inside a cell that does not start with one is kept as it is (RFC 4180 has no meaning
+                // for it): most often an apostrophe mistyped, or a quote left from a cell split badly.
+                found.warning(
+                    "quote_in_name", column, "“\(name)” has a double quote mark (\") in it.",
+                    fix: "If it stands for an apostrophe, write \(name.replacingOccurrences(of: "\"", with: "'")); if it was left "
+                        + "over from another cell, remove it. A name that really has quote marks can stay as it is.")
             }
         }
         let email = found.value("userEmail")

@@ -39,6 +39,9 @@ struct BatchJSON: Content {
     var request: PhotoExportRequest?
     /// The counts (or a download's contents) in words, as Upload Status shows them.
     var summary: String
+    /// A draft planned before the data last changed: its preview may no longer hold; `POST …/recheck` plans it again.
+    /// Given by the batch's own endpoints, not by the list.
+    var previewIsStale: Bool?
     var links: Links
 
     init(_ batch: Batch, live: (done: Int64, total: Int64)? = nil) {

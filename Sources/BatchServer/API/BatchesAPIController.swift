@@ -20,6 +20,7 @@ struct BatchesAPIController: RouteCollection {
         batches.get(":id", "error-report", use: errorReport)
         batches.get(":id", "report.csv", use: reportCSV)
         batches.post(":id", "submit", use: submit)
+        batches.post(":id", "recheck", use: recheck)
         batches.post(":id", "undo", use: undo)
     }
 
@@ -99,7 +100,18 @@ struct BatchesAPIController: RouteCollection {
 
     func show(req: Request) async throws -> BatchJSON {
         let batch = try await batch(req).1
-        return BatchJSON(batch, live: req.engine.progress.progress(of: batch.id))
+        var json = BatchJSON(batch, live: req.engine.progress.progress(of: batch.id))
+        json.previewIsStale = try await req.store.previewIsStale(batch)
+        return json
+    }
+
+    /// `POST …/recheck`: a draft's items planned again against the data as it is now.
+    func recheck(req: Request) async throws -> BatchJSON {
+        let (_, batch) = try await changeable(req)
+        try await req.engine.replan(batch)
+        var json = BatchJSON(try await req.store.batch(batch.id))
+        json.previewIsStale = false
+        return json
     }
 
     /// A batch the account may change (its kind's capability).

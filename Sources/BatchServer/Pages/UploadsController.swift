@@ -10,6 +10,7 @@ struct UploadsController: RouteCollection {
         uploads.get(use: list)
         uploads.get(":id", use: show)
         uploads.post(":id", "submit", use: submit)
+        uploads.post(":id", "recheck", use: recheck)
         uploads.post(":id", "cancel", use: cancel)
         uploads.post(":id", "undo", use: undo)
         uploads.post(":id", "items", ":itemId", use: resolveItem)
@@ -48,7 +49,7 @@ struct UploadsController: RouteCollection {
         return Row(
             id: batch.id.rawValue, kind: batch.kind.label, createdBy: batch.createdByName,
             createdAt: AuditController.timeFormat.string(from: Date(millis: batch.createdAt)), status: batch.status.rawValue,
-            statusLabel: batch.status.label, percent: json.progress.percent, summary: json.summary,
+            statusLabel: batch.wasRefused ? "Refused" : batch.status.label, percent: json.progress.percent, summary: json.summary,
             active: batch.status.isRunning, isExport: batch.kind.isExport, download: json.links.download,
             hasIssues: batch.counts.hasIssues)
     }
@@ -141,6 +142,8 @@ struct UploadsController: RouteCollection {
         var issueFilter: IssueFilterFields?
         /// A batch cancelled because its file was refused: nothing was received, so no rows are listed.
         var refused: Bool
+        /// A draft planned before the data last changed: its counts may no longer be what Process would do.
+        var stale: Bool
     }
 
     struct IssueKindRow: Encodable {
@@ -213,6 +216,7 @@ struct UploadsController: RouteCollection {
         let written = try await req.store.changes(of: batch.id, limit: 50)
         let mayChange = account.can(batch.kind.capability)
         let itemsAreFiles = batch.kind == .documents || batch.kind == .photos
+        let stale = try await req.store.previewIsStale(batch)
         // Each link leads back to the rows (`#rows`), below the summary and the Process box.
         /// `inFile`: with `everyRow`, the rows of that file only (a kind of problem of one of a roster's two files).
         func pageLink(_ offset: Int, issue: IssueFilter? = issue, everyRow: Bool = false, inFile: String? = nil) -> String {
@@ -232,7 +236,7 @@ struct UploadsController: RouteCollection {
             : "\((offset + 1).formatted())–\((offset + page.items.count).formatted()) of \(page.total.formatted())"
         let context = BatchPage(
             layout: LayoutContext(request: req, title: "\(batch.kind.label) batch"),
-            batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.status.label,
+            batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.wasRefused ? "Refused" : batch.status.label,
             summary: BatchJSON.summary(batch),
             files: files.count > 3 ? [] : files.map(FileJSON.init),
             fileSummary: files.count > 3
@@ -268,7 +272,7 @@ struct UploadsController: RouteCollection {
                 ? "\(batch.counts.unmatched) file\(batch.counts.unmatched == 1 ? " is" : "s are") not matched to a student yet. "
                     + "Choose the student below, or skip \(batch.counts.unmatched == 1 ? "it" : "them"); then you can press Process."
                 : nil,
-            nothingToProcess: mayChange && batch.status == .draft && batch.counts.total > 0 && batch.counts.ready == 0 && batch.counts.unmatched == 0
+            nothingToProcess: mayChange && batch.status == .draft && !stale && batch.counts.total > 0 && batch.counts.ready == 0 && batch.counts.unmatched == 0
                 ? (batch.counts.error > 0
                     ? "Nothing to process: every \(itemsAreFiles ? "file" : "row") is unchanged or has an error. Correct the errors (the error report lists them) and upload again."
                     : "Nothing to process: the data already matches every \(itemsAreFiles ? "file" : "row").")
@@ -327,7 +331,7 @@ struct UploadsController: RouteCollection {
             },
             allRowsLink: issue == nil ? nil : pageLink(0, issue: nil),
             issueFilter: issue.map { IssueFilterFields(code: $0.code, column: $0.column) },
-            refused: batch.status == .cancelled && batch.failure != nil && batch.counts.total == 0)
+            refused: batch.wasRefused, stale: stale)
         return try await req.view.render("upload", context)
     }
 
@@ -502,9 +506,20 @@ struct UploadsController: RouteCollection {
                 .conflict, "not_confirmed",
                 "Tick “I have checked the preview” to confirm, then press Process again.")
         }
+        // The preview the person checked was made before the data last changed, and is not what Process would do now.
+        if batch.status == .draft, try await req.engine.refreshIfStale(batch) {
+            return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=preview-changed")
+        }
         _ = try await req.engine.submit(
             batch.id, confirm: true, allowMassChanges: form.allowMassChanges == "yes", by: Actor(account))
         return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=batch-queued")
+    }
+
+    /// "Check the file again": a draft made before the data last changed, planned again against the data as it is.
+    func recheck(req: Request) async throws -> Response {
+        let (_, batch) = try await changeable(req)
+        try await req.engine.replan(batch)
+        return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=batch-rechecked")
     }
 
     func cancel(req: Request) async throws -> Response {
@@ -523,6 +538,11 @@ struct UploadsController: RouteCollection {
         _ = try await req.engine.requestUndo(batch.id, by: Actor(account))
         return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=batch-undo-queued")
     }
+}
+
+extension Batch {
+    /// Cancelled because the file it was made for was refused at upload: nothing of it was ever received.
+    var wasRefused: Bool { status == .cancelled && failure != nil && counts.total == 0 }
 }
 
 extension BatchStatus {

@@ -94,7 +94,8 @@ enum ErrorReport {
         var part: Part
         var columns: [String]
 
-        var header: String { CSVWriter.line(columns + DataDictionary.errorReportColumns) }
+        /// The first line, after the byte order mark a spreadsheet needs to read its names right.
+        var header: String { CSVWriter.byteOrderMark + CSVWriter.line(columns + DataDictionary.errorReportColumns) }
 
         /// The report's lines of the page's items that it holds, and how many: made on every core, a piece of the
         /// page each, and joined in the page's order.

@@ -221,6 +221,7 @@ public final class BatchEngine: Sendable {
                     try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
                     try Store.savePlanDigest(db, batchID: batch.id, summary.0)
                     if holdingPlan { keptToken = summary.0.token }
+                    try Store.markPlanned(db, batchID: batch.id)
                     clock.step("store \(items.count) items, entity counts")
                 }
             } else {
@@ -230,6 +231,8 @@ public final class BatchEngine: Sendable {
                 clock.step("plan \(items.count) items")
                 try Store.insertItems(db, batchID: batch.id, items: items, columns: columns, files: asUploaded)
                 clock.step("store \(items.count) items")
+                // Only the new files' items were planned: the batch counts as planned now only when they are all of it.
+                if existing.isEmpty { try Store.markPlanned(db, batchID: batch.id) }
             }
             let now = Clock.nowMillis()
             var files: [BatchFile] = []
@@ -296,11 +299,20 @@ public final class BatchEngine: Sendable {
         }
     }
 
-    /// Plans a draft batch again against the data as it is now (the preview's Refresh).
+    /// Plans a draft batch again against the data as it is now: "Check the file again" on a preview made before the
+    /// data last changed (`Store.previewIsStale`), and Process on such a draft.
     @discardableResult
     public func replan(_ batch: Batch) async throws -> ItemCounts {
+        guard batch.status == .draft else {
+            throw StoreError.conflict("Only a draft's preview can be checked again; this batch is \(batch.status.words).")
+        }
         let handler = try handler(for: batch.kind)
         return try await store.backend.write { db in
+            // Still a draft: not planned again under a submit that came first.
+            let status = try db.first("SELECT status FROM batches WHERE batch_id = ?", [.id(batch.id)])?.optionalText("status")
+            guard status == BatchStatus.draft.rawValue else {
+                throw StoreError.conflict("Only a draft's preview can be checked again; this batch has been submitted.")
+            }
             let items = try Store.loadItems(db, batchID: batch.id)
             let planned = try handler.plan(items, batch: batch, on: db)
             for (old, new) in zip(items, planned) where !old.samePlan(as: new) {
@@ -309,8 +321,19 @@ public final class BatchEngine: Sendable {
             try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
             try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
             try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
+            try Store.markPlanned(db, batchID: batch.id)
             return try Store.refreshCounts(db, batchID: batch.id)
         }
+    }
+
+    /// Plans a draft again when its preview was made before the data last changed (`Store.previewIsStale`); returns
+    /// whether its preview then differs (its counts of items or per entity).
+    @discardableResult
+    public func refreshIfStale(_ batch: Batch) async throws -> Bool {
+        guard try await store.previewIsStale(batch) else { return false }
+        try await replan(batch)
+        let now = try await store.batch(batch.id)
+        return now.counts != batch.counts || now.entityCounts != batch.entityCounts
     }
 
     /// A person's decision on one item of a draft batch: match it to a student, or skip it.
@@ -345,6 +368,7 @@ public final class BatchEngine: Sendable {
                 try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
                 try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
                 try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
+                try Store.markPlanned(db, batchID: batch.id)
                 item = planned.first { $0.id == itemID } ?? item
             } else {
                 item = try handler.plan([item], batch: batch, on: db).first ?? item
@@ -370,6 +394,10 @@ public final class BatchEngine: Sendable {
         let current = try await store.batch(batchID)
         // A download is queued when it is made.
         if current.kind.isExport { return current }
+        // A preview made before the data last changed is checked again first, so that the mass-change guard and
+        // "nothing would change" below judge the batch as it would now apply. (The page asks the person to look
+        // again when that changed the preview, before it submits: `refreshIfStale`.)
+        try await refreshIfStale(current)
         let handler = try handler(for: current.kind)
         // Not planned again here: the apply job plans every item again inside its transaction, against the data as
         // it is then, and that plan is the one written.

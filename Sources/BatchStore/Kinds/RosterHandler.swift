@@ -469,6 +469,9 @@ enum RosterSnapshotLoader {
             for row in try db.query(chunking: emails.sorted().map { .text($0) }, { "SELECT user_id, user_email FROM people WHERE email_key IN (\($0))" }) {
                 snapshot.emailOwners[EmailAddress.key(try row.text("user_email"))] = try row.text("user_id")
             }
+            // The holders who are not among the file's people: a clash names them.
+            let holderIDs = Set(snapshot.loginOwners.values).union(snapshot.emailOwners.values).subtracting(snapshot.people.keys)
+            if !holderIDs.isEmpty { snapshot.holders = try people(NamedPeople(holderIDs, on: db), schoolIDs: schoolIDs, on: db) }
             let missingUsers = userIDs.filter { snapshot.people[$0] == nil }
             for row in try db.query(chunking: paddedCandidates(missingUsers, column: "user_id", of: "people", on: db).map { .text($0) }, { "SELECT user_id FROM people WHERE user_id IN (\($0))" }) {
                 snapshot.paddedUserIDs.insert(try row.text("user_id"))

@@ -100,6 +100,21 @@ extension Store {
         }
     }
 
+    /// Whether a draft's preview was planned before the data last changed (another batch applied or undone, a record
+    /// edited): what it promises may no longer be what Process would do, and the file should be checked again
+    /// (`BatchEngine.replan`).
+    public func previewIsStale(_ batch: Batch) async throws -> Bool {
+        guard batch.status == .draft, let planned = batch.plannedVersion else { return false }
+        return try await backend.read { db in try Self.dataVersion(db) != planned }
+    }
+
+    /// Notes that every item of a batch has just been planned against the data as it is now.
+    static func markPlanned(_ db: any SQLConnection, batchID: BatchID) throws {
+        try db.execute(
+            "UPDATE batches SET planned_version = (SELECT version FROM data_version WHERE id = 1) WHERE batch_id = ?",
+            [.id(batchID)])
+    }
+
     static func isVisible(_ batch: Batch, to account: Account) -> Bool {
         account.role == .systemAdmin || batch.createdBy == account.id
     }
@@ -125,5 +140,6 @@ extension Batch {
         submittedAt = row["submitted_at"].int
         finishedAt = row["finished_at"].int
         entityCounts = JSONText.decode([EntityCounts].self, row.optionalText("entity_counts")) ?? []
+        plannedVersion = row["planned_version"].int
     }
 }

@@ -43,8 +43,8 @@ extension Store {
         try await backend.read { db in
             var query = export.people ?? PersonQuery(kind: export.include, scope: export.scope, schoolKey: export.schoolKey)
             if !export.userIDs.isEmpty { query.anyOfPeople = export.userIDs }
-            try users?(CSVWriter.line(RosterGenerator.usersHeader))
-            try demographics?(CSVWriter.line(RosterGenerator.demographicsHeader))
+            try users?(CSVWriter.byteOrderMark + CSVWriter.line(RosterGenerator.usersHeader))
+            try demographics?(CSVWriter.byteOrderMark + CSVWriter.line(RosterGenerator.demographicsHeader))
             let schools = Dictionary(
                 try db.query("SELECT school_key, school_id, name FROM schools").map { row in
                     (try row.text("school_key"), (id: row.optionalText("school_id") ?? "", name: try row.text("name")))

@@ -3,7 +3,7 @@ public enum Migrations {
     public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts, addPlanDigests, addDataVersion, addItemsWithIssuesIndex, addInputColumns, dropItemsBatchKeyCheckOnPostgres,
         checkRosterKeysByStatementOnPostgres, compareKeysBytewiseOnPostgres, addInputFiles, numberBatchItemsOnSQLite,
         numberBatchItemsOnPostgres, checkOwnRosterKeysOnPostgres, indexOnlyItemsNeedingAttention,
-        attentionIndexWithoutList, enrollmentsKeyAsIndexOnSQLite, addIssueKinds,
+        attentionIndexWithoutList, enrollmentsKeyAsIndexOnSQLite, addIssueKinds, addPlannedVersion,
     ]
 
     /// Districts settings, schools, people, classes, enrollments, demographics, photos, accounts, sessions,
@@ -178,6 +178,11 @@ public enum Migrations {
     /// A planned batch's problems by kind (`IssueKind`), counted from its items when they are planned: counting them
     /// from the stored items took 8 s for a state-size users.csv whose every row had an error, on each view of its page.
     static let addIssueKinds = Migration(name: "AddIssueKinds", statements: ["ALTER TABLE batches ADD COLUMN issue_kinds TEXT"])
+
+    /// The data version (`addDataVersion`) a draft's items were last planned at, all of them at once: a draft planned
+    /// before the data last changed shows a preview that may no longer hold (`Store.previewIsStale`).
+    static let addPlannedVersion = Migration(
+        name: "AddPlannedVersion", statements: ["ALTER TABLE batches ADD COLUMN planned_version BIGINT"])
 
     /// Per-entity counts of roster batches (preview and report).
     static let addEntityCounts = Migration(
