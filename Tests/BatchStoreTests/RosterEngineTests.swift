@@ -517,6 +517,9 @@ struct RosterEngineTests {
                 + "N,,000003,student,s000003,First3,Last3,,05,N-9Z,,\n"  // a class nobody named
                 + "N,,000005,student,s000005,First5,Renamed,s000005@old.example,05,,,\n"  // fine
                 + "N,,000012,student,s000012,New,Twelve,S000001@old.example,05,,,\n"  // the address of 000001, at North
+            // 000004 (whose login ID and address rows 4 and 5 give) belongs to no school: the district's, whom only a
+            // district-wide account sees.
+            try await store.backend.write { db in _ = try db.execute("DELETE FROM person_schools WHERE user_id = '000004'", []) }
             let draft = try await batch(engine, [("users.csv", users)], by: northClerk)
             let rows = Dictionary(uniqueKeysWithValues: try await items(store, draft).compactMap { item in item.row.map { ($0, item) } })
             func codes(_ row: Int) -> [String] { rows[row]?.issues.map(\.code) ?? [] }
@@ -528,7 +531,7 @@ struct RosterEngineTests {
             #expect(codes(5) == ["email_in_use"])
             // A clash says whose the login ID or address is, when the uploader may see that person; otherwise only that
             // it is someone at another school.
-            #expect(rows[4]?.issues.first?.message == "Row 4, loginId: “s000004” is already the login ID of a person at a school you do not have access to.")
+            #expect(rows[4]?.issues.first?.message == "Row 4, loginId: “s000004” is already the login ID of a person outside your schools.")
             #expect(rows[4]?.issues.first?.fix == "Every person needs a login ID of their own: check this row's; if it is right, ask a district administrator, who can see whose login ID it is.")
             #expect(rows[9]?.issues.first?.message == "Row 9, userEmail: “S000001@old.example” is already the address of First1 Last1 (userId 000001, student at N).")
             #expect(rows[9]?.issues.first?.fix == "Every person needs an address of their own: check this row's; if it is right, change First1 Last1's first.")

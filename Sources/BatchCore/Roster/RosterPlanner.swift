@@ -727,8 +727,9 @@ public struct RosterPlanner: Sendable {
             guard let person = snapshot.holders[owner] ?? snapshot.people[ifAny: owner] else {
                 return ("another person in the district", "change the other person's first")
             }
-            if !person.schoolKeys.isEmpty && !scope.allows(anyOf: person.schoolKeys) {
-                return ("a person at a school you do not have access to", "ask a district administrator, who can see whose \(what) it is")
+            // (A person of no school is the district's: only a district-wide account sees them.)
+            guard scope == .district || scope.allows(anyOf: person.schoolKeys) else {
+                return ("a person outside your schools", "ask a district administrator, who can see whose \(what) it is")
             }
             let name = [person.fields["firstName"], person.fields["lastName"]].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
             let schools = person.schoolIDs.sorted().joined(separator: ", ")

@@ -107,10 +107,11 @@ struct BatchesAPIController: RouteCollection {
 
     /// `POST …/recheck`: a draft's items planned again against the data as it is now.
     func recheck(req: Request) async throws -> BatchJSON {
-        let (_, batch) = try await changeable(req)
-        try await req.engine.replan(batch)
-        var json = BatchJSON(try await req.store.batch(batch.id))
-        json.previewIsStale = false
+        let (account, batch) = try await changeable(req)
+        try await req.engine.replan(batch, by: Actor(account))
+        let now = try await req.store.batch(batch.id)
+        var json = BatchJSON(now)
+        json.previewIsStale = try await req.store.previewIsStale(now)
         return json
     }
 

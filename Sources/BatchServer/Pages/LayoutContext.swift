@@ -65,7 +65,7 @@ enum Notice {
         case "batch-queued": "The batch is queued. This page follows it until it is done; you may also leave and come back."
         case "preview-changed":
             "Nothing was processed: the data changed after this preview was made (another batch was applied or undone, "
-                + "or a record was edited), and the file, checked again, gives the preview below. Look at it, then press Process again."
+                + "or a record was edited), and the file, checked again, gives the preview below: what Process would do now. Look at it before you go on."
         case "batch-rechecked": "The file was checked again against the data as it is now: the preview below is up to date."
         case "batch-cancelled": "The batch was cancelled. Nothing of it was applied."
         case "export-queued": "The ZIP is being made. This page follows it and offers the download when it is ready; it is also listed on Upload Status."

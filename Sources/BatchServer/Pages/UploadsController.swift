@@ -506,19 +506,21 @@ struct UploadsController: RouteCollection {
                 .conflict, "not_confirmed",
                 "Tick “I have checked the preview” to confirm, then press Process again.")
         }
-        // The preview the person checked was made before the data last changed, and is not what Process would do now.
-        if batch.status == .draft, try await req.engine.refreshIfStale(batch) {
+        do {
+            _ = try await req.engine.submit(
+                batch.id, confirm: true, allowMassChanges: form.allowMassChanges == "yes", refuseChangedPreview: true,
+                by: Actor(account))
+        } catch is BatchEngine.PreviewChanged {
+            // The preview the person checked was made before the data last changed, and is not what Process would do.
             return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=preview-changed")
         }
-        _ = try await req.engine.submit(
-            batch.id, confirm: true, allowMassChanges: form.allowMassChanges == "yes", by: Actor(account))
         return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=batch-queued")
     }
 
     /// "Check the file again": a draft made before the data last changed, planned again against the data as it is.
     func recheck(req: Request) async throws -> Response {
-        let (_, batch) = try await changeable(req)
-        try await req.engine.replan(batch)
+        let (account, batch) = try await changeable(req)
+        try await req.engine.replan(batch, by: Actor(account))
         return req.redirect(to: "/uploads/\(batch.id.rawValue)?done=batch-rechecked")
     }
 

@@ -142,9 +142,13 @@ public final class BatchEngine: Sendable {
         }
         let stored = try await store.backend.write { db -> [Received] in
             var clock = PhaseClock(logger, "receive \(batch.id)")
-            guard let row = try db.first("SELECT status FROM batches WHERE batch_id = ?", [.id(batch.id)]),
-                row.optionalText("status") == BatchStatus.draft.rawValue
-            else { throw StoreError.conflict("The batch was submitted or cancelled while the file was uploading.") }
+            guard try Store.lockedStatus(db, batchID: batch.id) == .draft else {
+                throw StoreError.conflict("The batch was submitted or cancelled while the file was uploading.")
+            }
+            // Before the plan reads anything: the version its plan holds at (`Store.markPlanned`).
+            let version = try Store.dataVersion(db)
+            // Whether the batch had no items before these (only then is a plan of these items a plan of it all).
+            let firstFiles = try db.scalarInt("SELECT COUNT(*) FROM batch_files WHERE batch_id = ?", [.id(batch.id)]) == 0
             var next = try Store.nextItemID(db, batchID: batch.id)
             var items: [BatchItem] = []
             var ranges: [Range<Int>] = []
@@ -209,7 +213,6 @@ public final class BatchEngine: Sendable {
                     // The per-entity counts and the digest are counted beside the storing, in the time its writer and
                     // the building of its rows leave.
                     let counter = try handler.entityCounter(planned, on: db)
-                    let version = try Store.dataVersion(db)
                     // The two on threads of their own, both below the writer: once it has stored the rows, the cores'
                     // time goes to both at once, not to the one left counting alone.
                     let (summary, _) = try Parallel.both(yielding: {
@@ -221,7 +224,7 @@ public final class BatchEngine: Sendable {
                     try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
                     try Store.savePlanDigest(db, batchID: batch.id, summary.0)
                     if holdingPlan { keptToken = summary.0.token }
-                    try Store.markPlanned(db, batchID: batch.id)
+                    try Store.markPlanned(db, batchID: batch.id, version: version)
                     clock.step("store \(items.count) items, entity counts")
                 }
             } else {
@@ -232,7 +235,7 @@ public final class BatchEngine: Sendable {
                 try Store.insertItems(db, batchID: batch.id, items: items, columns: columns, files: asUploaded)
                 clock.step("store \(items.count) items")
                 // Only the new files' items were planned: the batch counts as planned now only when they are all of it.
-                if existing.isEmpty { try Store.markPlanned(db, batchID: batch.id) }
+                if firstFiles { try Store.markPlanned(db, batchID: batch.id, version: version) }
             }
             let now = Clock.nowMillis()
             var files: [BatchFile] = []
@@ -302,36 +305,58 @@ public final class BatchEngine: Sendable {
     /// Plans a draft batch again against the data as it is now: "Check the file again" on a preview made before the
     /// data last changed (`Store.previewIsStale`), and Process on such a draft.
     @discardableResult
-    public func replan(_ batch: Batch) async throws -> ItemCounts {
+    public func replan(_ batch: Batch, by actor: Actor) async throws -> ItemCounts {
         guard batch.status == .draft else {
             throw StoreError.conflict("Only a draft's preview can be checked again; this batch is \(batch.status.words).")
         }
         let handler = try handler(for: batch.kind)
         return try await store.backend.write { db in
             // Still a draft: not planned again under a submit that came first.
-            let status = try db.first("SELECT status FROM batches WHERE batch_id = ?", [.id(batch.id)])?.optionalText("status")
-            guard status == BatchStatus.draft.rawValue else {
+            guard try Store.lockedStatus(db, batchID: batch.id) == .draft else {
                 throw StoreError.conflict("Only a draft's preview can be checked again; this batch has been submitted.")
             }
+            let version = try Store.dataVersion(db)
             let items = try Store.loadItems(db, batchID: batch.id)
-            let planned = try handler.plan(items, batch: batch, on: db)
-            for (old, new) in zip(items, planned) where !old.samePlan(as: new) {
-                try Store.updateItem(db, batchID: batch.id, item: new)
-            }
-            try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
-            try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
-            try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
-            try Store.markPlanned(db, batchID: batch.id)
+            try Self.storeWholePlan(
+                try handler.plan(items, batch: batch, on: db), of: items, batch: batch, handler: handler, version: version, on: db)
+            try Store.appendAudit(
+                db, actor: actor, action: "batch.rechecked", targetType: "batch", targetID: batch.id.rawValue, batchID: batch.id,
+                changes: [])
             return try Store.refreshCounts(db, batchID: batch.id)
         }
     }
 
+    /// Stores a draft's every item planned again (`planned`, from `items` as they were): the items whose plan
+    /// changed (and `decided`, an item a person just decided on), the counts per entity, the kinds of issue, the
+    /// digest Process reads, and the data version it was all planned at.
+    static func storeWholePlan(
+        _ planned: [BatchItem], of items: [BatchItem], batch: Batch, handler: any BatchKindHandler, decided: Int64? = nil,
+        version: Int64, on db: any SQLConnection
+    ) throws {
+        for (old, new) in zip(items, planned) where !old.samePlan(as: new) || new.id == decided {
+            try Store.updateItem(db, batchID: batch.id, item: new)
+        }
+        try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
+        try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
+        try Store.savePlanDigest(db, batchID: batch.id, digest(planned, handler, dataVersion: version))
+        try Store.markPlanned(db, batchID: batch.id, version: version)
+    }
+
+    /// What a page's submit is refused with when the draft's preview, made before the data last changed, comes out
+    /// different once planned again: the person confirmed a preview Process would no longer follow.
+    public struct PreviewChanged: Error, Sendable {}
+
     /// Plans a draft again when its preview was made before the data last changed (`Store.previewIsStale`); returns
     /// whether its preview then differs (its counts of items or per entity).
     @discardableResult
-    public func refreshIfStale(_ batch: Batch) async throws -> Bool {
+    public func refreshIfStale(_ batch: Batch, by actor: Actor) async throws -> Bool {
         guard try await store.previewIsStale(batch) else { return false }
-        try await replan(batch)
+        do {
+            try await replan(batch, by: actor)
+        } catch StoreError.conflict {
+            // Submitted meanwhile (a second press of Process): that submit's own check stands.
+            return false
+        }
         let now = try await store.batch(batch.id)
         return now.counts != batch.counts || now.entityCounts != batch.entityCounts
     }
@@ -345,6 +370,10 @@ public final class BatchEngine: Sendable {
         }
         let handler = try handler(for: batch.kind)
         return try await store.backend.write { db in
+            guard try Store.lockedStatus(db, batchID: batch.id) == .draft else {
+                throw StoreError.conflict("Items can only be changed while the batch is a draft; this one has been submitted.")
+            }
+            let version = try Store.dataVersion(db)
             guard
                 let row = try db.first(
                     "SELECT * FROM batch_items WHERE \(Store.itemsOfBatch) AND item_id = ?", [.id(batch.id), .int(itemID)])
@@ -362,13 +391,7 @@ public final class BatchEngine: Sendable {
                 var items = try Store.loadItems(db, batchID: batch.id)
                 if let index = items.firstIndex(where: { $0.id == itemID }) { items[index] = item }
                 let planned = try handler.plan(items, batch: batch, on: db)
-                for (old, new) in zip(items, planned) where !old.samePlan(as: new) || new.id == itemID {
-                    try Store.updateItem(db, batchID: batch.id, item: new)
-                }
-                try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
-                try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
-                try Store.savePlanDigest(db, batchID: batch.id, Self.digest(planned, handler, on: db))
-                try Store.markPlanned(db, batchID: batch.id)
+                try Self.storeWholePlan(planned, of: items, batch: batch, handler: handler, decided: itemID, version: version, on: db)
                 item = planned.first { $0.id == itemID } ?? item
             } else {
                 item = try handler.plan([item], batch: batch, on: db).first ?? item
@@ -387,7 +410,11 @@ public final class BatchEngine: Sendable {
 
     /// Submits a draft (or failed) batch for applying. Submitting a batch that is already queued, running or done
     /// changes nothing and answers with the batch as it is.
-    public func submit(_ batchID: BatchID, confirm: Bool, allowMassChanges: Bool, by actor: Actor) async throws -> Batch {
+    /// `refuseChangedPreview`: a person confirmed the preview they saw (the page): when the draft, planned again
+    /// because the data changed after it was made, previews differently, nothing is queued (`PreviewChanged`).
+    public func submit(
+        _ batchID: BatchID, confirm: Bool, allowMassChanges: Bool, refuseChangedPreview: Bool = false, by actor: Actor
+    ) async throws -> Batch {
         guard confirm else {
             throw StoreError.conflict("Confirm that you want to apply this batch (send \"confirm\": true).")
         }
@@ -397,14 +424,15 @@ public final class BatchEngine: Sendable {
         // A preview made before the data last changed is checked again first, so that the mass-change guard and
         // "nothing would change" below judge the batch as it would now apply. (The page asks the person to look
         // again when that changed the preview, before it submits: `refreshIfStale`.)
-        try await refreshIfStale(current)
+        if try await refreshIfStale(current, by: actor), refuseChangedPreview { throw PreviewChanged() }
         let handler = try handler(for: current.kind)
         // Not planned again here: the apply job plans every item again inside its transaction, against the data as
         // it is then, and that plan is the one written.
         let maxAttempts = timing.maxAttempts
         let logger = logger
         return try await store.backend.write { db in
-            guard let row = try db.first("SELECT * FROM batches WHERE batch_id = ?", [.id(batchID)]) else {
+            let lock = db.dialect == .postgres ? " FOR UPDATE" : ""
+            guard let row = try db.first("SELECT * FROM batches WHERE batch_id = ?\(lock)", [.id(batchID)]) else {
                 throw StoreError.notFound("That batch does not exist.")
             }
             let batch = try Batch(row: row)
@@ -486,10 +514,6 @@ public final class BatchEngine: Sendable {
 
     /// What Process keeps of a whole planned batch: its ready items' changed records and lock scope.
     /// The data version it was planned at lets the apply write the kept plan while nothing has changed since.
-    static func digest(_ planned: [BatchItem], _ handler: any BatchKindHandler, on db: any SQLConnection) throws -> PlanDigest {
-        digest(planned, handler, dataVersion: try Store.dataVersion(db))
-    }
-
     static func digest(_ planned: [BatchItem], _ handler: any BatchKindHandler, dataVersion: Int64) -> PlanDigest {
         // Not copied when every item is ready (a first import): a copy of 1.6 million items is seconds of retains.
         let ready = planned.indices.allSatisfy { planned[$0].state == .ready } ? planned : planned.filter { $0.state == .ready }

@@ -108,11 +108,19 @@ extension Store {
         return try await backend.read { db in try Self.dataVersion(db) != planned }
     }
 
-    /// Notes that every item of a batch has just been planned against the data as it is now.
-    static func markPlanned(_ db: any SQLConnection, batchID: BatchID) throws {
-        try db.execute(
-            "UPDATE batches SET planned_version = (SELECT version FROM data_version WHERE id = 1) WHERE batch_id = ?",
-            [.id(batchID)])
+    /// Notes that every item of a batch has just been planned, against the data at `version`: the data version read
+    /// at the start of the planning transaction, before the plan read anything (on PostgreSQL another transaction
+    /// may commit while a plan runs; a version read at its end could be newer than some of what the plan read).
+    static func markPlanned(_ db: any SQLConnection, batchID: BatchID, version: Int64) throws {
+        try db.execute("UPDATE batches SET planned_version = ? WHERE batch_id = ?", [.int(version), .id(batchID)])
+    }
+
+    /// A batch's status, its row locked until the transaction ends on PostgreSQL (SQLite writes one transaction at a
+    /// time): a receive, a plan made again, a decision on one item and a submit of one batch go one after the other,
+    /// so none of them rewrites a batch another has just submitted.
+    static func lockedStatus(_ db: any SQLConnection, batchID: BatchID) throws -> BatchStatus? {
+        try db.first("SELECT status FROM batches WHERE batch_id = ?\(db.dialect == .postgres ? " FOR UPDATE" : "")", [.id(batchID)])?
+            .optionalText("status").flatMap(BatchStatus.init(rawValue:))
     }
 
     static func isVisible(_ batch: Batch, to account: Account) -> Bool {
