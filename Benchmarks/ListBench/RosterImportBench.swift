@@ -412,7 +412,9 @@ enum RosterImportBench {
             laid out on the other cores (`BulkRows`: SQLite's values in one buffer bound without copying, PostgreSQL's
             COPY text), written straight from the items and records (by hand, alternate runs: first import 13.05 /
             13.22 / 13.29 → 13.27 / 13.06 / 12.76 s, its store step 2.8–2.9 → 2.4 s; PostgreSQL 17.65 / 15.55 → 14.98
-            / 14.99 s; re-import unchanged, 10.7 s). The tables above are this round's.
+            / 14.99 s; re-import unchanged, 10.7 s). The thirty-third round (2026-12-07) changed nothing for speed: the import's path gained only a check
+            for a quote in a name and, where a login ID or address clashes, a read of who holds it; the steps that
+            moved between the two benches (storing the items, writing the changes) are ones it did not touch. The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once

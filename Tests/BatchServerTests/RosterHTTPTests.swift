@@ -408,6 +408,7 @@ struct RosterHTTPTests {
             #expect(page.contains("users.csv cannot be used, so nothing was uploaded: “UserEmail” — did you mean “userEmail”?")
                 || page.contains("users.csv cannot be used, so nothing was uploaded: &quot;UserEmail&quot; — did you mean"), "\(page)")
             #expect(!page.contains("<h2 id=\"rows\">"), "nothing was received, so no rows are listed")
+            #expect(page.contains("Nothing was uploaded: the file was refused, for the reason below.") && !page.contains("<progress"))
             let list = try await Self.page(t, session, "/uploads")
             #expect(list.contains("Nothing was uploaded: a file was refused (open the batch for why)"))
             // Its error report would be empty: not offered. The batch with bad rows offers its own.
@@ -460,6 +461,11 @@ struct RosterHTTPTests {
             let stalePage = try await Self.page(t, browser, "/uploads/\(same)")
             #expect(stalePage.contains("This preview may be out of date.") && stalePage.contains("/uploads/\(same)/recheck"))
             #expect(!stalePage.contains("Nothing to process"))
+            let list = try await Self.page(t, browser, "/uploads")
+            let sameRow = try #require(list.components(separatedBy: "data-batch=\"\(same)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+            #expect(sameRow.contains("preview may be out of date: open it to check the file again"))
+            let firstRow = try #require(list.components(separatedBy: "data-batch=\"\(first)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+            #expect(!firstRow.contains("out of date"))
             // Process on the page checks first: the preview changed, so the person is asked to look again; nothing is
             // queued.
             try await t.app.testing().test(.POST, "/uploads/\(same)/submit", beforeRequest: { req in
@@ -473,7 +479,7 @@ struct RosterHTTPTests {
             #expect(rechecked.entityCounts.first { $0.entity == "students" }?.unchanged == 2)
             let upToDate = try await Self.page(t, browser, "/uploads/\(same)?done=preview-changed")
             #expect(!upToDate.contains("This preview may be out of date.") && upToDate.contains("Nothing to process"))
-            #expect(upToDate.contains("Nothing was processed: the data changed after this preview was made"))
+            #expect(upToDate.contains("<p class=\"warning\" role=\"status\">Nothing was processed: the data changed after this preview was made"))
             #expect(upToDate.contains("Draft – preview"))
 
             // The other school's draft is stale too; the API's submit checks it again and, as it shows the same, goes ahead.

@@ -533,7 +533,7 @@ struct RosterEngineTests {
             // it is someone at another school.
             #expect(rows[4]?.issues.first?.message == "Row 4, loginId: “s000004” is already the login ID of a person outside your schools.")
             #expect(rows[4]?.issues.first?.fix == "Every person needs a login ID of their own: check this row's; if it is right, ask a district administrator, who can see whose login ID it is.")
-            #expect(rows[9]?.issues.first?.message == "Row 9, userEmail: “S000001@old.example” is already the address of First1 Last1 (userId 000001, student at N).")
+            #expect(rows[9]?.issues.first?.message == "Row 9, userEmail: “S000001@old.example” is already the address of First1 Last1 (userId 000001, student at North School (N)).")
             #expect(rows[9]?.issues.first?.fix == "Every person needs an address of their own: check this row's; if it is right, change First1 Last1's first.")
             #expect(codes(9) == ["email_in_use"])
             #expect(codes(6) == ["school_out_of_scope"], "a school-scoped account cannot create a school")

@@ -58,6 +58,9 @@ def test_roster_misspelled_header_then_bad_rows_preview_error_report_process_and
     misspelled.write_text(exported.replace("userEmail", "UserEmail", 1), encoding="utf-8")
     upload(browser, misspelled)
     alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    # The form's token is not left in the address bar (the upload carried it in its address).
+    WebDriverWait(browser, 5).until(lambda d: "_csrf" not in d.current_url)
+    assert browser.current_url.startswith(BASE + "/roster")
     assert "users.csv cannot be used, so nothing was uploaded" in alert
     assert '"UserEmail" — did you mean "userEmail"?' in alert
     shot(browser, "61-roster-misspelled-header")

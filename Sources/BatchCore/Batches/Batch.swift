@@ -113,6 +113,12 @@ public struct Batch: Sendable, Hashable {
     /// earlier version of the program).
     public var plannedVersion: Int64?
 
+    /// Whether this draft's preview was planned before the data reached `dataVersion` (its current version): what the
+    /// preview promises may no longer be what Process would do.
+    public func previewIsStale(dataVersion: Int64) -> Bool {
+        status == .draft && plannedVersion.map { $0 != dataVersion } == true
+    }
+
     public init(
         id: BatchID, kind: BatchKind, status: BatchStatus, options: String, createdBy: AccountID?, createdByName: String,
         createdAt: Int64, updatedAt: Int64, scope: AccessScope

@@ -732,7 +732,9 @@ public struct RosterPlanner: Sendable {
                 return ("a person outside your schools", "ask a district administrator, who can see whose \(what) it is")
             }
             let name = [person.fields["firstName"], person.fields["lastName"]].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-            let schools = person.schoolIDs.sorted().joined(separator: ", ")
+            // A school by its name, with the ID the file would use: "North School (N)".
+            let schools = person.schoolIDs.sorted().map { id in snapshot.schools[ifAny: id].map { "\($0.name) (\(id))" } ?? id }
+                .joined(separator: ", ")
             let role = person.fields["userRole"] ?? "person"
             let detail = role + (schools.isEmpty ? "" : " at \(schools)")
             if name.isEmpty { return ("userId \(owner) (\(detail))", "change userId \(owner)'s first") }

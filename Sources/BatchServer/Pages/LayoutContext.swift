@@ -52,6 +52,9 @@ struct LayoutContext: Encodable {
 
 /// A short message shown at the top of a page after a change (`?done=…`).
 enum Notice {
+    /// A notice that says something did not happen, shown as a warning rather than as a success.
+    static func isWarning(_ code: String?) -> Bool { code == "preview-changed" }
+
     static func text(_ code: String?) -> String? {
         switch code {
         case "school-created": "The school was added."

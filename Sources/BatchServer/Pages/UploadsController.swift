@@ -44,12 +44,15 @@ struct UploadsController: RouteCollection {
 
     typealias Option = PeopleController.Option
 
-    static func row(_ batch: Batch, live: (done: Int64, total: Int64)?) -> Row {
+    /// `dataVersion`: the data's current version, when the list says which drafts' previews may be out of date.
+    static func row(_ batch: Batch, live: (done: Int64, total: Int64)?, dataVersion: Int64? = nil) -> Row {
         let json = BatchJSON(batch, live: live)
+        let stale = dataVersion.map(batch.previewIsStale(dataVersion:)) ?? false
         return Row(
             id: batch.id.rawValue, kind: batch.kind.label, createdBy: batch.createdByName,
             createdAt: AuditController.timeFormat.string(from: Date(millis: batch.createdAt)), status: batch.status.rawValue,
-            statusLabel: batch.wasRefused ? "Refused" : batch.status.label, percent: json.progress.percent, summary: json.summary,
+            statusLabel: batch.wasRefused ? "Refused" : batch.status.label, percent: json.progress.percent,
+            summary: stale ? "\(json.summary) · preview may be out of date: open it to check the file again" : json.summary,
             active: batch.status.isRunning, isExport: batch.kind.isExport, download: json.links.download,
             hasIssues: batch.counts.hasIssues)
     }
@@ -60,12 +63,19 @@ struct UploadsController: RouteCollection {
         let status = req.query[String.self, at: "status"].flatMap(BatchStatus.init(rawValue:))
         let batches = try await req.store.batches(visibleTo: account, kind: kind, status: status, limit: 200)
         let board = req.engine.progress
+        let version = batches.contains { $0.status == .draft } ? try await req.store.dataVersion() : nil
         let page = ListPage(
             layout: LayoutContext(request: req, title: "Upload Status"),
-            rows: batches.map { Self.row($0, live: board.progress(of: $0.id)) },
+            rows: batches.map { Self.row($0, live: board.progress(of: $0.id), dataVersion: version) },
             kinds: BatchKind.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == kind) },
             statuses: BatchStatus.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == status) })
         return try await req.view.render("uploads", page)
+    }
+
+    /// One problem of a row as its line in the rows list says it; a warning is shown apart from an error.
+    struct IssueLine: Encodable {
+        var text: String
+        var warning: Bool
     }
 
     struct ItemRow: Encodable {
@@ -75,7 +85,7 @@ struct UploadsController: RouteCollection {
         var state: String
         var stateLabel: String
         var changes: [String]
-        var issues: [String]
+        var issues: [IssueLine]
         /// A person may match this item to a student, or skip it (a draft's unmatched or conflicting file).
         var canResolve: Bool
         var suggestions: [Suggestion]
@@ -144,6 +154,7 @@ struct UploadsController: RouteCollection {
         var refused: Bool
         /// A draft planned before the data last changed: its counts may no longer be what Process would do.
         var stale: Bool
+        var noticeIsWarning: Bool
     }
 
     struct IssueKindRow: Encodable {
@@ -237,7 +248,8 @@ struct UploadsController: RouteCollection {
         let context = BatchPage(
             layout: LayoutContext(request: req, title: "\(batch.kind.label) batch"),
             batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.wasRefused ? "Refused" : batch.status.label,
-            summary: BatchJSON.summary(batch),
+            // (On the batch's own page, the reason is below, not elsewhere.)
+            summary: batch.wasRefused ? "Nothing was uploaded: the file was refused, for the reason below." : BatchJSON.summary(batch),
             files: files.count > 3 ? [] : files.map(FileJSON.init),
             fileSummary: files.count > 3
                 ? "\(files.count) files, \(ByteCountFormatter.string(fromByteCount: files.reduce(0) { $0 + $1.byteSize }, countStyle: .binary))"
@@ -253,7 +265,11 @@ struct UploadsController: RouteCollection {
                     stateLabel: onlySkipped ? "Skipped (another row's error)" : item.state.label,
                     changes: item.changes.map(Self.describe),
                     // (The row is said in the first column: a message's "Row 5, userId: " is said as "userId: ".)
-                    issues: item.issues.map { "\($0.severity == .warning ? "Warning: " : "")\(ErrorReport.withoutRow($0, row: item.row)) \($0.fix)" },
+                    issues: item.issues.map {
+                        IssueLine(
+                            text: "\($0.severity == .warning ? "Warning: " : "")\(ErrorReport.withoutRow($0, row: item.row)) \($0.fix)",
+                            warning: $0.severity == .warning)
+                    },
                     canResolve: mayChange && batch.status == .draft && item.row == nil
                         && (item.state == .unmatched || item.state == .skipped || item.issues.contains { $0.code == "conflict" }),
                     suggestions: item.suggestions,
@@ -331,7 +347,7 @@ struct UploadsController: RouteCollection {
             },
             allRowsLink: issue == nil ? nil : pageLink(0, issue: nil),
             issueFilter: issue.map { IssueFilterFields(code: $0.code, column: $0.column) },
-            refused: batch.wasRefused, stale: stale)
+            refused: batch.wasRefused, stale: stale, noticeIsWarning: Notice.isWarning(req.query[String.self, at: "done"]))
         return try await req.view.render("upload", context)
     }
 

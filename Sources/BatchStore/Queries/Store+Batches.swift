@@ -104,8 +104,13 @@ extension Store {
     /// edited): what it promises may no longer be what Process would do, and the file should be checked again
     /// (`BatchEngine.replan`).
     public func previewIsStale(_ batch: Batch) async throws -> Bool {
-        guard batch.status == .draft, let planned = batch.plannedVersion else { return false }
-        return try await backend.read { db in try Self.dataVersion(db) != planned }
+        guard batch.status == .draft, batch.plannedVersion != nil else { return false }
+        return batch.previewIsStale(dataVersion: try await dataVersion())
+    }
+
+    /// The current version of the records plans read (`Store.dataVersion`), for many batches' `previewIsStale` at once.
+    public func dataVersion() async throws -> Int64 {
+        try await backend.read { db in try Self.dataVersion(db) }
     }
 
     /// Notes that every item of a batch has just been planned, against the data at `version`: the data version read
