@@ -461,6 +461,7 @@ struct RosterHTTPTests {
             let stalePage = try await Self.page(t, browser, "/uploads/\(same)")
             #expect(stalePage.contains("This preview may be out of date.") && stalePage.contains("/uploads/\(same)/recheck"))
             #expect(!stalePage.contains("Nothing to process"))
+            #expect(!stalePage.contains("/uploads/\(same)/submit"), "Process is offered once the file is checked again")
             let list = try await Self.page(t, browser, "/uploads")
             let sameRow = try #require(list.components(separatedBy: "data-batch=\"\(same)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
             #expect(sameRow.contains("preview may be out of date: open it to check the file again"))
@@ -504,6 +505,8 @@ struct RosterHTTPTests {
             let again = try await batch(same)
             #expect(again.previewIsStale == false && again.counts.ready == 2)
             #expect(again.entityCounts.first { $0.entity == "students" }?.created == 2)
+            let rechecked2 = try await Self.page(t, browser, "/uploads/\(same)?done=batch-rechecked")
+            #expect(rechecked2.contains("/uploads/\(same)/submit") && rechecked2.contains("the preview below is up to date"))
             // A submitted batch is not checked again.
             try await t.app.testing().test(.POST, "/api/v1/batches/\(other)/recheck", beforeRequest: { req in
                 req.headers.bearerAuthorization = .init(token: token)

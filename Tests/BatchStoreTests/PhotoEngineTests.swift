@@ -99,7 +99,6 @@ struct PhotoEngineTests {
 
             let again = try await photos(engine, [("s000001.jpg", second)])
             #expect(again.counts.unchanged == 1)
-            _ = try await engine.cancel(again.id, by: clerk)
 
             let latest = try #require(try await store.batches(visibleTo: EngineFixture.clerk, kind: .photos, limit: 10)
                 .first { $0.status == .completed })
@@ -109,6 +108,14 @@ struct PhotoEngineTests {
             #expect(try await store.currentPhoto(UserID(rawValue: "000001"))?.version == 1, "the earlier photo is current again")
             #expect(try await store.currentPhoto(UserID(rawValue: "000002")) == nil, "a photo added by the batch is gone")
             #expect(try await store.photoVersions(UserID(rawValue: "000001")).count == 2, "no version is deleted")
+
+            // The draft made before the undo said its photo was unchanged: stale now; checked again, it would replace.
+            #expect(try await store.previewIsStale(try await store.batch(again.id)))
+            try await engine.replan(try await store.batch(again.id), by: clerk)
+            let rechecked = try await store.batch(again.id)
+            #expect(rechecked.counts.ready == 1 && rechecked.counts.unchanged == 0, "\(rechecked.counts)")
+            #expect(try await store.previewIsStale(rechecked) == false)
+            _ = try await engine.cancel(again.id, by: clerk)
         }
     }
 

@@ -282,8 +282,9 @@ struct UploadsController: RouteCollection {
             itemTotal: page.total,
             stateFilter: ItemState.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == state) },
             nextLink: next, previousLink: previous, pagePosition: position,
+            // (Not on a preview that may be out of date: it is checked again first, and Process offered on the new one.)
             canSubmit: mayChange && (batch.status == .draft || batch.status == .failed) && batch.counts.ready > 0
-                && batch.counts.unmatched == 0,
+                && batch.counts.unmatched == 0 && !stale,
             submitBlocked: mayChange && batch.status == .draft && batch.counts.unmatched > 0
                 ? "\(batch.counts.unmatched) file\(batch.counts.unmatched == 1 ? " is" : "s are") not matched to a student yet. "
                     + "Choose the student below, or skip \(batch.counts.unmatched == 1 ? "it" : "them"); then you can press Process."
