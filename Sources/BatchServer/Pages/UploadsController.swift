@@ -51,7 +51,7 @@ struct UploadsController: RouteCollection {
         return Row(
             id: batch.id.rawValue, kind: batch.kind.label, createdBy: batch.createdByName,
             createdAt: AuditController.timeFormat.string(from: Date(millis: batch.createdAt)), status: batch.status.rawValue,
-            statusLabel: batch.wasRefused ? "Refused" : batch.status.label, percent: json.progress.percent,
+            statusLabel: batch.statusLabel, percent: json.progress.percent,
             summary: stale ? "\(json.summary) · preview may be out of date: open it to check the file again" : json.summary,
             active: batch.status.isRunning, isExport: batch.kind.isExport, download: json.links.download,
             hasIssues: batch.counts.hasIssues)
@@ -247,7 +247,7 @@ struct UploadsController: RouteCollection {
             : "\((offset + 1).formatted())–\((offset + page.items.count).formatted()) of \(page.total.formatted())"
         let context = BatchPage(
             layout: LayoutContext(request: req, title: "\(batch.kind.label) batch"),
-            batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.wasRefused ? "Refused" : batch.status.label,
+            batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.statusLabel,
             // (On the batch's own page, the reason is below, not elsewhere.)
             summary: batch.wasRefused ? "Nothing was uploaded: the file was refused, for the reason below." : BatchJSON.summary(batch),
             files: files.count > 3 ? [] : files.map(FileJSON.init),
@@ -562,6 +562,9 @@ struct UploadsController: RouteCollection {
 extension Batch {
     /// Cancelled because the file it was made for was refused at upload: nothing of it was ever received.
     var wasRefused: Bool { status == .cancelled && failure != nil && counts.total == 0 }
+
+    /// Its status as a person reads it; a refused file's batch says so.
+    var statusLabel: String { wasRefused ? "Refused" : status.label }
 }
 
 extension BatchStatus {

@@ -142,7 +142,7 @@ public final class BatchEngine: Sendable {
         }
         let stored = try await store.backend.write { db -> [Received] in
             var clock = PhaseClock(logger, "receive \(batch.id)")
-            guard try Store.lockedStatus(db, batchID: batch.id) == .draft else {
+            guard try Store.lockedBatch(db, batchID: batch.id)?.status == .draft else {
                 throw StoreError.conflict("The batch was submitted or cancelled while the file was uploading.")
             }
             // Before the plan reads anything: the version its plan holds at (`Store.markPlanned`).
@@ -306,14 +306,12 @@ public final class BatchEngine: Sendable {
     /// data last changed (`Store.previewIsStale`), and Process on such a draft.
     @discardableResult
     public func replan(_ batch: Batch, by actor: Actor) async throws -> ItemCounts {
-        guard batch.status == .draft else {
-            throw StoreError.conflict("Only a draft's preview can be checked again; this batch is \(batch.status.words).")
-        }
         let handler = try handler(for: batch.kind)
         return try await store.backend.write { db in
             // Still a draft: not planned again under a submit that came first.
-            guard try Store.lockedStatus(db, batchID: batch.id) == .draft else {
-                throw StoreError.conflict("Only a draft's preview can be checked again; this batch has been submitted.")
+            let status = try Store.lockedBatch(db, batchID: batch.id)?.status ?? batch.status
+            guard status == .draft else {
+                throw StoreError.conflict("Only a draft's preview can be checked again; this batch is \(status.words).")
             }
             let version = try Store.dataVersion(db)
             let items = try Store.loadItems(db, batchID: batch.id)
@@ -370,7 +368,7 @@ public final class BatchEngine: Sendable {
         }
         let handler = try handler(for: batch.kind)
         return try await store.backend.write { db in
-            guard try Store.lockedStatus(db, batchID: batch.id) == .draft else {
+            guard try Store.lockedBatch(db, batchID: batch.id)?.status == .draft else {
                 throw StoreError.conflict("Items can only be changed while the batch is a draft; this one has been submitted.")
             }
             let version = try Store.dataVersion(db)
@@ -421,21 +419,18 @@ public final class BatchEngine: Sendable {
         let current = try await store.batch(batchID)
         // A download is queued when it is made.
         if current.kind.isExport { return current }
-        // A preview made before the data last changed is checked again first, so that the mass-change guard and
-        // "nothing would change" below judge the batch as it would now apply. (The page asks the person to look
-        // again when that changed the preview, before it submits: `refreshIfStale`.)
+        // A preview made before the data last changed is planned again first, so that the mass-change guard and
+        // "nothing would change" below judge the batch as it would now apply. Otherwise it is not planned again
+        // here: the apply writes the kept plan while the data is still at its version, and plans every item again
+        // inside its transaction when not (a batch queued behind another).
         if try await refreshIfStale(current, by: actor), refuseChangedPreview { throw PreviewChanged() }
         let handler = try handler(for: current.kind)
-        // Not planned again here: the apply job plans every item again inside its transaction, against the data as
-        // it is then, and that plan is the one written.
         let maxAttempts = timing.maxAttempts
         let logger = logger
         return try await store.backend.write { db in
-            let lock = db.dialect == .postgres ? " FOR UPDATE" : ""
-            guard let row = try db.first("SELECT * FROM batches WHERE batch_id = ?\(lock)", [.id(batchID)]) else {
+            guard let batch = try Store.lockedBatch(db, batchID: batchID) else {
                 throw StoreError.notFound("That batch does not exist.")
             }
-            let batch = try Batch(row: row)
             switch batch.status {
             case .queued, .processing, .completed, .completedWithErrors: return batch
             case .draft, .failed: break

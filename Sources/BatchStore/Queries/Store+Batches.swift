@@ -123,9 +123,9 @@ extension Store {
     /// A batch's status, its row locked until the transaction ends on PostgreSQL (SQLite writes one transaction at a
     /// time): a receive, a plan made again, a decision on one item and a submit of one batch go one after the other,
     /// so none of them rewrites a batch another has just submitted.
-    static func lockedStatus(_ db: any SQLConnection, batchID: BatchID) throws -> BatchStatus? {
-        try db.first("SELECT status FROM batches WHERE batch_id = ?\(db.dialect == .postgres ? " FOR UPDATE" : "")", [.id(batchID)])?
-            .optionalText("status").flatMap(BatchStatus.init(rawValue:))
+    static func lockedBatch(_ db: any SQLConnection, batchID: BatchID) throws -> Batch? {
+        try db.first("SELECT * FROM batches WHERE batch_id = ?\(db.dialect == .postgres ? " FOR UPDATE" : "")", [.id(batchID)])
+            .map(Batch.init(row:))
     }
 
     static func isVisible(_ batch: Batch, to account: Account) -> Bool {
