@@ -64,6 +64,15 @@ struct RosterRowRulesTests {
             "HVP001,000126,student,19hos1,Siu,Ho,,05,HVP001-5A,Year 5,false",  // the same bad grade: found again, its own row
             "HVP001,000127,student,19yut1,Tin,Yu,,05,HVP001-5A,05,true",  // a student as primary teacher of a clean class
             "HVP001,000127,student,19yut1,Tin,Yu,,5,HVP001-5A,05,false",  // the same person with a bad grade
+            // The class cells' answers are kept for each distinct text (`classIssues`): a text seen before, good or
+            // bad, gives the problems it gives when checked whole.
+            "HVP001,T-0042,teacher,jgarcia,José,García,jose.garcia@school.edu.hk,,HVP001-5B,05,TRUE",  // a primary teacher, upper case
+            "HVP001,T-0042,teacher,jgarcia,José,García,jose.garcia@school.edu.hk,,,,true",  // primary teacher of no class
+            "HVP001,T-0042,teacher,jgarcia,José,García,jose.garcia@school.edu.hk,,HVP001-5C,05,yes",
+            "HVP001,T-0042,teacher,jgarcia,José,García,jose.garcia@school.edu.hk,,1.23E+05,05,false",
+            "HVP001,T-0042,teacher,jgarcia,José,García,jose.garcia@school.edu.hk,,1.23E+05,Year 5,TRUE",
+            "HVP001,000128,student,19wongk1,Kit,Wong,,05,HVP001-5C,05,TRUE",  // a student as primary teacher, upper case
+            "HVP001,000128,student,19wongk1,Kit,Wong,,05,HVP001-5C,05,yes",
         ]
         let bytes = Data(([header] + lines).joined(separator: "\r\n").utf8)
         let table = try CSVTable.read(bytes: bytes, fileName: "users.csv", dictionary: RosterDictionaries.users).get()
@@ -72,7 +81,12 @@ struct RosterRowRulesTests {
         #expect(values.allSatisfy { $0.values.numberedIn != nil })  // cells as the reader numbered them
         let checked = zip(table.records, values).map { checker.check($1, line: $0.line) }
         #expect(checked == zip(table.records, values).map { rules.usersRow($1, line: $0.line) })
-        #expect(checked.map { $0.map(\.code) } == [[], [], [], ["invalid_grade"], ["invalid_grade"], ["primary_not_teacher"], ["invalid_grade"]])
+        #expect(
+            checked.map { $0.map(\.code) } == [
+                [], [], [], ["invalid_grade"], ["invalid_grade"], ["primary_not_teacher"], ["invalid_grade"],
+                [], ["primary_not_teacher"], ["invalid_boolean"], ["scientific_notation"], ["scientific_notation", "invalid_grade"],
+                ["primary_not_teacher"], ["invalid_boolean"],
+            ])
         #expect(checked[4].first?.message.hasPrefix("Row 6, classGrade:") == true)
     }
 

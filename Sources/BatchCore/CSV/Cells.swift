@@ -62,6 +62,10 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
     /// The texts the cells are numbers in; nil when they are texts of their own.
     public var numberedIn: Texts? { table }
 
+    /// The number of the cell's text in `numberedIn`; nil when the cells are texts of their own.
+    @inline(__always)
+    public func number(at position: Int) -> Int? { table == nil ? nil : Int(numbers[position]) }
+
     /// The cells as an array of texts (the array held when they are texts of their own).
     public var texts: [String] {
         guard let table else { return own }
@@ -121,5 +125,41 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
     public func hash(into hasher: inout Hasher) {
         hasher.combine(count)
         for text in self { hasher.combine(text) }
+    }
+}
+
+/// Answers to one question about a column's cells, remembered for each distinct text of a piece of the file (by its
+/// number there, `Cells.number(at:)`): a question asked on every row (which class is this, is it "true") is then
+/// answered once a text instead of once a row. An answer is a number from 0 up; cells that are texts of their own,
+/// or rows not of the column's list, are answered each time.
+public struct TextAnswers {
+    private var texts: Cells.Texts?
+    private var answers: [Int32] = []
+    /// The answers of the other pieces met so far (a piece's rows come together in file order, so this is rarely read).
+    private var others: [(texts: Cells.Texts, answers: [Int32])] = []
+
+    public init() {}
+
+    public mutating func answer(_ values: RowValues, _ column: RowValues.Column, _ make: (String) -> Int32) -> Int32 {
+        guard values.columns === column.columns, let position = column.position, let table = values.values.numberedIn,
+            let number = values.values.number(at: position)
+        else { return make(values[column] ?? "") }
+        if table !== texts { switchTo(table) }
+        let known = answers[number]
+        if known >= 0 { return known }
+        let made = make(values.values[position])
+        precondition(made >= 0, "an answer is a number from 0 up")
+        answers[number] = made
+        return made
+    }
+
+    private mutating func switchTo(_ table: Cells.Texts) {
+        if let texts { others.append((texts, answers)) }
+        if let index = others.firstIndex(where: { $0.texts === table }) {
+            answers = others.remove(at: index).answers
+        } else {
+            answers = [Int32](repeating: -1, count: table.texts.count)
+        }
+        texts = table
     }
 }

@@ -101,6 +101,8 @@ public struct RosterFile: Sendable {
         let others: [RowValues.Column]
         var lastPerson: [String] = []
         var lastHash = 0
+        /// The previous row's cells, when it was read by position (of the shared list).
+        var lastCells: Cells?
 
         /// The shared column list, and where the person and other columns are in it (nil: not a column of it).
         let shared: RowValues.Columns?
@@ -123,16 +125,21 @@ public struct RosterFile: Sendable {
             // The other cells go in as their texts' hashes (`Cells.textHash`): a row's cells that are numbers have
             // theirs made once for each distinct text, not hashed again on every row.
             guard let shared, values.columns === shared else {
+                lastCells = nil
                 let others = others
                 return hashes(person.map { values[$0] ?? "" }) { hasher in
                     for column in others { hasher.combine(Cells.textHash(values[column] ?? "")) }
                 }
             }
-            let last = lastPerson, personAt = personAt, othersAt = othersAt
+            let personAt = personAt, othersAt = othersAt
             let cells = values.values
             func cell(_ position: Int?) -> String { position.map { cells[$0] } ?? "" }
-            let person = !last.isEmpty && personAt.indices.allSatisfy({ cell(personAt[$0]) == last[$0] }) ? nil : personAt.map(cell)
-            return hashes(person) { hasher in
+            // The previous row's person, compared by the numbers of the cells' texts (two rows of one piece of the
+            // file) or their bytes, not as twelve Swift strings a row. (Texts Swift calls equal in other bytes are
+            // hashed again, to the same hash.)
+            let repeated = lastCells.map { last in personAt.allSatisfy { $0.map { cells.same($0, as: last, at: $0) } ?? true } } ?? false
+            lastCells = cells
+            return hashes(repeated ? nil : personAt.map(cell)) { hasher in
                 for position in othersAt { hasher.combine(position.map { cells.textHash(at: $0) } ?? Self.emptyHash) }
             }
         }
@@ -398,6 +405,7 @@ public struct RosterFile: Sendable {
         // a class ID over 15 bytes is stored apart from the row, and a table keyed by the IDs read them at each key
         // passed, most of these checks' time). Classes are told apart by their bytes, as the database does.
         var classIDs = DistinctTexts(), classes: [ClassSeen] = []
+        var classPositions = TextAnswers(), isTrue = TextAnswers(), isStudent = TextAnswers(), isDelete = TextAnswers()
         /// The previous row's school and name, which of the school's names it is, and how many rows since it was
         /// looked up gave both again (added to its count once the school or name changes): a row repeating both
         /// needs no lookup.
@@ -418,11 +426,23 @@ public struct RosterFile: Sendable {
                     last = (school, name, schoolNames[school, default: NameVotes()].vote(name, line: row.line, index: index))
                 }
             }
-            let classID = value(columns.classID)
-            guard !classID.isEmpty else { return }
+            // Which class, and the row's role, action and primary teacher: answered once for each distinct text of
+            // a piece of the file (`TextAnswers`), not once a row (the class's position looked up by its bytes on
+            // every row was most of this search's time).
+            let position = Int(
+                classPositions.answer(row.values, columns.classID) { classID in
+                    guard !classID.isEmpty else { return Int32(Int32.max) }
+                    let (position, inserted) = classIDs.position(of: classID)
+                    if inserted { classes.append(ClassSeen()) }
+                    return Int32(position)
+                })
+            guard position != Int(Int32.max) else { return }
+            let classID = classIDs.texts[position]
             let className = value(columns.className)
-            let primary = value(columns.primaryTeacher).lowercased() == "true"
-            let student = UserRole(lenient: value(columns.role)) == .student && value(columns.action).lowercased() != "delete"
+            let primary = isTrue.answer(row.values, columns.primaryTeacher) { $0.lowercased() == "true" ? 1 : 0 } == 1
+            let student =
+                isStudent.answer(row.values, columns.role) { UserRole(lenient: $0) == .student ? 1 : 0 } == 1
+                && isDelete.answer(row.values, columns.action) { $0.lowercased() == "delete" ? 1 : 0 } == 0
             // Changed in place through the dictionary (one lookup; the class's set of students is not copied).
             func visit(_ seen: inout ClassSeen) {
                 if let owner = seen.school {
@@ -455,8 +475,6 @@ public struct RosterFile: Sendable {
                     if seen.firstStudentRow == nil { seen.firstStudentRow = index }
                 }
             }
-            let (position, inserted) = classIDs.position(of: classID)
-            if inserted { classes.append(ClassSeen()) }
             visit(&classes[position])
         }
         countLastRepeats()

@@ -55,6 +55,8 @@ public struct RosterRowRules: Sendable {
         let classColumns: ClassColumns
         /// The previous row's cells, when its person had no problem.
         var clean: Cells?
+        /// What the class checks found about each distinct text of the class columns (`classIssues`).
+        var classIDs = TextAnswers(), classGrades = TextAnswers(), primaryFlags = TextAnswers(), teachers = TextAnswers()
 
         /// For the rows of a file whose values share `columns` (other rows are checked whole).
         public init(rules: RosterRowRules, columns: RowValues.Columns) {
@@ -72,11 +74,41 @@ public struct RosterRowRules: Sendable {
             // Compared by their bytes: for two rows of one piece of the file, as the numbers of their texts
             // (`Cells.same`), no text read. (Texts Swift calls equal in other bytes are checked again: never wrong.)
             if let clean, positions.allSatisfy({ $0.map { values.values.same($0, as: clean, at: $0) } ?? true }) {
-                return rules.usersClass(values, line: line, columns: classColumns)
+                return classIssues(values, line: line)
             }
             let person = rules.usersPerson(values, line: line)
             clean = person.isEmpty ? values.values : nil
-            return person + rules.usersClass(values, line: line, columns: classColumns)
+            return person + classIssues(values, line: line)
+        }
+
+        /// `usersClass` of a row of `columns`: a row whose class cells all pass is known so from answers about each
+        /// distinct text (a class ID that passes, a grade of the district, a true or false), made once a text of a
+        /// piece of the file instead of once a row; any other row is checked by `usersClass`, which words the issues.
+        mutating func classIssues(_ values: RowValues, line: Int) -> [BatchIssue] {
+            let columns = classColumns, rules = rules
+            // 0: the ID has a problem; 1: it passes; 2: empty.
+            let classID = classIDs.answer(values, columns.classID) { text in
+                if text.isEmpty { return 2 }
+                var issues: [BatchIssue] = []
+                rules.checkIdentifier("classId", text, line: 0, required: false, into: &issues)
+                return issues.isEmpty ? 1 : 0
+            }
+            let grade = classGrades.answer(values, columns.classGrade) { $0.isEmpty || rules.grades.contains($0) ? 1 : 0 }
+            // 0: empty; 1: false; 2: true; 3: neither.
+            let primary = primaryFlags.answer(values, columns.primaryTeacher) { text in
+                switch text.lowercased() {
+                case "": 0
+                case "false": 1
+                case "true": 2
+                default: 3
+                }
+            }
+            guard classID != 0, grade == 1, primary != 3 else { return rules.usersClass(values, line: line, columns: columns) }
+            if primary == 2 {
+                let teacher = teachers.answer(values, columns.role) { UserRole(lenient: $0) == .teacher ? 1 : 0 } == 1
+                if !teacher || classID == 2 { return rules.usersClass(values, line: line, columns: columns) }
+            }
+            return []
         }
     }
 
