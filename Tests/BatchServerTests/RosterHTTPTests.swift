@@ -415,6 +415,9 @@ struct RosterHTTPTests {
             let refusedRow = try #require(list.components(separatedBy: "data-batch=\"\(cancelled.id)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
             #expect(!refusedRow.contains("error-report"))
             #expect(refusedRow.contains(">Refused</span>") && !refusedRow.contains(">Cancelled</span>"), "\(refusedRow)")
+            // The Status filter says where a refused file is, and finds it there.
+            let cancelledList = try await Self.page(t, session, "/uploads?status=cancelled")
+            #expect(cancelledList.contains(">Cancelled or refused</option>") && cancelledList.contains("data-batch=\"\(cancelled.id)\""))
             let previewRow = try #require(list.components(separatedBy: "data-batch=\"\(id)\"").dropFirst().first?.components(separatedBy: "</tr>").first)
             #expect(previewRow.contains("/api/v1/batches/\(id)/error-report"))
         }

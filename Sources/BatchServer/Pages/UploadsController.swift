@@ -68,7 +68,10 @@ struct UploadsController: RouteCollection {
             layout: LayoutContext(request: req, title: "Upload Status"),
             rows: batches.map { Self.row($0, live: board.progress(of: $0.id), dataVersion: version) },
             kinds: BatchKind.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == kind) },
-            statuses: BatchStatus.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: $0 == status) })
+            // A file refused at upload is listed as Refused, and its status is cancelled: the filter says where to find it.
+            statuses: BatchStatus.allCases.map {
+                Option(value: $0.rawValue, label: $0 == .cancelled ? "Cancelled or refused" : $0.label, selected: $0 == status)
+            })
         return try await req.view.render("uploads", page)
     }
 
