@@ -205,6 +205,41 @@ struct RosterRowRulesTests {
         #expect(rules.demographicsRow(RowValues(row.merging(change) { _, new in new }), line: 2).map(\.code) == [code])
     }
 
+    @Test("demographics rows read from a file, their cells seen before good and bad, get the problems of rows checked whole")
+    func demographicsFromFile() throws {
+        let header = "userId,birthDate,sex,asian,white,homeLanguage,countryOfBirthCode"
+        let lines = [
+            "000123,2014-09-02,female,false,TRUE,yue,HK",
+            "000124,2014-09-02,female,false,true,yue,HK",  // every cell seen before and passed
+            "000125,2014-09-02,F,yes,true,Cantonese,HKG",  // new texts, each a problem
+            "000126,2014-09-02,F,false,yes,yue,HKG",  // the same bad texts seen before
+            "1.5E+03,2014-09-02,female,false,true,yue,HK",  // cells that pass, a damaged userId
+            "000127,2014/09/02,male,false,true,en,GB",  // a date written another way
+            "000128,41884,male,false,true,en,GB",  // a date turned into a number
+            "000129,2030-01-01,male,false,true,en,GB",  // a date in the future
+            "000130,2015-02-29,male,false,true,en,GB",  // no such day
+            "000131,2030-01-01,male,false,true,en,GB",  // the future date again
+            "000132,,,,,,",  // empty cells pass
+        ]
+        let bytes = Data(([header] + lines).joined(separator: "\r\n").utf8)
+        let table = try CSVTable.read(bytes: bytes, fileName: "demographics.csv", dictionary: RosterDictionaries.demographics).get()
+        var checker = RosterRowRules.DemographicsChecker(rules: rules, columns: table.rowColumns)
+        let values = table.records.map(table.values(of:))
+        #expect(values.allSatisfy { $0.values.numberedIn != nil })  // cells as the reader numbered them
+        let checked = zip(table.records, values).map { checker.check($1, line: $0.line) }
+        #expect(checked == zip(table.records, values).map { rules.demographicsRow($1, line: $0.line) })
+        #expect(
+            checked.map { $0.map(\.code) } == [
+                [], [], ["invalid_sex", "invalid_boolean", "invalid_language", "invalid_country"],
+                ["invalid_sex", "invalid_boolean", "invalid_country"], ["scientific_notation"], ["invalid_date"], ["date_as_number"],
+                ["future_date"], ["invalid_date"], ["future_date"], [],
+            ])
+        #expect(checked[3].map(\.message) == [
+            "Row 5, sex: “F” is not one of the values.", "Row 5, white: “yes” is not true or false.",
+            "Row 5, countryOfBirthCode: “HKG” is not an ISO 3166-1 alpha-2 country code.",
+        ])
+    }
+
     @Test("a date turned into a number says which date it was")
     func dateSerial() {
         #expect(ExcelDamage.dateFromSerial("45123") == "2023-07-16")

@@ -57,11 +57,12 @@ public struct RosterFile: Sendable {
         checkAcrossRows(&users)
         var demographicRows: [Row] =
             demographics.map { demographicsTable in
-                demographicsTable.records.map { record -> Row in
+                var checker = RosterRowRules.DemographicsChecker(rules: rules, columns: demographicsTable.rowColumns)
+                return demographicsTable.records.map { record -> Row in
                     let values = demographicsTable.values(of: record)
                     return Row(
                         file: demographicsTable.fileName, line: record.line, values: values,
-                        issues: rules.demographicsRow(values, line: record.line))
+                        issues: checker.check(values, line: record.line))
                 }
             } ?? []
         checkDemographics(&demographicRows, users: users)

@@ -260,47 +260,92 @@ public struct RosterRowRules: Sendable {
     public func demographicsRow(_ values: RowValues, line: Int) -> [BatchIssue] {
         var found = RowProblems(values: values, line: line)
         checkIdentifier("userId", found.value("userId"), line: line, required: true, into: &found.issues)
-        let birth = found.value("birthDate")
-        if !birth.isEmpty {
-            if let date = ExcelDamage.dateFromSerial(birth) {
-                found.error(
-                    "date_as_number", "birthDate",
-                    "“\(birth)” looks like a date a spreadsheet turned into a number (it would be \(date)).",
-                    fix: "Format the column as Text (or as YYYY-MM-DD) and write the date as \(date).")
-            } else if let problem = Self.dateProblem(birth) {
-                found.error("invalid_date", "birthDate", problem.message, fix: problem.fix)
-            } else if birth > today {
-                found.error("future_date", "birthDate", "\(birth) is in the future.", fix: "Correct the date of birth.")
+        for column in Self.demographicsCellColumns {
+            if let problem = demographicsProblem(column, found.value(column)) {
+                found.error(problem.code, column, problem.message, fix: problem.fix)
             }
-        }
-        let sex = found.value("sex").lowercased()
-        if !sex.isEmpty && !["male", "female", "other", "unspecified"].contains(sex) {
-            found.error(
-                "invalid_sex", "sex", "“\(found.value("sex"))” is not one of the values.",
-                fix: "Write male, female, other or unspecified.")
-        }
-        for (column, _) in RosterDictionaries.booleanColumns {
-            let text = found.value(column).lowercased()
-            if !text.isEmpty && text != "true" && text != "false" {
-                found.error(
-                    "invalid_boolean", column, "“\(found.value(column))” is not true or false.", fix: "Write true or false.")
-            }
-        }
-        let language = found.value("homeLanguage")
-        if !language.isEmpty
-            && !((2...3).contains(language.utf8.count) && language.utf8.allSatisfy { (0x61...0x7A).contains($0) })
-        {
-            found.error(
-                "invalid_language", "homeLanguage", "“\(language)” is not an ISO 639 language code.",
-                fix: "Write the 2- or 3-letter code in lower case, e.g. en, zh, yue.")
-        }
-        let country = found.value("countryOfBirthCode")
-        if !country.isEmpty && !(country.utf8.count == 2 && country.utf8.allSatisfy { (0x41...0x5A).contains($0) }) {
-            found.error(
-                "invalid_country", "countryOfBirthCode", "“\(country)” is not an ISO 3166-1 alpha-2 country code.",
-                fix: "Write the 2-letter code in capitals, e.g. HK, GB, US.")
         }
         return found.issues
+    }
+
+    /// The demographics.csv columns whose cells are checked each by itself (`demographicsProblem`), in the order
+    /// their problems are listed: every column but userId.
+    static let demographicsCellColumns =
+        ["birthDate", "sex"] + RosterDictionaries.booleanColumns.map(\.name) + ["homeLanguage", "countryOfBirthCode"]
+
+    /// The problem of one cell of a demographics.csv column other than userId, which needs nothing but the cell
+    /// (nil: it has none; an empty cell has none).
+    func demographicsProblem(_ column: String, _ text: String) -> (code: String, message: String, fix: String)? {
+        guard !text.isEmpty else { return nil }
+        switch column {
+        case "birthDate":
+            if let date = ExcelDamage.dateFromSerial(text) {
+                return (
+                    "date_as_number", "“\(text)” looks like a date a spreadsheet turned into a number (it would be \(date)).",
+                    "Format the column as Text (or as YYYY-MM-DD) and write the date as \(date)."
+                )
+            } else if let problem = Self.dateProblem(text) {
+                return ("invalid_date", problem.message, problem.fix)
+            } else if text > today {
+                return ("future_date", "\(text) is in the future.", "Correct the date of birth.")
+            }
+            return nil
+        case "sex":
+            guard !["male", "female", "other", "unspecified"].contains(text.lowercased()) else { return nil }
+            return ("invalid_sex", "“\(text)” is not one of the values.", "Write male, female, other or unspecified.")
+        case "homeLanguage":
+            guard !((2...3).contains(text.utf8.count) && text.utf8.allSatisfy { (0x61...0x7A).contains($0) }) else { return nil }
+            return (
+                "invalid_language", "“\(text)” is not an ISO 639 language code.",
+                "Write the 2- or 3-letter code in lower case, e.g. en, zh, yue."
+            )
+        case "countryOfBirthCode":
+            guard !(text.utf8.count == 2 && text.utf8.allSatisfy { (0x41...0x5A).contains($0) }) else { return nil }
+            return (
+                "invalid_country", "“\(text)” is not an ISO 3166-1 alpha-2 country code.",
+                "Write the 2-letter code in capitals, e.g. HK, GB, US."
+            )
+        default:
+            // The yes/no columns.
+            let lowered = text.lowercased()
+            guard lowered != "true" && lowered != "false" else { return nil }
+            return ("invalid_boolean", "“\(text)” is not true or false.", "Write true or false.")
+        }
+    }
+
+    /// Checks demographics.csv rows like `demographicsRow`, but answers whether a cell of the columns checked each by
+    /// itself passes once for each distinct text of a piece of the file (a birth date, `false`, a language code),
+    /// not once a row: a row whose cells all pass gets only its userId checked; any other row is checked whole,
+    /// which words its problems.
+    public struct DemographicsChecker {
+        let rules: RosterRowRules
+        let columns: RowValues.Columns
+        let userID: RowValues.Column
+        /// `demographicsCellColumns` in `columns`' rows, with what is known of each one's distinct texts.
+        let cells: [RowValues.Column]
+        var answers: [TextAnswers]
+
+        /// For the rows of a file whose values share `columns` (other rows are checked whole).
+        public init(rules: RosterRowRules, columns: RowValues.Columns) {
+            self.rules = rules
+            self.columns = columns
+            userID = RowValues.Column("userId", in: columns)
+            cells = RosterRowRules.demographicsCellColumns.map { RowValues.Column($0, in: columns) }
+            answers = cells.map { _ in TextAnswers() }
+        }
+
+        public mutating func check(_ values: RowValues, line: Int) -> [BatchIssue] {
+            guard values.columns === columns else { return rules.demographicsRow(values, line: line) }
+            let rules = rules
+            for index in cells.indices {
+                let column = cells[index].name
+                let passes = answers[index].answer(values, cells[index]) { rules.demographicsProblem(column, $0) == nil ? 1 : 0 }
+                if passes == 0 { return rules.demographicsRow(values, line: line) }
+            }
+            var issues: [BatchIssue] = []
+            rules.checkIdentifier("userId", values[userID] ?? "", line: line, required: true, into: &issues)
+            return issues
+        }
     }
 
     /// userId / classId: required where asked, the identifier format, and the spreadsheet damage it shows.
@@ -368,6 +413,8 @@ public struct RosterRowRules: Sendable {
     /// date so written. Says which part is wrong ("there is no month 13"), and reads a date written with the
     /// year last (31/01/2015, 01.31.2015) both ways, day first and month first, to offer what it may be.
     static func dateProblem(_ text: String) -> (message: String, fix: String)? {
+        // Most dates are written as asked: read by their bytes.
+        if let (year, month, day) = isoDate(text), wrongPart(year: year, month: month, day: day) == nil { return nil }
         let example = "Write the date as YYYY-MM-DD, e.g. 2014-09-02."
         let numbers = text.split(omittingEmptySubsequences: false) { "-/.".contains($0) }
         guard numbers.count == 3, numbers.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
@@ -401,6 +448,24 @@ public struct RosterRowRules: Sendable {
         case (nil, nil):
             return ("“\(text)” is not a real date, whether read day first or month first.", "Check the date, and write it as YYYY-MM-DD, e.g. 2014-09-02.")
         }
+    }
+
+    /// The year, month and day of a text of ten ASCII bytes written YYYY-MM-DD; nil for any other text.
+    static func isoDate(_ text: String) -> (year: Int, month: Int, day: Int)? {
+        text.utf8.withContiguousStorageIfAvailable { bytes -> (year: Int, month: Int, day: Int)? in
+            guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+            func number(_ places: Range<Int>) -> Int? {
+                var value = 0
+                for place in places {
+                    let digit = Int(bytes[place]) - 0x30
+                    guard (0...9).contains(digit) else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return nil }
+            return (year, month, day)
+        } ?? nil
     }
 
     /// Which part of a date is wrong, in words ("there is no month 13", "February 2015 has 28 days"); nil when it

@@ -67,12 +67,12 @@ public struct RosterHandler: BatchKindHandler {
         if demographics, let read = table {
             table = nil
             // Each row's own checks need nothing but the row: on every core.
-            let checked = Parallel.map(read.records.count) { range in
-                range.map { index in
-                    let record = read.records[index]
-                    let values = read.values(of: record)
-                    return (record.line, values, rules.demographicsRow(values, line: record.line), read.span(of: record))
-                }
+            let checked = Parallel.map(
+                elements: read.records.count, state: { RosterRowRules.DemographicsChecker(rules: rules, columns: read.rowColumns) }
+            ) { checker, index in
+                let record = read.records[index]
+                let values = read.values(of: record)
+                return (record.line, values, checker.check(values, line: record.line), read.span(of: record))
             }
             items = Parallel.map(elements: checked.count) { position in
                 let (line, values, issues, source) = checked[position]
