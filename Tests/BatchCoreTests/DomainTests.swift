@@ -34,6 +34,21 @@ struct DomainTests {
         #expect(person.searchText == ascii.joined(separator: " ").lowercased())
     }
 
+    @Test("a search text is lower-cased as lowercased() does it, byte for byte, for every Unicode scalar")
+    func searchTextEveryScalar() {
+        let scalars = (UInt32(0)...0x10FFFF).compactMap(Unicode.Scalar.init)
+        var differing: [String] = []
+        // 4,096 scalars a name: each scalar is lower-cased by itself.
+        for start in stride(from: 0, to: scalars.count, by: 4_096) {
+            var name = String.UnicodeScalarView()
+            name.append(contentsOf: scalars[start..<min(start + 4_096, scalars.count)])
+            let person = Person(userID: UserID(rawValue: "x"), role: .student, firstName: String(name), lastName: "", schoolKeys: [])
+            let wanted = Array("x \(String(name)) ".lowercased().utf8)
+            if Array(person.searchText.utf8) != wanted { differing.append("U+\(String(scalars[start].value, radix: 16))…") }
+        }
+        #expect(differing.isEmpty)
+    }
+
     @Test("a misspelt name gets the nearest correct one; a far one gets none")
     func suggestions() {
         let names = ["userEmail", "userId", "schoolId", "firstName"]

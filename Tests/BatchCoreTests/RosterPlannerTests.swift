@@ -128,6 +128,45 @@ struct RosterPlannerTests {
         for cut in 1..<items.count { #expect(RosterSummary.counts(items, cutNear: cut) == whole, "cut near \(cut)") }
     }
 
+    @Test("counted from rows read from a file (cells as the reader numbered them), a class and a person each count once, with their own changes")
+    func countsFromFile() throws {
+        let header = "schoolId,userId,userRole,firstName,lastName,classId"
+        let lines = [
+            "S1,001,student,Ann,Lee,C1", "S1,001,student,Ann,Lee,C2",  // a new person in two new classes
+            "S1,002,student,Bo,Ho,C1", "S1,002,student,Bo,Ho,C3",  // another, C1 again, C3 existing and renamed
+            "S1,003,student,Cy,Yu,C3",  // an existing person, unchanged, in C3
+            "S1,001,student,Ann,Lee,C2",  // the first person again, apart
+        ]
+        let bytes = Data(([header] + lines).joined(separator: "\n").utf8)
+        let table = try CSVTable.read(bytes: bytes, fileName: "users.csv", dictionary: RosterDictionaries.users).get()
+        func created(_ entity: String, _ key: String) -> FieldChange { FieldChange(entity: entity, key: key, field: "*", before: nil, after: "{}") }
+        let changes: [[FieldChange]] = [
+            [created("person", "001"), created("class", "C1"), created("enrollment", "001|C1")],
+            [created("class", "C2"), created("enrollment", "001|C2")],
+            [created("person", "002"), created("enrollment", "002|C1")],
+            [FieldChange(entity: "class", key: "C3", field: "className", before: "3A", after: "3B"), created("enrollment", "002|C3")],
+            [], [],
+        ]
+        let numbered = zip(table.records, changes).enumerated().map { position, pair in
+            BatchItem(id: Int64(position + 1), fileName: "users.csv", row: pair.0.line, input: table.values(of: pair.0), state: .ready, changes: pair.1)
+        }
+        #expect(numbered.allSatisfy { $0.input.values.numberedIn != nil })
+        // The same rows with cells of their own.
+        let own = numbered.map { item -> BatchItem in
+            var item = item
+            item.input = RowValues(Dictionary(uniqueKeysWithValues: item.input.columns.names.map { ($0, item.input[$0] ?? "") }))
+            return item
+        }
+        let counts = RosterSummary.counts(numbered)
+        #expect(counts == RosterSummary.counts(own))
+        func count(_ entity: String) -> [Int] {
+            counts.first { $0.entity == entity }.map { [$0.created, $0.updated, $0.unchanged] } ?? []
+        }
+        #expect(count("classes") == [2, 1, 0])
+        #expect(count("students") == [2, 0, 1])
+        #expect(count("enrollments") == [4, 0, 1])
+    }
+
     @Test("a school or person that fails is reported on each of its rows, in runs and apart; a person checked after a school failure is still checked")
     func repeatedFailures() {
         // A clerk of school S1 (k1): S2 is not theirs; 007 is theirs; 900 is a new person.

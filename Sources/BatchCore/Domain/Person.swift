@@ -44,21 +44,38 @@ public struct Person: Sendable, Hashable, Codable {
         return name
     }
 
-    /// The lower-cased text a list search matches against. An ASCII text is lower-cased byte by byte (a first
-    /// roster writes 206,000 people: `lowercased()` of each joined text was a tenth of the rows' making); any other
-    /// goes through `lowercased()` whole.
+    /// The lower-cased text a list search matches against: `lowercased()` of the parts joined by spaces, made by
+    /// `appendLowercased` (a first roster writes 206,000 people, most names not ASCII).
     public var searchText: String {
         let parts = [userID.rawValue, loginID?.rawValue, firstName, middleName, lastName, preferredFirstName, email].compactMap { $0 }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(parts.reduce(parts.count) { $0 + $1.utf8.count })
         for (index, part) in parts.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: " ")) }
-            for byte in part.utf8 {
-                guard byte < 0x80 else { return parts.joined(separator: " ").lowercased() }
-                bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
-            }
+            Self.appendLowercased(part, to: &bytes)
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the UTF-8 of `text.lowercased()`, which lower-cases each Unicode scalar by itself. ASCII is
+    /// lower-cased byte by byte, and a scalar that lower-casing does not change (a Chinese character, a small accented
+    /// letter) is copied as it is: `lowercased()` makes a string of every non-ASCII scalar's mapping, a tenth of
+    /// making a first roster's people rows. (A test checks every scalar against `lowercased()`.)
+    static func appendLowercased(_ text: String, to bytes: inout [UInt8]) {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            for byte in text.utf8 { bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) }
+            return
+        }
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                let byte = UInt8(truncatingIfNeeded: scalar.value)
+                bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+            } else if scalar.properties.changesWhenLowercased {
+                bytes.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+            } else {
+                UTF8.encode(scalar) { bytes.append($0) }
+            }
+        }
     }
 }
 

@@ -44,9 +44,14 @@ public enum RosterSummary {
         var finished: [UInt8] = []
 
         mutating func mark(_ entity: Int, _ key: String, _ bit: UInt8) {
+            records[entity].bits[number(entity, key)] |= bit
+        }
+
+        /// The number of the entity's record `key`, added (with no bits) if it was not there.
+        mutating func number(_ entity: Int, _ key: String) -> Int {
             let (number, inserted) = records[entity].keys.position(of: key)
             if inserted { records[entity].bits.append(0) }
-            records[entity].bits[number] |= bit
+            return number
         }
 
         /// Adds what another part found: a record in both has the bits of both.
@@ -185,9 +190,13 @@ public enum RosterSummary {
                 run.append((classID, bit))
             }
         }
-        // Rows come person by person: the previous row's person, school and class are not marked again.
+        // Rows come person by person: the previous row's person and school are not marked again. The person's
+        // record is remembered for the person's own changes, and a row's class is numbered once for each distinct
+        // text of a piece of the file (`TextAnswers`), not by hashing its ID on each row and again for the class's
+        // change on the row that creates it.
         var previous: (user: String, school: String?)?
-        var previousClass: String?
+        var person: (user: String, entity: Int, number: Int)?
+        var classNumbers = TextAnswers()
         for index in range {
             let input = items[index].input, state = items[index].state
             let user = input[userColumn] ?? ""
@@ -201,21 +210,21 @@ public enum RosterSummary {
                 continue
             }
             guard state != .skipped else { continue }
-            var rowClass: String?
+            var rowClass: (id: String, number: Int)?
             if usersRow {
                 let school = input[schoolColumn]
                 if previous?.user != user || previous?.school != school {
                     if let school { mark(schools, school, named) }
-                    mark(personEntity(user), user, named)
+                    let entity = personEntity(user), number = tally.number(entity, user)
+                    tally.records[entity].bits[number] |= named
+                    person = (user, entity, number)
                     previous = (user, school)
                 }
                 if let classID = input[classColumn], !classID.isEmpty {
-                    if previousClass.map({ !sameBytes($0, classID) }) ?? true {
-                        mark(classes, classID, named)
-                        previousClass = classID
-                    }
+                    let number = Int(classNumbers.answer(input, classColumn) { Int32(tally.number(classes, $0)) })
+                    tally.records[classes].bits[number] |= named
                     markEnrollment(user, classID, named)
-                    rowClass = classID
+                    rowClass = (classID, number)
                 }
             } else if !syncItem {
                 mark(demographics, user, named)
@@ -235,9 +244,14 @@ public enum RosterSummary {
                     } else {
                         bit = updated
                     }
-                    // (A users.csv row's enrollment change is about the row's own enrollment.)
+                    // (A users.csv row's enrollment change is about the row's own enrollment; its class and person
+                    // changes most often about its own class and person, already numbered.)
                     if entity == enrollments, usersRow, let rowClass {
-                        markEnrollment(user, rowClass, bit)
+                        markEnrollment(user, rowClass.id, bit)
+                    } else if entity == classes, usersRow, let rowClass, sameBytes(changes[position].key, rowClass.id) {
+                        tally.records[classes].bits[rowClass.number] |= bit
+                    } else if let person, entity == person.entity, sameBytes(changes[position].key, person.user) {
+                        tally.records[person.entity].bits[person.number] |= bit
                     } else {
                         mark(entity, changes[position].key, bit)
                     }
