@@ -420,7 +420,14 @@ enum RosterImportBench {
             instead of once a row, and a person repeated on the next row found in the row hashes by the numbers of the
             cells' texts. Alternate runs of the bench before and after (reading and checking, medians of three): 4.01 /
             3.60 → 3.30 / 2.60 s; the checks on one core 1.42 / 1.20 → 1.02 / 1.06 s; in the import, the step "read and
-            check users.csv" 4.97 / 4.71 / 4.99 → 4.33 / 3.46 / 3.59 s (the whole import within the noise). The tables above are this round's.
+            check users.csv" 4.97 / 4.71 / 4.99 → 4.33 / 3.46 / 3.59 s (the whole import within the noise). The
+            thirty-fifth round (2026-12-07, third session): a demographics.csv's cells checked once for each distinct
+            text of a piece of the file (the step "read and check demographics.csv" 1.01 / 1.15 → 0.39 / 0.62 / 0.60 s),
+            a first import's new demographics rows laid out for the database beside the enrollments instead of alone on
+            the writer's thread (half a second on one core in a profile, gone), people's search texts lower-cased
+            without a string a scalar (their share of a profile 354 → 153 samples) and the counts' class of a row
+            numbered once a distinct text (599 → 506 samples); the whole first import, alternate runs, 18.19 / 19.76 /
+            19.97 → 19.94 / 18.39 / 18.50 s, within the noise. The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once
