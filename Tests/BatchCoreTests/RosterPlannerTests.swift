@@ -136,6 +136,8 @@ struct RosterPlannerTests {
             "S1,002,student,Bo,Ho,C1", "S1,002,student,Bo,Ho,C3",  // another, C1 again, C3 existing and renamed
             "S1,003,student,Cy,Yu,C3",  // an existing person, unchanged, in C3
             "S1,001,student,Ann,Lee,C2",  // the first person again, apart
+            "S1,004,student,Di,Ng,C9",  // a row with an error: counted as the person's error only
+            "S1,005,student,Ed,Au,C3",  // changes about records not its own: another class, another person
         ]
         let bytes = Data(([header] + lines).joined(separator: "\n").utf8)
         let table = try CSVTable.read(bytes: bytes, fileName: "users.csv", dictionary: RosterDictionaries.users).get()
@@ -145,26 +147,41 @@ struct RosterPlannerTests {
             [created("class", "C2"), created("enrollment", "001|C2")],
             [created("person", "002"), created("enrollment", "002|C1")],
             [FieldChange(entity: "class", key: "C3", field: "className", before: "3A", after: "3B"), created("enrollment", "002|C3")],
-            [], [],
+            [], [], [],
+            [
+                created("person", "005"), created("enrollment", "005|C3"),
+                FieldChange(entity: "class", key: "C4", field: "className", before: "4A", after: "4B"),
+                FieldChange(entity: "person", key: "003", field: "firstName", before: "Cy", after: "Cyd"),
+            ],
         ]
-        let numbered = zip(table.records, changes).enumerated().map { position, pair in
-            BatchItem(id: Int64(position + 1), fileName: "users.csv", row: pair.0.line, input: table.values(of: pair.0), state: .ready, changes: pair.1)
+        var numbered = zip(table.records, changes).enumerated().map { position, pair in
+            BatchItem(
+                id: Int64(position + 1), fileName: "users.csv", row: pair.0.line, input: table.values(of: pair.0),
+                state: pair.0.line == 8 ? .error : .ready, changes: pair.1)
         }
-        #expect(numbered.allSatisfy { $0.input.values.numberedIn != nil })
+        // A sync removal of a person no row names.
+        numbered.append(
+            BatchItem(
+                id: 9, fileName: "users.csv", row: nil, input: [RosterPlanner.syncColumn: "true"], state: .ready,
+                changes: [FieldChange(entity: "person", key: "006", field: "userStatus", before: "active", after: "left")]))
+        #expect(numbered.dropLast().allSatisfy { $0.input.values.numberedIn != nil })  // the rows', not the sync item's
         // The same rows with cells of their own.
         let own = numbered.map { item -> BatchItem in
             var item = item
             item.input = RowValues(Dictionary(uniqueKeysWithValues: item.input.columns.names.map { ($0, item.input[$0] ?? "") }))
             return item
         }
-        let counts = RosterSummary.counts(numbered)
-        #expect(counts == RosterSummary.counts(own))
+        let roles = ["006": UserRole.student]
+        let counts = RosterSummary.counts(numbered, roles: roles)
+        #expect(counts == RosterSummary.counts(own, roles: roles))
+        // Counted in two parts at once, cut anywhere: the same counts.
+        for cut in 1..<numbered.count { #expect(RosterSummary.counts(numbered, roles: roles, cutNear: cut) == counts, "cut near \(cut)") }
         func count(_ entity: String) -> [Int] {
-            counts.first { $0.entity == entity }.map { [$0.created, $0.updated, $0.unchanged] } ?? []
+            counts.first { $0.entity == entity }.map { [$0.created, $0.updated, $0.unchanged, $0.removed, $0.errors] } ?? []
         }
-        #expect(count("classes") == [2, 1, 0])
-        #expect(count("students") == [2, 0, 1])
-        #expect(count("enrollments") == [4, 0, 1])
+        #expect(count("classes") == [2, 2, 0, 0, 0])  // C1, C2 new; C3 (named, renamed) and C4 (renamed) updated
+        #expect(count("students") == [3, 1, 0, 1, 1])  // 001, 002, 005 new; 003 updated; 006 left; 004 an error
+        #expect(count("enrollments") == [5, 0, 1, 0, 0])
     }
 
     @Test("a school or person that fails is reported on each of its rows, in runs and apart; a person checked after a school failure is still checked")

@@ -220,20 +220,38 @@ struct RosterRowRulesTests {
             "000130,2015-02-29,male,false,true,en,GB",  // no such day
             "000131,2030-01-01,male,false,true,en,GB",  // the future date again
             "000132,,,,,,",  // empty cells pass
+            "000133, 2014-09-02 ,female, yes ,true,yue,HK",  // cells with spaces around them: trimmed, texts of their own
+            "000134,2014-09-02,FEMALE,False,TRUE,yue,hk",  // letter case: sex and flags in any case, a country in capitals
+            "000135,2014-09-02,女,false,true,粵語,香港",  // not ASCII
         ]
         let bytes = Data(([header] + lines).joined(separator: "\r\n").utf8)
         let table = try CSVTable.read(bytes: bytes, fileName: "demographics.csv", dictionary: RosterDictionaries.demographics).get()
         var checker = RosterRowRules.DemographicsChecker(rules: rules, columns: table.rowColumns)
         let values = table.records.map(table.values(of:))
-        #expect(values.allSatisfy { $0.values.numberedIn != nil })  // cells as the reader numbered them
+        // Cells as the reader numbered them, but the trimmed row's, which are texts of their own.
+        #expect(values.indices.filter { values[$0].values.numberedIn == nil } == [11])
         let checked = zip(table.records, values).map { checker.check($1, line: $0.line) }
         #expect(checked == zip(table.records, values).map { rules.demographicsRow($1, line: $0.line) })
         #expect(
             checked.map { $0.map(\.code) } == [
                 [], [], ["invalid_sex", "invalid_boolean", "invalid_language", "invalid_country"],
                 ["invalid_sex", "invalid_boolean", "invalid_country"], ["scientific_notation"], ["invalid_date"], ["date_as_number"],
-                ["future_date"], ["invalid_date"], ["future_date"], [],
+                ["future_date"], ["invalid_date"], ["future_date"], [], ["invalid_boolean"], ["invalid_country"],
+                ["invalid_sex", "invalid_language", "invalid_country"],
             ])
+        // Another file's columns in another order, one of them missing: the same rows get the same problems.
+        let reordered = "countryOfBirthCode,sex,userId,birthDate,white"
+        let reorderedLines = ["HKG,F,000125,2014-09-02,true", "HK,female,000124,2014-09-02,true", "HKG,F,000126,2014-09-02,yes"]
+        let other = try CSVTable.read(
+            bytes: Data(([reordered] + reorderedLines).joined(separator: "\n").utf8), fileName: "demographics.csv",
+            dictionary: RosterDictionaries.demographics
+        ).get()
+        var otherChecker = RosterRowRules.DemographicsChecker(rules: rules, columns: other.rowColumns)
+        let otherChecked = other.records.map { otherChecker.check(other.values(of: $0), line: $0.line) }
+        #expect(otherChecked == other.records.map { rules.demographicsRow(other.values(of: $0), line: $0.line) })
+        #expect(otherChecked.map { $0.map(\.code) } == [["invalid_sex", "invalid_country"], [], ["invalid_sex", "invalid_boolean", "invalid_country"]])
+        // A row of the first file checked by the other file's checker (another column list): checked whole.
+        #expect(otherChecker.check(values[3], line: 5) == checked[3])
         #expect(checked[3].map(\.message) == [
             "Row 5, sex: “F” is not one of the values.", "Row 5, white: “yes” is not true or false.",
             "Row 5, countryOfBirthCode: “HKG” is not an ISO 3166-1 alpha-2 country code.",

@@ -305,13 +305,18 @@ public struct RosterRowRules: Sendable {
                 "invalid_country", "“\(text)” is not an ISO 3166-1 alpha-2 country code.",
                 "Write the 2-letter code in capitals, e.g. HK, GB, US."
             )
-        default:
-            // The yes/no columns.
+        case _ where Self.demographicsFlagColumns.contains(column):
             let lowered = text.lowercased()
             guard lowered != "true" && lowered != "false" else { return nil }
             return ("invalid_boolean", "“\(text)” is not true or false.", "Write true or false.")
+        default:
+            assertionFailure("\(column) is not a column of demographics.csv checked by itself")
+            return nil
         }
     }
+
+    /// The yes/no columns of demographics.csv.
+    static let demographicsFlagColumns = Set(RosterDictionaries.booleanColumns.map(\.name))
 
     /// Checks demographics.csv rows like `demographicsRow`, but answers whether a cell of the columns checked each by
     /// itself passes once for each distinct text of a piece of the file (a birth date, `false`, a language code),
