@@ -62,14 +62,14 @@ public struct Person: Sendable, Hashable, Codable {
     /// letter) is copied as it is: `lowercased()` makes a string of every non-ASCII scalar's mapping, a tenth of
     /// making a first roster's people rows. (A test checks every scalar against `lowercased()`.)
     static func appendLowercased(_ text: String, to bytes: inout [UInt8]) {
+        func lowered(_ byte: UInt8) -> UInt8 { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte }
         if text.utf8.allSatisfy({ $0 < 0x80 }) {
-            for byte in text.utf8 { bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) }
+            for byte in text.utf8 { bytes.append(lowered(byte)) }
             return
         }
         for scalar in text.unicodeScalars {
             if scalar.isASCII {
-                let byte = UInt8(truncatingIfNeeded: scalar.value)
-                bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+                bytes.append(lowered(UInt8(truncatingIfNeeded: scalar.value)))
             } else if scalar.properties.changesWhenLowercased {
                 bytes.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
             } else {

@@ -440,7 +440,7 @@ public struct RosterFile: Sendable {
             guard position != Int(Int32.max) else { return }
             let classID = classIDs.texts[position]
             let className = value(columns.className)
-            let primary = isTrue.answer(row.values, columns.primaryTeacher) { $0.lowercased() == "true" ? 1 : 0 } == 1
+            let primary = isTrue.answer(row.values, columns.primaryTeacher) { RosterRowRules.trueOrFalse($0) == true ? 1 : 0 } == 1
             let student =
                 isStudent.answer(row.values, columns.role) { UserRole(lenient: $0) == .student ? 1 : 0 } == 1
                 && isDelete.answer(row.values, columns.action) { $0.lowercased() == "delete" ? 1 : 0 } == 0

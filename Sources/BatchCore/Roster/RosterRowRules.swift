@@ -96,12 +96,7 @@ public struct RosterRowRules: Sendable {
             let grade = classGrades.answer(values, columns.classGrade) { $0.isEmpty || rules.grades.contains($0) ? 1 : 0 }
             // 0: empty; 1: false; 2: true; 3: neither.
             let primary = primaryFlags.answer(values, columns.primaryTeacher) { text in
-                switch text.lowercased() {
-                case "": 0
-                case "false": 1
-                case "true": 2
-                default: 3
-                }
+                text.isEmpty ? 0 : RosterRowRules.trueOrFalse(text).map { $0 ? 2 : 1 } ?? 3
             }
             guard classID != 0, grade == 1, primary != 3 else { return rules.usersClass(values, line: line, columns: columns) }
             if primary == 2 {
@@ -240,13 +235,13 @@ public struct RosterRowRules: Sendable {
                 fix: gradeFix(classGrade))
         }
         let primaryText = found.value(columns.primaryTeacher)
-        let primary = primaryText == "true" || primaryText == "false" ? primaryText : primaryText.lowercased()
-        if !primary.isEmpty {
-            if primary != "true" && primary != "false" {
+        if !primaryText.isEmpty {
+            let primary = Self.trueOrFalse(primaryText)
+            if primary == nil {
                 found.error(
                     "invalid_boolean", "primaryTeacher", "“\(found.value("primaryTeacher"))” is not true or false.",
                     fix: "Write true or false.")
-            } else if primary == "true" && (role != .teacher || classID.isEmpty) {
+            } else if primary == true && (role != .teacher || classID.isEmpty) {
                 found.error(
                     "primary_not_teacher", "primaryTeacher",
                     "only a teacher row with a classId can be a class's primary teacher.",
@@ -306,8 +301,7 @@ public struct RosterRowRules: Sendable {
                 "Write the 2-letter code in capitals, e.g. HK, GB, US."
             )
         case _ where Self.demographicsFlagColumns.contains(column):
-            let lowered = text.lowercased()
-            guard lowered != "true" && lowered != "false" else { return nil }
+            guard Self.trueOrFalse(text) == nil else { return nil }
             return ("invalid_boolean", "“\(text)” is not true or false.", "Write true or false.")
         default:
             assertionFailure("\(column) is not a column of demographics.csv checked by itself")
@@ -452,6 +446,21 @@ public struct RosterRowRules: Sendable {
             return ("“\(text)” is not written YYYY-MM-DD (it reads as month/day/year).", "Write it as \(month).")
         case (nil, nil):
             return ("“\(text)” is not a real date, whether read day first or month first.", "Check the date, and write it as YYYY-MM-DD, e.g. 2014-09-02.")
+        }
+    }
+
+    /// A yes/no cell (primaryTeacher, demographics.csv's flags): `true` or `false` in any letter case; nil for any
+    /// other text, the empty one too.
+    static func trueOrFalse(_ text: String) -> Bool? {
+        switch text {
+        case "true": true
+        case "false": false
+        default:
+            switch text.lowercased() {
+            case "true": true
+            case "false": false
+            default: nil
+            }
         }
     }
 
