@@ -239,6 +239,31 @@ struct StoreTests {
         }
     }
 
+    @Test("a row's cells read where they are give what the row gives: texts (Chinese, empty), NULL, numbers, yes/no", arguments: TestDatabase.all)
+    func cellsInPlace(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await store.migrate()
+            let (cells, rows) = try await store.backend.write { db in
+                try db.execute("CREATE TABLE cells_check (n BIGINT PRIMARY KEY, name TEXT, flag BOOLEAN)")
+                let names: [SQLValue] = [.text("陳 詠欣"), .text(""), .null, .text("Zoë"), .text(String(repeating: "x", count: 300))]
+                try db.bulkInsert(table: "cells_check", columns: ["n", "name", "flag"], rows: names.indices.map { [.int(Int64($0)), names[$0], .bool($0 % 2 == 0)] })
+                let sql = "SELECT n, name, flag FROM cells_check ORDER BY n"
+                var cells: [[String?]] = []
+                try db.forEachRow(sql, []) { (row: SQLCells) in
+                    cells.append([row.text(at: 0), row.text(at: 1), row.bool(at: 2) ? "yes" : "no", row.withText(at: 1) { $0.map { "\($0.count)" } }])
+                }
+                let rows = try db.query(sql).map { row -> [String?] in
+                    [String(try row.int("n")), row.optionalText(at: 1), row.bool(at: 2) ? "yes" : "no", row.optionalText(at: 1).map { "\($0.utf8.count)" }]
+                }
+                try db.execute("DROP TABLE cells_check")
+                return (cells, rows)
+            }
+            #expect(cells == rows)
+            #expect(cells.map { $0[1] } == ["陳 詠欣", "", nil, "Zoë", String(repeating: "x", count: 300)])
+            #expect(cells.map { $0[2] } == ["yes", "no", "yes", "no", "yes"])
+        }
+    }
+
     @Test(
         "the roster tables' keys: an enrollment, membership, demographics or class names what exists; deleting a person or class deletes what names them; a named school or ID stays",
         arguments: TestDatabase.all)

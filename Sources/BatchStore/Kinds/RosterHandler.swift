@@ -187,6 +187,9 @@ public struct RosterHandler: BatchKindHandler {
 
 /// Loads what a roster batch's rows name from the database.
 enum RosterSnapshotLoader {
+    /// The bytes of an empty text (a NULL cell read as "").
+    static var noBytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: nil, count: 0) }
+
     static let personColumns: [(field: String, column: String)] = [
         ("userRole", "user_role"), ("loginId", "login_id"), ("firstName", "first_name"), ("middleName", "middle_name"),
         ("lastName", "last_name"), ("preferredFirstName", "preferred_first_name"), ("userEmail", "user_email"),
@@ -202,10 +205,12 @@ enum RosterSnapshotLoader {
 
     /// A person's users.csv fields from a row of `SELECT \(personSelection)`: read by position (200,000 people's
     /// cells at state size, where a name is hashed and looked up).
-    static func personFields(_ row: SQLRow) -> RosterSnapshot.PersonFields {
+    static func personFields(_ row: SQLRow) -> RosterSnapshot.PersonFields { personFields(SQLCells(row: row)) }
+
+    static func personFields(_ cells: SQLCells) -> RosterSnapshot.PersonFields {
         var values: [String] = []
         values.reserveCapacity(personColumns.count)
-        for offset in personColumns.indices { values.append(row.optionalText(at: 1 + offset) ?? "") }
+        for offset in personColumns.indices { values.append(cells.text(at: 1 + offset) ?? "") }
         return RosterSnapshot.PersonFields(values: values)
     }
 
@@ -251,13 +256,43 @@ enum RosterSnapshotLoader {
     /// A demographics record as a row of `RosterSnapshot.demographicsColumns`, "" where not set (one array of cells
     /// instead of a dictionary a student).
     static func demographicsCells(_ row: SQLRow) -> RowValues {
+        demographicsCells(flags: Demographics.flagCells(json: row.optionalText("flags"))) { row.optionalText(demographicsColumns[$0]) }
+    }
+
+    /// `demographicsCells` of a row of `SELECT user_id, \(demographicsSelection)` (cells by position), its flags read
+    /// once for each distinct text of them (`flags`).
+    static func demographicsCells(_ row: SQLCells, flags: inout FlagCells) -> RowValues {
+        demographicsCells(flags: row.withText(at: 3) { flags.of($0) }) { row.text(at: 1 + $0) }
+    }
+
+    /// `text`: the cell of `demographicsColumns[n]` for each n but the flags.
+    private static func demographicsCells(flags: [String], _ text: (Int) -> String?) -> RowValues {
         var cells: [String] = []
         cells.reserveCapacity(RosterRecord.demographicsFields.count)
-        for column in ["birth_date", "sex"] { cells.append(row.optionalText(column) ?? "") }
-        cells += Demographics.flagCells(json: row.optionalText("flags"))
-        for column in ["home_language", "country_of_birth_code"] { cells.append(row.optionalText(column) ?? "") }
+        for position in 0...1 { cells.append(text(position) ?? "") }
+        cells += flags
+        for position in 3...4 { cells.append(text(position) ?? "") }
         return RowValues(columns: RosterSnapshot.demographicsColumns, values: cells)
     }
+
+    /// `Demographics.flagCells` of each distinct text of the flags column, read once: a district's 200,000 records
+    /// have a few hundred (eleven yes/no flags), and reading each record's took half of reading the records.
+    struct FlagCells {
+        private var texts = DistinctTexts()
+        private var cells: [[String]] = []
+
+        /// The cells of a flags text (nil: NULL, no flags).
+        mutating func of(_ json: UnsafeBufferPointer<UInt8>?) -> [String] {
+            guard let json else { return Demographics.flagCells(json: nil) }
+            let (position, inserted) = texts.position(of: json)
+            if inserted { cells.append(Demographics.flagCells(json: texts.texts[position])) }
+            return cells[position]
+        }
+    }
+
+    /// The demographics table's columns of a record, in the order `demographicsCells` reads them.
+    static let demographicsColumns = ["birth_date", "sex", "flags", "home_language", "country_of_birth_code"]
+    static let demographicsSelection = demographicsColumns.joined(separator: ", ")
 
     /// school key → school ID, and the snapshot's schools by ID.
     static func schools(on db: any SQLConnection) throws -> (byKey: [String: String], byID: [String: RosterSnapshot.School]) {
@@ -277,16 +312,26 @@ enum RosterSnapshotLoader {
         guard !named.ids.isEmpty else { return result }
         result.reserveCapacity(named.ids.count)
         var keys: [String: [SchoolKey]] = [:]
-        var rows: [SQLRow] = []
-        try named.forEachRow(of: "people", columns: personSelection, on: db) { rows.append($0) }
-        try named.forEachRow(of: "person_schools", columns: "user_id, school_key", on: db) { row in
-            keys[try row.text(at: 0), default: []].append(SchoolKey(rawValue: try row.text(at: 1)))
+        // (A school's key read once: a few hundred schools for 200,000 people.)
+        var schoolKeys = DistinctTexts()
+        try named.forEachRow(of: "person_schools", columns: "user_id, school_key", on: db) { row, user in
+            let key = row.withText(at: 1) { schoolKeys.position(of: $0 ?? Self.noBytes).position }
+            keys[user, default: []].append(SchoolKey(rawValue: schoolKeys.texts[key]))
         }
-        for row in rows {
-            let id = try row.text(at: 0)
+        // The school IDs of a person at one school (nearly everyone) are one set of that school's, made once.
+        var atOneSchool: [SchoolKey: Set<String>] = [:]
+        try named.forEachRow(of: "people", columns: personSelection, on: db) { row, id in
             let schoolKeys = keys[id] ?? []
-            result[id] = RosterSnapshot.Person(
-                fields: personFields(row), schoolIDs: Set(schoolKeys.compactMap { schoolIDs[$0.rawValue] }), schoolKeys: schoolKeys)
+            let ids: Set<String>
+            if schoolKeys.count == 1, let known = atOneSchool[schoolKeys[0]] {
+                ids = known
+            } else if schoolKeys.count == 1 {
+                ids = Set(schoolIDs[schoolKeys[0].rawValue].map { [$0] } ?? [])
+                atOneSchool[schoolKeys[0]] = ids
+            } else {
+                ids = Set(schoolKeys.compactMap { schoolIDs[$0.rawValue] })
+            }
+            result[id] = RosterSnapshot.Person(fields: personFields(row), schoolIDs: ids, schoolKeys: schoolKeys)
         }
         return result
     }
@@ -312,23 +357,46 @@ enum RosterSnapshotLoader {
 
         var readsWholeTables: Bool { sorted.isEmpty && !ids.isEmpty }
 
-        /// `columns` (the first of them `user_id`) of each row of `table` that is about one of the people.
-        func forEachRow(of table: String, columns: String, on db: any SQLConnection, _ body: (SQLRow) throws -> Void) throws {
+        /// `columns` (the first of them `user_id`) of each row of `table` that is about one of the people, with that
+        /// person's userId. A person's rows mostly come together (through the user_id index, or a table as written):
+        /// the userId is made once for a run of them (the same string handed with each), and a whole table's row is
+        /// asked about once a run. At state size a re-import reads 1.4 million enrollments this way.
+        func forEachRow(of table: String, columns: String, on db: any SQLConnection, _ body: (SQLCells, String) throws -> Void) throws {
+            var run = UserRun()
             guard readsWholeTables else {
-                try db.forEachRow(chunking: sorted, { "SELECT \(columns) FROM \(table) WHERE user_id IN (\($0))" }, body)
+                try db.forEachRow(chunking: sorted, { "SELECT \(columns) FROM \(table) WHERE user_id IN (\($0))" }) { row in
+                    try body(row, try run.user(of: row, named: { _ in true }).user)
+                }
                 return
             }
-            // A person's rows mostly come together: asked about once for a run of them.
-            var last: (user: String, named: Bool)?
             try db.forEachRow("SELECT \(columns) FROM \(table)", []) { row in
-                let user = try row.text(at: 0)
-                if let last, last.user == user {
-                    if last.named { try body(row) }
-                    return
+                let (user, named) = try run.user(of: row, named: ids.contains)
+                if named { try body(row, user) }
+            }
+        }
+
+        /// The userId of the rows read one after another, made again only when a row's bytes differ from the last.
+        struct UserRun {
+            static func same(_ text: UnsafeBufferPointer<UInt8>, _ bytes: [UInt8]) -> Bool {
+                text.count == bytes.count && bytes.withUnsafeBufferPointer { known in
+                    guard let start = known.baseAddress, let other = text.baseAddress else { return true }  // (both empty)
+                    return memcmp(start, other, text.count) == 0
                 }
-                let named = ids.contains(user)
-                last = (user, named)
-                if named { try body(row) }
+            }
+
+            private var bytes: [UInt8] = []
+            private var last: (user: String, named: Bool)?
+
+            mutating func user(of row: SQLCells, named: (String) -> Bool) throws -> (user: String, named: Bool) {
+                try row.withText(at: 0) { text in
+                    guard let text else { throw StoreError.corrupt("column user_id is NULL") }
+                    if let last, Self.same(text, bytes) { return last }
+                    bytes = Array(text)
+                    let user = String(decoding: text, as: UTF8.self)
+                    let found = (user, named(user))
+                    last = found
+                    return found
+                }
             }
         }
     }
@@ -371,22 +439,36 @@ enum RosterSnapshotLoader {
             guard let runUser, !run.isEmpty else { return }
             enrollments[runUser, default: []] += run
         }
-        // (1.4 million rows: their cells are read by position, in the order the statement names them.)
-        try named.forEachRow(of: "enrollments", columns: "user_id, class_id, role, primary_teacher", on: db) { row in
-            let user = try row.text(at: 0)
+        // (1.4 million rows: their cells are read by position, in the order the statement names them, and where they
+        // are: a class ID or role is looked up by its bytes, no string made of it.)
+        // (The role and primary-teacher flag of most rows are the last row's: their record is then the last one.)
+        var roles = DistinctTexts()
+        var last: (role: Int, primary: Bool, fields: [String: String])?
+        try named.forEachRow(of: "enrollments", columns: "user_id, class_id, role, primary_teacher", on: db) { row, user in
             if user != runUser {
                 endRun()
                 runUser = user
                 run = []
             }
-            let fields = records.fields(role: row.optionalText(at: 2) ?? "", primary: row.bool(at: 3))
-            let classID = classIDs.position(of: try row.text(at: 1)).position
+            let role = row.withText(at: 2) { roles.position(of: $0 ?? Self.noBytes).position }, primary = row.bool(at: 3)
+            let fields: [String: String]
+            if let last, last.role == role, last.primary == primary {
+                fields = last.fields
+            } else {
+                fields = records.fields(role: roles.texts[role], primary: primary)
+                last = (role, primary, fields)
+            }
+            let classID = try row.withText(at: 1) { text in
+                guard let text else { throw StoreError.corrupt("column class_id is NULL") }
+                return classIDs.position(of: text).position
+            }
             run.append(RosterSnapshot.Enrollment(classID: classIDs.texts[classID], fields: fields))
         }
         endRun()
         demographics.reserveCapacity(named.ids.count)
-        try named.forEachRow(of: "demographics", columns: "user_id, birth_date, sex, flags, home_language, country_of_birth_code", on: db) { row in
-            demographics[try row.text(at: 0)] = demographicsCells(row)
+        var flags = FlagCells()
+        try named.forEachRow(of: "demographics", columns: "user_id, \(demographicsSelection)", on: db) { row, user in
+            demographics[user] = demographicsCells(row, flags: &flags)
         }
         return (enrollments, demographics)
     }

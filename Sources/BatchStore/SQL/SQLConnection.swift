@@ -68,6 +68,14 @@ extension SQLConnection {
     public func forEachRow(_ sql: String, _ binds: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
         for row in try query(sql, binds) { try body(row) }
     }
+
+    /// `forEachRow` handing each row's cells where they are (`SQLCells`): on SQLite a text is read as its bytes in
+    /// SQLite's own buffer, for loops over millions of rows that would otherwise make a string of every cell; on
+    /// PostgreSQL from the row as `forEachRow` gives it.
+    public func forEachRow(_ sql: String, _ binds: [SQLValue], cells body: (SQLCells) throws -> Void) throws {
+        if let sqlite = self as? GRDBConnection { return try sqlite.forEachRowInPlace(sql, binds, body) }
+        try forEachRow(sql, binds) { try body(SQLCells(row: $0)) }
+    }
     /// Runs a statement with an `IN (…)` list over many values, in slices that stay well under both databases' bind
     /// limits; `make` gets each slice's placeholders. Returns the rows of every slice.
     ///
@@ -87,6 +95,11 @@ extension SQLConnection {
     /// `query(chunking:)` handing each row to `body` as it is read (`forEachRow`).
     public func forEachRow(chunking values: [SQLValue], by size: Int = 500, _ make: (String) -> String, _ body: (SQLRow) throws -> Void) throws {
         try eachSlice(values, by: size, make) { try forEachRow($0, $1, body) }
+    }
+
+    /// `forEachRow(chunking:)` handing each row's cells where they are (`SQLCells`).
+    public func forEachRow(chunking values: [SQLValue], by size: Int = 500, _ make: (String) -> String, cells body: (SQLCells) throws -> Void) throws {
+        try eachSlice(values, by: size, make) { try forEachRow($0, $1, cells: body) }
     }
 
     /// `query(chunking:)` for statements that return nothing.

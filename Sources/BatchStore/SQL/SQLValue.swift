@@ -116,6 +116,42 @@ public struct SQLRow: Sendable {
     public func bool(at position: Int) -> Bool { cells[position].bool ?? false }
 }
 
+/// The row a statement is on, its cells read where they are: valid only inside the body of
+/// `SQLConnection.forEachRow(_:_:cells:)` that was handed it (on SQLite the next step overwrites them).
+public struct SQLCells {
+    /// The SQLite statement stepped to the row; nil when the cells are a row's (`row`).
+    let statement: OpaquePointer?
+    let row: SQLRow?
+
+    init(row: SQLRow) {
+        statement = nil
+        self.row = row
+    }
+
+    init(statement: OpaquePointer) {
+        self.statement = statement
+        row = nil
+    }
+
+    /// The UTF-8 bytes of the text at `position` (nil: NULL), valid only inside `body`.
+    public func withText<R>(at position: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+        if let statement { return try Self.withText(statement, Int32(position), body) }
+        guard var text = row?.optionalText(at: position) else { return try body(nil) }
+        return try text.withUTF8 { try body($0) }
+    }
+
+    /// The text at `position` (nil: NULL).
+    public func text(at position: Int) -> String? {
+        withText(at: position) { bytes in bytes.map { String(decoding: $0, as: UTF8.self) } }
+    }
+
+    /// The cell at `position` as a yes/no (`SQLValue.bool`; NULL is false).
+    public func bool(at position: Int) -> Bool {
+        if let statement { return Self.bool(statement, Int32(position)) }
+        return row?.bool(at: position) ?? false
+    }
+}
+
 /// The SQL dialect of a backend, for the few places the two databases differ.
 public enum SQLDialect: String, Sendable {
     case sqlite, postgres

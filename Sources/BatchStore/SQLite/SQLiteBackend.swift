@@ -152,6 +152,11 @@ struct GRDBConnection: SQLConnection {
         }
     }
 
+    /// `SQLConnection.forEachRow(_:_:cells:)`: each row's cells read in SQLite's own buffers.
+    func forEachRowInPlace(_ sql: String, _ binds: [SQLValue], _ body: (SQLCells) throws -> Void) throws {
+        try step(sql, binds) { handle, _, _ in try body(SQLCells(statement: handle)) }
+    }
+
     /// Prepares and binds the statement, and calls `each` on every row it steps to.
     private func step(
         _ sql: String, _ binds: [SQLValue], _ each: (OpaquePointer, SQLColumns, Int32) throws -> Void
@@ -285,7 +290,7 @@ struct GRDBConnection: SQLConnection {
         return DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: sql)
     }
 
-    private static func cell(_ handle: OpaquePointer, _ column: Int32) -> SQLValue {
+    static func cell(_ handle: OpaquePointer, _ column: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, column) {
         case SQLITE_NULL: return .null
         case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, column))
@@ -316,5 +321,20 @@ struct GRDBConnection: SQLConnection {
         case .bool(let b): (b ? Int64(1) : Int64(0)).databaseValue
         case .blob(let bytes): Data(bytes).databaseValue
         }
+    }
+}
+
+extension SQLCells {
+    /// A cell's text as SQLite holds it (an integer or real cell is turned into its text by SQLite).
+    static func withText<R>(_ statement: OpaquePointer, _ column: Int32, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+        guard sqlite3_column_type(statement, column) != SQLITE_NULL else { return try body(nil) }
+        guard let text = sqlite3_column_text(statement, column) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, column))))
+    }
+
+    /// A cell as a yes/no, as `SQLRow.bool(at:)` reads it (NULL is false).
+    static func bool(_ statement: OpaquePointer, _ column: Int32) -> Bool {
+        if sqlite3_column_type(statement, column) == SQLITE_INTEGER { return sqlite3_column_int64(statement, column) != 0 }
+        return GRDBConnection.cell(statement, column).bool ?? false
     }
 }
