@@ -42,4 +42,35 @@ struct DistinctTextsTests {
             #expect(keys.texts == texts && !keys.contains("SCH0-200"))
         }
     }
+
+    @Test("a cell differs from the last row's exactly when its text does: within a piece of the file, across pieces, in rows with texts of their own or another column list")
+    func cellChanges() {
+        // A person's rows together, their school repeated across people; the same texts in several pieces.
+        var lines = ["userId,schoolId,name"]
+        for person in 0..<60 {
+            for _ in 0..<(person % 3 + 1) { lines.append("P\(person % 25),S\(person / 20),陳 \(person % 4)") }
+        }
+        let bytes = Array(lines.joined(separator: "\n").utf8)
+        let columns = RowValues.Columns(["userId", "schoolId", "name"])
+        for pieces in [1, 4, 9] {
+            let records = bytes.withUnsafeBufferPointer { CSVReader.parse(utf8: $0, pieces: pieces) }.records.dropFirst()
+            var rows = records.map { RowValues(columns: columns, values: $0.cells) }
+            #expect(rows.contains { $0.values.numberedIn != nil })
+            // Rows with texts of their own, and of another list (read by name; one without the column), among them.
+            rows.insert(RowValues(columns: columns, values: ["P3", "S0", "x"]), at: 10)
+            rows.insert(["schoolId": "S0", "userId": "P3"], at: 11)
+            rows.insert(["name": "no user"], at: 30)
+            for name in ["userId", "schoolId", "name"] {
+                let column = RowValues.Column(name, in: columns)
+                var changes = CellChanges()
+                var last: String?? = .none
+                for (index, row) in rows.enumerated() {
+                    let text = row[column]
+                    #expect(changes.differs(row, column) == (last == .none || last! != text), "\(name), row \(index), \(pieces) pieces")
+                    last = .some(text)
+                }
+            }
+        }
+    }
 }
+

@@ -163,3 +163,37 @@ public struct TextAnswers {
         texts = table
     }
 }
+
+/// Whether a column's cell differs from the one of the row read before (a file's rows come in order: a person's rows
+/// together, a school's together). Where both rows' cells are numbers in the same distinct texts, by the numbers
+/// (different numbers can still be texts equal as Strings, composed and decomposed: those count as different here,
+/// so a caller collects such a text twice, into a set); otherwise by the texts.
+public struct CellChanges {
+    private var texts: Cells.Texts?
+    private var number = -1
+    private var last: String?
+    private var any = false
+
+    public init() {}
+
+    /// Whether the cell of `column` in `values` (nil: no such column) differs from the last one asked about; it is
+    /// the last one then.
+    public mutating func differs(_ values: RowValues, _ column: RowValues.Column) -> Bool {
+        if values.columns === column.columns, let position = column.position, let table = values.values.numberedIn,
+            let number = values.values.number(at: position)
+        {
+            if table === texts {
+                guard number != self.number else { return false }
+                self.number = number
+                last = table.texts[number]
+                return true
+            }
+            let text = table.texts[number]
+            defer { (texts, self.number, last, any) = (table, number, text, true) }
+            return !any || text != last
+        }
+        let text = values[column]
+        defer { (texts, number, last, any) = (nil, -1, text, true) }
+        return !any || text != last
+    }
+}

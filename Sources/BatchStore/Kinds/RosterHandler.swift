@@ -487,8 +487,9 @@ enum RosterSnapshotLoader {
         var loginClaims: [(user: String, login: String)] = [], emailClaims: [(user: String, key: String)] = []
         var namedSchools: Set<String> = []
         // Rows come person by person: the person columns of a row repeating the previous row's userId are the same
-        // (or the row is an error), so they are not hashed again.
-        var lastUser: String?, lastSchool: String?
+        // (or the row is an error), so they are not hashed again. Whether a row's userId or school repeats the last
+        // row's is told by the numbers of their texts (`CellChanges`), no string read.
+        var userCells = CellChanges(), schoolCells = CellChanges()
         // (Read through the buffer: an item read from the array is copied whole.)
         if anyPeople || anyClasses || mode == .sync {
             // The columns are found once in the first file's list, which its rows share (a row with another list is
@@ -497,15 +498,21 @@ enum RosterSnapshotLoader {
             let userColumn = RowValues.Column("userId", in: shared), roleColumn = RowValues.Column(RosterPlanner.usersRowColumn, in: shared)
             let classColumn = RowValues.Column("classId", in: shared), schoolColumn = RowValues.Column("schoolId", in: shared)
             let loginColumn = RowValues.Column("loginId", in: shared), emailColumn = RowValues.Column("userEmail", in: shared)
-            // The class IDs (one on nearly every row) are gathered on another core.
+            // Whether a row is a users.csv row (`RosterPlanner.isUsersRow`), found once for the shared list.
+            let sharedIsUsers = shared?.position(of: RosterPlanner.usersRowColumn) != nil
+            @Sendable func isUsersRow(_ input: RowValues) -> Bool { input.columns === shared ? sharedIsUsers : input[roleColumn] != nil }
+            // The class IDs (one on nearly every row) are gathered on another core, each distinct text of a piece of
+            // the file once (`TextAnswers`).
             (classIDs, _) = Parallel.both({ [items] in
                 var classIDs: Set<String> = []
                 guard anyClasses else { return classIDs }
+                var answers = TextAnswers()
                 items.withUnsafeBufferPointer { items in
-                    for index in items.indices {
-                        let input = items[index].input
-                        guard input[roleColumn] != nil, let id = input[classColumn], !id.isEmpty else { continue }  // (`RosterPlanner.isUsersRow`)
-                        classIDs.insert(id)
+                    for index in items.indices where isUsersRow(items[index].input) {
+                        _ = answers.answer(items[index].input, classColumn) { id in
+                            if !id.isEmpty { classIDs.insert(id) }
+                            return 0
+                        }
                     }
                 }
                 return classIDs
@@ -513,15 +520,12 @@ enum RosterSnapshotLoader {
                 items.withUnsafeBufferPointer { items in
                     for index in items.indices {
                         let input = items[index].input
+                        let newUser = userCells.differs(input, userColumn)
+                        if anyPeople, newUser, let user = input[userColumn], !user.isEmpty { userIDs.insert(user) }
+                        guard isUsersRow(input) else { continue }
+                        if schoolCells.differs(input, schoolColumn), let school = input[schoolColumn], !school.isEmpty { namedSchools.insert(school) }
+                        guard anyPeople, newUser || items[index].state == .error else { continue }
                         let user = input[userColumn]
-                        if anyPeople, let user, !user.isEmpty, user != lastUser { userIDs.insert(user) }
-                        guard input[roleColumn] != nil else { continue }  // (`RosterPlanner.isUsersRow`)
-                        if let school = input[schoolColumn], !school.isEmpty, school != lastSchool {
-                            namedSchools.insert(school)
-                            lastSchool = school
-                        }
-                        guard anyPeople, user != lastUser || items[index].state == .error else { continue }
-                        lastUser = user
                         if let login = input[loginColumn], !login.isEmpty { loginClaims.append((user ?? "", login.lowercased())) }
                         if let email = input[emailColumn], !email.isEmpty { emailClaims.append((user ?? "", Store.emailKey(email))) }
                     }
