@@ -440,7 +440,9 @@ enum RosterImportBench {
             item's cells out of it instead of copying them, where every row had counted references up and down on
             objects both cores read (one cache line passed between them at each row): that pass 1,300 → 800 samples in
             a profile of the first import, the plan step, alternate runs, median 2.36 → 2.21 s (first import) and
-            3.34–3.98 → 3.26–3.43 s (re-import). The tables above are this round's.
+            3.34–3.98 → 3.26–3.43 s (re-import); and the planned items freed before their changes
+            are joined for the apply, not beside it (the first import's peak, alternate runs, 1,307 / 1,254 / 1,278 →
+            1,206 / 1,218 / 1,176 MB). The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once
