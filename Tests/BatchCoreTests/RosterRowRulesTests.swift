@@ -1,4 +1,4 @@
-import BatchCore
+@testable import BatchCore
 import Foundation
 import Testing
 
@@ -109,6 +109,36 @@ struct RosterRowRulesTests {
         #expect(problem("05/05/2014") == "Row 5, birthDate: “05/05/2014” is not written YYYY-MM-DD. Write it as 2014-05-05.")
         #expect(problem("31/02/2015") == "Row 5, birthDate: “31/02/2015” is not a real date, whether read day first or month first. Check the date, and write it as YYYY-MM-DD, e.g. 2014-09-02.")
         #expect(problem("next week") == "Row 5, birthDate: “next week” is not a date written YYYY-MM-DD. Write the date as YYYY-MM-DD, e.g. 2014-09-02.")
+    }
+
+    @Test("an invisible character is found wherever it is: the blocks answered without Unicode properties hold none")
+    func invisibleCharacters() {
+        func slow(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.properties.generalCategory == .control
+                || scalar.properties.generalCategory == .format && !(0x200C...0x200D).contains(scalar.value)
+        }
+        let quick = (UInt32(0)...0x10FFFF).filter(RosterRowRules.hasNoControl).compactMap(Unicode.Scalar.init)
+        #expect(quick.count > 40_000)
+        #expect(quick.filter(slow).isEmpty)
+        let scalars = ((UInt32(0)...0x3100).compactMap(Unicode.Scalar.init)
+            + [0xFEFF, 0xFFF9, 0x110BD, 0x1D173, 0xE0001, 0xE0020, 0x4E2D, 0xAC00].compactMap(Unicode.Scalar.init))
+        let differing = scalars.filter { rules.hasControl("Wing\(Character($0))Yan") != slow($0) }.map { String($0.value, radix: 16) }
+        #expect(differing.isEmpty)
+        // A name with one: its own issue, with a name made of letters of every answered block beside it.
+        #expect(codes(["firstName": "詠欣 Zoë Ολγα Дарья 한결 ḿ\u{AD}"]) == ["control_character"])
+        #expect(codes(["firstName": "詠欣 Zoë Ολγα Дарья 한결 ḿ"]).isEmpty)
+    }
+
+    @Test("typographic quotes are found in an ID by their bytes, and nothing else is taken for one")
+    func curlyQuotes() {
+        for quote in ["“", "”", "‘", "’", "„", "‚", "«", "»"] {
+            #expect(ExcelDamage.hasCurlyQuotes("\(quote)000123"), "\(quote)")
+            #expect(ExcelDamage.hasCurlyQuotes("000\(quote)123"), "\(quote)")
+            #expect(ExcelDamage.hasCurlyQuotes("000123\(quote)"), "\(quote)")
+        }
+        for text in ["", "a", "000123", "\"000123\"", "'000123'", "…", "€12", "é", "詠欣", "–", "—", "\u{2017}", "\u{201B}", "\u{201F}", "\u{C2}\u{AC}"] {
+            #expect(!ExcelDamage.hasCurlyQuotes(text), "\(text)")
+        }
     }
 
     @Test(

@@ -87,5 +87,5 @@ public enum EmailAddress {
     }
 
     /// The key two addresses are compared by: the same address in any capitalisation is the same address.
-    public static func key(_ address: String) -> String { address.lowercased() }
+    public static func key(_ address: String) -> String { RosterPlanner.lowercased(address) }
 }

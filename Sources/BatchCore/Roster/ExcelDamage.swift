@@ -29,8 +29,22 @@ public enum ExcelDamage {
 
     /// Typographic quotes (“ ” ‘ ’) that a word processor or Excel's autocorrect put into an identifier.
     public static func hasCurlyQuotes(_ text: String) -> Bool {
-        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return false }
-        return text.contains { "“”‘’„‚«»".contains($0) }
+        // By their UTF-8 bytes: “ ” ‘ ’ „ ‚ are E2 80 9C, 9D, 98, 99, 9E, 9A; « » are C2 AB, C2 BB.
+        text.withUTF8Bytes { bytes in
+            guard bytes.count >= 2 else { return false }
+            for index in 0..<(bytes.count - 1) {
+                switch (bytes[index], bytes[index + 1]) {
+                case (0xC2, 0xAB), (0xC2, 0xBB): return true
+                case (0xE2, 0x80) where index + 2 < bytes.count:
+                    switch bytes[index + 2] {
+                    case 0x98, 0x99, 0x9A, 0x9C, 0x9D, 0x9E: return true
+                    default: continue
+                    }
+                default: continue
+                }
+            }
+            return false
+        }
     }
 
     /// A date Excel turned into its serial number (`45123` = 2023-07-16): the date it stands for, when the text is a

@@ -243,16 +243,42 @@ public struct RosterFile: Sendable {
     /// The rows, read by the pieces that hash them at once (read only).
     private struct SharedRows: @unchecked Sendable { let buffer: UnsafeBufferPointer<Row> }
 
+    /// A row read where the array holds it: handing the body a `Row` copied it (its file name, cells and issues
+    /// counted up and down, a tenth of the checks about people at state size).
+    /// Its cells and issues are read where they are (addressed, not yielded: a coroutine handing out a row's cells
+    /// copied them at each read).
+    struct RowRef {
+        let pointer: UnsafePointer<Row>
+        var line: Int { pointer.pointee.line }
+        var values: RowValues { unsafeAddress { Self.field(pointer, Self.valuesOffset) } }
+        var issues: [BatchIssue] { unsafeAddress { Self.field(pointer, Self.issuesOffset) } }
+
+        static let valuesOffset = MemoryLayout<Row>.offset(of: \Row.values)!
+        static let issuesOffset = MemoryLayout<Row>.offset(of: \Row.issues)!
+
+        @inline(__always)
+        private static func field<Field>(_ row: UnsafePointer<Row>, _ offset: Int) -> UnsafePointer<Field> {
+            UnsafeRawPointer(row).advanced(by: offset).assumingMemoryBound(to: Field.self)
+        }
+    }
+
+    static func issue(
+        _ severity: BatchIssue.Severity, _ code: String, _ row: RowRef, _ column: String, _ message: String, fix: String
+    ) -> BatchIssue {
+        issue(severity, code, row.pointer.pointee, column, message, fix: fix)
+    }
+
     /// Each row that names a userId, with that userId; `rows` is the array's buffer (a row read from the array itself
     /// is copied).
     static func forEachPersonRow(
         _ rows: [Row], userID column: RowValues.Column,
-        _ body: (_ index: Int, _ row: Row, _ userID: String, _ rows: UnsafeBufferPointer<Row>) -> Void
+        _ body: (_ index: Int, _ row: RowRef, _ userID: String, _ rows: UnsafeBufferPointer<Row>) -> Void
     ) {
         rows.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
             for index in buffer.indices {
                 let userID = buffer[index].values[column] ?? ""
-                if !userID.isEmpty { body(index, buffer[index], userID, buffer) }
+                if !userID.isEmpty { body(index, RowRef(pointer: base + index), userID, buffer) }
             }
         }
     }
@@ -316,7 +342,7 @@ public struct RosterFile: Sendable {
                 // A row whose userId its own checks refused (a spreadsheet's `1.23E+05`) is nobody yet: it takes no
                 // login ID or address from the rows of the person it probably is, and is not blamed for sharing one.
                 let unknown = row.issues.contains { $0.column == "userId" && $0.severity == .error }
-                let login = unknown ? "" : value(columns.loginID).lowercased()
+                let login = unknown ? "" : RosterPlanner.lowercased(value(columns.loginID))
                 if !login.isEmpty {
                     if let owner = loginOwner[login], owner.userID != userID {
                         clash("loginId", with: owner)
@@ -416,7 +442,10 @@ public struct RosterFile: Sendable {
             lastRepeats = 0
         }
         forEachPersonRow(rows, userID: columns.userID) { index, row, userID, rows in
-            func value(_ column: RowValues.Column) -> String { row.values[column] ?? "" }
+            // The row's cells, held once for the row: the answers below take them as an argument, which copied them
+            // from the array at each call.
+            let values = row.values
+            func value(_ column: RowValues.Column) -> String { values[column] ?? "" }
             func add(_ slot: Slot, _ issue: BatchIssue) { found.append((index, slot, issue)) }
             let school = value(columns.schoolID), name = value(columns.schoolName)
             if !name.isEmpty && !school.isEmpty {
@@ -431,7 +460,7 @@ public struct RosterFile: Sendable {
             // a piece of the file (`TextAnswers`), not once a row (the class's position looked up by its bytes on
             // every row was most of this search's time).
             let position = Int(
-                classPositions.answer(row.values, columns.classID) { classID in
+                classPositions.answer(values, columns.classID) { classID in
                     guard !classID.isEmpty else { return Int32(Int32.max) }
                     let (position, inserted) = classIDs.position(of: classID)
                     if inserted { classes.append(ClassSeen()) }
@@ -440,10 +469,10 @@ public struct RosterFile: Sendable {
             guard position != Int(Int32.max) else { return }
             let classID = classIDs.texts[position]
             let className = value(columns.className)
-            let primary = isTrue.answer(row.values, columns.primaryTeacher) { RosterRowRules.trueOrFalse($0) == true ? 1 : 0 } == 1
+            let primary = isTrue.answer(values, columns.primaryTeacher) { RosterRowRules.trueOrFalse($0) == true ? 1 : 0 } == 1
             let student =
-                isStudent.answer(row.values, columns.role) { UserRole(lenient: $0) == .student ? 1 : 0 } == 1
-                && isDelete.answer(row.values, columns.action) { $0.lowercased() == "delete" ? 1 : 0 } == 0
+                isStudent.answer(values, columns.role) { UserRole(lenient: $0) == .student ? 1 : 0 } == 1
+                && isDelete.answer(values, columns.action) { $0.lowercased() == "delete" ? 1 : 0 } == 0
             // Changed in place through the dictionary (one lookup; the class's set of students is not copied).
             func visit(_ seen: inout ClassSeen) {
                 if let owner = seen.school {
