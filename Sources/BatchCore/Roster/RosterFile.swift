@@ -47,14 +47,22 @@ public struct RosterFile: Sendable {
     public static func inspect(users table: CSVTable, demographics: CSVTable?, rules: RosterRowRules) -> RosterFile {
         // Each row's own checks need nothing but the row: on every core at once, each row written into its place.
         // A row whose person is the previous row's, already found without problems, gets only its class checked.
-        var users = Parallel.map(
-            elements: table.records.count, state: { RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns) }
-        ) { checker, index in
-            let record = table.records[index]
-            let values = table.values(of: record)
-            return Row(file: table.fileName, line: record.line, values: values, issues: checker.check(values, line: record.line))
+        // The row's hashes for the checks across rows are made in the same pass, while its cells are at hand (in a
+        // pass of their own they had read every row's cells again).
+        var hashes = [RowHashes](repeating: RowHashes(cells: 0, person: 0), count: table.records.count)
+        var users = hashes.withUnsafeMutableBufferPointer { buffer in
+            let made = SharedHashes(buffer: buffer)
+            return Parallel.map(
+                elements: table.records.count,
+                state: { (checker: RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns), hasher: RowHasher(columns: table.rowColumns)) }
+            ) { state, index in
+                let record = table.records[index]
+                let values = table.values(of: record)
+                made.buffer[index] = state.hasher.hashes(values)
+                return Row(file: table.fileName, line: record.line, values: values, issues: state.checker.check(values, line: record.line))
+            }
         }
-        checkAcrossRows(&users)
+        checkAcrossRows(&users, hashes: hashes)
         var demographicRows: [Row] =
             demographics.map { demographicsTable in
                 var checker = RosterRowRules.DemographicsChecker(rules: rules, columns: demographicsTable.rowColumns)
@@ -165,22 +173,19 @@ public struct RosterFile: Sendable {
     /// Exact duplicates, the checks about people (one person described two ways, shared login IDs and addresses) and
     /// those about schools and classes run at once, each reading the rows and listing what it found, which is added
     /// afterwards in the order one pass would have added it.
-    static func checkAcrossRows(_ rows: inout [Row]) {
-        // Each row's hashes, on every core.
-        let hashes = rows.withUnsafeBufferPointer { buffer in
-            let shared = SharedRows(buffer: buffer), columns = buffer.first?.values.columns
-            return Parallel.map(elements: buffer.count, state: { RowHasher(columns: columns) }) { hasher, index in
-                hasher.hashes(shared.buffer[index].values)
-            }
-        }
+    /// `hashes`: each row's (`RowHasher`, the rows hashed in file order).
+    static func checkAcrossRows(_ rows: inout [Row], hashes: [RowHashes]) {
         // Exact duplicates are found by a hash of the row's cells (the first row with that hash, and the few rows
         // whose hash an earlier different row already had): holding every row's cells once more as a key would cost
         // hundreds of megabytes at state size. A duplicate gets no other check: the checks about people, schools and
         // classes run beside this search over every row, and what they find on a duplicate is dropped (a duplicate
         // holds exactly an earlier row's cells, so it changes nothing those checks find on the other rows).
         let checked = rows, columns = AcrossColumns(rows)
-        let (duplicates, (schoolAndClass, person)) = Parallel.both({ duplicateRows(checked, hashes: hashes) }) {
-            Parallel.both({ schoolAndClassIssues(checked, columns: columns) }) { personIssues(checked, hashes: hashes, columns: columns) }
+        // The checks about schools and classes (the longest) on one core from the start, the other two one after the
+        // other on the other: as three threads on two cores, the system gave the checks about people a core of their
+        // own and the schools and classes ran alone at the end (a quarter of a second at state size).
+        let (schoolAndClass, (duplicates, person)) = Parallel.both({ schoolAndClassIssues(checked, columns: columns) }) {
+            (duplicateRows(checked, hashes: hashes), personIssues(checked, hashes: hashes, columns: columns))
         }
         var duplicate = [Bool](repeating: false, count: rows.count)
         for (index, earlier) in duplicates {
@@ -240,8 +245,8 @@ public struct RosterFile: Sendable {
         }
     }
 
-    /// The rows, read by the pieces that hash them at once (read only).
-    private struct SharedRows: @unchecked Sendable { let buffer: UnsafeBufferPointer<Row> }
+    /// The rows' hashes, each written by the piece that checks the row.
+    private struct SharedHashes: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<RowHashes> }
 
     /// A row read where the array holds it: handing the body a `Row` copied it (its file name, cells and issues
     /// counted up and down, a tenth of the checks about people at state size).
