@@ -170,6 +170,18 @@ public struct RosterFile: Sendable {
         }
     }
 
+    /// What `dictionary` holds for `key`, or nil once `value` is added for it: one lookup of the key, where asking
+    /// and then adding took two or three (a text hashed each time, a fifth of the checks about people).
+    @inline(__always)
+    static func held<Value>(_ key: String, in dictionary: inout [String: Value], else value: Value) -> Value? {
+        var added = false
+        let found = current(&dictionary[key, default: { added = true; return value }()])
+        return added ? nil : found
+    }
+
+    @inline(__always)
+    private static func current<Value>(_ value: inout Value) -> Value { value }
+
     /// Exact duplicates, the checks about people (one person described two ways, shared login IDs and addresses) and
     /// those about schools and classes run at once, each reading the rows and listing what it found, which is added
     /// afterwards in the order one pass would have added it.
@@ -201,22 +213,41 @@ public struct RosterFile: Sendable {
     /// Each row that holds exactly an earlier row's cells, with that earlier row.
     static func duplicateRows(_ rows: [Row], hashes: [RowHashes]) -> [(index: Int, earlier: Int)] {
         var found: [(index: Int, earlier: Int)] = []
-        var seenRow: [Int: Int] = [:], sameHash: [Int: [Int]] = [:]
-        seenRow.reserveCapacity(rows.count)
-        rows.withUnsafeBufferPointer { rows in
-            for index in rows.indices {
-                let hash = hashes[index].cells
-                if let first = seenRow[hash] {
-                    func same(_ other: Int) -> Bool {
-                        usersColumns.allSatisfy { (rows[other].values[$0] ?? "") == (rows[index].values[$0] ?? "") }
+        var sameHash: [Int: [Int]] = [:]
+        // The first row of each cells hash, found by the hash's low bits (open addressing, a slot holding the row's
+        // index plus one, at most half the slots used): a `Dictionary` keyed by the hash hashed it again at every row,
+        // most of this search's time.
+        var capacity = 16
+        while capacity < rows.count * 2 { capacity *= 2 }
+        var slots = [Int32](repeating: 0, count: capacity)
+        let mask = capacity - 1
+        hashes.withUnsafeBufferPointer { hashes in
+            slots.withUnsafeMutableBufferPointer { slots in
+                rows.withUnsafeBufferPointer { rows in
+                    for index in rows.indices {
+                        let hash = hashes[index].cells
+                        var slot = hash & mask, first: Int?
+                        while slots[slot] != 0 {
+                            let held = Int(slots[slot]) - 1
+                            if hashes[held].cells == hash {
+                                first = held
+                                break
+                            }
+                            slot = (slot + 1) & mask
+                        }
+                        guard let first else {
+                            slots[slot] = Int32(truncatingIfNeeded: index + 1)
+                            continue
+                        }
+                        func same(_ other: Int) -> Bool {
+                            usersColumns.allSatisfy { (rows[other].values[$0] ?? "") == (rows[index].values[$0] ?? "") }
+                        }
+                        if let earlier = ([first] + (sameHash[hash] ?? [])).first(where: same) {
+                            found.append((index, earlier))
+                            continue
+                        }
+                        sameHash[hash, default: []].append(index)
                     }
-                    if let earlier = ([first] + (sameHash[hash] ?? [])).first(where: same) {
-                        found.append((index, earlier))
-                        continue
-                    }
-                    sameHash[hash, default: []].append(index)
-                } else {
-                    seenRow[hash] = index
                 }
             }
         }
@@ -338,34 +369,25 @@ public struct RosterFile: Sendable {
                 if let owner = answer.emailOwner { clash("userEmail", with: owner) }
             } else {
                 var answer = PersonAnswer(userID: userID, hash: hashes[index].person, first: index)
-                if let first = firstOfPerson[userID] {
+                if let first = held(userID, in: &firstOfPerson, else: index) {
                     answer.first = first
                     compare(withFirst: first)
-                } else {
-                    firstOfPerson[userID] = index
                 }
                 // A row whose userId its own checks refused (a spreadsheet's `1.23E+05`) is nobody yet: it takes no
                 // login ID or address from the rows of the person it probably is, and is not blamed for sharing one.
                 let unknown = row.issues.contains { $0.column == "userId" && $0.severity == .error }
                 let login = unknown ? "" : RosterPlanner.lowercased(value(columns.loginID))
-                if !login.isEmpty {
-                    if let owner = loginOwner[login], owner.userID != userID {
-                        clash("loginId", with: owner)
-                        answer.loginOwner = owner
-                    } else if loginOwner[login] == nil {
-                        loginOwner[login] = (userID, row.line)
-                    }
+                if !login.isEmpty, let owner = held(login, in: &loginOwner, else: (userID, row.line)), owner.userID != userID {
+                    clash("loginId", with: owner)
+                    answer.loginOwner = owner
                 }
                 let email = unknown ? "" : value(columns.email)
                 // An address the row's own checks refused is not compared (they ran already: no second parse).
-                if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }) {
-                    let key = EmailAddress.key(email)
-                    if let owner = emailOwner[key], owner.userID != userID {
-                        clash("userEmail", with: owner)
-                        answer.emailOwner = owner
-                    } else if emailOwner[key] == nil {
-                        emailOwner[key] = (userID, row.line)
-                    }
+                if !email.isEmpty && !row.issues.contains(where: { $0.column == "userEmail" }),
+                    let owner = held(EmailAddress.key(email), in: &emailOwner, else: (userID, row.line)), owner.userID != userID
+                {
+                    clash("userEmail", with: owner)
+                    answer.emailOwner = owner
                 }
                 lastAnswer = answer
             }
@@ -428,10 +450,10 @@ public struct RosterFile: Sendable {
             var school: (id: String, line: Int)?
             var names = NameVotes()
             var primaryLine: Int?
-            /// The userId of each student row: counted without repeats only for a class with more rows than the
-            /// warning's size (a set a class took an insert, so a hash, for every student row).
-            var students: [String] = []
-            var firstStudentRow: Int?
+            /// Each student row, by its index: their userIds are counted without repeats only for a class with more
+            /// rows than the warning's size (a set a class took an insert, so a hash, for every student row; a userId
+            /// kept a row counted a reference up and down).
+            var studentRows: [Int32] = []
         }
         // Each class's position in `classIDs`, and what was seen of it there (looked up by a hash of the ID's bytes:
         // a class ID over 15 bytes is stored apart from the row, and a table keyed by the IDs read them at each key
@@ -442,23 +464,33 @@ public struct RosterFile: Sendable {
         /// looked up gave both again (added to its count once the school or name changes): a row repeating both
         /// needs no lookup.
         var last: (school: String, name: String, vote: Int)?, lastRepeats = 0
+        /// Whether the row's school and name cells are the previous person row's (by the numbers of their texts:
+        /// no text read), and whether that row's were counted.
+        var schoolChanges = CellChanges(), nameChanges = CellChanges(), previousCounted = false
         func countLastRepeats() {
             if let last, lastRepeats > 0 { schoolNames[last.school]?.given += lastRepeats }
             lastRepeats = 0
         }
-        forEachPersonRow(rows, userID: columns.userID) { index, row, userID, rows in
+        forEachPersonRow(rows, userID: columns.userID) { index, row, _, _ in
             // The row's cells, held once for the row: the answers below take them as an argument, which copied them
             // from the array at each call.
             let values = row.values
             func value(_ column: RowValues.Column) -> String { values[column] ?? "" }
             func add(_ slot: Slot, _ issue: BatchIssue) { found.append((index, slot, issue)) }
-            let school = value(columns.schoolID), name = value(columns.schoolName)
-            if !name.isEmpty && !school.isEmpty {
-                if let last, last.school == school, last.name == name, last.vote == 0 {
-                    lastRepeats += 1
-                } else {
-                    countLastRepeats()
-                    last = (school, name, schoolNames[school, default: NameVotes()].vote(name, line: row.line, index: index))
+            let schoolDiffers = schoolChanges.differs(values, columns.schoolID), nameDiffers = nameChanges.differs(values, columns.schoolName)
+            if previousCounted && !schoolDiffers && !nameDiffers, let last, last.vote == 0 {
+                // The previous row's school and name, counted there, so neither is empty.
+                lastRepeats += 1
+            } else {
+                let school = value(columns.schoolID), name = value(columns.schoolName)
+                previousCounted = !name.isEmpty && !school.isEmpty
+                if previousCounted {
+                    if let last, last.school == school, last.name == name, last.vote == 0 {
+                        lastRepeats += 1
+                    } else {
+                        countLastRepeats()
+                        last = (school, name, schoolNames[school, default: NameVotes()].vote(name, line: row.line, index: index))
+                    }
                 }
             }
             // Which class, and the row's role, action and primary teacher: answered once for each distinct text of
@@ -472,8 +504,7 @@ public struct RosterFile: Sendable {
                     return Int32(position)
                 })
             guard position != Int(Int32.max) else { return }
-            let classID = classIDs.texts[position]
-            let className = value(columns.className)
+            let school = value(columns.schoolID), className = value(columns.className)
             let primary = isTrue.answer(values, columns.primaryTeacher) { RosterRowRules.trueOrFalse($0) == true ? 1 : 0 } == 1
             let student =
                 isStudent.answer(values, columns.role) { UserRole(lenient: $0) == .student ? 1 : 0 } == 1
@@ -486,7 +517,7 @@ public struct RosterFile: Sendable {
                             .classSchool,
                             issue(
                                 .error, "class_in_two_schools", row, "classId",
-                                "class \(classID) is in school \(owner.id) on row \(owner.line) and in \(school) here; a class belongs to one school.",
+                                "class \(classIDs.texts[position]) is in school \(owner.id) on row \(owner.line) and in \(school) here; a class belongs to one school.",
                                 fix: "Use a different classId for the other school's class."))
                     }
                 } else {
@@ -499,16 +530,13 @@ public struct RosterFile: Sendable {
                             .primaryTeacher,
                             issue(
                                 .error, "two_primary_teachers", row, "primaryTeacher",
-                                "class \(classID) already has its primary teacher on row \(earlier).",
+                                "class \(classIDs.texts[position]) already has its primary teacher on row \(earlier).",
                                 fix: "Set primaryTeacher to true for one teacher of the class only."))
                     } else {
                         seen.primaryLine = row.line
                     }
                 }
-                if student {
-                    seen.students.append(userID)
-                    if seen.firstStudentRow == nil { seen.firstStudentRow = index }
-                }
+                if student { seen.studentRows.append(Int32(truncatingIfNeeded: index)) }
             }
             visit(&classes[position])
         }
@@ -560,10 +588,10 @@ public struct RosterFile: Sendable {
             }
         }
 
-        for (position, seen) in classes.enumerated() where seen.students.count > classSizeWarning {
+        for (position, seen) in classes.enumerated() where seen.studentRows.count > classSizeWarning {
             let classID = classIDs.texts[position]
-            let students = Set(seen.students).count
-            guard students > classSizeWarning, let first = seen.firstStudentRow else { continue }
+            let students = Set(seen.studentRows.map { rows[Int($0)].values[columns.userID] ?? "" }).count
+            guard students > classSizeWarning, let first = seen.studentRows.first.map(Int.init) else { continue }
             found.append(
                 (
                     first, .classSize,
