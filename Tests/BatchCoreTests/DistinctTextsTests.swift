@@ -24,6 +24,24 @@ struct DistinctTextsTests {
         #expect(keys.insert("SCH0001-01B") && keys.texts.last == "SCH0001-01B" && keys.count == texts.count + 1)
     }
 
+    @Test("a text's hash reads every one of its bytes, whatever its length")
+    func hashReadsEveryByte() {
+        var same: [String] = []
+        for length in 1...24 {
+            let text = (0..<length).map { UInt8(0x61 + $0 % 26) }
+            let base = text.withUnsafeBufferPointer(DistinctTexts.hash(of:))
+            for position in 0..<length {
+                var changed = text
+                changed[position] ^= 0x01
+                if changed.withUnsafeBufferPointer(DistinctTexts.hash(of:)) == base { same.append("\(length)@\(position)") }
+            }
+            // The same bytes, the same hash, wherever they are.
+            let copy = Array(text)
+            #expect(copy.withUnsafeBufferPointer(DistinctTexts.hash(of:)) == base)
+        }
+        #expect(same.isEmpty, "a byte changed without the hash changing: \(same)")
+    }
+
     @Test("each text is new once, found again at its own number, and only what was given is there")
     func distinct() { check { DistinctTexts() } }
 

@@ -192,7 +192,7 @@ public struct RosterFile: Sendable {
         // hundreds of megabytes at state size. A duplicate gets no other check: the checks about people, schools and
         // classes run beside this search over every row, and what they find on a duplicate is dropped (a duplicate
         // holds exactly an earlier row's cells, so it changes nothing those checks find on the other rows).
-        let checked = rows, columns = AcrossColumns(rows)
+        let checked = rows, columns = RosterRowRules.UsersColumns(rows.first?.values.columns)
         // The checks about schools and classes (the longest) on one core from the start, the other two one after the
         // other on the other: as three threads on two cores, the system gave the checks about people a core of their
         // own and the schools and classes ran alone at the end (a quarter of a second at state size).
@@ -254,28 +254,6 @@ public struct RosterFile: Sendable {
         return found
     }
 
-    /// The users.csv columns the checks across rows read, found once in the column list the rows share (the first
-    /// row's): each row's cells are read by position, not by hashing the column's name (eight a row, at state size
-    /// over a second of the checks).
-    struct AcrossColumns {
-        let userID, schoolID, schoolName, classID, className, primaryTeacher, role, action, loginID, email: RowValues.Column
-
-        init(_ rows: [Row]) {
-            let shared = rows.first?.values.columns
-            func column(_ name: String) -> RowValues.Column { RowValues.Column(name, in: shared) }
-            userID = column("userId")
-            schoolID = column("schoolId")
-            schoolName = column("schoolName")
-            classID = column("classId")
-            className = column("className")
-            primaryTeacher = column("primaryTeacher")
-            role = column("userRole")
-            action = column("action")
-            loginID = column("loginId")
-            email = column("userEmail")
-        }
-    }
-
     /// The rows' hashes, each written by the piece that checks the row.
     private struct SharedHashes: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<RowHashes> }
 
@@ -323,7 +301,7 @@ public struct RosterFile: Sendable {
     /// A row that describes its person otherwise than the person's first row is the error, naming that row (SPEC
     /// §4.2); when most of the person's rows agree with each other instead, the message says the first row may be
     /// the one to correct.
-    static func personIssues(_ rows: [Row], hashes: [RowHashes], columns: AcrossColumns) -> [(Int, BatchIssue)] {
+    static func personIssues(_ rows: [Row], hashes: [RowHashes], columns: RosterRowRules.UsersColumns) -> [(Int, BatchIssue)] {
         var found: [(Int, BatchIssue)] = []
         /// The people with a row unlike their first: only their rows are looked at again, after this pass.
         var described: Set<String> = []
@@ -440,7 +418,7 @@ public struct RosterFile: Sendable {
 
     /// A school or class named two ways, a class in two schools or with two primary teachers, and classes over the
     /// recommended size: the issues, by row index (the class sizes last).
-    static func schoolAndClassIssues(_ rows: [Row], columns: AcrossColumns) -> [(Int, BatchIssue)] {
+    static func schoolAndClassIssues(_ rows: [Row], columns: RosterRowRules.UsersColumns) -> [(Int, BatchIssue)] {
         /// Where an issue goes among a row's issues: in the order one pass over a row's checks gives them.
         enum Slot: Int { case schoolName, classSchool, className, primaryTeacher, classSize }
         var found: [(index: Int, slot: Slot, issue: BatchIssue)] = []
@@ -650,7 +628,7 @@ public struct RosterFile: Sendable {
         // Without demographics rows there is nothing to check: users.csv's students are not gathered (0.24 s of
         // checking a state-size users.csv alone, as every import checks it).
         guard !rows.isEmpty else { return }
-        let columns = AcrossColumns(users)
+        let columns = RosterRowRules.UsersColumns(users.first?.values.columns)
         checkDemographics(&rows, students: students(users, userID: { $0.values[columns.userID] ?? "" }, role: { $0.values[columns.role] ?? "" }))
     }
 

@@ -52,8 +52,7 @@ public struct RosterRowRules: Sendable {
         let columns: RowValues.Columns
         /// Where each of `usersPersonColumns` is in `columns`' rows (nil: the file lacks it).
         let positions: [Int?]
-        let classColumns: ClassColumns
-        let personColumns: PersonColumns
+        let usersColumns: UsersColumns
         /// The previous row's cells, when its person had no problem.
         var clean: Cells?
         /// What the class checks found about each distinct text of the class columns (`classIssues`).
@@ -64,8 +63,7 @@ public struct RosterRowRules: Sendable {
             self.rules = rules
             self.columns = columns
             positions = RosterRowRules.usersPersonColumns.map { columns.position(of: $0) }
-            classColumns = ClassColumns(columns)
-            personColumns = PersonColumns(columns)
+            usersColumns = UsersColumns(columns)
         }
 
         public mutating func check(_ values: RowValues, line: Int) -> [BatchIssue] {
@@ -78,7 +76,7 @@ public struct RosterRowRules: Sendable {
             if let clean, positions.allSatisfy({ $0.map { values.values.same($0, as: clean, at: $0) } ?? true }) {
                 return classIssues(values, line: line)
             }
-            let person = rules.usersPerson(values, line: line, columns: personColumns)
+            let person = rules.usersPerson(values, line: line, columns: usersColumns)
             clean = person.isEmpty ? values.values : nil
             return person + classIssues(values, line: line)
         }
@@ -87,7 +85,7 @@ public struct RosterRowRules: Sendable {
         /// distinct text (a class ID that passes, a grade of the district, a true or false), made once a text of a
         /// piece of the file instead of once a row; any other row is checked by `usersClass`, which words the issues.
         mutating func classIssues(_ values: RowValues, line: Int) -> [BatchIssue] {
-            let columns = classColumns, rules = rules
+            let columns = usersColumns, rules = rules
             // 0: the ID has a problem; 1: it passes; 2: empty.
             let classID = classIDs.answer(values, columns.classID) { text in
                 if text.isEmpty { return 2 }
@@ -111,7 +109,7 @@ public struct RosterRowRules: Sendable {
 
     /// The problems of a users.csv row's person: its action, school, userId, role, login ID, names, address, grade
     /// and status.
-    func usersPerson(_ values: RowValues, line: Int, columns: PersonColumns = PersonColumns(nil)) -> [BatchIssue] {
+    func usersPerson(_ values: RowValues, line: Int, columns: UsersColumns = UsersColumns(nil)) -> [BatchIssue] {
         var found = RowProblems(values: values, line: line)
         let action = RosterPlanner.lowercased(found.value(columns.action))
         if !["", "upsert", "delete"].contains(action) {
@@ -210,10 +208,12 @@ public struct RosterRowRules: Sendable {
         return found.issues
     }
 
-    /// The columns the checks of a row's person read, found once in the column list the rows share (a row is read
-    /// by position, not by hashing the columns' names: a tenth of the row rules' time at state size).
-    struct PersonColumns {
-        let action, schoolID, userID, role, loginID, email, grade, status: RowValues.Column
+    /// The users.csv columns the checks read, found once in the column list the rows share (a row is read by
+    /// position, not by hashing the columns' names: a tenth of the row rules' time at state size, and over a second
+    /// of the checks across rows, eight a row). The row rules and the checks across rows use the same.
+    struct UsersColumns {
+        let action, schoolID, schoolName, userID, role, loginID, email, grade, status: RowValues.Column
+        let classID, className, classGrade, primaryTeacher: RowValues.Column
         /// firstName, lastName, middleName, preferredFirstName.
         let names: [RowValues.Column]
 
@@ -222,32 +222,23 @@ public struct RosterRowRules: Sendable {
             func column(_ name: String) -> RowValues.Column { RowValues.Column(name, in: columns) }
             action = column("action")
             schoolID = column("schoolId")
+            schoolName = column("schoolName")
             userID = column("userId")
             role = column("userRole")
             loginID = column("loginId")
             email = column("userEmail")
             grade = column("userGrade")
             status = column("userStatus")
+            classID = column("classId")
+            className = column("className")
+            classGrade = column("classGrade")
+            primaryTeacher = column("primaryTeacher")
             names = ["firstName", "lastName", "middleName", "preferredFirstName"].map(column)
         }
     }
 
-    /// The columns the checks of a row's class read, found once in the column list the rows share (a row is read
-    /// by position, not by hashing the columns' names).
-    struct ClassColumns {
-        let role, classID, classGrade, primaryTeacher: RowValues.Column
-
-        /// nil: read every row by name.
-        init(_ columns: RowValues.Columns?) {
-            role = RowValues.Column("userRole", in: columns)
-            classID = RowValues.Column("classId", in: columns)
-            classGrade = RowValues.Column("classGrade", in: columns)
-            primaryTeacher = RowValues.Column("primaryTeacher", in: columns)
-        }
-    }
-
     /// The problems of a users.csv row's class columns (the primary-teacher flag also reads the row's role).
-    func usersClass(_ values: RowValues, line: Int, columns: ClassColumns = ClassColumns(nil)) -> [BatchIssue] {
+    func usersClass(_ values: RowValues, line: Int, columns: UsersColumns = UsersColumns(nil)) -> [BatchIssue] {
         var found = RowProblems(values: values, line: line)
         let role = UserRole(lenient: found.value(columns.role))
         let classID = found.value(columns.classID)
