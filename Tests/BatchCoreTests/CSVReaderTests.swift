@@ -45,6 +45,8 @@ struct CSVReaderTests {
             rows.joined(separator: newline), rows.joined(separator: newline) + newline,
             (rows.prefix(30) + ["\"never closed", "after", "plain tail"]).joined(separator: newline),
             (rows + ["\"last one open"]).joined(separator: newline),
+            // Pieces holding blank lines only, and so no record.
+            (Array(rows.prefix(8)) + Array(repeating: "", count: 600) + Array(rows.suffix(8))).joined(separator: newline),
         ]
         for text in texts {
             var bytes = Array(text.utf8)
