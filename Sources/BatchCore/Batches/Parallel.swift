@@ -138,8 +138,9 @@ public enum Parallel {
         }
     }
 
-    /// An array's storage shared by the pieces of `update`, which write disjoint elements.
-    private struct Elements<T>: @unchecked Sendable {
+    /// An array's storage shared by tasks that write disjoint elements (the pieces of `update`, the CSV reader's
+    /// pieces joined, the rows' hashes made beside their checks).
+    struct Elements<T>: @unchecked Sendable {
         let buffer: UnsafeMutableBufferPointer<T>
         init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
     }

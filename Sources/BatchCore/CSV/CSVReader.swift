@@ -81,7 +81,7 @@ public enum CSVReader {
                     return box
                 }
                 let records = [CSVRecord](unsafeUninitializedCapacity: firstRecord[count]) { buffer, initialized in
-                    let target = MovedRecords(buffer: buffer)
+                    let target = Parallel.Elements(buffer)
                     DispatchQueue.concurrentPerform(iterations: count) { index in
                         var records: [CSVRecord] = []
                         swap(&records, &held[index].records)
@@ -122,8 +122,6 @@ public enum CSVReader {
     private struct Bytes: @unchecked Sendable { let buffer: UnsafeBufferPointer<UInt8> }
     /// A piece's records, taken by the one task that joins them to the file's (and lets them go there).
     private final class PieceRecords: @unchecked Sendable { var records: [CSVRecord] = [] }
-    /// The file's records, each piece's part written by one task.
-    private struct MovedRecords: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<CSVRecord> }
 
     /// Where each piece starts and ends: just after the first line feed at or past an even share of the bytes.
     static func pieceBounds(_ bytes: UnsafeBufferPointer<UInt8>, pieces: Int) -> [Range<Int>] {

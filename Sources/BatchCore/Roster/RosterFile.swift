@@ -51,7 +51,7 @@ public struct RosterFile: Sendable {
         // pass of their own they had read every row's cells again).
         var hashes = [RowHashes](repeating: RowHashes(cells: 0, person: 0), count: table.records.count)
         var users = hashes.withUnsafeMutableBufferPointer { buffer in
-            let made = SharedHashes(buffer: buffer)
+            let made = Parallel.Elements(buffer)
             return Parallel.map(
                 elements: table.records.count,
                 state: { (checker: RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns), hasher: RowHasher(columns: table.rowColumns)) }
@@ -254,13 +254,9 @@ public struct RosterFile: Sendable {
         return found
     }
 
-    /// The rows' hashes, each written by the piece that checks the row.
-    private struct SharedHashes: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<RowHashes> }
-
     /// A row read where the array holds it: handing the body a `Row` copied it (its file name, cells and issues
-    /// counted up and down, a tenth of the checks about people at state size).
-    /// Its cells and issues are read where they are (addressed, not yielded: a coroutine handing out a row's cells
-    /// copied them at each read).
+    /// counted up and down, a tenth of the checks about people at state size). Its cells and issues are addressed,
+    /// not yielded: a coroutine handing out a row's cells copied them at each read.
     struct RowRef {
         let pointer: UnsafePointer<Row>
         var line: Int { pointer.pointee.line }

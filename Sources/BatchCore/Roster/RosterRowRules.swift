@@ -418,8 +418,8 @@ public struct RosterRowRules: Sendable {
 
     /// Blocks without a control or format character (Latin, Greek, Cyrillic, Hebrew, Latin Extended Additional and
     /// Greek Extended, kana and CJK, Hangul): most letters of a name, answered without reading their Unicode
-    /// properties (a third of the row rules' time on a file of accented and Chinese names). `DomainTests` checks
-    /// every scalar of these blocks.
+    /// properties (a third of the row rules' time on a file of accented and Chinese names).
+    /// `RosterRowRulesTests.invisibleCharacters` checks every scalar of these blocks.
     static func hasNoControl(_ scalar: UInt32) -> Bool {
         switch scalar {
         case 0x20...0x7E, 0xA0...0xAC, 0xAE...0x5FF, 0x1E00...0x1FFF, 0x3040...0x9FFF, 0xAC00...0xD7A3: true
