@@ -140,4 +140,46 @@ struct FlatJSONTests {
         #expect(try JSONDecoder().decode([String: String].self, from: coded) == first.dictionary)
         #expect(try JSONDecoder().decode(RowValues.self, from: coded) == first)
     }
+
+    @Test("a pack takes runs of plain items (one file, one state, numbers in a row, at most 256) and gives back each one's row, span, target and changes")
+    func packs() throws {
+        func item(_ id: Int64, _ file: String = "users.csv", _ state: ItemState = .ready, changes: Int = 2) -> BatchItem {
+            var item = BatchItem(
+                id: id, fileName: file, row: Int(id) + 1, input: [:], target: id % 3 == 0 ? nil : "t\"\(id)\\陳", state: state,
+                changes: (0..<changes).map { FieldChange(entity: "person", key: "\(id)", field: "f\($0)", before: nil, after: "v\"\($0)") })
+            item.source = FileSpan(offset: Int(id) * 100, length: 90 + Int(id % 7))
+            return item
+        }
+        var items = (1...600).map { item(Int64($0)) }
+        items[9].issues = [BatchIssue(.warning, code: "w", message: "m", fix: "f")]
+        items[19].state = .error
+        items[29].source = nil
+        items[39].manualTarget = "x"
+        items[49].suggestions = [Suggestion(userId: "1", label: "one")]
+        for index in 60..<70 { items[index] = item(Int64(index + 1), "demographics.csv") }
+        for index in 70..<75 { items[index] = item(Int64(index + 1), "users.csv", .unchanged, changes: 0) }
+        items[80].id += 1000
+        let units = items.withUnsafeBufferPointer { ItemPack.units($0) { _ in true } }
+        #expect(units.first?.lowerBound == 0 && units.last?.upperBound == items.count)
+        #expect(zip(units, units.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "every item once, in order")
+        let starts = Set(units.map(\.lowerBound))
+        for single in [9, 19, 29, 39, 49] { #expect(units.contains(single..<(single + 1)), "\(single) stays a row of its own") }
+        for start in [60, 70, 75, 80, 81] { #expect(starts.contains(start), "a run starts at \(start)") }
+        #expect(units.allSatisfy { $0.count <= ItemPack.capacity } && units.contains { $0.count == ItemPack.capacity })
+        #expect(items.withUnsafeBufferPointer { ItemPack.units($0) { $0 != "users.csv" } }.filter { $0.count > 1 } == [60..<70])
+        for unit in units where unit.count > 1 {
+            var entries: [UInt8] = [], changes: [UInt8] = []
+            items.withUnsafeBufferPointer {
+                ItemPack.appendEntries($0, unit, to: &entries)
+                ItemPack.appendChanges($0, unit, to: &changes)
+            }
+            let read = try #require(ItemPack.readEntries(String(decoding: entries, as: UTF8.self)))
+            #expect(read == items[unit].map { ItemPack.Entry(row: $0.row!, span: $0.source!, target: $0.target, changeCount: $0.changes.count) })
+            let all = try #require(FlatJSON.readChanges(String(decoding: changes, as: UTF8.self)))
+            #expect(ItemPack.split(all, among: read) == items[unit].map(\.changes))
+            #expect(ItemPack.split(Array(all.dropLast()), among: read) == nil || all.isEmpty)
+        }
+        #expect(ItemPack.readEntries("[[2,0,0,null,1]]") == nil, "a span of no bytes")
+        #expect(ItemPack.readEntries("[[2,0,5,null,1]") == nil && ItemPack.readEntries("[]") == [])
+    }
 }

@@ -165,9 +165,11 @@ struct RosterEngineTests {
                 #expect(!expected(entity).isEmpty, "\(entity)")
                 #expect(try await filtered(entity) == expected(entity), "\(entity)")
             }
-            // Every item's changes written as JSONEncoder's objects, as batches stored before: read and found alike.
+            // Every item's changes written as JSONEncoder's objects, as batches stored before (one row an item, no
+            // packs): read and found alike.
             try await store.backend.write { db in
                 for item in all {
+                    try Store.unpack(db, batchID: draft.id, holding: item.id)
                     _ = try db.execute(
                         "UPDATE batch_items SET changes = ? WHERE batch_no = (SELECT batch_no FROM batch_numbers WHERE batch_id = ?) AND item_id = ?",
                         [.text(String(decoding: try JSONEncoder().encode(item.changes), as: UTF8.self)), .id(draft.id), .int(item.id)])
@@ -175,6 +177,105 @@ struct RosterEngineTests {
             }
             #expect(try await items(store, draft).map(\.changes) == all.map(\.changes))
             for entity in entities { #expect(try await filtered(entity) == expected(entity), "\(entity), stored as objects") }
+        }
+    }
+
+    @Test("items stored several to a row read as one row each: pages at every offset, filters, problems first, one item, counts; changed by hand, an item leaves its pack", arguments: TestDatabase.all)
+    func packedItems(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            // About 600 rows: several packs, broken by rows with an error (each a row of its own) and by the second file.
+            let files = RosterGenerator(schools: 2, students: 70).files(.original)
+            var lines = files.users.split(separator: "\r\n").map(String.init)
+            let students = lines.indices.filter { lines[$0].contains(",student,") }
+            try #require(students.count > 400, "\(lines.count) lines")
+            for line in [students[3], students[300], students[301]] { lines[line] = lines[line].replacingOccurrences(of: ",student,", with: ",wizard,") }
+            let draft = try await batch(engine, [("users.csv", lines.joined(separator: "\r\n") + "\r\n"), ("demographics.csv", files.demographics)])
+            let ofBatch = "batch_no = (SELECT batch_no FROM batch_numbers WHERE batch_id = ?)"
+            func rows() async throws -> [(first: Int64, end: Int64?)] {
+                try await store.backend.read { db in
+                    try db.query("SELECT item_id, pack_end FROM batch_items WHERE \(ofBatch) ORDER BY item_id", [.id(draft.id)])
+                        .map { (try $0.int("item_id"), $0["pack_end"].int) }
+                }
+            }
+            let stored = try await rows()
+            let all = try await store.backend.read { db in try Store.loadItems(db, batchID: draft.id) }
+            #expect(all.map(\.id) == Array(1...Int64(all.count)), "every item once, in order")
+            #expect(stored.filter { $0.end != nil }.count >= 4 && stored.count < all.count / 20, "\(stored.count) rows for \(all.count) items")
+            #expect(all.filter { $0.state == .error }.count >= 3)
+            let errors = Set(all.filter { $0.state == .error }.map(\.id))
+            #expect(stored.filter { errors.contains($0.first) }.allSatisfy { $0.end == nil }, "an item with an issue keeps a row of its own")
+
+            // Every page, as slices of the whole list filtered and ordered as asked.
+            func group(_ item: BatchItem) -> Int {
+                switch item.state {
+                case .error: 0
+                case .unmatched: 1
+                case _ where item.issues.contains { $0.severity == .warning }: 2
+                case .ready, .applied: 3
+                default: 4
+                }
+            }
+            func checkPages(_ all: [BatchItem], _ note: String) async throws {
+                let filters: [(ItemState?, String?, String?)] = [
+                    (nil, nil, nil), (.ready, nil, nil), (.error, nil, nil), (nil, "class", nil), (.ready, "enrollment", nil),
+                    (nil, "demographics", nil), (nil, nil, "demographics.csv"), (.ready, nil, "users.csv"),
+                ]
+                for (state, entity, fileName) in filters {
+                    for problemsFirst in [false, true] {
+                        var wanted = all.filter { item in
+                            (state == nil || item.state == state) && (fileName == nil || item.fileName == fileName)
+                                && (entity == nil || item.changes.contains { $0.entity == entity })
+                        }
+                        if problemsFirst { wanted.sort { (group($0), $0.id) < (group($1), $1.id) } }
+                        for (offset, limit) in [(0, 1000), (0, 10), (7, 100), (255, 3), (256, 1), (257, 300), (wanted.count - 2, 10), (wanted.count, 5)] {
+                            let page = try await store.items(
+                                of: draft.id, state: state, changing: entity, fileName: fileName, problemsFirst: problemsFirst,
+                                offset: max(offset, 0), limit: limit)
+                            let expected = wanted.dropFirst(max(offset, 0)).prefix(limit)
+                            #expect(page.items == Array(expected), "\(note) \(state as Any) \(entity as Any) \(fileName as Any) \(problemsFirst) \(offset) \(limit)")
+                            #expect(page.total == wanted.count, "\(note) \(state as Any) \(entity as Any) \(fileName as Any)")
+                        }
+                    }
+                }
+                for id in [1, 2, 255, 256, 257, Int64(all.count)] {
+                    #expect(try await store.item(id, of: draft.id) == all[Int(id) - 1], "\(note) item \(id)")
+                }
+                #expect(try await store.item(Int64(all.count) + 1, of: draft.id) == nil)
+                let (next, counts) = try await store.backend.write { db in
+                    (try Store.nextItemID(db, batchID: draft.id), try Store.refreshCounts(db, batchID: draft.id))
+                }
+                #expect(next == Int64(all.count) + 1 && counts == ItemCounts(all), "\(note)")
+            }
+            try await checkPages(all, "packed")
+
+            // A row skipped by hand in the middle of a pack: it leaves the pack, a row of its own, and nothing else moves.
+            let middle = try #require(stored.first { ($0.end ?? 0) - $0.first > 100 }).first + 50
+            let skipped = try await engine.resolve(itemID: middle, of: draft, target: nil, skip: true, by: Actor(EngineFixture.clerk))
+            #expect(skipped.state == .skipped)
+            var now = all
+            now[Int(middle) - 1].state = .skipped
+            now[Int(middle) - 1].manualTarget = nil
+            let reread = try await store.backend.read { db in try Store.loadItems(db, batchID: draft.id) }
+            #expect(reread.count == all.count)
+            // (Planned again: another row of the same person or class may now create what the skipped one did.)
+            let skippedRow = all[Int(middle) - 1]
+            #expect(
+                zip(reread, now).allSatisfy { read, was in
+                    read == was || read.id == middle || read.target == skippedRow.target || read.input["classId"] == skippedRow.input["classId"]
+                }, "only the skipped row and rows it shares a person or class with changed")
+            #expect(reread[Int(middle) - 1].state == .skipped)
+            let after = try await rows()
+            #expect(after.contains { $0.first == middle && $0.end == nil } && after.count > stored.count, "the pack taken apart")
+
+            // Every pack taken apart, as batches were stored before: the same items, the same pages.
+            try await store.backend.write { db in
+                for item in reread { try Store.unpack(db, batchID: draft.id, holding: item.id) }
+            }
+            let unpacked = try await rows()
+            #expect(unpacked.allSatisfy { $0.end == nil } && unpacked.count == all.count)
+            let readUnpacked = try await store.backend.read { db in try Store.loadItems(db, batchID: draft.id) }
+            #expect(readUnpacked == reread)
+            try await checkPages(reread, "unpacked")
         }
     }
 

@@ -137,12 +137,21 @@ public enum FlatJSON {
     /// `changes`, written at the end of `out` (a bulk insert's bytes: no text of its own made for each item).
     public static func appendChanges(_ changes: [FieldChange], to out: inout [UInt8]) {
         out.append(0x5B)
+        var first = true
+        appendChangeElements(changes, to: &out, first: &first)
+        out.append(0x5D)
+    }
+
+    /// The changes as `appendChanges` writes them, without the array's brackets: each preceded by a comma unless it
+    /// is the `first` of the array (several items' changes written as one array, `ItemPack`).
+    public static func appendChangeElements(_ changes: [FieldChange], to out: inout [UInt8], first: inout Bool) {
         // Each change written straight from the array's storage (no copy of the change, nor list of pairs, made for
         // it), through functions given the output (a nested one capturing it had each of its writes checked for
         // exclusive access as the program ran).
         changes.withUnsafeBufferPointer { buffer in
             for index in buffer.indices {
-                if index > 0 { out.append(0x2C) }
+                if !first { out.append(0x2C) }
+                first = false
                 out.append(0x5B)
                 appendString(buffer[index].entity, to: &out)
                 out.append(0x2C)
@@ -157,7 +166,6 @@ public enum FlatJSON {
                 out.append(0x5D)
             }
         }
-        out.append(0x5D)
     }
 
     /// An item's issues as JSONEncoder writes them with sorted keys, byte for byte (its escapes too: `\/`, `\b`,

@@ -372,11 +372,9 @@ public final class BatchEngine: Sendable {
                 throw StoreError.conflict("Items can only be changed while the batch is a draft; this one has been submitted.")
             }
             let version = try Store.dataVersion(db)
-            guard
-                let row = try db.first(
-                    "SELECT * FROM batch_items WHERE \(Store.itemsOfBatch) AND item_id = ?", [.id(batch.id), .int(itemID)])
-            else { throw StoreError.notFound("This batch has no item \(itemID).") }
-            var item = try BatchItem(row: row, decoder: JSONDecoder(), inputs: StoredInput(db, batchID: batch.id))
+            guard var item = try Store.item(db, batchID: batch.id, itemID: itemID, inputs: StoredInput(db, batchID: batch.id)) else {
+                throw StoreError.notFound("This batch has no item \(itemID).")
+            }
             let before = item.manualTarget
             if skip {
                 item.manualTarget = nil

@@ -16,7 +16,7 @@ public struct BatchFile: Sendable, Hashable, Codable {
 extension Store {
     static let itemColumns = [
         "batch_no", "item_id", "file_name", "row_number", "input", "target", "label", "state", "changes", "issues",
-        "manual_target", "suggestions",
+        "manual_target", "suggestions", "pack_end",
     ]
 
     /// The items of one batch, found by its ID (bound in its place): `batch_no = (SELECT … WHERE batch_id = ?)`, which
@@ -56,10 +56,44 @@ extension Store {
         // was a copy more. Suggestions are empty on most rows; the others go through JSONEncoder, as `updateItem`.
         // Issues are written by hand, as JSONEncoder writes them (`FlatJSON.issues`).
         @Sendable func json<T: Encodable & Collection>(_ value: T) -> SQLValue { .text(value.isEmpty ? "[]" : JSONText.encode(value)) }
-        try insertPipelined(db, table: "batch_items", columns: itemColumns, count: items.count, bytesPerRow: 256) { range, out in
+        // Runs of plain items go into one row each (`ItemPack`): those stored as spans whose labels are made from
+        // their cells.
+        let units = items.withUnsafeBufferPointer { ItemPack.units($0) { labelsFromCells && spanned.contains($0) } }
+        // A slice of about `insertSlice` items, however many rows they make.
+        var slices: [Range<Int>] = []
+        var start = 0, held = 0
+        for (index, unit) in units.enumerated() {
+            held += unit.count
+            if held >= insertSlice(db.dialect) || index == units.count - 1 {
+                slices.append(start..<(index + 1))
+                (start, held) = (index + 1, 0)
+            }
+        }
+        try insertPipelined(
+            db, table: "batch_items", columns: itemColumns, count: units.count, slices: slices, bytesPerRow: 256 * items.count / max(units.count, 1),
+            minimumPiece: max(1, 2_000 * units.count / max(items.count, 1))
+        ) { range, out in
             // (Each item read in place: a copy of it retained and released everything it holds.)
             items.withUnsafeBufferPointer { items in
-                for index in range {
+                for unit in units[range] {
+                    if unit.count > 1 {
+                        out.add(.int(number))
+                        out.add(.int(items[unit.lowerBound].id))
+                        out.add(.text(items[unit.lowerBound].fileName))
+                        out.add(.optional(items[unit.lowerBound].row.map(Int64.init)))
+                        out.addText { ItemPack.appendEntries(items, unit, to: &$0) }
+                        out.add(.null)
+                        out.add(.text(""))
+                        out.add(.text(items[unit.lowerBound].state.rawValue))
+                        out.addText { ItemPack.appendChanges(items, unit, to: &$0) }
+                        out.add(.text("[]"))
+                        out.add(.null)
+                        out.add(.text("[]"))
+                        out.add(.int(items[unit.upperBound - 1].id))
+                        out.endRow()
+                        continue
+                    }
+                    let index = unit.lowerBound
                     let fileName = items[index].fileName
                     let span = items[index].source.flatMap { spanned.contains(fileName) ? $0 : nil }
                     out.add(.int(number))
@@ -79,6 +113,7 @@ extension Store {
                     out.addText { FlatJSON.appendIssues(items[index].issues, to: &$0) }
                     out.add(.optional(items[index].manualTarget))
                     out.add(json(items[index].suggestions))
+                    out.add(.null)
                     out.endRow()
                 }
             }
@@ -92,14 +127,15 @@ extension Store {
     /// unended or of another width fails the whole insert (`BulkRows.check`), so a row to leave out is left out
     /// before its first value. All the slices go as one bulk
     /// write (`SQLConnection.bulkInsert(table:columns:packed:)`: on PostgreSQL one COPY). `bytesPerRow`: about how
-    /// many bytes a row's texts take (room made for them at once).
+    /// many bytes a row's texts take (room made for them at once). `slices`: the slices, in order, when not
+    /// `insertSlice` rows each. `minimumPiece`: the fewest rows a core is given to lay out.
     static func insertPipelined(
-        _ db: any SQLConnection, table: String, columns: [String], count: Int, bytesPerRow: Int = 0,
-        rows: @escaping @Sendable (Range<Int>, inout BulkRows.Builder) throws -> Void
+        _ db: any SQLConnection, table: String, columns: [String], count: Int, slices: [Range<Int>]? = nil, bytesPerRow: Int = 0,
+        minimumPiece: Int = 2_000, rows: @escaping @Sendable (Range<Int>, inout BulkRows.Builder) throws -> Void
     ) throws {
         let size = insertSlice(db.dialect), layout = db.bulkLayout, width = columns.count
         @Sendable func slice(_ range: Range<Int>) throws -> BulkRows {
-            let pieces = Parallel.map(range.count, minimumPiece: 2_000) { piece in
+            let pieces = Parallel.map(range.count, minimumPiece: minimumPiece) { piece in
                 [Result { () throws -> BulkRows in
                     var out = BulkRows.Builder(width: width, layout: layout, rows: piece.count, bytesPerRow: bytesPerRow)
                     try rows((range.lowerBound + piece.lowerBound)..<(range.lowerBound + piece.upperBound), &out)
@@ -108,7 +144,7 @@ extension Store {
             }
             return BulkRows(joining: try pieces.map { try $0.get() }, width: width, layout: layout)
         }
-        var slices = stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }[...]
+        var slices = (slices ?? stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) })[...]
         func build(_ range: Range<Int>) -> InBackground<Result<BulkRows, any Error>> { InBackground { Result { try slice(range) } } }
         var building = slices.popFirst().map(build)
         // On an error, no build is left running once this returns.
@@ -169,6 +205,7 @@ extension Store {
     static func insertSlice(_ dialect: SQLDialect) -> Int { dialect == .postgres ? 40_000 : 10_000 }
 
     static func updateItem(_ db: any SQLConnection, batchID: BatchID, item: BatchItem) throws {
+        try unpack(db, batchID: batchID, holding: item.id)
         try db.execute(
             """
             UPDATE batch_items SET target = ?, label = ?, state = ?, changes = ?, issues = ?, manual_target = ?,
@@ -197,7 +234,7 @@ extension Store {
                 [.id(batchID), .int(after)] + (state.map { [.text($0.rawValue)] } ?? []))
             guard let last = rows.last else { return items }
             items += try decodeItems(rows, inputs: inputs)
-            after = try last.int("item_id")
+            after = try lastItem(of: last)
             if rows.count < loadPage { return items }
         }
     }
@@ -212,7 +249,7 @@ extension Store {
         while true {
             let rows = try db.query(
                 """
-                SELECT item_id, changes FROM batch_items WHERE \(itemsOfBatch) AND state = ? AND item_id > ?
+                SELECT item_id, pack_end, changes FROM batch_items WHERE \(itemsOfBatch) AND state = ? AND item_id > ?
                 ORDER BY item_id LIMIT \(loadPage)
                 """, [.id(batchID), .text(ItemState.ready.rawValue), .int(after)])
             guard let last = rows.last else { return changes }
@@ -223,7 +260,7 @@ extension Store {
                 return decoded
             }
             for piece in pieces { changes += piece }
-            after = try last.int("item_id")
+            after = try lastItem(of: last)
             if rows.count < loadPage { return changes }
         }
     }
@@ -232,18 +269,22 @@ extension Store {
         guard !rows.isEmpty else { return [] }
         // Cells, changes and issues are read by hand (`FlatJSON`), on every core at once; suggestions, mostly empty,
         // by one JSONDecoder call for all such rows, and a row the hand-written readers do not take by JSONDecoder.
-        let fast: [BatchItem?] = Parallel.map(rows.count) { range in
-            range.map { index -> BatchItem? in
+        // A pack's row gives its items (`ItemPack`), none with suggestions.
+        let fast: [[BatchItem]?] = Parallel.map(rows.count) { range in
+            range.map { index -> [BatchItem]? in
                 let row = rows[index]
+                if let end = row["pack_end"].int { return try? inputs.unpacked(row, end: end) }
                 guard let id = row["item_id"].int, let fileName = row["file_name"].text, let label = row["label"].text,
                     let state = row["state"].text.flatMap(ItemState.init(rawValue:)),
                     let text = row["input"].text, let input = inputs.read(text, fileName: fileName),
                     let changes = row["changes"].text.flatMap(FlatJSON.readChanges), let issues = row["issues"].text.flatMap(FlatJSON.readIssues)
                 else { return nil }
-                return BatchItem(
-                    id: id, fileName: fileName, row: row["row_number"].int.map(Int.init), input: input, target: row.optionalText("target"),
-                    label: inputs.label(label, input: input, text: text, fileName: fileName), state: state, changes: changes,
-                    issues: issues, manualTarget: row.optionalText("manual_target"))
+                return [
+                    BatchItem(
+                        id: id, fileName: fileName, row: row["row_number"].int.map(Int.init), input: input, target: row.optionalText("target"),
+                        label: inputs.label(label, input: input, text: text, fileName: fileName), state: state, changes: changes,
+                        issues: issues, manualTarget: row.optionalText("manual_target"))
+                ]
             }
         }
         func array(_ name: String, _ indices: [Int]) throws -> Data {
@@ -256,15 +297,18 @@ extension Store {
             return Data(text.utf8)
         }
         let decoder = JSONDecoder()
-        var items: [BatchItem] = []
-        items.reserveCapacity(rows.count)
-        for (index, item) in fast.enumerated() {
-            items.append(try item ?? BatchItem(row: rows[index], decoder: decoder, inputs: inputs))
+        var perRow: [[BatchItem]] = []
+        perRow.reserveCapacity(rows.count)
+        for (index, items) in fast.enumerated() {
+            perRow.append(try items ?? BatchItem.decoded(row: rows[index], decoder: decoder, inputs: inputs))
         }
         let withSuggestions = rows.indices.filter { fast[$0] != nil && (rows[$0].optionalText("suggestions") ?? "[]") != "[]" }
         for (index, value) in zip(withSuggestions, try decoder.decode([[Suggestion]].self, from: try array("suggestions", withSuggestions))) {
-            items[index].suggestions = value
+            perRow[index][0].suggestions = value
         }
+        var items: [BatchItem] = []
+        items.reserveCapacity(perRow.reduce(0) { $0 + $1.count })
+        for row in perRow { items += row }
         return items
     }
 
@@ -289,7 +333,8 @@ extension Store {
     }
 
     static func nextItemID(_ db: any SQLConnection, batchID: BatchID) throws -> Int64 {
-        try db.scalarInt("SELECT COALESCE(MAX(item_id), 0) FROM batch_items WHERE \(itemsOfBatch)", [.id(batchID)]) + 1
+        try db.scalarInt(
+            "SELECT COALESCE(pack_end, item_id) FROM batch_items WHERE \(itemsOfBatch) ORDER BY item_id DESC LIMIT 1", [.id(batchID)]) + 1
     }
 
     /// Counts items by state and stores the counts on the batch.
@@ -298,7 +343,7 @@ extension Store {
         var counts = ItemCounts()
         let applied = try wasApplied(db, batchID: batchID)
         for row in try db.query(
-            "SELECT state, COUNT(*) AS n FROM batch_items WHERE \(itemsOfBatch) GROUP BY state", [.id(batchID)])
+            "SELECT state, CAST(SUM(\(itemsInRow)) AS BIGINT) AS n FROM batch_items WHERE \(itemsOfBatch) GROUP BY state", [.id(batchID)])
         {
             if let stored = ItemState(rawValue: try row.text("state")) {
                 let state = applied && stored == .ready ? ItemState.applied : stored
@@ -371,6 +416,11 @@ extension Store {
             if let entity {
                 filter.add("(changes LIKE ? OR changes LIKE ?)", .text("%[\"\(entity)\",%"), .text("%\"entity\":\"\(entity)\"%"))
             }
+            // Packs hold items without issues, ready or unchanged (`ItemPack`): a page of issues or of another state
+            // reads rows as they are.
+            let packsMatch = !warningsOnly && issue == nil && [nil, .ready, .unchanged, .applied].contains(state)
+            let packed = try packsMatch
+                && db.first("SELECT item_id FROM batch_items WHERE \(Self.itemsOfBatch) AND pack_end IS NOT NULL LIMIT 1", [.id(batchID)]) != nil
             // The total of one state alone is the batch's count of it, stored with every change of its items:
             // counting the rows of a common state (ready or unchanged: nearly all of a 1.6-million-row roster's, not
             // indexed by state) would read every item. A batch stored without counts is counted.
@@ -379,34 +429,126 @@ extension Store {
                 stored = try db.first("SELECT counts FROM batches WHERE batch_id = ?", [.id(batchID)])
                     .flatMap { JSONText.decode(ItemCounts.self, $0.optionalText("counts")) }
             }
+            let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
+            let pages = ItemWalk(db: db, filter: filter, entity: entity, inputs: inputs)
             let total: Int64
             if let state, let stored, stored.total > 0 {
                 total = Int64(stored[state])
-            } else {
+            } else if !packed {
                 total = try db.scalarInt("SELECT COUNT(*) FROM batch_items \(filter.whereClause)", filter.binds)
+            } else if entity == nil {
+                total = try db.scalarInt("SELECT CAST(COALESCE(SUM(\(Self.itemsInRow)), 0) AS BIGINT) FROM batch_items \(filter.whereClause)", filter.binds)
+            } else {
+                total = Int64(try pages.count())
             }
             guard total > offset else { return Page(items: [], total: Int(total), offset: offset, limit: limit) }
-            let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
-            let items = try db.query(
-                "SELECT * FROM batch_items \(filter.whereClause) ORDER BY \(problemsFirst ? Self.problemsFirstOrder : "") item_id LIMIT ? OFFSET ?",
-                filter.binds + [.int(Int64(limit)), .int(Int64(offset))]
-            ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs).applied(applied) }
-            return Page(items: items, total: Int(total), offset: offset, limit: limit)
+            let items: [BatchItem]
+            if packed {
+                items = try pages.page(offset: offset, limit: limit, groups: problemsFirst ? Self.problemsFirstGroups : [nil])
+            } else {
+                items = try db.query(
+                    "SELECT * FROM batch_items \(filter.whereClause) ORDER BY \(problemsFirst ? Self.problemsFirstOrder : "") item_id LIMIT ? OFFSET ?",
+                    filter.binds + [.int(Int64(limit)), .int(Int64(offset))]
+                ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs) }
+            }
+            return Page(items: items.map { $0.applied(applied) }, total: Int(total), offset: offset, limit: limit)
         }
     }
 
-    /// Rows with errors, then warnings, then changes, then the rest: a long file's preview opens on what needs a look.
-    static let problemsFirstOrder = """
+    /// The items of a page of a batch that has packs (`ItemPack`), found by walking its rows in order: a row of one
+    /// item counts one, a pack as many of its items as the page's filter takes, and only the rows that give the page
+    /// are read whole.
+    struct ItemWalk {
+        let db: any SQLConnection
+        let filter: SQLFilter
+        /// Only items whose changes touch this kind of record (a row's `changes LIKE` cannot tell which of a pack's).
+        let entity: String?
+        let inputs: StoredInput
+
+        /// How many of the items of the rows that match the filter it takes.
+        func count() throws -> Int {
+            var total = 0
+            try walk(group: nil) { _, count in
+                total += count
+                return true
+            }
+            return total
+        }
+
+        /// The items at `offset…` (up to `limit`), in the order of `groups` (conditions, nil for all) and of their numbers.
+        func page(offset: Int, limit: Int, groups: [String?]) throws -> [BatchItem] {
+            var skip = offset
+            var page: [BatchItem] = []
+            let decoder = JSONDecoder()
+            for group in groups {
+                try walk(group: group) { row, count in
+                    if skip >= count {
+                        skip -= count
+                        return true
+                    }
+                    guard let whole = try db.first("SELECT * FROM batch_items WHERE batch_no = ? AND item_id = ?", [row["batch_no"], row["item_id"]])
+                    else { return true }
+                    let items = try BatchItem.decoded(row: whole, decoder: decoder, inputs: inputs).filter(wanted).dropFirst(skip)
+                    skip = 0
+                    page += items.prefix(limit - page.count)
+                    return page.count < limit
+                }
+                if page.count == limit { break }
+            }
+            return page
+        }
+
+        func wanted(_ item: BatchItem) -> Bool {
+            guard let entity else { return true }
+            return item.changes.contains { $0.entity == entity }
+        }
+
+        /// Hands `body` each matching row (its key columns) in order, with how many of its items the filter takes,
+        /// until it answers false.
+        func walk(group: String?, _ body: (SQLRow, Int) throws -> Bool) throws {
+            var after: Int64 = 0
+            var conditions = filter
+            if let group { conditions.add(group) }
+            // With an entity, a pack's entries and changes tell which of its items touch it.
+            let columns = "batch_no, item_id, pack_end" + (entity == nil ? "" : ", CASE WHEN pack_end IS NULL THEN NULL ELSE input END AS input, CASE WHEN pack_end IS NULL THEN NULL ELSE changes END AS changes")
+            while true {
+                let rows = try db.query(
+                    "SELECT \(columns) FROM batch_items \(conditions.whereClause) AND item_id > ? ORDER BY item_id LIMIT 2000",
+                    conditions.binds + [.int(after)])
+                guard let last = rows.last else { return }
+                for row in rows {
+                    var count = 1
+                    if let end = row["pack_end"].int {
+                        let first = try row.int("item_id")
+                        if let entity {
+                            count = try Store.packParts(row, first: first, end: end).changes.filter { $0.contains { $0.entity == entity } }.count
+                        } else {
+                            count = Int(end - first + 1)
+                        }
+                    }
+                    if count > 0, try !body(row, count) { return }
+                }
+                after = try Store.lastItem(of: last)
+            }
+        }
+    }
+
+    /// `problemsFirstOrder`'s groups, in order, as conditions.
+    static let problemsFirstGroups: [String?] = (0...4).map { "(\(problemsFirstGroup)) = \($0)" }
+
+    static let problemsFirstGroup = """
         CASE WHEN state = 'error' THEN 0 WHEN state = 'unmatched' THEN 1 WHEN issues LIKE '%"warning"%' THEN 2
-        WHEN state IN ('ready', 'applied') THEN 3 ELSE 4 END,
+        WHEN state IN ('ready', 'applied') THEN 3 ELSE 4 END
         """
+
+    /// Rows with errors, then warnings, then changes, then the rest: a long file's preview opens on what needs a look.
+    static let problemsFirstOrder = problemsFirstGroup + ","
 
     /// One item of a batch.
     public func item(_ itemID: Int64, of batchID: BatchID) async throws -> BatchItem? {
         try await backend.read { db in
             let applied = try Self.wasApplied(db, batchID: batchID)
-            return try db.first("SELECT * FROM batch_items WHERE \(Self.itemsOfBatch) AND item_id = ?", [.id(batchID), .int(itemID)])
-                .map { try BatchItem(row: $0, decoder: JSONDecoder(), inputs: StoredInput(db, batchID: batchID)).applied(applied) }
+            return try Self.item(db, batchID: batchID, itemID: itemID, inputs: StoredInput(db, batchID: batchID))?.applied(applied)
         }
     }
 
@@ -524,7 +666,7 @@ extension Store {
             pages: while found.count < offset + limit {
                 let rows = try db.query(
                     """
-                    SELECT item_id, changes FROM batch_items WHERE \(Self.itemsOfBatch) AND state = ? AND item_id > ?
+                    SELECT item_id, pack_end, changes FROM batch_items WHERE \(Self.itemsOfBatch) AND state = ? AND item_id > ?
                     ORDER BY item_id LIMIT 500
                     """, [.id(batchID), .text(ItemState.ready.rawValue), .int(after)])
                 guard let last = rows.last else { break pages }
@@ -534,7 +676,7 @@ extension Store {
                     }
                     found += changes
                 }
-                after = try last.int("item_id")
+                after = try Self.lastItem(of: last)
             }
             return Page(items: Array(found.dropFirst(offset).prefix(limit)), total: total, offset: offset, limit: limit)
         }
@@ -620,9 +762,7 @@ extension BatchItem {
         } else if let read = inputs.read(text, fileName: fileName) {
             input = read
         } else if FileSpan(text: text) != nil {
-            throw StoreError.corrupt(
-                "row \(row["row_number"].int.map(String.init) ?? "?") of \(fileName) is read from the file as uploaded, which is no longer "
-                    + "in the data directory's files folder (or no longer matches); restore that folder from a backup")
+            throw StoredInput.missing(row: row["row_number"].int.map(Int.init), fileName: fileName)
         } else {
             input = RowValues(try decoder.decode([String: String].self, from: Data(text.utf8)))
         }
