@@ -146,7 +146,9 @@ struct FlatJSONTests {
         func item(_ id: Int64, _ file: String = "users.csv", _ state: ItemState = .ready, changes: Int = 2) -> BatchItem {
             var item = BatchItem(
                 id: id, fileName: file, row: Int(id) + 1, input: [:], target: id % 3 == 0 ? nil : "t\"\(id)\\陳", state: state,
-                changes: (0..<changes).map { FieldChange(entity: "person", key: "\(id)", field: "f\($0)", before: nil, after: "v\"\($0)") })
+                changes: (0..<changes).map {
+                    FieldChange(entity: $0 == 0 ? (id % 2 == 0 ? "class" : "person") : "enrollment", key: "\(id)", field: $0 == 1 ? "*" : "f\($0)", before: nil, after: $0 == 1 ? #"{"a":"[\"class\","}"# : "v\"\($0)")
+                })
             item.source = FileSpan(offset: Int(id) * 100, length: 90 + Int(id % 7))
             return item
         }
@@ -178,6 +180,12 @@ struct FlatJSONTests {
             let all = try #require(FlatJSON.readChanges(String(decoding: changes, as: UTF8.self)))
             #expect(ItemPack.split(all, among: read) == items[unit].map(\.changes))
             #expect(ItemPack.split(Array(all.dropLast()), among: read) == nil || all.isEmpty)
+            for entity in ["class", "person", "enrollment", "demographics", "clas"] {
+                let touching = changes.withUnsafeBufferPointer { ItemPack.touching(entity, changes: $0, entries: read) }
+                #expect(touching == items[unit].map { $0.changes.contains { $0.entity == entity } }, "\(entity)")
+            }
+            let short = Array(FlatJSON.changes(Array(all.dropLast())).utf8)
+            #expect(short.withUnsafeBufferPointer { ItemPack.touching("class", changes: $0, entries: read) } == nil || all.isEmpty)
         }
         #expect(ItemPack.readEntries("[[2,0,0,null,1]]") == nil, "a span of no bytes")
         #expect(ItemPack.readEntries("[[2,0,5,null,1]") == nil && ItemPack.readEntries("[]") == [])

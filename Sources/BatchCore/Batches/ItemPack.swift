@@ -118,6 +118,31 @@ public enum ItemPack {
         }
     }
 
+    /// Which of the pack's items have a change of a record of kind `entity`, told from the pack's changes as
+    /// `appendChanges` wrote them (each change's first member) without reading the changes: a page of the preview
+    /// filtered by kind of record counts them through every pack of a state-size roster. nil when the text is not
+    /// in that form or does not hold the entries' changes.
+    public static func touching(_ entity: String, changes bytes: UnsafeBufferPointer<UInt8>, entries: [Entry]) -> [Bool]? {
+        let wanted = Array(entity.utf8)
+        guard bytes.first == 0x5B else { return nil }
+        var result = [Bool](repeating: false, count: entries.count)
+        var at = 1
+        for (index, entry) in entries.enumerated() {
+            for _ in 0..<entry.changeCount {
+                if at < bytes.count, bytes[at] == 0x2C { at += 1 }
+                // `["entity",` — the kind written plain (no escapes in a kind's name).
+                guard at + wanted.count + 3 < bytes.count, bytes[at] == 0x5B, bytes[at + 1] == 0x22, let end = FlatJSON.compositeEnd(bytes, from: at)
+                else { return nil }
+                if bytes[at + 2 + wanted.count] == 0x22, wanted.indices.allSatisfy({ bytes[at + 2 + $0] == wanted[$0] }) {
+                    result[index] = true
+                }
+                at = end
+            }
+        }
+        guard at + 1 == bytes.count, bytes[at] == 0x5D else { return nil }
+        return result
+    }
+
     /// Each entry's changes, cut from the pack's changes in order; nil when their counts do not add up.
     public static func split(_ changes: [FieldChange], among entries: [Entry]) -> [[FieldChange]]? {
         guard entries.reduce(0, { $0 + $1.changeCount }) == changes.count else { return nil }

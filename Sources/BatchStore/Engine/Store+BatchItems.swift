@@ -421,6 +421,12 @@ extension Store {
             let packsMatch = !warningsOnly && issue == nil && [nil, .ready, .unchanged, .applied].contains(state)
             let packed = try packsMatch
                 && db.first("SELECT item_id FROM batch_items WHERE \(Self.itemsOfBatch) AND pack_end IS NOT NULL LIMIT 1", [.id(batchID)]) != nil
+            let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
+            if packed {
+                let walk = ItemWalk(db: db, filter: filter, entity: entity, inputs: inputs)
+                let (total, items) = try walk.page(offset: offset, limit: limit, problemsFirst: problemsFirst)
+                return Page(items: items.map { $0.applied(applied) }, total: total, offset: offset, limit: limit)
+            }
             // The total of one state alone is the batch's count of it, stored with every change of its items:
             // counting the rows of a common state (ready or unchanged: nearly all of a 1.6-million-row roster's, not
             // indexed by state) would read every item. A batch stored without counts is counted.
@@ -429,35 +435,24 @@ extension Store {
                 stored = try db.first("SELECT counts FROM batches WHERE batch_id = ?", [.id(batchID)])
                     .flatMap { JSONText.decode(ItemCounts.self, $0.optionalText("counts")) }
             }
-            let decoder = JSONDecoder(), inputs = try StoredInput(db, batchID: batchID)
-            let pages = ItemWalk(db: db, filter: filter, entity: entity, inputs: inputs)
             let total: Int64
             if let state, let stored, stored.total > 0 {
                 total = Int64(stored[state])
-            } else if !packed {
-                total = try db.scalarInt("SELECT COUNT(*) FROM batch_items \(filter.whereClause)", filter.binds)
-            } else if entity == nil {
-                total = try db.scalarInt("SELECT CAST(COALESCE(SUM(\(Self.itemsInRow)), 0) AS BIGINT) FROM batch_items \(filter.whereClause)", filter.binds)
             } else {
-                total = Int64(try pages.count())
+                total = try db.scalarInt("SELECT COUNT(*) FROM batch_items \(filter.whereClause)", filter.binds)
             }
             guard total > offset else { return Page(items: [], total: Int(total), offset: offset, limit: limit) }
-            let items: [BatchItem]
-            if packed {
-                items = try pages.page(offset: offset, limit: limit, groups: problemsFirst ? Self.problemsFirstGroups : [nil])
-            } else {
-                items = try db.query(
-                    "SELECT * FROM batch_items \(filter.whereClause) ORDER BY \(problemsFirst ? Self.problemsFirstOrder : "") item_id LIMIT ? OFFSET ?",
-                    filter.binds + [.int(Int64(limit)), .int(Int64(offset))]
-                ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs) }
-            }
-            return Page(items: items.map { $0.applied(applied) }, total: Int(total), offset: offset, limit: limit)
+            let items = try db.query(
+                "SELECT * FROM batch_items \(filter.whereClause) ORDER BY \(problemsFirst ? Self.problemsFirstOrder : "") item_id LIMIT ? OFFSET ?",
+                filter.binds + [.int(Int64(limit)), .int(Int64(offset))]
+            ).map { try BatchItem(row: $0, decoder: decoder, inputs: inputs).applied(applied) }
+            return Page(items: items, total: Int(total), offset: offset, limit: limit)
         }
     }
 
-    /// The items of a page of a batch that has packs (`ItemPack`), found by walking its rows in order: a row of one
-    /// item counts one, a pack as many of its items as the page's filter takes, and only the rows that give the page
-    /// are read whole.
+    /// A page of a batch that has packs (`ItemPack`), found in one read of its rows' numbers in order (and, for a
+    /// page of one kind of record, of its packs' texts, read where SQLite holds them): a row of one item counts one,
+    /// a pack as many of its items as the filter takes. Only the rows that give the page are then read whole.
     struct ItemWalk {
         let db: any SQLConnection
         let filter: SQLFilter
@@ -465,37 +460,42 @@ extension Store {
         let entity: String?
         let inputs: StoredInput
 
-        /// How many of the items of the rows that match the filter it takes.
-        func count() throws -> Int {
-            var total = 0
-            try walk(group: nil) { _, count in
-                total += count
-                return true
+        /// The filter's items at `offset…` (up to `limit`), ordered by their numbers or problems first
+        /// (`problemsFirstOrder`), and how many there are.
+        func page(offset: Int, limit: Int, problemsFirst: Bool) throws -> (total: Int, items: [BatchItem]) {
+            var rows: [(group: Int, first: Int64, count: Int)] = []
+            let group = problemsFirst ? Store.problemsFirstGroup : "0"
+            // With an entity, a pack's entries and changes tell which of its items touch it.
+            let texts = entity == nil ? "" : ", CASE WHEN pack_end IS NULL THEN NULL ELSE input END, CASE WHEN pack_end IS NULL THEN NULL ELSE changes END"
+            try db.forEachRow(
+                "SELECT item_id, pack_end, \(group) AS grp\(texts) FROM batch_items \(filter.whereClause) ORDER BY item_id", filter.binds
+            ) { (cells: SQLCells) in
+                guard let first = cells.int(at: 0) else { return }
+                var count = 1
+                if let end = cells.int(at: 1) {
+                    count = try entity.map { try touching($0, cells, first: first, end: end) } ?? Int(end - first + 1)
+                }
+                if count > 0 { rows.append((Int(cells.int(at: 2) ?? 0), first, count)) }
             }
-            return total
-        }
-
-        /// The items at `offset…` (up to `limit`), in the order of `groups` (conditions, nil for all) and of their numbers.
-        func page(offset: Int, limit: Int, groups: [String?]) throws -> [BatchItem] {
+            let total = rows.reduce(0) { $0 + $1.count }
+            if problemsFirst { rows.sort { ($0.group, $0.first) < ($1.group, $1.first) } }
             var skip = offset
             var page: [BatchItem] = []
             let decoder = JSONDecoder()
-            for group in groups {
-                try walk(group: group) { row, count in
-                    if skip >= count {
-                        skip -= count
-                        return true
-                    }
-                    guard let whole = try db.first("SELECT * FROM batch_items WHERE batch_no = ? AND item_id = ?", [row["batch_no"], row["item_id"]])
-                    else { return true }
-                    let items = try BatchItem.decoded(row: whole, decoder: decoder, inputs: inputs).filter(wanted).dropFirst(skip)
-                    skip = 0
-                    page += items.prefix(limit - page.count)
-                    return page.count < limit
+            for row in rows where page.count < limit {
+                if skip >= row.count {
+                    skip -= row.count
+                    continue
                 }
-                if page.count == limit { break }
+                guard
+                    let whole = try db.first(
+                        "SELECT * FROM batch_items \(filter.whereClause) AND item_id = ?", filter.binds + [.int(row.first)])
+                else { continue }
+                let items = try BatchItem.decoded(row: whole, decoder: decoder, inputs: inputs).filter(wanted).dropFirst(skip)
+                skip = 0
+                page += items.prefix(limit - page.count)
             }
-            return page
+            return (total, page)
         }
 
         func wanted(_ item: BatchItem) -> Bool {
@@ -503,39 +503,21 @@ extension Store {
             return item.changes.contains { $0.entity == entity }
         }
 
-        /// Hands `body` each matching row (its key columns) in order, with how many of its items the filter takes,
-        /// until it answers false.
-        func walk(group: String?, _ body: (SQLRow, Int) throws -> Bool) throws {
-            var after: Int64 = 0
-            var conditions = filter
-            if let group { conditions.add(group) }
-            // With an entity, a pack's entries and changes tell which of its items touch it.
-            let columns = "batch_no, item_id, pack_end" + (entity == nil ? "" : ", CASE WHEN pack_end IS NULL THEN NULL ELSE input END AS input, CASE WHEN pack_end IS NULL THEN NULL ELSE changes END AS changes")
-            while true {
-                let rows = try db.query(
-                    "SELECT \(columns) FROM batch_items \(conditions.whereClause) AND item_id > ? ORDER BY item_id LIMIT 2000",
-                    conditions.binds + [.int(after)])
-                guard let last = rows.last else { return }
-                for row in rows {
-                    var count = 1
-                    if let end = row["pack_end"].int {
-                        let first = try row.int("item_id")
-                        if let entity {
-                            count = try Store.packParts(row, first: first, end: end).changes.filter { $0.contains { $0.entity == entity } }.count
-                        } else {
-                            count = Int(end - first + 1)
-                        }
-                    }
-                    if count > 0, try !body(row, count) { return }
-                }
-                after = try Store.lastItem(of: last)
+        /// How many of a pack's items (its entries and changes at 3 and 4) change a record of `entity`.
+        func touching(_ entity: String, _ cells: SQLCells, first: Int64, end: Int64) throws -> Int {
+            let entries = cells.withText(at: 3) { $0.flatMap { ItemPack.readEntries(String(decoding: $0, as: UTF8.self)) } }
+            if let entries, Int64(entries.count) == end - first + 1,
+                let touching = cells.withText(at: 4, { $0.flatMap { ItemPack.touching(entity, changes: $0, entries: entries) } })
+            {
+                return touching.filter { $0 }.count
             }
+            // (Not as this version writes them: read whole.)
+            let (_, changes) = try Store.packParts(input: cells.text(at: 3) ?? "", changes: cells.text(at: 4) ?? "", first: first, end: end)
+            return changes.filter { $0.contains { $0.entity == entity } }.count
         }
     }
 
-    /// `problemsFirstOrder`'s groups, in order, as conditions.
-    static let problemsFirstGroups: [String?] = (0...4).map { "(\(problemsFirstGroup)) = \($0)" }
-
+    /// `problemsFirstOrder`'s group of a row: 0 for an error … 4 for the rest.
     static let problemsFirstGroup = """
         CASE WHEN state = 'error' THEN 0 WHEN state = 'unmatched' THEN 1 WHEN issues LIKE '%"warning"%' THEN 2
         WHEN state IN ('ready', 'applied') THEN 3 ELSE 4 END

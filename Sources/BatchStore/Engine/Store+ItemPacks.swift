@@ -53,10 +53,15 @@ extension Store {
 
     /// A pack's entries and each one's changes.
     static func packParts(_ row: SQLRow, first: Int64, end: Int64) throws -> (entries: [ItemPack.Entry], changes: [[FieldChange]]) {
-        guard let entries = ItemPack.readEntries(try row.text("input")), Int64(entries.count) == end - first + 1,
-            let all = FlatJSON.readChanges(try row.text("changes")), let changes = ItemPack.split(all, among: entries)
+        try packParts(input: row.text("input"), changes: row.text("changes"), first: first, end: end)
+    }
+
+    /// A pack's entries and each one's changes, from its row's `input` and `changes`.
+    static func packParts(input: String, changes: String, first: Int64, end: Int64) throws -> (entries: [ItemPack.Entry], changes: [[FieldChange]]) {
+        guard let entries = ItemPack.readEntries(input), Int64(entries.count) == end - first + 1,
+            let all = FlatJSON.readChanges(changes), let split = ItemPack.split(all, among: entries)
         else { throw StoreError.corrupt("the batch items \(first)–\(end), stored together, could not be read") }
-        return (entries, changes)
+        return (entries, split)
     }
 }
 

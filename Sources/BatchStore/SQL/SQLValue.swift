@@ -145,6 +145,12 @@ public struct SQLCells {
         withText(at: position) { bytes in bytes.map { String(decoding: $0, as: UTF8.self) } }
     }
 
+    /// The cell at `position` as a whole number (`SQLValue.int`; nil: NULL).
+    public func int(at position: Int) -> Int64? {
+        if let statement { return Self.int(statement, Int32(position)) }
+        return row?.cells[position].int
+    }
+
     /// The cell at `position` as a yes/no (`SQLValue.bool`; NULL is false).
     public func bool(at position: Int) -> Bool {
         if let statement { return Self.bool(statement, Int32(position)) }

@@ -332,6 +332,12 @@ extension SQLCells {
         return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, column))))
     }
 
+    /// A cell as a whole number, as `SQLValue.int` reads it (nil: NULL).
+    static func int(_ statement: OpaquePointer, _ column: Int32) -> Int64? {
+        if sqlite3_column_type(statement, column) == SQLITE_INTEGER { return sqlite3_column_int64(statement, column) }
+        return GRDBConnection.cell(statement, column).int
+    }
+
     /// A cell as a yes/no, as `SQLRow.bool(at:)` reads it (NULL is false).
     static func bool(_ statement: OpaquePointer, _ column: Int32) -> Bool {
         if sqlite3_column_type(statement, column) == SQLITE_INTEGER { return sqlite3_column_int64(statement, column) != 0 }
