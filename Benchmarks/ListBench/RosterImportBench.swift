@@ -455,7 +455,13 @@ enum RosterImportBench {
             hash again), a userId, login ID or address looked up once instead of two or three times, a row's school
             and school name told from the previous row's by the numbers of their texts (reading and checking as a whole,
             alternate processes, median 1.78 → 1.54 s); and the CSV reader's pieces joined on every core (reading
-            alone 0.64 → 0.61 s). The tables above are this round's.
+            alone 0.64 → 0.61 s). The thirty-ninth round (2026-12-07, seventh session), items in packs: runs of
+            plain items (one file, one state, no issue, each read from a span of the kept file) stored up to 256 to a
+            row of the items table (`ItemPack`), lz4 for the packs' long texts on PostgreSQL. Alternate runs of the
+            binaries without and with, the store step: first import 2.21 / 2.41 → 1.60 / 1.62 s, whole 11.69 / 11.74 →
+            10.40 / 10.34 s; re-import 1.76 / 1.81 → 0.98 / 1.01 s, whole 9.92 / 9.82 → 7.81 / 8.57 s; PostgreSQL's
+            first import 4.18 / 4.06 → 2.28 / 2.55 s, whole 14.20 / 13.79 → 11.21 / 12.27 s. The tables above are this
+            round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once
