@@ -460,8 +460,11 @@ enum RosterImportBench {
             row of the items table (`ItemPack`), lz4 for the packs' long texts on PostgreSQL. Alternate runs of the
             binaries without and with, the store step: first import 2.21 / 2.41 → 1.60 / 1.62 s, whole 11.69 / 11.74 →
             10.40 / 10.34 s; re-import 1.76 / 1.81 → 0.98 / 1.01 s, whole 9.92 / 9.82 → 7.81 / 8.57 s; PostgreSQL's
-            first import 4.18 / 4.06 → 2.28 / 2.55 s, whole 14.20 / 13.79 → 11.21 / 12.27 s. The tables above are this
-            round's.
+            first import 4.18 / 4.06 → 2.28 / 2.55 s, whole 14.20 / 13.79 → 11.21 / 12.27 s. Then, in profiles of the
+            first import: the runs found reading each item where the array holds it (217 → 13 samples, on the
+            writer's thread before the insert starts), and the per-entity counting's roles and people whose rows
+            come apart found in one pass over the items, read in place (outside its two-way tally 418 → 247
+            samples). The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once

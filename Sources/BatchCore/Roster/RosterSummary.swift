@@ -79,15 +79,21 @@ public enum RosterSummary {
         roleOf.reserveCapacity(items.count / 4)
         // Fields are read through the array, not from a copy of each item (copying 1.6 million items, with their
         // references counted up and down, was seconds of a state-size roster).
-        let usersRows = items.indices.lazy.filter { items[$0].input[roleColumn] != nil }
+        // People whose rows come in more than one run (their enrollments are kept by key, as
+        // `RosterPlanner.SeenEnrollments.scattered` finds them), found in the same pass as the roles.
+        var started: Set<String> = [], runsApart: Set<String> = []
+        started.reserveCapacity(items.count / 4)
         var lastUser: String?
-        for index in usersRows {
-            guard let user = items[index].input[userColumn], user != lastUser else { continue }
-            lastUser = user
-            if roleOf[user] == nil, let role = UserRole(lenient: items[index].input[roleColumn] ?? "") { roleOf[user] = role }
+        // (Read through the buffer: through the array, each item's cells were retained and released at each read.)
+        items.withUnsafeBufferPointer { items in
+            for index in items.indices where items[index].input[roleColumn] != nil {
+                guard let user = items[index].input[userColumn], user != lastUser else { continue }
+                lastUser = user
+                if roleOf[user] == nil, let role = UserRole(lenient: items[index].input[roleColumn] ?? "") { roleOf[user] = role }
+                if !started.insert(user).inserted { runsApart.insert(user) }
+            }
         }
-        // People whose rows come in more than one run (their enrollments are kept by key).
-        let scattered = RosterPlanner.SeenEnrollments.scattered(usersRows.compactMap { items[$0].input[userColumn] })
+        let scattered = runsApart
         let knownRoles = roleOf
         // The cut: half way, moved on to where the next person's rows start (a person's run of rows is counted
         // whole, in one part).
