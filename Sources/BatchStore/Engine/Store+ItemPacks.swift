@@ -37,18 +37,16 @@ extension Store {
         let first = try row.int("item_id"), number = try row.int("batch_no")
         let (entries, changes) = try packParts(row, first: first, end: end)
         try db.execute("DELETE FROM batch_items WHERE batch_no = ? AND item_id = ?", [.int(number), .int(first)])
-        for (offset, entry) in entries.enumerated() {
-            try db.execute(
-                """
-                INSERT INTO batch_items (batch_no, item_id, file_name, row_number, input, target, label, state, changes, issues,
-                    manual_target, suggestions)
-                VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, '[]', NULL, '[]')
-                """,
+        // Each item as `insertItems` writes a span item of its own (the same columns, in `itemColumns`' order).
+        try db.bulkInsert(
+            table: "batch_items", columns: itemColumns,
+            rows: entries.enumerated().map { offset, entry in
                 [
                     .int(number), .int(first + Int64(offset)), row["file_name"], .int(Int64(entry.row)), .text(entry.span.text),
-                    .optional(entry.target), row["state"], .text(FlatJSON.changes(changes[offset])),
-                ])
-        }
+                    .optional(entry.target), .text(""), row["state"], .text(FlatJSON.changes(changes[offset])), .text("[]"), .null,
+                    .text("[]"), .null,
+                ]
+            })
     }
 
     /// A pack's entries and each one's changes.
