@@ -111,10 +111,11 @@ extension BatchEngine {
             if let run { fields[run.field, default: 0] += run.count }
             // The changes (two million at state size) and items are let go of on another thread, not between the
             // write and its commit.
-            Parallel.release(inBackground: (changes, planned))
-            changes = []
+            // (Moved into the release, the held plan's own reference dropped first: the other thread's reference
+            // is the last one.)
             held = nil
-            planned = nil
+            Parallel.release(inBackground: (consume changes, planned.take()))
+            changes = []
             let report = BatchReport(counts: counts, changedFields: fields, appliedAt: now)
             let status: BatchStatus = counts.error + counts.unmatched > 0 ? .completedWithErrors : .completed
             try db.execute(
