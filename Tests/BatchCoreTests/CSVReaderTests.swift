@@ -102,6 +102,30 @@ struct CSVReaderTests {
         #expect(bytes.withUnsafeBytes { CSVReader.cells(at: FileSpan(offset: bytes.count - 2, length: 3), in: $0) } == nil)
         #expect(bytes.withUnsafeBytes { CSVReader.cells(at: FileSpan(offset: 5, length: Int.max - 1), in: $0) } == nil, "a damaged span is nothing, not a crash")
         #expect(FileSpan(text: first.text) == first && FileSpan(text: "@12") == nil && FileSpan(text: "[]") == nil)
+        // Rows that follow one another (empty lines between them or not), read at once: each as read alone. Not when
+        // a row lies between them, nor when a span is not a whole record.
+        let last = try #require(read.records.last.flatMap(read.span(of:)))
+        let lastThree = read.records.suffix(3).compactMap(read.span(of:))
+        #expect(lastThree.count == 1, "of the last three rows only the last is a span")
+        let run = [first]
+        #expect(bytes.withUnsafeBytes { CSVReader.cells(of: run, in: $0) } == [bytes.withUnsafeBytes { CSVReader.cells(at: first, in: $0)! }])
+        #expect(bytes.withUnsafeBytes { CSVReader.cells(of: [first, last], in: $0) } == nil, "rows between them")
+        #expect(bytes.withUnsafeBytes { CSVReader.cells(of: [FileSpan(offset: first.offset, length: first.length - 1)], in: $0) } == nil)
+        let rows = (1...300).map { "login\($0 % 7),e\($0)@x.org" }
+        let many = Data(("loginId,userEmail\n" + rows.joined(separator: "\n") + "\n\nlogin9,late@x.org\n").utf8)
+        let manyRead = try table(many).get()
+        let manySpans = manyRead.records.compactMap(manyRead.span(of:))
+        #expect(manySpans.count == 301)
+        let together = try #require(many.withUnsafeBytes { CSVReader.cells(of: Array(manySpans.prefix(300)), in: $0) })
+        #expect(together == manySpans.prefix(300).map { span in many.withUnsafeBytes { CSVReader.cells(at: span, in: $0)! } })
+        #expect(together.first?.numberedIn != nil && together.allSatisfy { $0.numberedIn === together[0].numberedIn }, "one list of texts")
+        let (one, two) = (manySpans[0], manySpans[1])
+        #expect(
+            many.withUnsafeBytes { CSVReader.cells(of: [one, FileSpan(offset: two.offset + 2, length: two.length - 2)], in: $0) } == nil,
+            "a span that starts inside its row")
+        #expect(
+            many.withUnsafeBytes { CSVReader.cells(of: Array(manySpans.suffix(2)), in: $0) }
+                == manySpans.suffix(2).map { span in many.withUnsafeBytes { CSVReader.cells(at: span, in: $0)! } }, "an empty line between")
         // Converted from Windows-1252: its records' bytes are of the converted text, not of the file.
         let converted = try table(try #require("loginId,userEmail\nJosé,j@x.org\n".data(using: .windowsCP1252))).get()
         #expect(converted.records.allSatisfy { converted.span(of: $0) == nil })

@@ -90,5 +90,47 @@ struct DistinctTextsTests {
             }
         }
     }
-}
 
+    @Test("a question about a column's cells is answered as asked of each text: rows of many pieces met in turn, and rows each numbered in texts of their own (a batch read back)")
+    func textAnswers() throws {
+        let columns = RowValues.Columns(["classId", "name"])
+        let column = RowValues.Column("classId", in: columns)
+        // Twelve pieces of a file, each of 100 rows and over 64 distinct texts, more than the answers kept for.
+        var pieces: [[RowValues]] = []
+        for piece in 0..<12 {
+            let lines = (0..<100).map { "C\(($0 * 7 + piece) % 90),name \($0)" }
+            let bytes = Array(lines.joined(separator: "\n").utf8)
+            var spans: [FileSpan] = [], offset = 0
+            for line in lines {
+                spans.append(FileSpan(offset: offset, length: line.utf8.count))
+                offset += line.utf8.count + 1
+            }
+            let cells = try #require(bytes.withUnsafeBytes { CSVReader.cells(of: spans, in: $0) })
+            #expect(cells.allSatisfy { $0.numberedIn === cells[0].numberedIn } && cells[0].numberedIn!.texts.count >= 64)
+            pieces.append(cells.map { RowValues(columns: columns, values: $0) })
+        }
+        // Rows read back one by one, each numbered in texts of its own.
+        let alone = try (0..<40).map { row -> RowValues in
+            let line = Array("C\(row % 9),alone".utf8)
+            let cells = try #require(line.withUnsafeBytes { CSVReader.cells(at: FileSpan(offset: 0, length: line.count), in: $0) })
+            #expect(cells.numberedIn != nil)
+            return RowValues(columns: columns, values: cells)
+        }
+        func answer(_ text: String) -> Int32 { Int32(text.dropFirst().unicodeScalars.reduce(0) { $0 * 31 + Int($1.value) } % 1000) }
+        var answers = TextAnswers(), asked = 0
+        // Four pieces in turn, a row at a time: each text of each piece asked once.
+        for row in 0..<100 {
+            for piece in pieces.prefix(4) {
+                #expect(answers.answer(piece[row], column) { asked += 1; return answer($0) } == answer(piece[row]["classId"]!))
+            }
+        }
+        #expect(asked == pieces.prefix(4).reduce(0) { $0 + Set($1.map { $0["classId"]! }).count }, "answers kept for the pieces met lately")
+        // All twelve in turn (more than are kept), and then the rows read alone: the same answers.
+        for row in 0..<100 {
+            for piece in pieces {
+                #expect(answers.answer(piece[row], column) { answer($0) } == answer(piece[row]["classId"]!))
+            }
+        }
+        for row in alone { #expect(answers.answer(row, column) { answer($0) } == answer(row["classId"]!)) }
+    }
+}

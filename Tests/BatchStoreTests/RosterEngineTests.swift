@@ -279,6 +279,44 @@ struct RosterEngineTests {
         }
     }
 
+    @Test("a draft previewed before another batch applied the same rows is planned again whole at Process: its items written anew, packed, the same as the files received now; a second file received apart reads the first back", arguments: TestDatabase.all)
+    func plannedAgainWhole(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            // (Each file received on its own, as an API client sends them: demographics.csv is planned with the items
+            // of users.csv read back, their rows read from the file a pack at a time.)
+            let files = RosterGenerator(schools: 2, students: 200).files(.original)
+            let both = [("users.csv", files.users), ("demographics.csv", files.demographics)]
+            let first = try await batch(engine, both)
+            let second = try await batch(engine, both)
+            let total = second.counts.total
+            #expect(total == first.counts.total && second.counts.ready == total && total > Store.rewriteFrom, "\(total) items")
+            _ = try await applyQueued(engine, [first])
+
+            // Every row now says what the data already holds: Process plans the draft again, and there is nothing to do.
+            let refusal = try await EngineFixture.refusal {
+                _ = try await engine.submit(second.id, confirm: true, allowMassChanges: true, by: Actor(EngineFixture.clerk))
+            }
+            #expect(refusal?.hasPrefix("Nothing in this batch would change anything") == true, "\(refusal ?? "queued")")
+            let replanned = try await store.batch(second.id)
+            #expect(replanned.status == .draft && replanned.counts.unchanged == total && replanned.counts.total == total)
+            let rows = try await store.backend.read { db in
+                try db.scalarInt(
+                    "SELECT COUNT(*) FROM batch_items WHERE batch_no = (SELECT batch_no FROM batch_numbers WHERE batch_id = ?)", [.id(second.id)])
+            }
+            #expect(rows < total / 20, "\(rows) rows for \(total) items: written anew in packs")
+
+            // The same items, counts and pages as the same files received now.
+            let fresh = try await batch(engine, both)
+            let (again, now) = try await store.backend.read { db in
+                (try Store.loadItems(db, batchID: second.id), try Store.loadItems(db, batchID: fresh.id))
+            }
+            #expect(again.count == total && again == now)
+            #expect(replanned.entityCounts == fresh.entityCounts && replanned.counts == fresh.counts)
+            let page = try await store.items(of: second.id, offset: 300, limit: 50)
+            #expect(page.items == Array(now[300..<350]) && page.total == total)
+        }
+    }
+
     @Test("the preview's filter by state finds exactly the rows of that state, those needing attention through their own index", arguments: TestDatabase.all)
     func stateFilter(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

@@ -112,6 +112,20 @@ public enum CSVReader {
         return piece.records[0].cells
     }
 
+    /// The cells of the records at `spans`, which follow one another in the file (nothing but line breaks and empty
+    /// lines between them: a pack's rows, `ItemPack`), read at once: numbers in one list of distinct texts for all
+    /// of them, as the file's reader numbers a piece's rows. nil when the bytes read do not give exactly those records
+    /// (each span is then read alone).
+    public static func cells(of spans: [FileSpan], in file: UnsafeRawBufferPointer) -> [Cells]? {
+        guard let first = spans.first, let last = spans.last else { return [] }
+        let start = first.offset, end = last.offset + last.length
+        guard start >= 0, first.length > 0, start < end, end <= file.count else { return nil }
+        let piece = read(file.bindMemory(to: UInt8.self), start..<end, final: true, validating: false)
+        guard piece.records.count == spans.count, !piece.endsInQuotes else { return nil }
+        for (record, span) in zip(piece.records, spans) where record.bytes != span.offset..<(span.offset + span.length) { return nil }
+        return piece.records.map(\.cells)
+    }
+
     /// Whether `text` is made of exactly the bytes `utf8`.
     @inline(__always)
     public static func text(_ text: String, is utf8: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -131,7 +131,14 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
 /// Answers to one question about a column's cells, remembered for each distinct text of a piece of the file (by its
 /// number there, `Cells.number(at:)`): a question asked on every row (which class is this, is it "true") is then
 /// answered once a text instead of once a row. An answer is a number from 0 up; cells that are texts of their own,
-/// or rows not of the column's list, are answered each time.
+/// or rows not of the column's list, are answered each time. `make` must answer a text the same way each time it is
+/// asked: what is remembered may be forgotten.
+///
+/// Rows read back from a stored batch are numbered each in texts of their own (a row's cells read again from the
+/// file as uploaded): those are answered each time too, and only the last few pieces' answers are kept. Before,
+/// every piece met was kept in a list searched at each change of piece, so that a batch read back (planned again
+/// at Process, or given its second file) was counted in a time that grew with the square of its rows: 12 of the
+/// 14 seconds of a 163,000-row roster's draft planned again at Process, in the request, and hours at state size.
 public struct TextAnswers {
     private var texts: Cells.Texts?
     private var answers: [Int32] = []
@@ -142,7 +149,7 @@ public struct TextAnswers {
 
     public mutating func answer(_ values: RowValues, _ column: RowValues.Column, _ make: (String) -> Int32) -> Int32 {
         guard values.columns === column.columns, let position = column.position, let table = values.values.numberedIn,
-            let number = values.values.number(at: position)
+            table.texts.count >= Self.fewestTexts, let number = values.values.number(at: position)
         else { return make(values[column] ?? "") }
         if table !== texts { switchTo(table) }
         let known = answers[number]
@@ -153,8 +160,16 @@ public struct TextAnswers {
         return made
     }
 
+    /// Texts fewer than this (a row's own) are not worth answers kept for them.
+    static let fewestTexts = 64
+    /// How many pieces' answers are kept besides the current one's (a file's pieces come in order, each once).
+    static let piecesKept = 8
+
     private mutating func switchTo(_ table: Cells.Texts) {
-        if let texts { others.append((texts, answers)) }
+        if let texts {
+            others.append((texts, answers))
+            if others.count > Self.piecesKept { others.removeFirst() }
+        }
         if let index = others.firstIndex(where: { $0.texts === table }) {
             answers = others.remove(at: index).answers
         } else {

@@ -64,11 +64,7 @@ extension BatchEngine {
                 let replanned = try handler.plan(stored, batch: batch, on: db)
                 clock.step("plan")
                 changes = replanned.filter { $0.state == .ready }.flatMap(\.changes)
-                var differs = false
-                for (old, new) in zip(stored, replanned) where !old.samePlan(as: new) {
-                    try Store.updateItem(db, batchID: batch.id, item: new)
-                    differs = true
-                }
+                let differs = try Store.storePlannedAgain(db, batchID: batch.id, stored: stored, planned: replanned) > 0
                 clock.step("update items")
                 // The counts per entity stored with the preview still hold when the plan came out the same.
                 if differs || batch.entityCounts.isEmpty {

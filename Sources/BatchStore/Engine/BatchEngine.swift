@@ -207,7 +207,7 @@ public final class BatchEngine: Sendable {
                     let saved = try Store.saveInputColumns(db, batchID: batch.id, columns, files: asUploaded)
                     let planned = try handler.planForStoring(consume toPlan, spanned: saved.spanned, batch: batch, on: db)
                     clock.step("plan \(planned.count) items")
-                    for (old, new) in zip(earlier, planned) where !old.samePlan(as: new) { try Store.updateItem(db, batchID: batch.id, item: new) }
+                    try Store.storePlannedAgain(db, batchID: batch.id, stored: earlier, planned: planned)
                     items = earlier.isEmpty ? planned : Array(planned.dropFirst(earlier.count))
                     whole = planned
                     // The per-entity counts and the digest are counted beside the storing, in the time its writer and
@@ -330,9 +330,7 @@ public final class BatchEngine: Sendable {
         _ planned: [BatchItem], of items: [BatchItem], batch: Batch, handler: any BatchKindHandler, decided: Int64? = nil,
         version: Int64, on db: any SQLConnection
     ) throws {
-        for (old, new) in zip(items, planned) where !old.samePlan(as: new) || new.id == decided {
-            try Store.updateItem(db, batchID: batch.id, item: new)
-        }
+        try Store.storePlannedAgain(db, batchID: batch.id, stored: items, planned: planned, decided: decided)
         try Store.saveEntityCounts(db, batchID: batch.id, handler.entityCounts(planned, on: db))
         try Store.saveIssueKinds(db, batchID: batch.id, IssueKind.tally(planned))
         try Store.savePlanDigest(db, batchID: batch.id, digest(planned, handler, dataVersion: version))

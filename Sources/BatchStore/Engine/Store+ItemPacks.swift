@@ -79,15 +79,19 @@ extension StoredInput {
             throw StoreError.corrupt("the batch items \(first)–\(end) have no state that can be read")
         }
         let (entries, changes) = try Store.packParts(row, first: first, end: end)
+        // The pack's rows read from the file at once when they follow one another there (a roster's do): a list of
+        // distinct texts for the pack, not one for each row.
+        let run = read(entries.map(\.span), fileName: fileName)
         var items: [BatchItem] = []
         items.reserveCapacity(entries.count)
         for (offset, entry) in entries.enumerated() {
             let text = entry.span.text
-            guard let input = read(text, fileName: fileName) else { throw Self.missing(row: entry.row, fileName: fileName) }
-            items.append(
-                BatchItem(
-                    id: first + Int64(offset), fileName: fileName, row: entry.row, input: input, target: entry.target,
-                    label: label("", input: input, text: text, fileName: fileName), state: state, changes: changes[offset]))
+            guard let input = run?[offset] ?? read(text, fileName: fileName) else { throw Self.missing(row: entry.row, fileName: fileName) }
+            var item = BatchItem(
+                id: first + Int64(offset), fileName: fileName, row: entry.row, input: input, target: entry.target,
+                label: label("", input: input, text: text, fileName: fileName), state: state, changes: changes[offset])
+            item.source = entry.span
+            items.append(item)
         }
         return items
     }
