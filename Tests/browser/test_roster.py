@@ -28,7 +28,9 @@ def entity_counts(driver):
     result = {}
     for row in driver.find_elements(By.CSS_SELECTOR, "table.entity-counts tbody tr"):
         cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
-        result[row.get_attribute("data-entity")] = dict(zip(["created", "updated", "unchanged", "removed", "errors"], map(int, cells)))
+        # (Written as the page writes numbers: "143,360".)
+        result[row.get_attribute("data-entity")] = dict(
+            zip(["created", "updated", "unchanged", "removed", "errors"], (int(cell.replace(",", "")) for cell in cells)))
     return result
 
 

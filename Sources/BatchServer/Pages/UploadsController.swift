@@ -105,7 +105,7 @@ struct UploadsController: RouteCollection {
         var batch: BatchJSON
         var statusLabel: String
         var summary: String
-        var files: [FileJSON]
+        var files: [FileRow]
         var fileSummary: String?
         var options: [String]
         var items: [ItemRow]
@@ -181,14 +181,37 @@ struct UploadsController: RouteCollection {
         var column: String?
     }
 
+    /// A row of the table of records created, updated, … : the counts written as the rest of the page writes
+    /// numbers ("143,360", not "143360": a state-size roster's enrollments).
     struct EntityRow: Encodable {
         var entity: String
         var label: String
-        var created, updated, unchanged, removed, errors: Int
+        var created, updated, unchanged, removed, errors: String
+        var hasErrors: Bool
         init(_ counts: EntityCounts) {
             entity = counts.entity
             label = counts.label
-            (created, updated, unchanged, removed, errors) = (counts.created, counts.updated, counts.unchanged, counts.removed, counts.errors)
+            (created, updated, unchanged, removed, errors) = (
+                counts.created.formatted(), counts.updated.formatted(), counts.unchanged.formatted(), counts.removed.formatted(),
+                counts.errors.formatted()
+            )
+            hasErrors = counts.errors > 0
+        }
+    }
+
+    /// A file of the batch as the page lists it: "users.csv (143,360 rows, 21.3 MB)".
+    struct FileRow: Encodable {
+        var fileName: String
+        var items: Int
+        var rows: String
+        var size: String
+        var warnings: [BatchIssue]
+        init(_ file: BatchFile) {
+            fileName = file.fileName
+            items = file.itemCount
+            warnings = file.issues
+            rows = file.itemCount.formatted()
+            size = ByteCountFormatter.string(fromByteCount: file.byteSize, countStyle: .file)
         }
     }
 
@@ -253,7 +276,7 @@ struct UploadsController: RouteCollection {
             batch: BatchJSON(batch, live: req.engine.progress.progress(of: batch.id)), statusLabel: batch.statusLabel,
             // (On the batch's own page, the reason is below, not elsewhere.)
             summary: batch.wasRefused ? "Nothing was uploaded: the file was refused, for the reason below." : BatchJSON.summary(batch),
-            files: files.count > 3 ? [] : files.map(FileJSON.init),
+            files: files.count > 3 ? [] : files.map(FileRow.init),
             fileSummary: files.count > 3
                 ? "\(files.count) files, \(ByteCountFormatter.string(fromByteCount: files.reduce(0) { $0 + $1.byteSize }, countStyle: .binary))"
                 : nil,
