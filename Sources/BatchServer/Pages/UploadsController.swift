@@ -199,17 +199,14 @@ struct UploadsController: RouteCollection {
         }
     }
 
-    /// A file of the batch as the page lists it: "users.csv (143,360 rows, 21.3 MB)".
+    /// A file of the batch as the page lists it: the API's (`FileJSON`), with its rows and size written for a person
+    /// ("users.csv (143,360 rows, 21.3 MB)").
     struct FileRow: Encodable {
-        var fileName: String
-        var items: Int
+        var file: FileJSON
         var rows: String
         var size: String
-        var warnings: [BatchIssue]
         init(_ file: BatchFile) {
-            fileName = file.fileName
-            items = file.itemCount
-            warnings = file.issues
+            self.file = FileJSON(file)
             rows = file.itemCount.formatted()
             size = ByteCountFormatter.string(fromByteCount: file.byteSize, countStyle: .file)
         }
