@@ -337,15 +337,11 @@ extension Store {
         let decoder = JSONDecoder()
         var perRow: [[BatchItem]] = []
         perRow.reserveCapacity(rows.count)
-        var decodedFast: [Bool] = []
-        decodedFast.reserveCapacity(rows.count)
+        let withSuggestions = rows.indices.filter { fast[$0] != nil && (rows[$0].optionalText("suggestions") ?? "[]") != "[]" }
         for index in fast.indices {
             // (Taken out of `fast`: the only reference to each row's items, so that they are moved below.)
-            let items = fast[index].take()
-            decodedFast.append(items != nil)
-            perRow.append(try items ?? BatchItem.decoded(row: rows[index], decoder: decoder, inputs: inputs))
+            perRow.append(try fast[index].take() ?? BatchItem.decoded(row: rows[index], decoder: decoder, inputs: inputs))
         }
-        let withSuggestions = rows.indices.filter { decodedFast[$0] && (rows[$0].optionalText("suggestions") ?? "[]") != "[]" }
         for (index, value) in zip(withSuggestions, try decoder.decode([[Suggestion]].self, from: try array("suggestions", withSuggestions))) {
             perRow[index][0].suggestions = value
         }
