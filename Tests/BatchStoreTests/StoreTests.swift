@@ -674,6 +674,26 @@ struct StoreTests {
         #expect(try blobs.get(key) == Data("hello".utf8))
         #expect(throws: StoreError.self) { try blobs.get("../../etc/passwd") }
     }
+
+    @Test("a large file read mapped is kept byte for byte: written straight to disk, its last part the usual way")
+    func largeMappedBlob() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sb-blobs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let blobs = try FileBlobStore(root: root)
+        // 3 MiB and 1,234 bytes: whole disk blocks, then a tail that fills none.
+        let bytes = Data((0..<(3 << 20) + 1_234).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) })
+        let source = root.appendingPathComponent("users.csv")
+        try bytes.write(to: source)
+        let mapped = try Data(contentsOf: source, options: .alwaysMapped)
+        let key = try blobs.commit(try blobs.stage(mapped))
+        #expect(key == FileBlobStore.key(for: bytes))
+        #expect(try blobs.get(key) == bytes)
+        // The same bytes not starting on a page of memory (a slice): written the usual way, kept the same.
+        let shifted = Data([7] + bytes).dropFirst()
+        let again = try FileBlobStore(root: root.appendingPathComponent("again"))
+        let keyAgain = try again.commit(try again.stage(shifted))
+        #expect(try again.get(keyAgain) == bytes)
+    }
 }
 
 /// Two schools, a class, four students and a teacher.

@@ -238,13 +238,20 @@ extension Array {
             for index in lists.indices {
                 var list: [Element] = []
                 swap(&list, &lists[index])
-                list.withUnsafeMutableBufferPointer { list in
-                    guard let from = list.baseAddress, !list.isEmpty else { return }
-                    (joined.baseAddress! + initialized).moveInitialize(from: from, count: list.count)
-                    from.initialize(repeating: filler, count: list.count)
-                    initialized += list.count
-                }
+                initialized += list.move(to: joined.baseAddress! + initialized, filler: filler)
             }
+        }
+    }
+
+    /// Moves the elements to `target` (uninitialized memory for `count` of them), leaving `filler` in their places
+    /// here (see `joined(moving:filler:)`); their number.
+    @discardableResult
+    public mutating func move(to target: UnsafeMutablePointer<Element>, filler: Element) -> Int {
+        withUnsafeMutableBufferPointer { list in
+            guard let from = list.baseAddress, !list.isEmpty else { return 0 }
+            target.moveInitialize(from: from, count: list.count)
+            from.initialize(repeating: filler, count: list.count)
+            return list.count
         }
     }
 }

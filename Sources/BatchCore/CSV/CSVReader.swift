@@ -16,6 +16,9 @@ public struct CSVRecord: Sendable, Hashable {
         self.cells = cells
         self.bytes = bytes
     }
+
+    /// A record that holds no memory of its own, for the places of records moved out.
+    static let filler = CSVRecord(line: 0, cells: Cells([]))
 }
 
 /// Reads RFC 4180 CSV: quoted commas, doubled quotes and line breaks inside quotes; CRLF, LF or a lone CR; blank
@@ -87,8 +90,10 @@ public enum CSVReader {
                         swap(&records, &held[index].records)
                         guard !records.isEmpty, let base = target.buffer.baseAddress else { return }
                         let start = base + firstRecord[index]
-                        records.withUnsafeBufferPointer { start.initialize(from: $0.baseAddress!, count: $0.count) }
-                        if lines[index] > 0 { for offset in records.indices { start[offset].line += lines[index] } }
+                        // Moved, not copied: a copy counted up each record's references and freeing the piece's
+                        // array counted them down again; its places get a record that holds nothing instead.
+                        records.move(to: start, filler: .filler)
+                        if lines[index] > 0 { for offset in 0..<records.count { start[offset].line += lines[index] } }
                     }
                     initialized = firstRecord[count]
                 }

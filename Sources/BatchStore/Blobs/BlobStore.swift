@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Where photos and documents live. Keys are the SHA-256 of the content, so storing the same bytes twice costs
 /// nothing and a key names exactly one content. A filesystem store comes first; an S3-compatible one can
@@ -79,18 +82,61 @@ public struct FileBlobStore: BlobStore {
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown)
         }
-        let handle = try FileHandle(forWritingTo: temporary)
         do {
-            try handle.write(contentsOf: bytes)
-            try handle.synchronize()
-            try handle.close()
+            try Self.writeFlushed(bytes, to: temporary.path)
         } catch {
-            try? handle.close()
             try? FileManager.default.removeItem(at: temporary)
             throw error
         }
         return StagedBlob(key: key, temporary: temporary)
     }
+
+    /// Writes `bytes` to the file at `path` and flushes it to disk. Bytes that start on a page of memory (a file read
+    /// mapped: an upload, a roster given to the command line) go to the disk straight from there (`O_DIRECT`), not
+    /// first copied into the kernel's cache of the file: that copy was half a second of a core while a state-size
+    /// users.csv was being read on both (docs/decisions.md, round 41). The tail that does not fill a disk block, and
+    /// any bytes where the file system refuses direct writes, are written the usual way.
+    static func writeFlushed(_ bytes: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(descriptor) }
+        try bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            guard let base = buffer.baseAddress else { return }
+            var written = 0
+            let block = 4096
+            let direct = buffer.count >= Self.directFrom && Int(bitPattern: base) % block == 0
+            if direct, fcntl(descriptor, F_SETFL, O_DIRECT_FLAG) == 0 {
+                let aligned = buffer.count - buffer.count % block
+                while written < aligned {
+                    let count = Glibc.write(descriptor, base + written, min(aligned - written, 1 << 23))
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 || count % block != 0 {
+                        // Refused (or a part written that leaves the rest unaligned): the rest the usual way.
+                        if count > 0 { written += count }
+                        break
+                    }
+                    written += count
+                }
+                _ = fcntl(descriptor, F_SETFL, 0)
+            }
+            while written < buffer.count {
+                let count = Glibc.write(descriptor, base + written, buffer.count - written)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw CocoaError(.fileWriteUnknown) }
+                written += count
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+
+    /// Bytes from which a direct write is tried (below, the kernel's copy costs little).
+    static let directFrom = 1 << 20
+
+    #if arch(x86_64)
+        private static let O_DIRECT_FLAG: Int32 = 0o40000
+    #else
+        private static let O_DIRECT_FLAG: Int32 = 0o200000
+    #endif
 
     /// Renames the staged file to its key (atomic: a reader sees all of it or none).
     public func commit(_ staged: StagedBlob) throws -> String {
