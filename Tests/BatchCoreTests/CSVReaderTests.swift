@@ -263,9 +263,10 @@ struct CSVReaderTests {
         #expect(records.count == 4)
         let (first, second, third) = (records[1].cells, records[2].cells, records[3].cells)
         #expect(Array(first) == ["001", "陳大文", "Harbour Primary School", "SCH0001-01A-ENGL"])
-        #expect(first.same(1, as: second, at: 1) && first.same(2, as: third, at: 2), "the same bytes, one number")
-        #expect(first.same(1, as: third, at: 1), "a quoted cell with the same text as an unquoted one is the same text")
-        #expect(!first.same(3, as: second, at: 3) && !first.same(3, as: third, at: 3) && !first.same(0, as: third, at: 0))
+        #expect(first.isNumbered(in: second.numberedIn) && first.isNumbered(in: third.numberedIn), "one list of texts")
+        #expect(first.number(at: 1) == second.number(at: 1) && first.number(at: 2) == third.number(at: 2), "the same bytes, one number")
+        #expect(first.number(at: 1) == third.number(at: 1), "a quoted cell with the same text as an unquoted one is the same text")
+        #expect(first.number(at: 3) != second.number(at: 3) && first.number(at: 3) != third.number(at: 3) && first.number(at: 0) != third.number(at: 0))
         #expect(first != second && first == CSVReader.parse(text).records[1].cells, "compared by their texts across reads")
         // Trimmed: only the cell with white space changes, and only in that row.
         let columns = RowValues.Columns(Array(records[0].cells))
@@ -275,10 +276,10 @@ struct CSVReaderTests {
         changed[1] = "李小明"
         #expect(Array(changed) == ["001", "李小明", "Harbour Primary School", "SCH0001-01A-MATH"])
         #expect(Array(second) == ["001", "陳大文", "Harbour Primary School", "SCH0001-01A-MATH"] && records[2].cells == second)
-        #expect(!changed.same(1, as: second, at: 1) && changed.same(2, as: second, at: 2))
+        #expect(changed.numberedIn == nil && !changed.isNumbered(in: second.numberedIn), "texts of its own once changed")
         // "é" written composed and decomposed: two texts by their bytes, equal rows to Swift, as arrays of texts are.
         let accents = CSVReader.parse("x,caf\u{E9}\nx,cafe\u{301}\n").records.map(\.cells)
-        #expect(!accents[0].same(1, as: accents[1], at: 1) && accents[0].same(0, as: accents[1], at: 0))
+        #expect(accents[0].number(at: 1) != accents[1].number(at: 1) && accents[0].number(at: 0) == accents[1].number(at: 0))
         #expect(accents[0] == accents[1] && accents[0].texts == accents[1].texts)
         // Each cell's hash, made once for each distinct text, is the text's: the same for texts Swift calls equal
         // (the composed and decomposed "é"), in rows of numbers and in cells of their own alike.

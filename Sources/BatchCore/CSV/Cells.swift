@@ -62,6 +62,10 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
     /// The texts the cells are numbers in; nil when they are texts of their own.
     public var numberedIn: Texts? { table }
 
+    /// Whether the cells are numbers in `texts` (no reference to either counted).
+    @inline(__always)
+    public func isNumbered(in texts: Texts?) -> Bool { table != nil && table === texts }
+
     /// The number of the cell's text in `numberedIn`; nil when the cells are texts of their own.
     @inline(__always)
     public func number(at position: Int) -> Int? { table == nil ? nil : Int(numbers[position]) }
@@ -107,14 +111,6 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
         return cells
     }
 
-    /// Whether the cell at `position` has the same bytes as the one at `otherPosition` of `other`: for two rows of
-    /// one piece of a file, one comparison of numbers (a text is numbered once for its bytes, `DistinctTexts`).
-    @inline(__always)
-    public func same(_ position: Int, as other: Cells, at otherPosition: Int) -> Bool {
-        if let table, table === other.table { return numbers[position] == other.numbers[otherPosition] }
-        return self[position].utf8.elementsEqual(other[otherPosition].utf8)
-    }
-
     public static func == (left: Cells, right: Cells) -> Bool {
         // Equal numbers are equal texts; unequal ones may still be texts Swift calls equal (a letter written
         // composed and decomposed), so those are compared as texts, as cells of their own are.
@@ -148,10 +144,16 @@ public struct TextAnswers {
     public init() {}
 
     public mutating func answer(_ values: RowValues, _ column: RowValues.Column, _ make: (String) -> Int32) -> Int32 {
-        guard values.columns === column.columns, let position = column.position, let table = values.values.numberedIn,
-            table.texts.count >= Self.fewestTexts, let number = values.values.number(at: position)
-        else { return make(values[column] ?? "") }
-        if table !== texts { switchTo(table) }
+        guard values.columns === column.columns, let position = column.position else { return make(values[column] ?? "") }
+        // A row of the piece answered last (nearly every row): its texts are known without their list being taken
+        // out of the row (counted up and down, a third of this on every row).
+        if !values.values.isNumbered(in: texts) {
+            guard let table = values.values.numberedIn, table.texts.count >= Self.fewestTexts else {
+                return make(values[column] ?? "")
+            }
+            switchTo(table)
+        }
+        guard let number = values.values.number(at: position) else { return make(values[column] ?? "") }
         let known = answers[number]
         if known >= 0 { return known }
         let made = make(values.values[position])

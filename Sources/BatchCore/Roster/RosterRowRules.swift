@@ -53,8 +53,10 @@ public struct RosterRowRules: Sendable {
         /// Where each of `usersPersonColumns` is in `columns`' rows (nil: the file lacks it).
         let positions: [Int?]
         let usersColumns: UsersColumns
-        /// The previous row's cells, when its person had no problem.
-        var clean: Cells?
+        /// The previous row's person cells as numbers in `cleanTexts` (the distinct texts of its piece of the file),
+        /// when its person had no problem; nil texts otherwise.
+        var cleanTexts: Cells.Texts?
+        var cleanNumbers: [Int] = []
         /// What the class checks found about each distinct text of the class columns (`classIssues`).
         var classIDs = TextAnswers(), classGrades = TextAnswers(), primaryFlags = TextAnswers(), teachers = TextAnswers()
 
@@ -68,16 +70,29 @@ public struct RosterRowRules: Sendable {
 
         public mutating func check(_ values: RowValues, line: Int) -> [BatchIssue] {
             guard values.columns === columns else {
-                clean = nil
+                cleanTexts = nil
                 return rules.usersRow(values, line: line)
             }
-            // Compared by their bytes: for two rows of one piece of the file, as the numbers of their texts
-            // (`Cells.same`), no text read. (Texts Swift calls equal in other bytes are checked again: never wrong.)
-            if let clean, positions.allSatisfy({ $0.map { values.values.same($0, as: clean, at: $0) } ?? true }) {
-                return classIssues(values, line: line)
+            // Compared as the numbers of their texts, for two rows of one piece of the file: no text read, and the
+            // row's cells read in place (a copy a row counted their references up and down). Other rows are checked
+            // again (texts Swift calls equal in other bytes too): never wrong.
+            if values.values.isNumbered(in: cleanTexts) {
+                var same = true
+                for (slot, position) in positions.enumerated() {
+                    if let position, values.values.number(at: position) != cleanNumbers[slot] {
+                        same = false
+                        break
+                    }
+                }
+                if same { return classIssues(values, line: line) }
             }
             let person = rules.usersPerson(values, line: line, columns: usersColumns)
-            clean = person.isEmpty ? values.values : nil
+            if person.isEmpty, values.values.numberedIn != nil {
+                if !values.values.isNumbered(in: cleanTexts) { cleanTexts = values.values.numberedIn }
+                cleanNumbers = positions.map { position in position.flatMap { values.values.number(at: $0) } ?? -1 }
+            } else {
+                cleanTexts = nil
+            }
             return person + classIssues(values, line: line)
         }
 
