@@ -26,6 +26,34 @@ struct FlatJSONTests {
         #expect(edgeText.contains(#""e":"\"edge\\""#) && edgeText.contains(#"\u001fx\u0000"#))
     }
 
+    @Test("a byte to escape is found at any place of a text, in or across the eight-byte words it is read in")
+    func escapesAtEveryPlace() throws {
+        // Texts of 0 to 24 bytes (plain ASCII, and with a two-byte letter), each escapable byte put at every place.
+        for special in ["\"", "\\", "\n", "\u{1F}", "\u{0}", "/", "é"] {
+            for length in 0...24 {
+                for place in 0...length {
+                    let plain = String(repeating: "a", count: length)
+                    let text = String(plain.prefix(place)) + special + String(plain.dropFirst(place))
+                    let written = FlatJSON.array([text, plain])
+                    #expect(try JSONDecoder().decode([String].self, from: Data(written.utf8)) == [text, plain], "\(written)")
+                    // As JSONEncoder writes it (its `\/` included), byte for byte.
+                    let issue = BatchIssue(.error, code: "x", message: text, fix: plain)
+                    #expect(FlatJSON.issues([issue]) == String(decoding: try Self.sortedEncoder.encode([issue]), as: UTF8.self))
+                    // A record whose string has the byte at that place: still one record, written as itself.
+                    let record = FlatJSON.object(["k": text])
+                    let changes = [FieldChange(entity: "person", key: "1", field: "*", before: nil, after: record)]
+                    #expect(FlatJSON.changes(changes).hasSuffix("null,\(record)]]") && FlatJSON.readChanges(FlatJSON.changes(changes)) == changes)
+                }
+            }
+        }
+    }
+
+    static let sortedEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
     @Test("an array of strings is what JSONDecoder reads back, escapes and Chinese included")
     func arrays() throws {
         let texts = ["000123", "陳", "a \"quoted\" \\ back\nslash\t\u{1}", ""]

@@ -639,6 +639,40 @@ struct RosterEngineTests {
         }
     }
 
+    @Test("two people who swap login IDs and addresses in one file take each other's; one whose holder keeps it is refused", arguments: TestDatabase.all)
+    func loginsAndAddressesSwapped(database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await EngineFixture.load(into: store, students: 4)
+            let engine = try EngineFixture.engine(store)
+            // 000001 and 000003 (both at North) swap; 000004 wants the login ID of 000002, who is not in the file.
+            let swap = Self.header
+                + "N,,000001,student,s000003,First1,Last1,s000003@old.example,05,,,\n"
+                + "N,,000003,student,s000001,First3,Last3,s000001@old.example,05,,,\n"
+            let draft = try await batch(engine, [("users.csv", swap + "S,,000004,student,s000002,First4,Last4,,05,,,\n")])
+            let found = try await items(store, draft).filter { $0.row != nil }
+            #expect(found.map { $0.issues.map(\.code) } == [[], [], ["login_id_in_use"]])
+            #expect(found[0].changes.map(\.field).sorted() == ["loginId", "userEmail"] && found[1].state == .ready)
+            // The address alone, the login ID kept: the address is still refused.
+            let addressOnly = Self.header + "S,,000004,student,s000004,First4,Last4,s000002@old.example,05,,,\n"
+            #expect(try await items(store, try await batch(engine, [("users.csv", addressOnly)])).first?.issues.map(\.code) == ["email_in_use"])
+            let applied = try await apply(engine, try await batch(engine, [("users.csv", swap)]))
+            #expect(applied.status == .completed, "\(applied.failure ?? "") \(applied.status)")
+            func logins() async throws -> [String] {
+                try await store.backend.read { db in
+                    try db.query("SELECT user_id, login_id, email_key FROM people ORDER BY user_id").map {
+                        "\($0["user_id"].text ?? ""):\($0["login_id"].text ?? "")" + ($0["email_key"].text == ($0["login_id"].text ?? "") + "@old.example" ? "" : " (address?)")
+                    }
+                }
+            }
+            #expect(try await logins() == ["000001:s000003", "000002:s000002", "000003:s000001", "000004:s000004"])
+            // Undone, the two swap back.
+            _ = try await engine.requestUndo(applied.id, by: Actor(EngineFixture.clerk))
+            #expect(try await JobWorker(engine: engine, name: "w").runNext())
+            #expect(try await store.batch(applied.id).status == .undone)
+            #expect(try await logins() == ["000001:s000001", "000002:s000002", "000003:s000003", "000004:s000004"])
+        }
+    }
+
     @Test("planning against the data: scope, lost leading zeros, login IDs and addresses in use, new school or class without a name", arguments: TestDatabase.all)
     func planningRules(database: TestDatabase) async throws {
         try await database.withStore { store in

@@ -435,12 +435,19 @@ public struct RosterPlanner: Sendable {
         }) {
             Parallel.both({ [rows] in demographics.isEmpty ? [] : RosterFile.students(rows, userID: \.userID, role: \.role) }) {
                 var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
+                // Read only about a login ID or address someone in the data holds: none, no list (a district's first
+                // roster). (Room for every person at once: grown as they came, each table was hashed again at every
+                // doubling.)
+                let logins = !snapshot.loginOwners.isEmpty, emails = !snapshot.emailOwners.isEmpty
+                guard logins || emails else { return (logins: fileLogin, emails: fileEmail) }
+                if logins { fileLogin.reserveCapacity(users.count / 4) }
+                if emails { fileEmail.reserveCapacity(users.count / 4) }
                 var previousUser: String?
                 for (position, index) in users.enumerated() where usable(index) && rows[position].userID != previousUser {
                     let row = rows[position]
                     previousUser = row.userID
-                    if row.loginID != nil { fileLogin[row.userID] = row.login }
-                    if let email = row.email { fileEmail[row.userID] = EmailAddress.key(email) }
+                    if logins && row.loginID != nil { fileLogin[row.userID] = row.login }
+                    if emails, let email = row.email { fileEmail[row.userID] = EmailAddress.key(email) }
                 }
                 return (logins: fileLogin, emails: fileEmail)
             }

@@ -56,8 +56,8 @@ enum FieldWriter {
 
     static func slot(_ entity: String, _ key: String, _ field: String) -> String { entity + "\u{1}" + key + "\u{1}" + field }
 
-    /// Writes each change's `after`. Addresses are unique, so the e-mail keys of every person whose address
-    /// changes are cleared first: two students swapping addresses in one batch is then no conflict.
+    /// Writes each change's `after`. Addresses and login IDs are unique, so those of every person whose address or
+    /// login ID another person takes are cleared first: two students swapping theirs in one batch is then no conflict.
     static func write(_ changes: [FieldChange], on db: any SQLConnection, progress: (Int) -> Void = { _ in }) throws {
         // (Checked through the changes' storage, by `switch`: an array literal and a set lookup a change were a tenth
         // of a second of a state-size apply.)
@@ -89,14 +89,20 @@ enum FieldWriter {
         var byKey: [String: [FieldChange]] = [:]
         for change in people { byKey[change.key, default: []].append(change) }
         let keys = byKey.keys.sorted()
-        // Only people whose present address another person of this batch takes need it cleared first (the
-        // changes' `before` is the present value: apply plans again inside its transaction, undo restores only
-        // fields still holding the batch's value).
-        let addressChanges = people.filter { $0.field == "userEmail" }
-        let taken = Set(addressChanges.compactMap { $0.after.map(Store.emailKey) })
-        let freed = addressChanges.filter { change in change.before.map { taken.contains(Store.emailKey($0)) } ?? false }
-        try db.execute(chunking: Array(Set(freed.map(\.key))).map { .text($0) }) {
-            "UPDATE people SET email_key = NULL WHERE user_id IN (\($0))"
+        // Only people whose present address or login ID another person of this batch takes need it cleared first
+        // (the changes' `before` is the present value: apply plans again inside its transaction, undo restores only
+        // fields still holding the batch's value). Before login IDs were, two students swapping theirs passed the
+        // preview and failed every attempt of the apply on the column's uniqueness.
+        let unique: [(field: String, column: String, key: @Sendable (String) -> String)] = [
+            ("userEmail", "email_key", Store.emailKey), ("loginId", "login_id", { $0 }),
+        ]
+        for (field, column, key) in unique {
+            let moving = people.filter { $0.field == field }
+            let taken = Set(moving.compactMap { $0.after.map(key) })
+            let freed = moving.filter { change in change.before.map { taken.contains(key($0)) } ?? false }
+            try db.execute(chunking: Array(Set(freed.map(\.key))).map { .text($0) }) {
+                "UPDATE people SET \(column) = NULL WHERE user_id IN (\($0))"
+            }
         }
         var done = 0
         for start in stride(from: 0, to: keys.count, by: chunk) {
