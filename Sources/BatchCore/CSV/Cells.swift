@@ -143,17 +143,32 @@ public struct TextAnswers {
 
     public init() {}
 
+    @inline(__always)
     public mutating func answer(_ values: RowValues, _ column: RowValues.Column, _ make: (String) -> Int32) -> Int32 {
-        guard values.columns === column.columns, let position = column.position else { return make(values[column] ?? "") }
-        // A row of the piece answered last (nearly every row): its texts are known without their list being taken
-        // out of the row (counted up and down, a third of this on every row).
+        guard values.columns === column.columns else { return make(values[column] ?? "") }
+        return answer(values, at: column.position, make)
+    }
+
+    /// `answer` for a row the caller knows to be of the column list `position` is in (nil: a column it lacks).
+    /// A text of the piece answered last that was answered already (nearly every row) is answered here, small enough
+    /// to be made part of the caller, with no list of texts taken out of the row (counted up and down, a third of
+    /// this a row).
+    @inline(__always)
+    public mutating func answer(_ values: RowValues, at position: Int?, _ make: (String) -> Int32) -> Int32 {
+        if let position, values.values.isNumbered(in: texts), let number = values.values.number(at: position), answers[number] >= 0 {
+            return answers[number]
+        }
+        return answerOnce(values, at: position, make)
+    }
+
+    @inline(never)
+    private mutating func answerOnce(_ values: RowValues, at position: Int?, _ make: (String) -> Int32) -> Int32 {
+        guard let position else { return make("") }
         if !values.values.isNumbered(in: texts) {
-            guard let table = values.values.numberedIn, table.texts.count >= Self.fewestTexts else {
-                return make(values[column] ?? "")
-            }
+            guard let table = values.values.numberedIn, table.texts.count >= Self.fewestTexts else { return make(values.values[position]) }
             switchTo(table)
         }
-        guard let number = values.values.number(at: position) else { return make(values[column] ?? "") }
+        guard let number = values.values.number(at: position) else { return make(values.values[position]) }
         let known = answers[number]
         if known >= 0 { return known }
         let made = make(values.values[position])
