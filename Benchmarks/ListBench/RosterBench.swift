@@ -56,7 +56,7 @@ enum RosterBench {
             bytes: try Data(contentsOf: users), fileName: "users.csv", dictionary: RosterDictionaries.users
         ).get()
         var start = ContinuousClock.now
-        let values = table.records.map(table.values(of:))
+        let values = table.records.map { table.values(of: $0) }
         let valuesTime = seconds(ContinuousClock.now - start)
         start = ContinuousClock.now
         var issueCount = 0

@@ -133,4 +133,25 @@ struct DistinctTextsTests {
         }
         for row in alone { #expect(answers.answer(row, column) { answer($0) } == answer(row["classId"]!)) }
     }
+
+    @Test("a copy of a column list is the same list: its rows read by position, equal to the original's, planned as one file")
+    func copiedColumns() {
+        let columns = RowValues.Columns(["userId", "userRole", "lastName"])
+        let copy = columns.copy()
+        #expect(copy !== columns && copy.sameList(as: columns) && columns.sameList(as: copy) && copy.names == columns.names)
+        #expect(!RowValues.Columns(["userId", "userRole", "lastName"]).sameList(as: columns), "the same names made apart: another list")
+        let row = RowValues(columns: columns, values: ["001", "student", "Chan"])
+        let copied = RowValues(columns: copy, values: ["001", "student", "Chan"])
+        #expect(row == copied && copied[RowValues.Column("lastName", in: columns)] == "Chan")
+        // Rows of a list and of its copies are one file to the planner; a list made apart is another.
+        let apart = RowValues(columns: RowValues.Columns(["userId", "userRole", "lastName"]), values: ["002", "student", "Lee"])
+        let (files, of) = RosterPlanner.fileColumns([row, copied, row, apart, copied])
+        #expect(files.count == 2 && of == [0, 0, 0, 1, 0])
+        // Answers about a text are kept for rows of the list and of its copies alike.
+        var answers = TextAnswers(), asked = 0
+        let column = RowValues.Column("userRole", in: columns)
+        for values in [row, copied, row] { _ = answers.answer(values, column) { _ in asked += 1; return 1 } }
+        #expect(asked == 3, "rows whose cells are texts of their own are answered each time")
+    }
 }
+

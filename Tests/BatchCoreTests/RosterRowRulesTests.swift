@@ -77,7 +77,7 @@ struct RosterRowRulesTests {
         let bytes = Data(([header] + lines).joined(separator: "\r\n").utf8)
         let table = try CSVTable.read(bytes: bytes, fileName: "users.csv", dictionary: RosterDictionaries.users).get()
         var checker = RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns)
-        let values = table.records.map(table.values(of:))
+        let values = table.records.map { table.values(of: $0) }
         #expect(values.allSatisfy { $0.values.numberedIn != nil })  // cells as the reader numbered them
         let checked = zip(table.records, values).map { checker.check($1, line: $0.line) }
         #expect(checked == zip(table.records, values).map { rules.usersRow($1, line: $0.line) })
@@ -257,7 +257,7 @@ struct RosterRowRulesTests {
         let bytes = Data(([header] + lines).joined(separator: "\r\n").utf8)
         let table = try CSVTable.read(bytes: bytes, fileName: "demographics.csv", dictionary: RosterDictionaries.demographics).get()
         var checker = RosterRowRules.DemographicsChecker(rules: rules, columns: table.rowColumns)
-        let values = table.records.map(table.values(of:))
+        let values = table.records.map { table.values(of: $0) }
         // Cells as the reader numbered them, but the trimmed row's, which are texts of their own.
         #expect(values.indices.filter { values[$0].values.numberedIn == nil } == [11])
         let checked = zip(table.records, values).map { checker.check($1, line: $0.line) }

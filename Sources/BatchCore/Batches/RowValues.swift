@@ -1,3 +1,5 @@
+import Foundation
+
 /// A row's cells by column name, read like a `[String: String]`, but with the names kept once for all the rows of a
 /// file (`Columns`) and each row holding only its values in the columns' order. A state-size users.csv is 1.4 million
 /// rows of twenty cells: a dictionary a row (its hash table, twenty keys and the hashing of each) was over a
@@ -5,10 +7,14 @@
 ///
 /// Equal, and hashed alike, when they hold the same names with the same values, whatever the order of the names.
 public struct RowValues: Sendable, Hashable, Codable, ExpressibleByDictionaryLiteral, Sequence {
-    /// Column names and where each is in a row's values; one instance shared by every row of a file.
+    /// Column names and where each is in a row's values; one list shared by every row of a file, or by every row of
+    /// a piece of it read on one core (`copy()`): a reference every row holds is counted up and down as rows are
+    /// made and copied, and when both cores count one object at once each count costs tens of times more.
     public final class Columns: Sendable {
         public let names: [String]
         let positions: [String: Int]
+        /// Which list this is: the same for a list and its copies, different for any other (`sameList(as:)`).
+        public let list: Int
 
         /// A name given twice keeps its first position.
         public init(_ names: [String]) {
@@ -20,9 +26,36 @@ public struct RowValues: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
             }
             self.names = kept
             self.positions = positions
+            list = Self.lists.next()
         }
 
+        private init(copying source: Columns) {
+            names = source.names
+            positions = source.positions
+            list = source.list
+        }
+
+        /// The same list in an object of its own, for the rows one core makes.
+        public func copy() -> Columns { Columns(copying: self) }
+
+        /// Whether `other` is this list or a copy of it.
+        @inline(__always)
+        public func sameList(as other: Columns?) -> Bool { other.map { $0.list == list } ?? false }
+
         public func position(of name: String) -> Int? { positions[name] }
+
+        private static let lists = Counter()
+
+        private final class Counter: @unchecked Sendable {
+            private let lock = NSLock()
+            private var last = 0
+            func next() -> Int {
+                lock.lock()
+                defer { lock.unlock() }
+                last += 1
+                return last
+            }
+        }
     }
 
     /// A column found once in a column list that many rows share: a row with that list reads it by position (an
@@ -89,7 +122,7 @@ public struct RowValues: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
 
     /// The value in `column`, nil when the row has no such column.
     public subscript(column: Column) -> String? {
-        if columns === column.columns { return column.position.map { values[$0] } }
+        if columns.sameList(as: column.columns) { return column.position.map { values[$0] } }
         return self[column.name]
     }
 
@@ -104,7 +137,7 @@ public struct RowValues: Sendable, Hashable, Codable, ExpressibleByDictionaryLit
     }
 
     public static func == (left: RowValues, right: RowValues) -> Bool {
-        if left.columns === right.columns { return left.values == right.values }
+        if left.columns.sameList(as: right.columns) { return left.values == right.values }
         guard left.count == right.count else { return false }
         for (name, value) in zip(left.columns.names, left.values) where right[name] != value { return false }
         return true

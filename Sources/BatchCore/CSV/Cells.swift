@@ -145,7 +145,7 @@ public struct TextAnswers {
 
     @inline(__always)
     public mutating func answer(_ values: RowValues, _ column: RowValues.Column, _ make: (String) -> Int32) -> Int32 {
-        guard values.columns === column.columns else { return make(values[column] ?? "") }
+        guard values.columns.sameList(as: column.columns) else { return make(values[column] ?? "") }
         return answer(values, at: column.position, make)
     }
 
@@ -211,7 +211,7 @@ public struct CellChanges {
     /// Whether the cell of `column` in `values` (nil: no such column) differs from the last one asked about; it is
     /// the last one then.
     public mutating func differs(_ values: RowValues, _ column: RowValues.Column) -> Bool {
-        if values.columns === column.columns, let position = column.position, let table = values.values.numberedIn,
+        if values.columns.sameList(as: column.columns), let position = column.position, let table = values.values.numberedIn,
             let number = values.values.number(at: position)
         {
             if table === texts {

@@ -90,14 +90,15 @@ public struct CSVTable: Sendable {
     /// The dictionary's columns that are present, in the order `values(of:)` gives them.
     public var columns: [String] { rowColumns.names }
 
-    /// Column name → trimmed value for every column of the dictionary that is present.
-    public func values(of record: CSVRecord) -> RowValues {
+    /// Column name → trimmed value for every column of the dictionary that is present. `columns`: `rowColumns` or
+    /// a copy of it (`RowValues.Columns.copy()`).
+    public func values(of record: CSVRecord, listedIn columns: RowValues.Columns? = nil) -> RowValues {
         guard positionsAreCells && record.cells.count == positions.count else {
-            return RowValues(columns: rowColumns, values: positions.map { Self.cell($0, of: record) })
+            return RowValues(columns: columns ?? rowColumns, values: positions.map { Self.cell($0, of: record) })
         }
         // The record's own cells, shared rather than copied (at state size a second copy of every row's cells was
         // half a gigabyte): only a cell that trimming changes makes the row an array of its own.
-        return Self.values(cells: record.cells, columns: rowColumns)
+        return Self.values(cells: record.cells, columns: columns ?? rowColumns)
     }
 
     /// A row of exactly the file's cells, trimmed (`values(of:)` for a file with the dictionary's columns and no

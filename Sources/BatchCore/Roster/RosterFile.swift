@@ -54,10 +54,16 @@ public struct RosterFile: Sendable {
             let made = Parallel.Elements(buffer)
             return Parallel.map(
                 elements: table.records.count,
-                state: { (checker: RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns), hasher: RowHasher(columns: table.rowColumns)) }
+                state: {
+                    (
+                        checker: RosterRowRules.UsersChecker(rules: rules, columns: table.rowColumns), hasher: RowHasher(columns: table.rowColumns),
+                        columns: table.rowColumns.copy()
+                    )
+                }
             ) { state, index in
                 let record = table.records[index]
-                let values = table.values(of: record)
+                // (Each piece's rows share a copy of the column list: see `RowValues.Columns`.)
+                let values = table.values(of: record, listedIn: state.columns)
                 made.buffer[index] = state.hasher.hashes(values)
                 return Row(file: table.fileName, line: record.line, values: values, issues: state.checker.check(values, line: record.line))
             }
@@ -135,7 +141,7 @@ public struct RosterFile: Sendable {
             // (a name and a list, counted up and down each time) was most of the hashing's time.
             // The other cells go in as their texts' hashes (`Cells.textHash`): a row's cells that are numbers have
             // theirs made once for each distinct text, not hashed again on every row.
-            guard let shared, values.columns === shared else {
+            guard let shared, values.columns.sameList(as: shared) else {
                 lastTexts = nil
                 var mix = CellsMix(personHash(person.map { values[$0] ?? "" }))
                 for column in others { mix.combine(Cells.textHash(values[column] ?? "")) }

@@ -331,20 +331,21 @@ public struct RosterPlanner: Sendable {
 
     /// The distinct column lists of the items (one a file: its rows share theirs; a row read back as an object has its
     /// own), each with where the planner's columns are in it and the kind of row it makes, and each item's index
-    /// among them. Found once a column list, in one pass (by identity, then the previous row's).
+    /// among them. Found once a column list, in one pass (by the list, then the previous row's; the copies of a list
+    /// one core's rows share are one list).
     static func fileColumns(_ inputs: [RowValues]) -> (files: [(positions: UsersRow.Positions, kind: RowKind)], of: [Int]) {
         var files: [(positions: UsersRow.Positions, kind: RowKind)] = []
-        var known: [ObjectIdentifier: Int] = [:]
+        var known: [Int: Int] = [:]
         var of: [Int] = []
         of.reserveCapacity(inputs.count)
         for input in inputs {
-            if let last = files.indices.last, files[last].positions.columns === input.columns {
+            if let last = files.indices.last, files[last].positions.columns.sameList(as: input.columns) {
                 of.append(last)
-            } else if let index = known[ObjectIdentifier(input.columns)] {
+            } else if let index = known[input.columns.list] {
                 of.append(index)
             } else {
                 let kind: RowKind = isUsersRow(input) ? .users : isSyncItem(input) ? .sync : .demographics
-                known[ObjectIdentifier(input.columns)] = files.count
+                known[input.columns.list] = files.count
                 of.append(files.count)
                 files.append((UsersRow.Positions(input.columns), kind))
             }
@@ -620,6 +621,7 @@ public struct RosterPlanner: Sendable {
                     empty: RowValues(columns: RowValues.Columns([]), values: []))
                 piece.schoolNames.reserveCapacity(schoolNames.count)
                 for (id, name) in schoolNames { piece.schoolNames[id] = name }
+                piece.afterPlan = afterPlan.map { $0.own() }
                 return piece
             }
         ) { piece, item, index in
@@ -652,7 +654,7 @@ public struct RosterPlanner: Sendable {
             }
             Self.finish(&item, input: input, kind: kinds[index], positions: positions, usable: usableAtEnd[index], labelled: !releases)
             if releases {
-                item.input = afterPlan[file].values(of: input)
+                item.input = piece.afterPlan[file].values(of: input)
             } else {
                 swap(&input, &item.input)
             }
@@ -859,6 +861,8 @@ public struct RosterPlanner: Sendable {
         /// names given to new schools (a copy of its own, not one storage shared with the other core).
         var positions: [UsersRow.Positions] = []
         var schoolNames: [String: String] = [:]
+        /// Each file's columns kept after the plan, the piece's own copy (`AfterPlan.own`).
+        var afterPlan: [AfterPlan] = []
         /// What an item holds while its row's cells are taken out of it.
         let empty: RowValues
         /// The last item's file, and whether its rows let their cells go (told by the name's storage, not hashed a row).
@@ -966,7 +970,7 @@ public struct RosterPlanner: Sendable {
         let cells = input.values, fields = positions.demographics, sorted = positions.sortedDemographics
         let userID = positions.userID.map { cells[$0] } ?? ""
         if let existing = snapshot.demographics[ifAny: userID] {
-            let inFieldOrder = existing.columns === RosterSnapshot.demographicsColumns
+            let inFieldOrder = existing.columns.sameList(as: RosterSnapshot.demographicsColumns)
             return fields.changes(entity: "demographics", key: userID, of: cells) { index in
                 inFieldOrder ? existing.values[index] : existing[fields.names[index]] ?? ""
             }
@@ -990,6 +994,14 @@ public struct RosterPlanner: Sendable {
             columns = RowValues.Columns(kept)
             positions = kept.compactMap { file.position(of: $0) }
         }
+
+        private init(columns: RowValues.Columns, positions: [Int]) {
+            self.columns = columns
+            self.positions = positions
+        }
+
+        /// The same, in storage of its own for one core's rows (the list a copy of it, `RowValues.Columns.copy`).
+        func own() -> AfterPlan { AfterPlan(columns: columns.copy(), positions: positions.map { $0 }) }
 
         /// `input`: a row of the file.
         func values(of input: RowValues) -> RowValues { RowValues(columns: columns, values: input.values.picking(positions)) }
@@ -1104,7 +1116,7 @@ extension RosterPlanner {
         /// The label of a row of this file (nil for the sync item, which has its own); a row with other columns is
         /// read by name.
         public func callAsFunction(_ input: RowValues) -> String? {
-            input.columns === positions.columns
+            input.columns.sameList(as: positions.columns)
                 ? Self.make(input, kind: kind, positions: positions) : Label(columns: input.columns)(input)
         }
 

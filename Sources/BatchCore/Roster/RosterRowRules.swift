@@ -77,7 +77,7 @@ public struct RosterRowRules: Sendable {
         }
 
         public mutating func check(_ values: RowValues, line: Int) -> [BatchIssue] {
-            guard values.columns === columns else {
+            guard values.columns.sameList(as: columns) else {
                 cleanTexts = nil
                 return rules.usersRow(values, line: line)
             }
@@ -386,7 +386,7 @@ public struct RosterRowRules: Sendable {
         }
 
         public mutating func check(_ values: RowValues, line: Int) -> [BatchIssue] {
-            guard values.columns === columns else { return rules.demographicsRow(values, line: line) }
+            guard values.columns.sameList(as: columns) else { return rules.demographicsRow(values, line: line) }
             // The questions hold no reference to count (a copy of the rules or of a column a cell had each counted
             // a list shared by every core up and down, on every core at once): positions, and the date as a value.
             let today = today

@@ -109,15 +109,15 @@ enum ErrorReport {
             // The rows of one file share one list of columns: whether its rows are this report's, and where the
             // report's columns are in it, are found once a page for each list (a row's columns looked up by name
             // were 28 million lookups for a users.csv whose every row has an error).
-            var layouts: [ObjectIdentifier: [Int?]?] = [:]
+            var layouts: [Int: [Int?]?] = [:]
             for item in page {
                 let input = item.input
                 let layout: [Int?]?
-                if let known = layouts[ObjectIdentifier(input.columns)] {
+                if let known = layouts[input.columns.list] {
                     layout = known
                 } else {
                     layout = part.holds(columns: input.keys) ? columns.map(input.columns.position(of:)) : nil
-                    layouts[ObjectIdentifier(input.columns)] = .some(layout)
+                    layouts[input.columns.list] = .some(layout)
                 }
                 guard let layout else { continue }
                 let severity = item.issues.contains { $0.severity == .error } ? "error" : "warning"

@@ -68,11 +68,13 @@ public struct RosterHandler: BatchKindHandler {
             table = nil
             // Each row's own checks need nothing but the row: on every core.
             let checked = Parallel.map(
-                elements: read.records.count, state: { RosterRowRules.DemographicsChecker(rules: rules, columns: read.rowColumns) }
-            ) { checker, index in
+                elements: read.records.count,
+                state: { (checker: RosterRowRules.DemographicsChecker(rules: rules, columns: read.rowColumns), columns: read.rowColumns.copy()) }
+            ) { state, index in
                 let record = read.records[index]
-                let values = read.values(of: record)
-                return (record.line, values, checker.check(values, line: record.line), read.span(of: record))
+                // (Each piece's rows share a copy of the column list: see `RowValues.Columns`.)
+                let values = read.values(of: record, listedIn: state.columns)
+                return (record.line, values, state.checker.check(values, line: record.line), read.span(of: record))
             }
             items = Parallel.map(elements: checked.count) { position in
                 let (line, values, issues, source) = checked[position]
@@ -500,7 +502,7 @@ enum RosterSnapshotLoader {
             let loginColumn = RowValues.Column("loginId", in: shared), emailColumn = RowValues.Column("userEmail", in: shared)
             // Whether a row is a users.csv row (`RosterPlanner.isUsersRow`), found once for the shared list.
             let sharedIsUsers = shared?.position(of: RosterPlanner.usersRowColumn) != nil
-            @Sendable func isUsersRow(_ input: RowValues) -> Bool { input.columns === shared ? sharedIsUsers : input[roleColumn] != nil }
+            @Sendable func isUsersRow(_ input: RowValues) -> Bool { input.columns.sameList(as: shared) ? sharedIsUsers : input[roleColumn] != nil }
             // The class IDs (one on nearly every row) are gathered on another core, each distinct text of a piece of
             // the file once (`TextAnswers`).
             (classIDs, _) = Parallel.both({ [items] in
