@@ -217,6 +217,9 @@ public struct RosterPlanner: Sendable {
 
     /// What the planner reads of a users.csv row: its cells, read where a file's columns are (`Positions`, found once
     /// a file). Two references, no allocation a row: a class a row holding the ten strings was 280 MB at state size.
+    /// The passes over every row read them in place (through the array's buffer, a field at a time): a row copied
+    /// counted its references up and down, `Positions` one object every row holds, on the cores that read the rows at
+    /// once.
     struct UsersRow: Sendable {
         let values: Cells
         let positions: Positions
@@ -418,23 +421,30 @@ public struct RosterPlanner: Sendable {
             var schoolNames: [String: String] = [:]
             var lastNamedSchool: String?
             var classIDs = DistinctTexts(), classOf = [Int32](repeating: -1, count: rows.count), classNames: [String?] = []
-            for (position, row) in rows.enumerated() {
-                if row.schoolID != lastNamedSchool, let name = row.schoolName, !name.isEmpty {
-                    if schoolNames[row.schoolID] == nil { schoolNames[row.schoolID] = name }
-                    lastNamedSchool = row.schoolID
+            // (Each row read in place: see `UsersRow`.)
+            rows.withUnsafeBufferPointer { rows in
+                for position in rows.indices {
+                    let schoolID = rows[position].schoolID
+                    if schoolID != lastNamedSchool, let name = rows[position].schoolName, !name.isEmpty {
+                        if schoolNames[schoolID] == nil { schoolNames[schoolID] = name }
+                        lastNamedSchool = schoolID
+                    }
+                    let classID = rows[position].classID
+                    guard !classID.isEmpty else { continue }
+                    let (number, inserted) = classIDs.position(of: classID)
+                    if inserted { classNames.append(nil) }
+                    classOf[position] = Int32(number)
+                    if classNames[number] == nil, let name = rows[position].className, !name.isEmpty { classNames[number] = name }
                 }
-                let classID = row.classID
-                guard !classID.isEmpty else { continue }
-                let (number, inserted) = classIDs.position(of: classID)
-                if inserted { classNames.append(nil) }
-                classOf[position] = Int32(number)
-                if classNames[number] == nil, let name = row.className, !name.isEmpty { classNames[number] = name }
             }
             // (Each class looked up in the data once, not once a row.)
             let existing = classIDs.texts.map { snapshot.classes[ifAny: $0] }
             return (schools: schoolNames, classes: FileClasses(of: classOf, names: classNames, existing: existing))
         }) {
-            Parallel.both({ [rows] in demographics.isEmpty ? [] : RosterFile.students(rows, userID: \.userID, role: \.role) }) {
+            Parallel.both({ [rows] in
+                demographics.isEmpty
+                    ? [] : rows.withUnsafeBufferPointer { rows in RosterFile.students(rows.indices, userID: { rows[$0].userID }, role: { rows[$0].role }) }
+            }) {
                 var fileLogin: [String: String] = [:], fileEmail: [String: String] = [:]
                 // Read only about a login ID or address someone in the data holds: none, no list (a district's first
                 // roster). (Room for every person at once: grown as they came, each table was hashed again at every
@@ -444,11 +454,13 @@ public struct RosterPlanner: Sendable {
                 if logins { fileLogin.reserveCapacity(users.count / 4) }
                 if emails { fileEmail.reserveCapacity(users.count / 4) }
                 var previousUser: String?
-                for (position, index) in users.enumerated() where usable(index) && rows[position].userID != previousUser {
-                    let row = rows[position]
-                    previousUser = row.userID
-                    if logins && row.loginID != nil { fileLogin[row.userID] = row.login }
-                    if emails, let email = row.email { fileEmail[row.userID] = EmailAddress.key(email) }
+                rows.withUnsafeBufferPointer { rows in
+                    for (position, index) in users.enumerated() where usable(index) && rows[position].userID != previousUser {
+                        let userID = rows[position].userID
+                        previousUser = userID
+                        if logins && rows[position].loginID != nil { fileLogin[userID] = rows[position].login }
+                        if emails, let email = rows[position].email { fileEmail[userID] = EmailAddress.key(email) }
+                    }
                 }
                 return (logins: fileLogin, emails: fileEmail)
             }
@@ -525,35 +537,38 @@ public struct RosterPlanner: Sendable {
             // Each usable users.csv row's `Writes`, by position in `users` (empty: the row writes nothing, or is not
             // usable).
             var writes = [Writes](repeating: [], count: users.count)
-            for (position, index) in users.enumerated() where usable(index) {
-                let row = rows[position]
-                let schoolID = row.schoolID, userID = row.userID, classID = row.classID
-                var write: Writes = []
-                let samePerson = previous?.userID == userID, sameSchool = previous?.schoolID == schoolID
-                previous = (userID, schoolID)
-                if !sameSchool { namedSchools.insert(schoolID) }
-                if !samePerson { filePeople.insert(userID) }
-                // What sync removes is what the file leaves out: only then are the file's enrollments listed.
-                if mode == .sync && !classID.isEmpty { fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID)) }
-                if !sameSchool && seenSchool.insert(schoolID).inserted { write.insert(.school) }
-                if row.action == "delete" {
-                    if classID.isEmpty, let person = snapshot.people[ifAny: userID], person.fields["userStatus"] != UserStatus.left.rawValue,
-                        seenPerson.insert(userID).inserted
-                    {
+            rows.withUnsafeBufferPointer { rows in
+                for (position, index) in users.enumerated() where usable(index) {
+                    let schoolID = rows[position].schoolID, userID = rows[position].userID
+                    var write: Writes = []
+                    let samePerson = previous?.userID == userID, sameSchool = previous?.schoolID == schoolID
+                    previous = (userID, schoolID)
+                    if !sameSchool { namedSchools.insert(schoolID) }
+                    if !samePerson { filePeople.insert(userID) }
+                    // What sync removes is what the file leaves out: only then are the file's enrollments listed.
+                    if mode == .sync, case let classID = rows[position].classID, !classID.isEmpty {
+                        fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID))
+                    }
+                    if !sameSchool && seenSchool.insert(schoolID).inserted { write.insert(.school) }
+                    if rows[position].action == "delete" {
+                        if rows[position].classID.isEmpty, let person = snapshot.people[ifAny: userID], person.fields["userStatus"] != UserStatus.left.rawValue,
+                            seenPerson.insert(userID).inserted
+                        {
+                            write.insert(.person)
+                        }
+                        writes[position] = write
+                        continue
+                    }
+                    if lastPerson != userID && seenPerson.insert(userID).inserted {
+                        lastPerson = userID
                         write.insert(.person)
                     }
+                    if lastMembership?.userID != userID || lastMembership?.schoolID != schoolID {
+                        if seenMembership.insert(RosterRecord.membershipKey(userID: userID, schoolID: schoolID)).inserted { write.insert(.membership) }
+                        lastMembership = (userID, schoolID)
+                    }
                     writes[position] = write
-                    continue
                 }
-                if lastPerson != userID && seenPerson.insert(userID).inserted {
-                    lastPerson = userID
-                    write.insert(.person)
-                }
-                if lastMembership?.userID != userID || lastMembership?.schoolID != schoolID {
-                    if seenMembership.insert(RosterRecord.membershipKey(userID: userID, schoolID: schoolID)).inserted { write.insert(.membership) }
-                    lastMembership = (userID, schoolID)
-                }
-                writes[position] = write
             }
             return (writes: writes, namedSchools: namedSchools, filePeople: filePeople, fileEnrollments: fileEnrollments)
         }
@@ -666,27 +681,29 @@ public struct RosterPlanner: Sendable {
     /// `.class`, `.enrollment` or neither): one pass in file order.
     func firstToWriteClasses(rows: [UsersRow], of users: [Int], usable: [Bool], classes: FileClasses) -> [Writes] {
         var seenClass = [Bool](repeating: false, count: classes.count)
-        var seenEnrollment = SeenEnrollments(usable: users.indices.lazy.filter { usable[users[$0]] }.map { rows[$0].userID })
-        var existingEnrollments = RunEnrollments(snapshot.enrollments)
-        var writes = [Writes](repeating: [], count: users.count)
-        for (position, index) in users.enumerated() where usable[index] {
-            let row = rows[position]
-            let userID = row.userID, classID = row.classID
-            guard !classID.isEmpty else { continue }
-            if row.action == "delete" {
-                if existingEnrollments.of(userID: userID, classID: classID) != nil, seenEnrollment.first(userID: userID, classID: classID) {
-                    writes[position] = .enrollment
+        // (Each row read in place: see `UsersRow`.)
+        return rows.withUnsafeBufferPointer { rows in
+            var seenEnrollment = SeenEnrollments(usable: users.indices.lazy.filter { usable[users[$0]] }.map { rows[$0].userID })
+            var existingEnrollments = RunEnrollments(snapshot.enrollments)
+            var writes = [Writes](repeating: [], count: users.count)
+            for (position, index) in users.enumerated() where usable[index] {
+                let userID = rows[position].userID, classID = rows[position].classID
+                guard !classID.isEmpty else { continue }
+                if rows[position].action == "delete" {
+                    if existingEnrollments.of(userID: userID, classID: classID) != nil, seenEnrollment.first(userID: userID, classID: classID) {
+                        writes[position] = .enrollment
+                    }
+                    continue
                 }
-                continue
+                let number = Int(classes.of[position])
+                if !seenClass[number] {
+                    seenClass[number] = true
+                    writes[position].insert(.class)
+                }
+                if seenEnrollment.first(userID: userID, classID: classID) { writes[position].insert(.enrollment) }
             }
-            let number = Int(classes.of[position])
-            if !seenClass[number] {
-                seenClass[number] = true
-                writes[position].insert(.class)
-            }
-            if seenEnrollment.first(userID: userID, classID: classID) { writes[position].insert(.enrollment) }
+            return writes
         }
-        return writes
     }
 
     /// The classes the rows of a users.csv name, each numbered once, in the order first named (told apart by their
