@@ -471,7 +471,13 @@ enum RosterImportBench {
             copying only the ready items; and, outside what these tables time, a batch read back and planned again
             (its second file received apart, Process on a preview gone stale, an apply queued behind another) no
             longer counted in a time that grew with the square of its rows (163,360 rows planned again at Process:
-            27 → 1.2 s; 1,633,600 rows in 13.1 s). The tables above are this round's.
+            27 → 1.2 s; 1,633,600 rows in 13.1 s). The forty-first round (2026-12-07, ninth session): the kept copy
+            of an upload written to the disk straight from its mapped pages (`O_DIRECT`; the kernel's copy into its
+            cache had been half a second of a core while both read users.csv), and references no longer counted by
+            both cores at once on one object (each core's rows share a copy of their file's column list; the checks
+            read cells by position, the plan's passes read rows in place; a first import's profile 18,300–18,700 →
+            16,400–16,900 samples); also a row's cells hash mixed without Swift's `Hasher`, a file's records moved
+            into one array, and no list of moving login IDs for a first roster. The tables above are this round's.
 
             Every row's cells are held from the CSV reader until its changes are planned (as numbers in its piece's distinct texts, the names shared), and every row is a
             stored item (where its row is in the kept file and its changes as JSON, about 260 bytes a row with its index entries) written once
