@@ -124,6 +124,35 @@ public struct Cells: Sendable, Hashable, RandomAccessCollection, ExpressibleByAr
     }
 }
 
+/// Some cells of a row kept as the numbers of their texts, to tell whether a later row holds the same texts there
+/// (the next rows of one person): compared as numbers for rows of the same piece of the file, no text read and the
+/// row's cells read in place (a copy a row counted their references up and down). Other rows, and rows whose cells
+/// are texts of their own, are never the same here: a caller then compares them another way or checks them again.
+public struct KeptCells {
+    private var texts: Cells.Texts?
+    private var numbers: [Int] = []
+
+    public init() {}
+
+    /// Whether `cells` hold at `positions` (nil: a column the row lacks) the texts kept from the same positions.
+    public func same(_ cells: Cells, at positions: [Int?]) -> Bool {
+        guard cells.isNumbered(in: texts) else { return false }
+        for (slot, position) in positions.enumerated() {
+            if let position, cells.number(at: position) != numbers[slot] { return false }
+        }
+        return true
+    }
+
+    /// Keeps `cells`' texts at `positions` (nothing, when they are texts of their own).
+    public mutating func keep(_ cells: Cells, at positions: [Int?]) {
+        // (The list of texts is taken only when it changes: a piece's rows share it.)
+        if !cells.isNumbered(in: texts) { texts = cells.numberedIn }
+        numbers = positions.map { position in position.flatMap { cells.number(at: $0) } ?? -1 }
+    }
+
+    public mutating func forget() { texts = nil }
+}
+
 /// Answers to one question about a column's cells, remembered for each distinct text of a piece of the file (by its
 /// number there, `Cells.number(at:)`): a question asked on every row (which class is this, is it "true") is then
 /// answered once a text instead of once a row. An answer is a number from 0 up; cells that are texts of their own,

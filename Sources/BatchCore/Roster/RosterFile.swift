@@ -116,10 +116,8 @@ public struct RosterFile: Sendable {
         let others: [RowValues.Column]
         var lastPerson: [String] = []
         var lastHash = 0
-        /// The previous row's person cells as numbers in `lastTexts`, the distinct texts of its piece of the file
-        /// (nil: it was not read by position, or its cells are texts of their own).
-        var lastTexts: Cells.Texts?
-        var lastNumbers: [Int] = []
+        /// The previous row's person cells, when it was read by position.
+        var lastCells = KeptCells()
 
         /// The shared column list, and where the person and other columns are in it (nil: not a column of it).
         let shared: RowValues.Columns?
@@ -142,7 +140,7 @@ public struct RosterFile: Sendable {
             // The other cells go in as their texts' hashes (`Cells.textHash`): a row's cells that are numbers have
             // theirs made once for each distinct text, not hashed again on every row.
             guard let shared, values.columns.sameList(as: shared) else {
-                lastTexts = nil
+                lastCells.forget()
                 var mix = CellsMix(personHash(person.map { values[$0] ?? "" }))
                 for column in others { mix.combine(Cells.textHash(values[column] ?? "")) }
                 return RowHashes(cells: mix.value, person: lastHash)
@@ -151,19 +149,8 @@ public struct RosterFile: Sendable {
             // file), not as twelve Swift strings a row; other rows are compared as texts (`personHash`). The cells
             // are read in place: a copy of the row's cells a row (their references counted up and down) had been
             // a third of the hashing's time.
-            var repeated = values.values.isNumbered(in: lastTexts)
-            if repeated {
-                for (slot, position) in personAt.enumerated() {
-                    if let position, values.values.number(at: position) != lastNumbers[slot] {
-                        repeated = false
-                        break
-                    }
-                }
-            }
-            if !repeated {
-                if !values.values.isNumbered(in: lastTexts) { lastTexts = values.values.numberedIn }
-                lastNumbers = personAt.map { position in position.flatMap { values.values.number(at: $0) } ?? -1 }
-            }
+            let repeated = lastCells.same(values.values, at: personAt)
+            if !repeated { lastCells.keep(values.values, at: personAt) }
             var mix = CellsMix(personHash(repeated ? nil : personAt.map { position in position.map { values.values[$0] } ?? "" }))
             for position in othersAt { mix.combine(position.map { values.values.textHash(at: $0) } ?? Self.emptyHash) }
             return RowHashes(cells: mix.value, person: lastHash)

@@ -53,10 +53,8 @@ public struct RosterRowRules: Sendable {
         /// Where each of `usersPersonColumns` is in `columns`' rows (nil: the file lacks it).
         let positions: [Int?]
         let usersColumns: UsersColumns
-        /// The previous row's person cells as numbers in `cleanTexts` (the distinct texts of its piece of the file),
-        /// when its person had no problem; nil texts otherwise.
-        var cleanTexts: Cells.Texts?
-        var cleanNumbers: [Int] = []
+        /// The previous row's person cells, when its person had no problem.
+        var clean = KeptCells()
         /// What the class checks found about each distinct text of the class columns (`classIssues`), and where
         /// those columns are in `columns`' rows.
         var classAnswers = ClassAnswers()
@@ -78,29 +76,13 @@ public struct RosterRowRules: Sendable {
 
         public mutating func check(_ values: RowValues, line: Int) -> [BatchIssue] {
             guard values.columns.sameList(as: columns) else {
-                cleanTexts = nil
+                clean.forget()
                 return rules.usersRow(values, line: line)
             }
-            // Compared as the numbers of their texts, for two rows of one piece of the file: no text read, and the
-            // row's cells read in place (a copy a row counted their references up and down). Other rows are checked
-            // again (texts Swift calls equal in other bytes too): never wrong.
-            if values.values.isNumbered(in: cleanTexts) {
-                var same = true
-                for (slot, position) in positions.enumerated() {
-                    if let position, values.values.number(at: position) != cleanNumbers[slot] {
-                        same = false
-                        break
-                    }
-                }
-                if same { return classIssues(values, line: line) }
-            }
+            // (Rows not told the same, texts Swift calls equal in other bytes too, are checked again: never wrong.)
+            if clean.same(values.values, at: positions) { return classIssues(values, line: line) }
             let person = rules.usersPerson(values, line: line, columns: usersColumns)
-            if person.isEmpty, values.values.numberedIn != nil {
-                if !values.values.isNumbered(in: cleanTexts) { cleanTexts = values.values.numberedIn }
-                cleanNumbers = positions.map { position in position.flatMap { values.values.number(at: $0) } ?? -1 }
-            } else {
-                cleanTexts = nil
-            }
+            if person.isEmpty { clean.keep(values.values, at: positions) } else { clean.forget() }
             return person + classIssues(values, line: line)
         }
 

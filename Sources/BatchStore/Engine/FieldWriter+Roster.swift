@@ -181,8 +181,13 @@ enum RosterWriter {
                                 continue
                             }
                             let json = changes[position].after!
-                            let fields = read[json] ?? RosterRecord.fields(json)
-                            read[json] = fields
+                            let fields: [String: String]
+                            if let known = read[json] {
+                                fields = known
+                            } else {
+                                fields = RosterRecord.fields(json)
+                                read[json] = fields
+                            }
                             last = (json, fields)
                             try row(changes[position].key, fields, &out)
                         }
