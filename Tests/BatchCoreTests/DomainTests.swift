@@ -103,33 +103,34 @@ struct DomainTests {
         #expect(changes == [.init(field: "b", before: "2", after: "3"), .init(field: "c", before: nil, after: "x")])
     }
 
-    @Test("demographics flags are stored as JSONEncoder writes them and read back, other JSON spellings too")
-    func demographicsFlags() throws {
+    @Test("demographics flags are stored as one character a flag, in the file's column order, and read back")
+    func demographicsFlags() {
         let flags = ["white": true, "asian": false, "section504": true]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let expected = String(decoding: try encoder.encode(flags), as: UTF8.self)
-        #expect(Demographics.flagsJSON(flags) == expected)
-        #expect(Demographics.flagsJSON([:]) == "{}")
-        #expect(Demographics.flags(json: expected) == flags)
-        #expect(Demographics.flags(json: "{ \"asian\" : true }") == ["asian": true])
-        #expect(Demographics.flags(json: "{}").isEmpty && Demographics.flags(json: nil).isEmpty)
-        #expect(Demographics.flags(json: #"{"a\"b":false}"#) == ["a\"b": false])
-        #expect(Demographics.flags(json: #"{"asian":tru}"#).isEmpty)
+        // hispanicOrLatinoEthnicity, americanIndianOrAlaskaNative, asian, blackOrAfricanAmerican,
+        // nativeHawaiianOrOtherPacificIslander, white, demographicRaceTwoOrMoreRaces, englishLanguageLearner,
+        // specialEducation, section504, economicallyDisadvantaged.
+        #expect(Demographics.flagsText(flags) == "--0--1---1-")
+        #expect(Demographics.flagsText([:]) == "-----------")
+        #expect(Demographics.flagsText(["unknown": true, "white": false]) == "-----0-----")
+        #expect(Demographics.flags(stored: "--0--1---1-") == flags)
+        #expect(Demographics.flags(stored: "-----------").isEmpty && Demographics.flags(stored: nil).isEmpty)
+        let all = Dictionary(uniqueKeysWithValues: Demographics.flagColumns.enumerated().map { ($1.column, $0 % 3 == 0) })
+        #expect(Demographics.flags(stored: Demographics.flagsText(all)) == all)
+        // Anything else stored records no flags: a text of another length, a character other than 1 or 0.
+        #expect(Demographics.flags(stored: "{}").isEmpty && Demographics.flags(stored: "--0--1---1").isEmpty)
+        #expect(Demographics.flags(stored: "x-0--1---1-") == flags)
     }
 
     @Test("demographics flags read as demographics.csv cells give what reading them as a dictionary gives")
     func demographicsFlagCells() {
         func cells(_ flags: [String: Bool]) -> [String] { Demographics.flagColumns.map { flags[$0.column].map { $0 ? "true" : "false" } ?? "" } }
         let all = Dictionary(uniqueKeysWithValues: Demographics.flagColumns.enumerated().map { ($1.column, $0 % 3 == 0) })
-        for json in [
-            Demographics.flagsJSON(all), Demographics.flagsJSON(["white": true, "asian": false]), "{}", "",
-            "{ \"asian\" : true }", #"{"a\"b":false,"white":true}"#, #"{"asian":tru}"#, #"{"unknown":true,"section504":false}"#,
-        ] {
-            #expect(Demographics.flagCells(json: json) == cells(Demographics.flags(json: json)), "\(json)")
+        for stored in [Demographics.flagsText(all), Demographics.flagsText(["white": true, "asian": false]), "-----------", "", "{}"] {
+            #expect(Demographics.flagCells(stored: stored) == cells(Demographics.flags(stored: stored)), "\(stored)")
         }
-        #expect(Demographics.flagCells(json: nil) == Array(repeating: "", count: Demographics.flagColumns.count))
-        #expect(Demographics.flagCells(json: Demographics.flagsJSON(["white": true]))[5] == "true")
+        #expect(Demographics.flagCells(stored: nil) == Array(repeating: "", count: Demographics.flagColumns.count))
+        #expect(Demographics.flagCells(stored: Demographics.flagsText(["white": true]))[5] == "true")
+        #expect(Demographics.flagCells(stored: Demographics.flagsText(all)) == cells(all))
     }
 
     @Test("a demographics record's JSON read straight into what is stored gives what reading it as a dictionary gives")
@@ -142,9 +143,8 @@ struct DomainTests {
             for (column, _) in Demographics.flagColumns {
                 if let value = fields[column], !value.isEmpty { flags[column] = value == "true" }
             }
-            return [text("birthDate"), text("sex"), Demographics.flagsJSON(flags), text("homeLanguage"), text("countryOfBirthCode")]
+            return [text("birthDate"), text("sex"), Demographics.flagsText(flags), text("homeLanguage"), text("countryOfBirthCode")]
         }
-        var made: [Int: String] = [:]
         let records: [[String: String]] = [
             ["birthDate": "2014-09-02", "sex": "f", "white": "true", "asian": "false", "homeLanguage": "yue", "countryOfBirthCode": "HK"],
             ["birthDate": "2013-01-31", "section504": "true", "economicallyDisadvantaged": "", "sex": ""],
@@ -153,14 +153,12 @@ struct DomainTests {
             [:],
         ]
         for json in records.map(RosterRecord.json) + [#"{"white":"true","white":"false"}"#, #"{"sex":null,"asian":"TRUE"}"#] {
-            guard let stored = Demographics.stored(json: json, flagsMade: &made) else {
+            guard let stored = Demographics.stored(json: json) else {
                 Issue.record("\(json) not read")
                 continue
             }
             #expect([stored.birthDate, stored.sex, stored.flags, stored.homeLanguage, stored.countryOfBirthCode] == viaDictionary(json), "\(json)")
         }
-        // Seven records, six ways of setting the flags: the first and fourth set them alike, one JSON made for both.
-        #expect(made.count == 6)
-        #expect(Demographics.stored(json: "not json", flagsMade: &made) == nil)
+        #expect(Demographics.stored(json: "not json") == nil)
     }
 }

@@ -386,6 +386,28 @@ struct RosterPlannerTests {
         }
     }
 
+    @Test("Parallel.take hands back what each element gave up, in order, and leaves each element as changed; lists joined by moving keep every element in order, however they are cut")
+    func parallelTakeAndJoin() {
+        for count in [0, 1, 3_999, 8_001, 120_007] {
+            // Lists of 0–3 texts (long enough to be held apart from the array), as items' changes are.
+            var holders = (0..<count).map { index in (0..<(index % 4)).map { "change \($0) of item \(index), a text of its own" } }
+            let expected = holders.flatMap { $0 }
+            var lists = Parallel.take(&holders, minimumPiece: 1_000, state: { [String]() }) { filler, list -> [String] in
+                var taken = filler
+                swap(&taken, &list)
+                return taken
+            }
+            #expect(holders.allSatisfy { $0.isEmpty }, "each element left as the body changed it")
+            #expect(lists.count == count)
+            let joined = [String].joined(moving: &lists, filler: "")
+            #expect(joined == expected)
+            #expect(lists.allSatisfy { $0.isEmpty }, "every list moved out")
+        }
+        // One long list and many short ones: cut where the elements' share is reached, not by the lists' count.
+        var lists = [Array(repeating: "a", count: 200_000)] + (0..<10).map { _ in ["b", "c"] }
+        #expect([String].joined(moving: &lists, filler: "") == Array(repeating: "a", count: 200_000) + Array(repeating: ["b", "c"], count: 10).flatMap { $0 })
+    }
+
     @Test("Parallel.both with a side that waits (on a thread of its own): both results, the main work's pieces included; main's error comes after the side has ended")
     func bothWaiting() throws {
         let (side, main) = Parallel.both(waiting: { () -> Int in

@@ -332,12 +332,12 @@ struct StoreTests {
             try await store.backend.write { db in
                 try db.bulkInsert(table: "person_schools", columns: ["user_id", "school_key"], rows: [[.text("u2"), .text("k1")], [.text("u3"), .text("k1")]])
                 try db.bulkInsert(
-                    table: "demographics", columns: ["user_id", "flags", "updated_at"], rows: [[.text("u2"), .text("{}"), .int(0)], [.text("u3"), .text("{}"), .int(0)]])
+                    table: "demographics", columns: ["user_id", "flags", "updated_at"], rows: [[.text("u2"), .text("-----------"), .int(0)], [.text("u3"), .text("-----------"), .int(0)]])
             }
             for statement in [
                 "INSERT INTO person_schools (user_id, school_key) VALUES ('u2', 'nowhere')",
                 "INSERT INTO person_schools (user_id, school_key) VALUES ('nobody', 'k1')",
-                "INSERT INTO demographics (user_id, flags, updated_at) VALUES ('nobody', '{}', 0)",
+                "INSERT INTO demographics (user_id, flags, updated_at) VALUES ('nobody', '-----------', 0)",
                 "INSERT INTO classes (class_id, school_key, class_name, created_at, updated_at) VALUES ('c3', 'nowhere', 'c3', 0, 0)",
                 "UPDATE classes SET school_key = 'nowhere' WHERE class_id = 'c1'",
                 "DELETE FROM schools WHERE school_key = 'k1'",
@@ -514,6 +514,41 @@ struct StoreTests {
                     """, [.bool(false)])
             }
             #expect(try await rows() == ["5A 00123 student false", "5A 007 teacher false", "5B 00123 student false"])
+        }
+    }
+
+    @Test("demographics flags stored as JSON before are kept, one character a flag, and read as before", arguments: TestDatabase.all)
+    func demographicsFlagsStoredAsJSON(database: TestDatabase) async throws {
+        let before = Array(Migrations.all.prefix { !$0.name.hasPrefix("DemographicsFlagsAsText") })
+        #expect(before.count < Migrations.all.count)
+        try await database.withStore(migrations: before) { store in
+            // As `Demographics.flagsJSON` wrote them: sorted keys, true or false; a name that is no flag; none.
+            let stored = [
+                ("0001", #"{"asian":true,"section504":false,"white":true}"#),
+                ("0002", #"{"americanIndianOrAlaskaNative":false,"economicallyDisadvantaged":true,"hispanicOrLatinoEthnicity":true,"unknown":true}"#),
+                ("0003", "{}"),
+            ]
+            try await store.backend.write { db in
+                for (user, flags) in stored {
+                    try db.execute(
+                        """
+                        INSERT INTO people (user_id, user_role, first_name, last_name, user_status, search_text, created_at, updated_at)
+                        VALUES (?, 'student', 'A', 'B', 'active', ?, 0, 0)
+                        """, [.text(user), .text(user)])
+                    try db.execute(
+                        "INSERT INTO demographics (user_id, sex, flags, updated_at) VALUES (?, 'female', ?, 0)", [.text(user), .text(flags)])
+                }
+            }
+            try await store.migrate()
+            let texts = try await store.backend.read { db in
+                try db.query("SELECT flags FROM demographics ORDER BY user_id").map { try $0.text("flags") }
+            }
+            #expect(texts == ["--1--1---0-", "10--------1", "-----------"])
+            #expect(try await store.person("0001", scope: .district)?.demographics?.flags == ["asian": true, "section504": false, "white": true])
+            #expect(try await store.person("0002", scope: .district)?.demographics?.flags == [
+                "americanIndianOrAlaskaNative": false, "economicallyDisadvantaged": true, "hispanicOrLatinoEthnicity": true,
+            ])
+            #expect(try await store.person("0003", scope: .district)?.demographics?.flags == [:])
         }
     }
 

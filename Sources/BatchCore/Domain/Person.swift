@@ -147,32 +147,27 @@ public struct Demographics: Sendable, Hashable, Codable {
         ("economicallyDisadvantaged", "Economically disadvantaged"),
     ]
 
-    /// The flags as stored: a JSON object with sorted keys, as `JSONEncoder` with `.sortedKeys` writes it. Written
-    /// by hand: one encoder a student cost seconds of a state-size roster's apply.
-    public static func flagsJSON(_ flags: [String: Bool]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for key in flags.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            if out.count > 1 { out.append(UInt8(ascii: ",")) }
-            FlatJSON.appendString(key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: flags[key]! ? Array("true".utf8) : Array("false".utf8))
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
+    /// The flags as stored: one character a flag of `flagColumns`, in that order, "1" yes, "0" no, "-" not recorded.
+    /// Names other than the flag columns are not stored. Eleven bytes a student, held in the string itself: the JSON
+    /// object stored before (`{"americanIndianOrAlaskaNative":false,…}`) was 321 bytes a student, 64 of a state-size
+    /// district's 71 MB of demographics, each written twice by SQLite (its log, then the database; docs/decisions.md,
+    /// round 42).
+    public static func flagsText(_ flags: [String: Bool]) -> String {
+        String(decoding: flagColumns.map { flags[$0.column].map { $0 ? yes : no } ?? notRecorded }, as: UTF8.self)
     }
 
-    /// What is stored of a demographics record besides its student: nil where not set; the flags as `flagsJSON`.
+    private static let yes = UInt8(ascii: "1"), no = UInt8(ascii: "0"), notRecorded = UInt8(ascii: "-")
+
+    /// What is stored of a demographics record besides its student: nil where not set; the flags as `flagsText`.
     public typealias Stored = (birthDate: String?, sex: String?, flags: String, homeLanguage: String?, countryOfBirthCode: String?)
 
     /// A demographics record's JSON (`RosterRecord.json` of its demographics.csv fields) read straight into what is
-    /// stored of it: birth date, sex, the flags (`flagsJSON`), home language and country of birth, nil where not set
+    /// stored of it: birth date, sex, the flags (`flagsText`), home language and country of birth, nil where not set
     /// (a field set to "" is not set); nil when the text is not such an object. No dictionary of the fields or of
-    /// the flags is made (a state-size roster's 200,000 students of 15 fields each were a second of its apply):
-    /// the flags' JSON is made once for each way of setting them, kept in `flagsMade` by the flags' state.
-    public static func stored(json: String, flagsMade: inout [Int: String]) -> Stored? {
+    /// the flags is made (a state-size roster's 200,000 students of 15 fields each were a second of its apply).
+    public static func stored(json: String) -> Stored? {
         var birthDate: String?, sex: String?, homeLanguage: String?, countryOfBirthCode: String?
-        // Two bits a flag, in `flagColumns` order: 1 false, 2 true (0: not set).
-        var state = 0
+        var flags = [UInt8](repeating: notRecorded, count: flagColumns.count)
         var reader = FlatJSON.Reader(bytes: Array(json.utf8))
         let read = reader.object { key, value in
             let value = value.flatMap { $0.isEmpty ? nil : $0 }
@@ -183,92 +178,30 @@ public struct Demographics: Sendable, Hashable, Codable {
             case "countryOfBirthCode": countryOfBirthCode = value
             default:
                 guard let position = flagColumns.firstIndex(where: { $0.column == key }) else { return }
-                state &= ~(3 << (2 * position))
-                if let value { state |= (value == "true" ? 2 : 1) << (2 * position) }
+                flags[position] = value.map { $0 == "true" ? yes : no } ?? notRecorded
             }
         }
         guard read else { return nil }
-        if flagsMade[state] == nil {
-            var flags: [String: Bool] = [:]
-            for (position, flag) in flagColumns.enumerated() where (state >> (2 * position)) & 3 != 0 {
-                flags[flag.column] = (state >> (2 * position)) & 3 == 2
-            }
-            flagsMade[state] = flagsJSON(flags)
-        }
-        return (birthDate, sex, flagsMade[state]!, homeLanguage, countryOfBirthCode)
+        return (birthDate, sex, String(decoding: flags, as: UTF8.self), homeLanguage, countryOfBirthCode)
     }
 
-    /// Reads stored flags: the known flag names with `true` or `false`, as `flagsJSON` writes them; anything else
-    /// through `JSONDecoder`.
-    public static func flags(json: String?) -> [String: Bool] {
-        guard var json, !json.isEmpty else { return [:] }
-        var flags: [String: Bool] = [:]
-        let read = scanFlags(&json) { key, value in flags[String(decoding: key, as: UTF8.self)] = value }
-        return read ? flags : decoded(json)
-    }
-
-    /// Stored flags as demographics.csv cells, in `flagColumns` order: "true", "false" or "" (not set). Names other
-    /// than the flag columns are left out, as `flags(json:)` and then the columns would.
-    public static func flagCells(json: String?) -> [String] {
+    /// Stored flags (`flagsText`) as demographics.csv cells, in `flagColumns` order: "true", "false" or "" (not
+    /// recorded). NULL, or a text of another length, records none; a character other than "1" or "0" records none.
+    public static func flagCells(stored: String?) -> [String] {
         var cells = Array(repeating: "", count: flagColumns.count)
-        guard var json, !json.isEmpty else { return cells }
-        // Each key is matched against the names' bytes: no String made a key (200,000 students of 11 flags each).
-        let read = scanFlags(&json) { key, value in
-            if let position = flagNameBytes.firstIndex(where: { $0.elementsEqual(key) }) { cells[position] = value ? "true" : "false" }
-        }
-        if !read {
-            let flags = decoded(json)
-            for (position, flag) in flagColumns.enumerated() { cells[position] = flags[flag.column].map { $0 ? "true" : "false" } ?? "" }
+        guard let stored, stored.utf8.count == flagColumns.count else { return cells }
+        for (position, byte) in stored.utf8.enumerated() where byte == yes || byte == no {
+            cells[position] = byte == yes ? "true" : "false"
         }
         return cells
     }
 
-    private static let flagNameBytes = flagColumns.map { Array($0.column.utf8) }
-
-    /// Hands each key's bytes and value of a flags object to `each`, byte by byte (200,000 students' flags read
-    /// through Substring took 8 s of a state-size re-import's plan). False when the text is not a flat object of
-    /// unescaped keys and `true` / `false`: the caller then decodes it with `JSONDecoder`.
-    private static func scanFlags(_ json: inout String, _ each: (UnsafeBufferPointer<UInt8>.SubSequence, Bool) -> Void) -> Bool {
-        json.withUTF8 { bytes -> Bool in
-            let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), close = UInt8(ascii: "}")
-            guard bytes.count >= 2, bytes[0] == UInt8(ascii: "{"), bytes[bytes.count - 1] == close else { return false }
-            var at = 1
-            if bytes.count == 2 { return true }
-            func matches(_ word: StaticString) -> Bool {
-                let count = word.utf8CodeUnitCount
-                guard at + count <= bytes.count else { return false }
-                for offset in 0..<count where bytes[at + offset] != word.utf8Start[offset] { return false }
-                at += count
-                return true
-            }
-            while at < bytes.count {
-                guard bytes[at] == quote else { return false }
-                let start = at + 1
-                var end = start
-                while end < bytes.count, bytes[end] != quote {
-                    guard bytes[end] != UInt8(ascii: "\\") else { return false }
-                    end += 1
-                }
-                guard end + 1 < bytes.count, bytes[end + 1] == UInt8(ascii: ":") else { return false }
-                let key = bytes[start..<end]
-                at = end + 2
-                if matches("true") {
-                    each(key, true)
-                } else if matches("false") {
-                    each(key, false)
-                } else {
-                    return false
-                }
-                guard at < bytes.count else { return false }
-                if bytes[at] == close { return at == bytes.count - 1 }
-                guard bytes[at] == comma else { return false }
-                at += 1
-            }
-            return false
+    /// Stored flags (`flagsText`): the flags recorded, by name.
+    public static func flags(stored: String?) -> [String: Bool] {
+        var flags: [String: Bool] = [:]
+        for (position, cell) in flagCells(stored: stored).enumerated() where !cell.isEmpty {
+            flags[flagColumns[position].column] = cell == "true"
         }
-    }
-
-    private static func decoded(_ json: String) -> [String: Bool] {
-        (try? JSONDecoder().decode([String: Bool].self, from: Data(json.utf8))) ?? [:]
+        return flags
     }
 }

@@ -120,7 +120,7 @@ enum RosterWriter {
         func text(_ field: String) -> String? { fields[field].flatMap { $0.isEmpty ? nil : $0 } }
         return demographicsRow(
             userID: userID,
-            (text("birthDate"), text("sex"), Demographics.flagsJSON(flags), text("homeLanguage"), text("countryOfBirthCode")), now: now)
+            (text("birthDate"), text("sex"), Demographics.flagsText(flags), text("homeLanguage"), text("countryOfBirthCode")), now: now)
     }
 
     /// A demographics record's row in `demographicsColumns` order.
@@ -302,11 +302,10 @@ enum RosterWriter {
     /// laid out on the writer's thread, they had kept it alone on one core for half a second of a state-size first
     /// import).
     static func demographicsRows(_ changes: [FieldChange], _ wanted: [Int], now: Int64, layout: BulkRows.Layout) throws -> BulkRows {
-        var flagsMade: [Int: String] = [:]
-        var out = BulkRows.Builder(width: demographicsColumns.count, layout: layout, rows: wanted.count, bytesPerRow: 384)
+        var out = BulkRows.Builder(width: demographicsColumns.count, layout: layout, rows: wanted.count, bytesPerRow: 96)
         for position in wanted {
             let change = changes[position]
-            guard let stored = Demographics.stored(json: change.after ?? "{}", flagsMade: &flagsMade) else {
+            guard let stored = Demographics.stored(json: change.after ?? "{}") else {
                 throw StoreError.corrupt("the demographics of \(change.key) in a roster batch could not be read")
             }
             for value in demographicsRow(userID: change.key, stored, now: now) { out.add(value) }

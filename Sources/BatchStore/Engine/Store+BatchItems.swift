@@ -781,7 +781,12 @@ struct StoredInput: Sendable {
 
 extension BatchItem {
     /// An item holding no memory of its own, for places whose items were moved out (`Array.joined(moving:filler:)`).
-    static let filler = BatchItem(id: 0, fileName: "", row: nil, input: RowValues(columns: RowValues.Columns([]), values: Cells([])), state: .ready)
+    static let filler = newFiller()
+
+    /// The same with a column list of its own, for items replaced on more than one core at once.
+    static func newFiller() -> BatchItem {
+        BatchItem(id: 0, fileName: "", row: nil, input: RowValues(columns: RowValues.Columns([]), values: Cells([])), state: .ready)
+    }
 
     /// As read from a batch whose apply has committed (`Store.wasApplied`): ready means applied.
     func applied(_ applied: Bool) -> BatchItem {

@@ -258,7 +258,7 @@ enum RosterSnapshotLoader {
     /// A demographics record as a row of `RosterSnapshot.demographicsColumns`, "" where not set (one array of cells
     /// instead of a dictionary a student).
     static func demographicsCells(_ row: SQLRow) -> RowValues {
-        demographicsCells(flags: Demographics.flagCells(json: row.optionalText("flags"))) { row.optionalText(demographicsColumns[$0]) }
+        demographicsCells(flags: Demographics.flagCells(stored: row.optionalText("flags"))) { row.optionalText(demographicsColumns[$0]) }
     }
 
     /// `demographicsCells` of a row of `SELECT user_id, \(demographicsSelection)` (cells by position), its flags read
@@ -284,10 +284,10 @@ enum RosterSnapshotLoader {
         private var cells: [[String]] = []
 
         /// The cells of a flags text (nil: NULL, no flags).
-        mutating func of(_ json: UnsafeBufferPointer<UInt8>?) -> [String] {
-            guard let json else { return Demographics.flagCells(json: nil) }
-            let (position, inserted) = texts.position(of: json)
-            if inserted { cells.append(Demographics.flagCells(json: texts.texts[position])) }
+        mutating func of(_ stored: UnsafeBufferPointer<UInt8>?) -> [String] {
+            guard let stored else { return Demographics.flagCells(stored: nil) }
+            let (position, inserted) = texts.position(of: stored)
+            if inserted { cells.append(Demographics.flagCells(stored: texts.texts[position])) }
             return cells[position]
         }
     }

@@ -252,7 +252,7 @@ extension Store {
                     """,
                     [
                         .id(item.userID), .optional(item.birthDate), .optional(item.sex),
-                        .text(Demographics.flagsJSON(item.flags)), .optional(item.homeLanguage),
+                        .text(Demographics.flagsText(item.flags)), .optional(item.homeLanguage),
                         .optional(item.countryOfBirthCode), .int(now),
                     ])
             }
@@ -298,7 +298,7 @@ extension Demographics {
     init(row: SQLRow) throws {
         self.init(
             userID: UserID(rawValue: try row.text("user_id")), birthDate: row.optionalText("birth_date"),
-            sex: row.optionalText("sex"), flags: Demographics.flags(json: row.optionalText("flags")),
+            sex: row.optionalText("sex"), flags: Demographics.flags(stored: row.optionalText("flags")),
             homeLanguage: row.optionalText("home_language"), countryOfBirthCode: row.optionalText("country_of_birth_code"))
     }
 }

@@ -1,11 +1,34 @@
+import BatchCore
+
 /// The schema's history, oldest first.
 public enum Migrations {
     public static let all: [Migration] = [createFoundation, createBatch, createBatchEngine, createDocuments, addEntityCounts, addPlanDigests, addDataVersion, addItemsWithIssuesIndex, addInputColumns, dropItemsBatchKeyCheckOnPostgres,
         checkRosterKeysByStatementOnPostgres, compareKeysBytewiseOnPostgres, addInputFiles, numberBatchItemsOnSQLite,
         numberBatchItemsOnPostgres, checkOwnRosterKeysOnPostgres, indexOnlyItemsNeedingAttention,
         attentionIndexWithoutList, enrollmentsKeyAsIndexOnSQLite, addIssueKinds, addPlannedVersion, packItems,
-        packsCompressedByLZ4OnPostgres,
+        packsCompressedByLZ4OnPostgres, demographicsFlagsAsTextOnSQLite, demographicsFlagsAsTextOnPostgres,
     ]
+
+    /// Demographics flags stored as one character a flag (`Demographics.flagsText`: "1", "0", "-" not recorded)
+    /// instead of a JSON object: 11 bytes a student instead of 321 (docs/decisions.md, round 42). Each database reads
+    /// the JSON its own way; a flag missing from it, or neither true nor false, is not recorded.
+    static let demographicsFlagsAsTextOnSQLite = Migration(
+        name: "DemographicsFlagsAsTextOnSQLite",
+        statements: [
+            demographicsFlagsAsText { "CASE json_extract(flags, '$.\($0)') WHEN 1 THEN '1' WHEN 0 THEN '0' ELSE '-' END" }
+                + " AND json_valid(flags)"
+        ],
+        only: [.sqlite])
+    static let demographicsFlagsAsTextOnPostgres = Migration(
+        name: "DemographicsFlagsAsTextOnPostgres",
+        statements: [demographicsFlagsAsText { "CASE flags::jsonb ->> '\($0)' WHEN 'true' THEN '1' WHEN 'false' THEN '0' ELSE '-' END" }],
+        only: [.postgres])
+
+    /// The UPDATE of every record whose flags are a JSON object; `flag(name)`: the expression of one flag's character.
+    static func demographicsFlagsAsText(_ flag: (String) -> String) -> String {
+        "UPDATE demographics SET flags = " + Demographics.flagColumns.map { "(" + flag($0.column) + ")" }.joined(separator: " || ")
+            + " WHERE flags LIKE '{%'"
+    }
 
     /// Items stored several to a row (`ItemPack`): a pack's row keeps the number of its last item, NULL in a row of
     /// one item; the index finds the pack holding an item (taken apart before the item is changed,
