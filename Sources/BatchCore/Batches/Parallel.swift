@@ -78,11 +78,14 @@ public enum Parallel {
     /// takes the cores' time that `main` and its helpers leave (at the same priority it took a third of the writer's
     /// core for two seconds of a state-size roster's storing).
     public static func both<A: Sendable, B>(yielding side: @escaping @Sendable () -> A, _ main: () throws -> B) rethrows -> (A, B) {
-        try both(side, main) { work in
-            Thread.detachNewThread {
-                lowerThisThreadsPriority()
-                work()
-            }
+        try both(side, main, start: startYielding)
+    }
+
+    /// Starts `work` on a thread of its own at a lower priority (`both(yielding:_:)`).
+    static func startYielding(_ work: @escaping @Sendable () -> Void) {
+        Thread.detachNewThread {
+            lowerThisThreadsPriority()
+            work()
         }
     }
 
@@ -199,6 +202,12 @@ public final class InBackground<T>: @unchecked Sendable {
 
     public convenience init(_ make: @escaping @Sendable () -> T) {
         self.init(make) { DispatchQueue.global().async(execute: $0) }
+    }
+
+    /// Made on a thread of its own at a lower priority, as the side of `Parallel.both(yielding:_:)`: it takes the
+    /// cores' time that the caller and its helpers leave.
+    public static func yielding(_ make: @escaping @Sendable () -> T) -> InBackground {
+        InBackground(make, start: Parallel.startYielding)
     }
 
     /// `start`: runs the making on the thread it chooses.

@@ -524,12 +524,18 @@ public struct RosterPlanner: Sendable {
         let (classWrites, otherWrites) = Parallel.both({ [rows, isUsable] in
             firstToWriteClasses(rows: rows, of: users, usable: isUsable, classes: fileClasses)
         }) {
-            var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenMembership: Set<String> = []
+            // (A membership seen as its two IDs, not as its key: a key of more than 15 bytes is a string made in
+            // memory of its own, one a person. The file's people are listed for sync only, which removes whoever the
+            // file leaves out; in add-update they were 206,000 strings hashed for nothing at state size, on the path
+            // of this side, which ends after the other, round 42.)
+            var seenSchool: Set<String> = [], seenPerson: Set<String> = [], seenMembership: Set<SchoolMember> = []
             var namedSchools: Set<String> = [], filePeople: Set<String> = [], fileEnrollments: Set<String> = []
             seenPerson.reserveCapacity(users.count / 4)
-            filePeople.reserveCapacity(users.count / 4)
             seenMembership.reserveCapacity(users.count / 4)
-            if mode == .sync { fileEnrollments.reserveCapacity(users.count) }
+            if mode == .sync {
+                filePeople.reserveCapacity(users.count / 4)
+                fileEnrollments.reserveCapacity(users.count)
+            }
             // A file's rows come person by person: the previous row's person and school are not looked up again
             // (each `last…` is already in its set).
             var previous: (userID: String, schoolID: String)?
@@ -544,7 +550,7 @@ public struct RosterPlanner: Sendable {
                     let samePerson = previous?.userID == userID, sameSchool = previous?.schoolID == schoolID
                     previous = (userID, schoolID)
                     if !sameSchool { namedSchools.insert(schoolID) }
-                    if !samePerson { filePeople.insert(userID) }
+                    if !samePerson && mode == .sync { filePeople.insert(userID) }
                     // What sync removes is what the file leaves out: only then are the file's enrollments listed.
                     if mode == .sync, case let classID = rows[position].classID, !classID.isEmpty {
                         fileEnrollments.insert(RosterRecord.enrollmentKey(userID: userID, classID: classID))
@@ -564,7 +570,7 @@ public struct RosterPlanner: Sendable {
                         write.insert(.person)
                     }
                     if lastMembership?.userID != userID || lastMembership?.schoolID != schoolID {
-                        if seenMembership.insert(RosterRecord.membershipKey(userID: userID, schoolID: schoolID)).inserted { write.insert(.membership) }
+                        if seenMembership.insert(SchoolMember(userID: userID, schoolID: schoolID)).inserted { write.insert(.membership) }
                         lastMembership = (userID, schoolID)
                     }
                     writes[position] = write
@@ -1054,6 +1060,12 @@ public struct RosterPlanner: Sendable {
     /// Which (person, class) enrollments the rows so far named. A person's rows come together: their classes are
     /// kept for the run of their rows only, in a short list, without making a key and hashing it a row. A person whose
     /// rows come in more than one run (found up front) keeps all their classes in a set.
+    /// A person in a school, as a set's element.
+    struct SchoolMember: Hashable {
+        let userID: String
+        let schoolID: String
+    }
+
     struct SeenEnrollments {
         /// People with rows in more than one run.
         let scattered: Set<String>

@@ -150,6 +150,19 @@ enum RosterWriter {
         let positions = found
         guard !positions.isEmpty else { return }
         let now = Clock.nowMillis()
+        // Meanwhile another thread gathers, with the keys off, the people and classes the new rows name (looked up
+        // once each at the end), and makes the new demographics rows. At a lower priority, on one core: it takes the
+        // time the other tables' rows and their writer leave. On every core at the same priority, it had taken both
+        // cores from the writer for half a second of a state-size first import. Started here, not beside the
+        // enrollments only: it fills the time the writer builds the people's, memberships' and classes' indexes
+        // alone, and leaves the enrollments' rows both cores (their writer had waited for them, round 42).
+        let keysOff = try db.foreignKeysOff(), layout = db.bulkLayout
+        let beside = InBackground.yielding {
+            (
+                parents: keysOff ? parentsNamed(by: changes, positions) : nil,
+                demographics: Result { try demographicsRows(changes, positions["demographics"] ?? [], now: now, layout: layout) }
+            )
+        }
         // Each kind's new records are read from their JSON and written a slice at a time, the next slice's rows
         // made on the other cores while this one is inserted. Enrollments and memberships are a million records of
         // a handful of distinct JSONs: each piece reads each of those once.
@@ -199,7 +212,6 @@ enum RosterWriter {
             // until the apply commits.
             if table == "schools" { try load() } else { try db.withIndexesBuiltAfter(loading: table, load) }
         }
-        let keysOff = try db.foreignKeysOff()
         try insert("school", into: "schools", columns: ["school_key", "school_id", "name", "created_at", "updated_at"]) { key, fields, out in
             out.add(.text(UUID().uuidString.lowercased()))
             out.add(.text(key))
@@ -264,28 +276,16 @@ enum RosterWriter {
             out.add(.int(now))
             out.endRow()
         }
-        // The enrollments keep the writer busy for seconds with little to build: meanwhile another thread gathers,
-        // with the keys off, the people and classes the new rows name (looked up once each at the end), and makes
-        // the new demographics rows. At a lower priority, on one core: it takes the time the enrollments' rows and
-        // their writer leave. On every core at the same priority, it had taken both cores from the writer for half a
-        // second of a state-size first import.
-        let layout = db.bulkLayout
-        let (beside, _) = try Parallel.both(yielding: {
-            (
-                parents: keysOff ? parentsNamed(by: changes, positions) : nil,
-                demographics: Result { try demographicsRows(changes, positions["demographics"] ?? [], now: now, layout: layout) }
-            )
-        }) {
-            try insert("enrollment", into: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"]) { key, fields, out in
-                guard let (user, classID) = RosterRecord.splitKey(key) else { return }
-                out.add(.text(classID))
-                out.add(.text(user))
-                out.add(.text(fields["role"] ?? "student"))
-                out.add(.bool(fields["primaryTeacher"] == "true"))
-                out.endRow()
-            }
+        try insert("enrollment", into: "enrollments", columns: ["class_id", "user_id", "role", "primary_teacher"]) { key, fields, out in
+            guard let (user, classID) = RosterRecord.splitKey(key) else { return }
+            out.add(.text(classID))
+            out.add(.text(user))
+            out.add(.text(fields["role"] ?? "student"))
+            out.add(.bool(fields["primaryTeacher"] == "true"))
+            out.endRow()
         }
-        var demographics: BulkRows? = try beside.demographics.get()
+        let besides = beside.take()!
+        var demographics: BulkRows? = try besides.demographics.get()
         if demographics?.count ?? 0 > 0 {
             try db.withIndexesBuiltAfter(loading: "demographics") {
                 try db.bulkInsert(table: "demographics", columns: demographicsColumns) {
@@ -294,7 +294,7 @@ enum RosterWriter {
                 }
             }
         }
-        if let parents = beside.parents { try check(parents, on: db) }
+        if let parents = besides.parents { try check(parents, on: db) }
     }
 
     /// The rows of new demographics records (at `wanted` in `changes`), read straight from each record's JSON
