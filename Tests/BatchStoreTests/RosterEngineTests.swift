@@ -116,6 +116,24 @@ struct RosterEngineTests {
         }
     }
 
+    @Test("a plan held in memory is written whole, whether most rows change (a first import) or few (a re-import): the same file planned again afterwards changes nothing", arguments: TestDatabase.all)
+    func heldPlansWrittenWhole(database: TestDatabase) async throws {
+        try await emptyDistrict(database) { store, engine in
+            let generator = RosterGenerator(schools: 1, students: 200)
+            var ready: [(ready: Int, total: Int)] = []
+            for users in [generator.files(.original).users, generator.files(.changed).users] {
+                let batch = try await heldBatch(engine, users: users)
+                ready.append((batch.counts.ready, batch.counts.total))
+                #expect(try await apply(engine, batch).status == .completed)
+                let again = try await receivedBatch(engine, users: users)
+                #expect(again.counts.ready == 0 && again.counts.unchanged == batch.counts.total, "\(again.counts)")
+            }
+            // The first file changes every row; the second fewer than an eighth of them, and its held plan took only theirs.
+            #expect(ready[0].ready == ready[0].total)
+            #expect(ready[1].ready > 0 && ready[1].ready * 8 < ready[1].total, "\(ready[1])")
+        }
+    }
+
     @Test("a first import creates schools, staff, students, classes, enrollments and demographics; the preview counts them first", arguments: TestDatabase.all)
     func firstImport(database: TestDatabase) async throws {
         try await emptyDistrict(database) { store, engine in

@@ -286,7 +286,9 @@ extension Array {
                 let sources = Parallel.Elements(lists), target = Parallel.Elements(joined)
                 DispatchQueue.concurrentPerform(iterations: at.count) { piece in
                     var next = at[piece]
-                    for index in starts[starts.startIndex + piece]..<ends[ends.startIndex + piece] {
+                    // (An empty list is passed over without being moved: a re-import's 1.6 million items give 54,000
+                    // changes, and moving each item's empty list was 0.17 s of one core.)
+                    for index in starts[starts.startIndex + piece]..<ends[ends.startIndex + piece] where !sources.buffer[index].isEmpty {
                         var list: [Element] = []
                         swap(&list, &sources.buffer[index])
                         next += list.move(to: target.buffer.baseAddress! + next, filler: filler)

@@ -530,12 +530,28 @@ public final class BatchEngine: Sendable {
         // thread: the items freed one after the other, then their array, were 0.3 s the apply waited for with the
         // other core idle (round 42). Each piece's filler has a column list of its own (one list counted from both
         // cores at once costs many times more).
+        // Where few items change (a re-import: 54,000 changes among 1.6 million items), the joined array is small:
+        // only the ready items' lists are taken, and the items let go of whole on another thread (freed in place,
+        // with a list taken from each item, the apply waited 0.13–0.19 s for the changes; 0.03–0.05 s now).
         var items = consume planned
-        var lists = Parallel.take(&items, state: { BatchItem.newFiller() }) { filler, item -> [FieldChange] in
-            var changes: [FieldChange] = []
-            if item.state == .ready { swap(&changes, &item.changes) }
-            item = filler
-            return changes
+        let freeInPlace = items.withUnsafeBufferPointer { items in
+            var ready = 0
+            for index in items.indices where items[index].state == .ready { ready += 1 }
+            return ready >= items.count / 8
+        }
+        var lists: [[FieldChange]] = []
+        if freeInPlace {
+            lists = Parallel.take(&items, state: { BatchItem.newFiller() }) { filler, item -> [FieldChange] in
+                var changes: [FieldChange] = []
+                if item.state == .ready { swap(&changes, &item.changes) }
+                item = filler
+                return changes
+            }
+        } else {
+            for index in items.indices where items[index].state == .ready {
+                lists.append([])
+                swap(&lists[lists.count - 1], &items[index].changes)
+            }
         }
         Parallel.release(inBackground: items)
         // Each list's changes are moved, not copied (four million counts of references changed for a state-size
