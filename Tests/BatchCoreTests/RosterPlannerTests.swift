@@ -399,13 +399,13 @@ struct RosterPlannerTests {
             }
             #expect(holders.allSatisfy { $0.isEmpty }, "each element left as the body changed it")
             #expect(lists.count == count)
-            let joined = [String].joined(moving: &lists, filler: "")
+            let joined = [String].joined(moving: &lists) { "" }
             #expect(joined == expected)
             #expect(lists.allSatisfy { $0.isEmpty }, "every list moved out")
         }
         // One long list and many short ones: cut where the elements' share is reached, not by the lists' count.
         var lists = [Array(repeating: "a", count: 200_000)] + (0..<10).map { _ in ["b", "c"] }
-        #expect([String].joined(moving: &lists, filler: "") == Array(repeating: "a", count: 200_000) + Array(repeating: ["b", "c"], count: 10).flatMap { $0 })
+        #expect([String].joined(moving: &lists) { "" } == Array(repeating: "a", count: 200_000) + Array(repeating: ["b", "c"], count: 10).flatMap { $0 })
     }
 
     @Test("Parallel.both with a side that waits (on a thread of its own): both results, the main work's pieces included; main's error comes after the side has ended")

@@ -259,8 +259,9 @@ extension Array {
     ///
     /// On every core at once, each core moving the lists of a run of elements into their place: moved on one core,
     /// the two million changes of a state-size first import took 0.4–0.5 s that the apply waited for, with the other
-    /// core idle (round 42).
-    public static func joined(moving lists: inout [[Element]], filler: Element) -> [Element] where Element: Sendable {
+    /// core idle (round 42). `filler` makes each core's filler: a filler holding a reference (an item's column list)
+    /// copied into millions of places from both cores at once would have its count changed from both.
+    public static func joined(moving lists: inout [[Element]], filler: @Sendable () -> Element) -> [Element] where Element: Sendable {
         // (Each list's length read on every core too: reading 1.6 million lists' lengths one after the other was a
         // tenth of a second.)
         let counts = lists.withUnsafeMutableBufferPointer { lists in
@@ -285,6 +286,7 @@ extension Array {
             lists.withUnsafeMutableBufferPointer { lists in
                 let sources = Parallel.Elements(lists), target = Parallel.Elements(joined)
                 DispatchQueue.concurrentPerform(iterations: at.count) { piece in
+                    let filler = filler()
                     var next = at[piece]
                     // (An empty list is passed over without being moved: a re-import's 1.6 million items give 54,000
                     // changes, and moving each item's empty list was 0.17 s of one core.)

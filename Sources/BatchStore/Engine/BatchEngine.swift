@@ -556,7 +556,7 @@ public final class BatchEngine: Sendable {
         Parallel.release(inBackground: items)
         // Each list's changes are moved, not copied (four million counts of references changed for a state-size
         // first import).
-        return .joined(moving: &lists, filler: FieldChange(entity: "", key: "", field: "", before: nil, after: nil))
+        return .joined(moving: &lists) { FieldChange(entity: "", key: "", field: "", before: nil, after: nil) }
     }
 
     /// At most one batch's planned changes, held from its receive to its apply in the same process.

@@ -347,7 +347,7 @@ extension Store {
         }
         // Moved out of the rows' lists, not copied (a state-size batch read back: 1.6 million items, each of their
         // references counted up and down once more).
-        return .joined(moving: &perRow, filler: BatchItem.filler)
+        return .joined(moving: &perRow, filler: BatchItem.newFiller)
     }
 
     /// Stores a planned batch's per-entity counts (kinds that have them).
@@ -780,10 +780,9 @@ struct StoredInput: Sendable {
 }
 
 extension BatchItem {
-    /// An item holding no memory of its own, for places whose items were moved out (`Array.joined(moving:filler:)`).
-    static let filler = newFiller()
-
-    /// The same with a column list of its own, for items replaced on more than one core at once.
+    /// An item holding no memory but its own empty column list, for places whose items were moved out
+    /// (`Array.joined(moving:filler:)`, `BatchEngine.readyChanges`): one for each core that fills places, so that no
+    /// list is counted from two cores at once.
     static func newFiller() -> BatchItem {
         BatchItem(id: 0, fileName: "", row: nil, input: RowValues(columns: RowValues.Columns([]), values: Cells([])), state: .ready)
     }
