@@ -34,4 +34,18 @@ struct PlanDigestTests {
         let digest = try JSONDecoder().decode(PlanDigest.self, from: Data(earlier.utf8))
         #expect(digest.lockScope.people == ["p1", "p2"] && digest.lockScope.schoolIDs == ["S1"])
     }
+
+    @Test("a digest's stamp, read alone, is its token and data version; a digest kept before them has neither")
+    func stamp() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let digest = PlanDigest(
+            changedExisting: ["person": 2], lockScope: LockScope(schoolIDs: ["S"], people: (0..<5_000).map { String(format: "%08d", $0) }),
+            dataVersion: 41, token: "plan-token")
+        let stamp = try JSONDecoder().decode(PlanDigest.Stamp.self, from: encoder.encode(digest))
+        #expect(stamp.token == "plan-token" && stamp.dataVersion == 41)
+        let earlier = #"{"changedExisting":{},"lockScope":{"people":["p1","p2"],"schoolIDs":["S1"]}}"#
+        let old = try JSONDecoder().decode(PlanDigest.Stamp.self, from: Data(earlier.utf8))
+        #expect(old.token == nil && old.dataVersion == nil)
+    }
 }

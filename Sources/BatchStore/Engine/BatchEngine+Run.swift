@@ -41,7 +41,7 @@ extension BatchEngine {
             var changes: [FieldChange]
             var counts: ItemCounts
             var planned: [BatchItem]?
-            let kept = handler.appliesKeptPlan ? try Store.planDigest(db, batchID: batch.id) : nil
+            let kept = handler.appliesKeptPlan ? try Store.planStamp(db, batchID: batch.id) : nil
             var held = self.keptPlans.take(batch.id, token: kept?.token)
             if let version = kept?.dataVersion, try version == Store.dataVersion(db) {
                 // Nothing has been written since the preview was planned: that plan is still the plan, and its

@@ -366,8 +366,17 @@ extension Store {
     }
 
     static func planDigest(_ db: any SQLConnection, batchID: BatchID) throws -> PlanDigest? {
+        try planDigest(PlanDigest.self, db, batchID: batchID)
+    }
+
+    /// The kept digest's `PlanDigest.Stamp` only.
+    static func planStamp(_ db: any SQLConnection, batchID: BatchID) throws -> PlanDigest.Stamp? {
+        try planDigest(PlanDigest.Stamp.self, db, batchID: batchID)
+    }
+
+    private static func planDigest<T: Decodable>(_ type: T.Type, _ db: any SQLConnection, batchID: BatchID) throws -> T? {
         let row = try db.first("SELECT digest FROM batch_plan_digests WHERE batch_id = ?", [.id(batchID)])
-        return JSONText.decode(PlanDigest.self, row?.optionalText("digest"))
+        return JSONText.decode(type, row?.optionalText("digest"))
     }
 
     static func nextItemID(_ db: any SQLConnection, batchID: BatchID) throws -> Int64 {
