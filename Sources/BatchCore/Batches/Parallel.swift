@@ -281,16 +281,16 @@ extension Array {
             seen += counts[index]
         }
         bounds.append(lists.count)
-        let (starts, ends, at) = (bounds.dropLast(), bounds.dropFirst(), offsets)
+        let (pieceBounds, pieceOffsets) = (bounds, offsets)
         return [Element](unsafeUninitializedCapacity: count) { joined, initialized in
             lists.withUnsafeMutableBufferPointer { lists in
                 let sources = Parallel.Elements(lists), target = Parallel.Elements(joined)
-                DispatchQueue.concurrentPerform(iterations: at.count) { piece in
+                DispatchQueue.concurrentPerform(iterations: pieceOffsets.count) { piece in
                     let filler = filler()
-                    var next = at[piece]
+                    var next = pieceOffsets[piece]
                     // (An empty list is passed over without being moved: a re-import's 1.6 million items give 54,000
                     // changes, and moving each item's empty list was 0.17 s of one core.)
-                    for index in starts[starts.startIndex + piece]..<ends[ends.startIndex + piece] where !sources.buffer[index].isEmpty {
+                    for index in pieceBounds[piece]..<pieceBounds[piece + 1] where !sources.buffer[index].isEmpty {
                         var list: [Element] = []
                         swap(&list, &sources.buffer[index])
                         next += list.move(to: target.buffer.baseAddress! + next, filler: filler)
